@@ -1,0 +1,170 @@
+# attesta — one non-recursive Makefile, out-of-tree build directory.
+#
+#   make            build everything into $(BUILD)/
+#   make check      install missing Debian packages, build, run every test
+#   make demo       install missing packages, build, run the example agent
+#   make asan       the same suite under AddressSanitizer + UBSan
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each
+#   make bench      the benchmark (docs/BENCHMARKS.md)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# V=1 shows full command lines.  BUILD=dir builds elsewhere (helpers and
+# sanitizer builds use their own directory so they never mix objects).
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKGS      = yaml-0.1 libpcre2-8 libcjson openssl libseccomp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+PQ_CFLAGS  := $(shell pkg-config --cflags libpq 2>/dev/null)
+PQ_LIBS    := $(shell pkg-config --libs libpq 2>/dev/null)
+
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wimplicit-fallthrough -Werror
+HARDEN   = -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
+OPT     ?= -O2 -g
+# -ffp-contract=off: the reference scorer's sums must be bit-exact (DESIGN §5).
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) -ffp-contract=off \
+             -I. -Ipolicy $(PKG_CFLAGS) $(PQ_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = -pie -Wl,-z,relro -Wl,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+SAN_CFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS = -fsanitize=address,undefined
+HARDEN      = -fPIE
+endif
+CFLAGS_ALL += $(HARDEN)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+# --- sources -----------------------------------------------------------------
+POLICY_SRCS  := $(sort $(wildcard policy/*.c))
+COMMON_SRCS  := $(sort $(wildcard supervisor/common/*.c))
+CLI_SRCS     := $(sort $(wildcard supervisor/cli/*.c))
+RUN_SRCS     := $(sort $(wildcard supervisor/run/*.c))
+PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
+UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRCS  := $(sort $(wildcard tests/helpers/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+POLICY_OBJS  := $(call obj,$(POLICY_SRCS))
+COMMON_OBJS  := $(call obj,$(COMMON_SRCS))
+CLI_OBJS     := $(call obj,$(CLI_SRCS))
+RUN_OBJS     := $(call obj,$(RUN_SRCS))
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(PRELOAD_SRCS))
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+HELPER_BINS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+
+LIBPOLICY    := $(BUILD)/libattesta-policy.a
+LIBCOMMON    := $(BUILD)/libattesta-common.a
+ATTESTA      := $(BUILD)/attesta
+ATTESTA_RUN  := $(BUILD)/attesta-run
+PRELOAD_SO   := $(BUILD)/libattesta-preload.so
+
+BINS := $(ATTESTA)
+ifneq ($(RUN_SRCS),)
+BINS += $(ATTESTA_RUN)
+endif
+ifneq ($(PRELOAD_SRCS),)
+BINS += $(PRELOAD_SO)
+endif
+
+.PHONY: all deps check unit integration lint asan fuzz bench demo install clean
+all: $(BINS) $(HELPER_BINS)
+
+# --- rules -------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# The preload library is libc-only and exports nothing but its hooks.
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(pic) $<")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) -I. -fPIC -fvisibility=hidden \
+		-D_FORTIFY_SOURCE=3 -fstack-protector-strong $(SAN_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBPOLICY): $(POLICY_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ATTESTA): $(CLI_OBJS) $(LIBCOMMON) $(LIBPOLICY)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm
+
+$(ATTESTA_RUN): $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm
+
+$(PRELOAD_SO): $(PRELOAD_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-z,relro -Wl,-z,now $(SAN_LDFLAGS) -o $@ $^ -ldl
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON) $(LIBPOLICY)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) $(CMOCKA_LIBS) -lm -lpthread
+
+# Small test programs run under the gate (raw syscalls, threads, vfork...).
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror $(SAN_CFLAGS) -o $@ $< -lpthread $(SAN_LDFLAGS)
+
+# --- targets -------------------------------------------------------------------
+deps:
+	@sh scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	@BUILD=$(BUILD) sh tests/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	@BUILD=$(BUILD) sh tests/run-integration.sh
+
+lint:
+	@sh scripts/lint.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory lint
+	@BUILD=$(BUILD) sh tests/run-all.sh
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all
+	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run-all.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+bench: deps all
+	@BUILD=$(BUILD) sh scripts/bench.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/attesta $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(ATTESTA) $(DESTDIR)$(PREFIX)/bin/attesta
+	$(if $(filter $(ATTESTA_RUN),$(BINS)),install -m 0755 $(ATTESTA_RUN) $(DESTDIR)$(PREFIX)/bin/attesta-run)
+	$(if $(filter $(PRELOAD_SO),$(BINS)),install -m 0644 $(PRELOAD_SO) $(DESTDIR)$(PREFIX)/lib/attesta/libattesta-preload.so)
+	for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,132 @@
+/*
+ * ActionContext: everything the policy engine knows about one action under
+ * review (DESIGN §3). Two shapes share one struct:
+ *
+ *  - a syscall action (exec, unlink, rmdir, connect, sendto), filled by the
+ *    supervisor from a seccomp notification or by `attesta score exec ...`;
+ *  - a generic action (the reference SDK's ActionContext: function_name,
+ *    args, kwargs, function_doc, hints), read from JSON by
+ *    `attesta score --context`.
+ *
+ * Strings are NUL-terminated byte strings. Paths and argv come from the
+ * kernel, where NUL cannot occur inside them, so a C string is lossless;
+ * they need not be UTF-8 (the audit log keeps them as surrogateescape).
+ *
+ * Ownership: a struct pol_action owns every pointer in it; pol_action_free()
+ * releases them all. Not thread-safe; one action belongs to one thread.
+ */
+#ifndef ATTESTA_ACTION_H
+#define ATTESTA_ACTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cJSON;
+
+enum pol_action_class {
+	POL_ACTION_GENERIC = 0, /* reference ActionContext, not a syscall */
+	POL_ACTION_EXEC,
+	POL_ACTION_UNLINK,
+	POL_ACTION_RMDIR,
+	POL_ACTION_CONNECT,
+	POL_ACTION_SENDTO,
+};
+
+/* "generic", "exec", "unlink", "rmdir", "connect", "sendto". */
+const char *pol_action_class_name(enum pol_action_class action_class);
+/* Inverse of the above; returns -EINVAL for an unknown name. */
+int pol_action_class_parse(const char *name, enum pol_action_class *ret_class);
+
+/* A growable vector of owned C strings. */
+struct pol_strv {
+	char **items;
+	size_t count;
+	size_t capacity;
+};
+
+/* Append a copy of s (len bytes, need not be NUL-terminated). 0 or -ENOMEM. */
+int pol_strv_push(struct pol_strv *v, const char *s, size_t len);
+void pol_strv_release(struct pol_strv *v);
+
+/* What the target's file looked like when an unlink was decided. */
+struct pol_file_info {
+	bool known;          /* false when lstat failed (ENOENT etc.) */
+	char type[16];       /* "file", "dir", "symlink", "socket", "fifo", "char", "block" */
+	uint64_t size;
+	uid_t owner;
+};
+
+struct pol_action {
+	enum pol_action_class action_class;
+
+	/* Reference fields. For syscall actions function_name is the basename
+	 * of the resolved program (exec) or "unlink" / "rmdir" / "connect" /
+	 * "sendto"; args are argv[1..] (exec), the absolute path (unlink,
+	 * rmdir) or "host:port" / the AF_UNIX path (connect, sendto). */
+	char *function_name;
+	struct pol_strv args;
+	char *function_doc;          /* NULL when absent */
+	char *agent_id;              /* NULL means "default" */
+	char *session_id;
+	char *environment;           /* "development" when NULL */
+
+	/* Generic actions only (NULL for syscall actions): the JSON values of
+	 * the reference context, kept as parsed so the scorer can stringify
+	 * them the way Python's str() does. */
+	struct cJSON *generic_args;   /* array */
+	struct cJSON *generic_kwargs; /* object */
+	struct cJSON *hints;          /* object; may also be set for syscall actions */
+
+	/* Syscall context. */
+	pid_t pid;                   /* thread id that made the call */
+	pid_t tgid;
+	pid_t ppid;
+	char *exe;                   /* /proc/PID/exe of the caller */
+	char *cwd;                   /* caller's cwd */
+	char *argv0;                 /* exec: argv[0] as passed */
+	char *path;                  /* exec: absolute program path; unlink/rmdir: absolute target */
+	struct pol_file_info file;   /* unlink/rmdir target */
+	bool exec_anonymous;         /* exec of a memfd / deleted file / AT_EMPTY_PATH fd */
+	struct pol_strv env;         /* exec: "NAME=value" for env vars named in config */
+	struct pol_strv chain;       /* process chain, caller first: "python3", "bash", "agent" */
+
+	/* connect / sendto */
+	int family;                  /* AF_INET, AF_INET6, AF_UNIX */
+	int socktype;                /* SOCK_STREAM, SOCK_DGRAM, ... (0 unknown) */
+	char *address;               /* numeric address, or AF_UNIX path ("@name" if abstract) */
+	uint16_t port;
+	char *host;                  /* host name claimed by the shim, or NULL */
+	bool host_verified;          /* supervisor's own resolution matched */
+
+	double intercepted_at;       /* seconds since the epoch, UTC */
+};
+
+/* Allocate a zeroed action of the given class. NULL on ENOMEM. */
+struct pol_action *pol_action_new(enum pol_action_class action_class);
+/* Free an action and everything it owns. free(NULL) semantics. */
+void pol_action_free(struct pol_action *action);
+
+/* Replace *field with a copy of value (NULL clears). 0 or -ENOMEM. */
+int pol_action_set(char **field, const char *value);
+
+/* The reference's one-line description: "rm('-rf', '/tmp/x')" style for
+ * generic actions, "exec rm -rf /tmp/x" / "unlink /path" /
+ * "connect 1.2.3.4:443 (api.example.com)" for syscall actions.
+ * Returns a malloc'd string the caller owns, or NULL on ENOMEM. */
+char *pol_action_describe(const struct pol_action *action);
+
+/* Parse a reference ActionContext JSON object ("function_name", "args",
+ * "kwargs", "function_doc", "hints", "environment", "agent_id",
+ * "session_id"; unknown keys rejected) into a generic action. Errors fill
+ * diag with the byte offset turned into line:column. */
+struct pol_diag;
+int pol_action_from_json(const char *name, const char *json, size_t len,
+			 struct pol_action **ret_action, struct pol_diag *diag);
+
+/* The JSON form of an action (both shapes), for `attesta score --json`
+ * and the audit entry's metadata. Caller owns the returned tree. */
+struct cJSON *pol_action_to_json(const struct pol_action *action);
+
+#endif

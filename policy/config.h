@@ -1,0 +1,161 @@
+/*
+ * attesta.yaml: the whole schema of DESIGN §12 as one plain, read-only
+ * struct. The loader (config.c, libyaml) validates the file completely
+ * before it builds anything: unknown keys, wrong types, out-of-range
+ * numbers, invalid regexes, unknown levels, duplicate keys, aliases and
+ * oversized files are rejected with file:line:column, and the caller gets
+ * either a whole config or nothing (never a half-applied one).
+ *
+ * The config is plain data: after load it is never modified, so any
+ * number of threads may read it. Regexes are compiled once at load.
+ */
+#ifndef ATTESTA_CONFIG_H
+#define ATTESTA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "action.h"
+#include "diag.h"
+
+enum pol_level {
+	POL_LEVEL_LOW = 0,
+	POL_LEVEL_MEDIUM,
+	POL_LEVEL_HIGH,
+	POL_LEVEL_CRITICAL,
+	POL_LEVEL_COUNT
+};
+/* "low", "medium", "high", "critical". */
+const char *pol_level_name(enum pol_level level);
+/* Case-insensitive; -EINVAL for anything else. */
+int pol_level_parse(const char *name, enum pol_level *ret_level);
+/* Reference thresholds: LOW < 0.3 <= MEDIUM < 0.6 <= HIGH < 0.8 <= CRITICAL. */
+enum pol_level pol_level_from_score(double score);
+
+enum pol_challenge {
+	POL_CHALLENGE_AUTO_APPROVE = 0,
+	POL_CHALLENGE_CONFIRM,
+	POL_CHALLENGE_QUIZ,
+	POL_CHALLENGE_TEACH_BACK,
+	POL_CHALLENGE_MULTI_PARTY,
+	POL_CHALLENGE_COUNT
+};
+/* "auto_approve", "confirm", "quiz", "teach_back", "multi_party". */
+const char *pol_challenge_name(enum pol_challenge challenge);
+/* Accepts snake_case and kebab-case as the reference does. */
+int pol_challenge_parse(const char *name, enum pol_challenge *ret_challenge);
+
+enum pol_fail_mode { POL_FAIL_DENY = 0, POL_FAIL_ALLOW, POL_FAIL_ESCALATE };
+enum pol_policy_mode { POL_MODE_ENFORCE = 0, POL_MODE_SHADOW, POL_MODE_AUDIT_ONLY };
+enum pol_audit_sync { POL_SYNC_TIERED = 0, POL_SYNC_ALWAYS, POL_SYNC_OFF };
+enum pol_attestation_mode { POL_ATTEST_OFF = 0, POL_ATTEST_ADVISORY, POL_ATTEST_ENFORCE };
+enum pol_renderer { POL_RENDERER_AUTO = 0, POL_RENDERER_TTY, POL_RENDERER_SOCKET, POL_RENDERER_NONE };
+
+/* What an amplifier's pattern is matched against. */
+enum pol_target {
+	POL_TARGET_NAME = 0, /* function name (reference default) */
+	POL_TARGET_ARGS,     /* joined, stringified arguments */
+	POL_TARGET_ANY,      /* name, then args, then doc */
+	POL_TARGET_PATH,     /* absolute path of exec / unlink / rmdir */
+	POL_TARGET_HOST,     /* host name (verified or claimed) and address of connect */
+};
+const char *pol_target_name(enum pol_target target);
+
+struct pol_regex; /* compiled PCRE2 pattern, see regex.h */
+
+struct pol_amplifier {
+	char *pattern;
+	struct pol_regex *regex;
+	enum pol_target target;
+	double boost;
+	unsigned line; /* where it was defined, for factor descriptions */
+};
+
+struct pol_override {
+	char *function_name; /* exact match */
+	enum pol_level level;
+};
+
+struct pol_config {
+	char *source;                 /* file it was loaded from, or "<default>" */
+
+	/* policy: */
+	enum pol_fail_mode fail_mode;                     /* deny */
+	double minimum_review_seconds[POL_LEVEL_COUNT];   /* 0, 3, 10, 30 */
+	unsigned require_multi_party[POL_LEVEL_COUNT];    /* critical: 2, else 0 */
+	double timeout_seconds;                           /* 300, > 0 */
+	bool critical_always_verify;                      /* true */
+	enum pol_challenge challenge_map[POL_LEVEL_COUNT];/* auto, confirm, quiz, teach_back */
+	bool challenge_map_set[POL_LEVEL_COUNT];          /* level named in policy.challenge_map */
+	enum pol_policy_mode mode;                        /* enforce */
+	double quiz_pass_threshold;                       /* policy.quiz_pass_threshold, 0.8 */
+	unsigned teach_back_min_words;                    /* policy.teach_back_min_words, 10 */
+
+	/* risk: */
+	struct pol_override *overrides;  /* in file order; last match wins */
+	size_t n_overrides;
+	struct pol_amplifier *amplifiers;
+	size_t n_amplifiers;
+
+	/* trust: */
+	double trust_initial_score;      /* 0.3 */
+	double trust_ceiling;            /* 0.9 */
+	double trust_decay_rate;         /* 0.01 per day */
+	double trust_influence;          /* 0.3 */
+	double trust_incident_penalty;   /* 0.7 (multiplicative) */
+	char *trust_path;                /* trust.path, ".attesta/trust.json" */
+
+	/* audit: */
+	char *audit_backend;             /* "legacy" | "trailproof" (accepted, same format) */
+	char *audit_path;                /* ".attesta/audit.jsonl" */
+	enum pol_audit_sync audit_sync;  /* tiered */
+	unsigned audit_sync_window_ms;   /* 10 */
+	char *audit_hmac_key_file;       /* NULL: no MAC */
+	char *audit_tenant_id;           /* "default" */
+
+	/* domain: one name or a list, merged in order. The built-in "agent"
+	 * profile is active unless gate.builtin_agent_profile is false. */
+	struct pol_strv domains;
+	struct pol_strv domain_paths;    /* domain_paths: directories searched for NAME.yaml */
+	bool domain_strict;              /* true: unknown profile is an error */
+
+	/* gate: */
+	bool intercept_exec, intercept_unlink, intercept_connect; /* all true */
+	char *workspace;                 /* NULL: cwd of attesta-run */
+	char *environment;               /* "development" */
+	char *agent_id;                  /* "default" */
+	enum pol_renderer renderer;      /* auto */
+	char *approval_socket;           /* NULL: $XDG_RUNTIME_DIR/attesta/approve.sock or /tmp/attesta-UID/ */
+	int deny_errno;                  /* EPERM */
+	bool allow_io_uring;             /* false */
+	bool builtin_agent_profile;      /* true */
+	struct pol_strv env_vars;        /* env var names copied into exec contexts */
+	char *escalation_command;        /* NULL */
+
+	/* attestation: */
+	enum pol_attestation_mode attestation_mode;  /* off */
+	char *node_id;
+	char *bundle;
+	char *registry;                  /* file path or "postgres" */
+
+	/* fleet: */
+	char *fleet_database;            /* libpq connection string */
+};
+
+/* A config with every default filled in. NULL on ENOMEM. */
+struct pol_config *pol_config_new_default(void);
+
+/* Load and validate a file. On success *ret_config owns a new config; on
+ * failure nothing is returned, diag says file:line:column and why, and the
+ * result is -EINVAL (bad content), -ENOENT/-EACCES/... (cannot read) or
+ * -EFBIG (over POL_CONFIG_MAX_BYTES). */
+int pol_config_load(const char *path, struct pol_config **ret_config,
+		    struct pol_diag *diag);
+
+/* Same, from memory; name is used in diagnostics. */
+int pol_config_load_buffer(const char *name, const char *buf, size_t len,
+			   struct pol_config **ret_config, struct pol_diag *diag);
+
+void pol_config_free(struct pol_config *config);
+
+#endif

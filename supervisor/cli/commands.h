@@ -1,0 +1,20 @@
+/*
+ * The `attesta` subcommands. Each takes argc/argv starting at its own name
+ * and returns the process exit status: 0 ok, 1 invalid input (bad config,
+ * bad context, broken log...), 2 usage or unsupported. Output goes to
+ * stdout, one-line errors to stderr prefixed "attesta: ".
+ */
+#ifndef ATTESTA_CLI_COMMANDS_H
+#define ATTESTA_CLI_COMMANDS_H
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_INVALID 1
+#define CLI_EXIT_USAGE 2
+
+int cmd_init(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+
+#endif

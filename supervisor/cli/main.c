@@ -1,0 +1,79 @@
+/*
+ * `attesta`: the command-line front end. Dispatches to one subcommand per
+ * file (cmd_*.c). Trusts its arguments no more than any user input.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#ifndef ATTESTA_VERSION
+#define ATTESTA_VERSION "0.1.0"
+#endif
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* NULL: not supported yet */
+	const char *summary;
+};
+
+static int cmd_version(int argc, char **argv);
+
+static const struct cli_command commands[] = {
+	{ "init", cmd_init, "write a commented attesta.yaml template" },
+	{ "config", cmd_config, "config check [FILE]: validate a config" },
+	{ "score", cmd_score, "score an action as the gate would (dry run)" },
+	{ "audit", cmd_audit, "audit verify|export|rubber-stamps|stats|get|inspect" },
+	{ "trust", cmd_trust, "trust show|list|revoke|incident" },
+	{ "pending", NULL, "list held calls waiting for a human" },
+	{ "approve", NULL, "answer the challenge of a held call" },
+	{ "deny", NULL, "deny a held call" },
+	{ "node", NULL, "node enroll|revoke|rollout" },
+	{ "attestation", NULL, "attestation status|eval" },
+	{ "bundle", NULL, "bundle keygen|pack|verify" },
+	{ "doctor", NULL, "report what this kernel allows" },
+	{ "version", cmd_version, "print the version" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: attesta COMMAND [ARGS...]   (attesta COMMAND --help)\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
+			commands[i].run ? "" : " (not supported yet)");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("attesta %s\n", ATTESTA_VERSION);
+	return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (!commands[i].run) {
+			fprintf(stderr, "attesta: not supported: '%s' is not implemented in this version\n",
+				argv[1]);
+			return CLI_EXIT_USAGE;
+		}
+		return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "attesta: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}

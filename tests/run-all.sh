@@ -1,0 +1,36 @@
+#!/bin/sh
+# Run every unit test binary and every integration script; print one
+# closing line "check: N passed, M failed" and exit non-zero on any failure.
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+pass=0; fail=0; failed=""
+log=$(mktemp -d /tmp/attesta-check.XXXXXX)
+
+run_one() {
+	name=$1; shift
+	if "$@" >"$log/$(echo "$name" | tr '/' '_').log" 2>&1; then
+		pass=$((pass + 1)); echo "PASS  $name"
+	else
+		rc=$?
+		if [ "$rc" -eq 77 ]; then
+			echo "SKIP  $name ($(tail -n 1 "$log/$(echo "$name" | tr '/' '_').log"))"
+		else
+			fail=$((fail + 1)); failed="$failed $name"
+			echo "FAIL  $name (exit $rc)"; sed 's/^/      /' "$log/$(echo "$name" | tr '/' '_').log" | tail -n 40
+		fi
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_one "unit/$(basename "$t")" "$t"
+done
+for t in tests/integration/*.sh tests/adversarial/*.sh; do
+	[ -f "$t" ] || continue
+	run_one "$t" sh "$t"
+done
+rm -rf "$log"
+echo
+echo "check: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] || { echo "failed:$failed"; exit 1; }
