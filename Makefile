@@ -28,7 +28,7 @@ HARDEN   = -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 OPT     ?= -O2 -g
 # -ffp-contract=off: the reference scorer's sums must be bit-exact (DESIGN §5).
 CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) -ffp-contract=off \
-             -I. -Ipolicy $(PKG_CFLAGS) $(PQ_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
+             -I. -iquote policy $(PKG_CFLAGS) $(PQ_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro -Wl,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
@@ -52,6 +52,7 @@ RUN_SRCS     := $(sort $(wildcard supervisor/run/*.c))
 PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRCS  := $(sort $(wildcard tests/helpers/*.c))
+TOOL_SRCS    := $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 POLICY_OBJS  := $(call obj,$(POLICY_SRCS))
@@ -61,6 +62,7 @@ RUN_OBJS     := $(call obj,$(RUN_SRCS))
 PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(PRELOAD_SRCS))
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 HELPER_BINS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+TOOL_BINS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 LIBPOLICY    := $(BUILD)/libattesta-policy.a
 LIBCOMMON    := $(BUILD)/libattesta-common.a
@@ -77,7 +79,7 @@ BINS += $(PRELOAD_SO)
 endif
 
 .PHONY: all deps check unit integration lint asan fuzz bench demo install clean
-all: $(BINS) $(HELPER_BINS)
+all: $(BINS) $(HELPER_BINS) $(TOOL_BINS)
 
 # --- rules -------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -117,11 +119,32 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON) $(LIBPOLICY)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) $(CMOCKA_LIBS) -lm -lpthread
 
+# Test programs that use the policy library without cmocka (tests/tools/).
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBCOMMON) $(LIBPOLICY)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm -lpthread
+
+# tests/tools/run_*.c drive supervisor/run/ code directly (decoders,
+# emulation): linked with every attesta-run object except main.o.
+RUN_LIB_OBJS := $(filter-out $(BUILD)/obj/supervisor/run/main.o,$(RUN_OBJS))
+$(BUILD)/tools/run_%: $(BUILD)/obj/tests/tools/run_%.o $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm -lpthread
+
 # Small test programs run under the gate (raw syscalls, threads, vfork...).
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror $(SAN_CFLAGS) -o $@ $< -lpthread $(SAN_LDFLAGS)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. $(SAN_CFLAGS) -o $@ $< -lpthread $(SAN_LDFLAGS)
+
+# gate_static is gate_raw linked statically (no ld.so, no shared libc):
+# only the kernel-level gate can see its calls. Never sanitized (static).
+$(BUILD)/helpers/gate_static: tests/helpers/gate_static.c tests/helpers/gate_raw.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (static)")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
 
 # --- targets -------------------------------------------------------------------
 deps:
