@@ -35,6 +35,16 @@
  * before matching so a huge argv cannot make scoring slow. */
 #define POL_SCORE_MAX_TEXT (64 * 1024)
 
+/* `attesta score --context` input (a reference ActionContext as JSON):
+ * real contexts are a few KiB; 1 MiB bounds a hostile file. Nesting depth
+ * and items per array/object stop recursion bombs and keep the duplicate
+ * key check cheap; integer digits are Python's own int-from-string cap
+ * (json.loads rejects longer literals too). */
+#define POL_CONTEXT_MAX_BYTES (1024 * 1024)
+#define POL_CONTEXT_MAX_DEPTH 64
+#define POL_CONTEXT_MAX_ITEMS 4096
+#define POL_CONTEXT_MAX_INT_DIGITS 4300
+
 /* Target memory read by the supervisor. PATH_MAX for paths; argv and envp
  * are capped in count and total bytes (ARG_MAX is 2 MiB by default, we
  * read at most this much and deny when the real argv is larger). */
@@ -43,6 +53,16 @@
 #define POL_TARGET_MAX_ARGV_BYTES (256 * 1024)
 #define POL_TARGET_MAX_ENVC 4096
 #define POL_TARGET_MAX_ENV_BYTES (256 * 1024)
+
+/* Payload of an emulated sendto/sendmsg/sendmmsg, copied from the target
+ * by the supervisor (DESIGN §11.1). A larger send is refused (denied with a
+ * reason) rather than shortened: a short count is legal for stream sockets
+ * but would silently truncate a datagram. 1 MiB covers any datagram
+ * (64 KiB) and typical stream writes; the iovec count is capped at UIO_MAXIOV. */
+#define POL_TARGET_MAX_SEND_BYTES (1024 * 1024)
+#define POL_TARGET_MAX_IOV 1024
+/* Messages in one emulated sendmmsg (the kernel's own cap is UIO_MAXIOV). */
+#define POL_TARGET_MAX_MMSG 1024
 
 /* Process chain depth shown to approvers and written to the audit log. */
 #define POL_CHAIN_MAX_DEPTH 16
@@ -55,15 +75,53 @@
  * one maximal line plus slack. Start-up never reads more than this. */
 #define POL_AUDIT_TAIL_BYTES (POL_AUDIT_MAX_LINE + 4096)
 
+/* JSON read from audit lines (canonjson.c): nesting depth (entries are 4
+ * deep; 64 stops recursion bombs) and integer digits (Python's own
+ * int-from-string cap, so both sides reject the same lines). */
+#define POL_JSON_MAX_DEPTH 64
+#define POL_JSON_MAX_INT_DIGITS 4300
+
+/* The audit head file (last hash + count, a few hundred bytes). */
+#define POL_AUDIT_HEAD_MAX_BYTES 4096
+
+/* HMAC key file for the audit log: keys are 32-64 bytes; anything larger
+ * is not a key. */
+#define POL_AUDIT_KEY_MAX_BYTES 4096
+
 /* Trust store file: per-agent summaries, never history without bound. */
 #define POL_TRUST_MAX_BYTES (4 * 1024 * 1024)
 #define POL_TRUST_MAX_AGENTS 10000
+/* Agent ids and domain names in the trust store: ids are config strings or
+ * CLI arguments; 256 bytes is far beyond any real one. Domains per agent:
+ * a handful of profiles or environments in practice. */
+#define POL_TRUST_MAX_NAME 256
+#define POL_TRUST_MAX_DOMAINS 64
 
 /* Shim annotations: fixed-layout messages; anything larger is garbage. */
 #define POL_SHIM_MAX_MSG 1024
 #define POL_SHIM_MAX_HOST 255
 
+/* Challenge answers and approver identities (uid-derived names): a
+ * teach-back explanation is a few sentences; anything longer is refused
+ * rather than stored in the audit entry. */
+#define POL_CHALLENGE_MAX_ANSWER 4096
+#define POL_CHALLENGE_MAX_IDENTITY 256
+
 /* Approval socket: one JSON line from an approver. */
 #define POL_APPROVAL_MAX_LINE (64 * 1024)
+
+/* The built-in agent profile's analysis of an exec: wrapper and shell
+ * nesting (sudo env sh -c "bash -c ..."), commands in one script, argv
+ * entries followed, and script bytes parsed. Real commands stay far below;
+ * anything beyond is itself a finding (fail closed), never skipped. */
+#define POL_AGENT_MAX_DEPTH 8
+#define POL_AGENT_MAX_COMMANDS 128
+#define POL_AGENT_MAX_ARGS 1024
+#define POL_AGENT_MAX_SCRIPT (64 * 1024)
+
+/* Novelty counters kept per (agent, function name): a sandboxed program
+ * can invent names without bound, so the table is capped; when full it is
+ * cleared, which makes every name novel again (higher risk, never lower). */
+#define POL_NOVELTY_MAX_ENTRIES 4096
 
 #endif
