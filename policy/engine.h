@@ -25,7 +25,13 @@
 struct pol_engine;
 
 /* Build an engine. The config must outlive the engine. Errors (a domain
- * profile that cannot be found or parsed) fill diag; -EINVAL/-ENOENT/-ENOMEM. */
+ * profile that cannot be found or parsed) fill diag; -EINVAL/-ENOENT/-ENOMEM.
+ * Profiles are found in config->domain_paths, ./profiles and
+ * ./.attesta/profiles (domain.h); the built-in "agent" profile is merged
+ * first unless config->builtin_agent_profile is false. The home directory
+ * ($HOME) and the workspace (config->workspace, else the current
+ * directory) are read once here: the agent profile judges paths against
+ * them, and the sandboxed program cannot move them later. */
 int pol_engine_new(const struct pol_config *config, struct pol_engine **ret_engine,
 		   struct pol_diag *diag);
 void pol_engine_free(struct pol_engine *engine);
