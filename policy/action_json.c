@@ -2,7 +2,7 @@
  * pol_action_from_json(): a strict reader for a reference ActionContext
  * written as JSON (`attesta score --context FILE`). The file is untrusted:
  * it is read with a (position, length) cursor under explicit caps (size,
- * depth, items, integer digits; limits.h) and rejected whole on the first
+ * depth, items, integer digits; pol_limits.h) and rejected whole on the first
  * error with line:column (1-based, column in bytes). Strict RFC 8259: no
  * comments, no trailing commas, no NaN/Infinity, no raw control characters
  * or invalid UTF-8 in strings, no duplicate keys. Two things Python's
@@ -20,7 +20,7 @@
 
 #include "action.h"
 #include "diag.h"
-#include "limits.h"
+#include "pol_limits.h"
 #include "pystr.h"
 
 struct reader {

@@ -17,7 +17,7 @@
 #include "agent.h"
 #include "agent_rules.h"
 #include "catalog.h"
-#include "limits.h"
+#include "pol_limits.h"
 #include "regex.h"
 
 #define MAX_WORDS 256

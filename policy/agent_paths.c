@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "limits.h"
+#include "pol_limits.h"
 
 static const double sev_contribution[SEV_COUNT] = {
 	[SEV_NONE] = 0.0, [SEV_SAFE] = 0.0, [SEV_NOTE] = 0.15, [SEV_MEDIUM] = 0.30,

@@ -16,7 +16,7 @@
 
 #include "agent.h"
 #include "domain.h"
-#include "limits.h"
+#include "pol_limits.h"
 
 int pol_agent_profile_new(struct pol_domain_profile **ret_profile)
 {

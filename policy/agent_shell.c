@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "limits.h"
+#include "pol_limits.h"
 
 #define SH_MAX_WORDS 256
 

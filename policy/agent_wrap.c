@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "agent.h"
-#include "limits.h"
+#include "pol_limits.h"
 
 /* --- wrappers and shells ------------------------------------------------ */
 

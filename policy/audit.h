@@ -49,15 +49,100 @@ void pol_audit_close(struct pol_audit_log *log);
  * NULL, >= 33 bytes) receives the entry id. The entry is written with one
  * write() before return and is durable as `kind` and audit.sync require.
  * Any failure (ENOSPC, EIO, lock) is returned and the log is left without
- * a partial line. fields is not consumed. */
+ * a partial line. fields is not consumed.
+ *
+ * Numbers: a cJSON number is written as an integer when integral and
+ * below 2^53, else as a float; risk_score, review_duration_seconds,
+ * score, weight, contribution and boost are always floats; a cJSON_Raw
+ * member is written exactly (e.g. "2.0"). Strings are bytes: invalid
+ * UTF-8 is kept as \udcXX (surrogateescape). Missing reference fields get
+ * the reference defaults; the writer adds entry_id, seq, previous_hash,
+ * chain_hash and mac. Errors: -ENOSPC/-EIO/-EFBIG... from the file,
+ * -E2BIG for an entry over POL_AUDIT_MAX_LINE, -EBADMSG if another writer
+ * left a last line that is not an entry, -EINVAL for bad fields, -ENOMEM. */
 int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
 		     enum pol_audit_kind kind, char *ret_entry_id, size_t id_size);
 
-/* Make every entry written so far durable now (group commit). */
+/* Make every entry written so far durable now (group commit; with
+ * audit.sync: off, no fdatasync) and bring the head file up to date. */
 int pol_audit_sync(struct pol_audit_log *log);
 
-/* Milliseconds until the next pending group commit is due, or -1 if none:
- * an event loop calls pol_audit_sync() when it elapses. */
+/* Milliseconds until pol_audit_sync() is next due (a pending group commit
+ * of auto-approved entries within sync_window_ms, or the head file about
+ * a second after the last entry), or -1 if none: an event loop calls
+ * pol_audit_sync() when it elapses. */
 int pol_audit_sync_due_ms(struct pol_audit_log *log);
+
+/* --- additions: reading and verifying (audit_verify.c, audit_read.c) ---- */
+
+struct pol_json;
+
+/* Each entry also carries "seq" (its 0-based position in the chain since
+ * genesis, continued across copytruncate rotation) so start-up learns the
+ * count from the last line alone and verify can name missing entries. */
+
+/* Load an HMAC key file. -ENOENT/-EACCES/... if it cannot be read,
+ * -EPERM if it is group/world-accessible or not a regular file, -ENODATA if
+ * empty, -EFBIG over POL_AUDIT_KEY_MAX_BYTES. The key is the file's bytes
+ * as they are (a trailing newline is part of the key). On success
+ * *ret_key (malloc'ed, caller frees) and *ret_len are set. */
+int pol_audit_key_load(const char *path, unsigned char **ret_key, size_t *ret_len,
+		       struct pol_diag *diag);
+
+/* What verify found wrong with one line (or the file). */
+enum pol_audit_problem {
+	POL_AUDIT_P_NOT_JSON = 1,    /* not JSON, not an object, or too long */
+	POL_AUDIT_P_NO_HASH,         /* object without a string chain_hash */
+	POL_AUDIT_P_BAD_HASH,        /* chain_hash does not match the content */
+	POL_AUDIT_P_BAD_PREVIOUS,    /* previous_hash is not the last chain_hash */
+	POL_AUDIT_P_DUPLICATE_ID,    /* entry_id seen before (not an advisory shadow) */
+	POL_AUDIT_P_SEQ_GAP,         /* seq skips: entries missing */
+	POL_AUDIT_P_SEQ_REPEAT,      /* seq goes back: entries repeated or swapped */
+	POL_AUDIT_P_NO_MAC,          /* a key is given and the entry has no mac */
+	POL_AUDIT_P_BAD_MAC,         /* mac does not match */
+	POL_AUDIT_P_TORN_TAIL,       /* the last line has no newline */
+	POL_AUDIT_P_HEAD_INVALID,    /* head file unreadable, malformed or bad mac */
+	POL_AUDIT_P_TRUNCATED,       /* the head records entries the log lacks */
+	POL_AUDIT_P_HEAD_MISMATCH,   /* the entry the head names has another hash */
+};
+const char *pol_audit_problem_name(enum pol_audit_problem problem);
+
+/* Called once per problem: line is the 0-based line index (as the
+ * reference's verify_chain counts, blank lines included), or UINT64_MAX for
+ * problems of the whole file; detail is a short lowercase explanation. */
+typedef void (*pol_audit_problem_fn)(void *ctx, uint64_t line, enum pol_audit_problem problem,
+				     const char *detail);
+
+struct pol_audit_verify_result {
+	uint64_t lines;        /* non-blank lines read */
+	uint64_t entries;      /* lines that parsed as entries */
+	uint64_t broken;       /* distinct broken line indexes */
+	uint64_t problems;     /* problem reports (a line may have several) */
+	bool head_checked;     /* a head file was found and compared */
+	uint64_t first_seq;    /* seq of the first entry (0 unless rotated) */
+	bool continuation;     /* the log continues a rotated one */
+};
+
+#define POL_AUDIT_VERIFY_NO_HEAD 0x1u /* ignore path + ".head" */
+#define POL_AUDIT_VERIFY_THREADS 0x2u /* hash on all CPUs (same result) */
+
+/* Verify the whole log at path. key/key_len (key may be NULL) is the HMAC
+ * key: with one, every entry needs a valid mac and the head file its mac.
+ * Returns 0 when the file could be read (look at result->broken /
+ * problems), -ENOENT/-EACCES/-EIO... when it could not, -ENOMEM. */
+int pol_audit_verify(const char *path, const unsigned char *key, size_t key_len,
+		     unsigned flags, pol_audit_problem_fn on_problem, void *ctx,
+		     struct pol_audit_verify_result *result);
+
+/* Iterate over the entries of a log for the CLI: fn gets the line index,
+ * the parsed object (valid only during the call) and the raw line. Lines
+ * that do not parse as objects are skipped. fn returns 0 to continue, a
+ * positive value to stop (returned), or -errno (returned). */
+typedef int (*pol_audit_entry_fn)(void *ctx, uint64_t line, const struct pol_json *entry,
+				  const char *raw, size_t raw_len);
+int pol_audit_read(const char *path, pol_audit_entry_fn fn, void *ctx);
+
+/* Path of the head file of a log: path + ".head" (malloc'ed), NULL on ENOMEM. */
+char *pol_audit_head_path(const char *path);
 
 #endif

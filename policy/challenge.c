@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "challenge_internal.h"
-#include "limits.h"
+#include "pol_limits.h"
 
 static const char *const kind_names[POL_QUESTION_KIND_COUNT] = {
 	[POL_QUESTION_CONFIRM] = "confirm",       [POL_QUESTION_EXPLAIN] = "explain",

@@ -26,7 +26,7 @@
  * SECURITY: question structs carry the expected answers; renderers must
  * show only text and options. The attacker is the sandboxed agent, which
  * chose the action (argv, paths, host names): every string taken from it
- * is bounded (limits.h) and only ever compared, never interpreted.
+ * is bounded (pol_limits.h) and only ever compared, never interpreted.
  *
  * Ownership: a challenge owns copies of everything it needs; the action,
  * decision and config may be freed after pol_challenge_new(). Not

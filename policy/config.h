@@ -156,6 +156,14 @@ int pol_config_load(const char *path, struct pol_config **ret_config,
 int pol_config_load_buffer(const char *name, const char *buf, size_t len,
 			   struct pol_config **ret_config, struct pol_diag *diag);
 
+/* What every command does with `-c`: path != NULL loads that file (a
+ * missing file is an error); path == NULL loads ./attesta.yaml
+ * (POL_CONFIG_DEFAULT_PATH) and, only if it does not exist, returns the
+ * defaults (source "<default>"). Errors as pol_config_load. */
+#define POL_CONFIG_DEFAULT_PATH "attesta.yaml"
+int pol_config_load_or_default(const char *path, struct pol_config **ret_config,
+			       struct pol_diag *diag);
+
 void pol_config_free(struct pol_config *config);
 
 #endif

@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #include "domain.h"
-#include "limits.h"
+#include "pol_limits.h"
 #include "regex.h"
 
 static const char *const target_names[] = {

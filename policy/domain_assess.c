@@ -18,7 +18,7 @@
 #include <cJSON.h>
 
 #include "domain.h"
-#include "limits.h"
+#include "pol_limits.h"
 #include "regex.h"
 
 /* --- texts ------------------------------------------------------------- */

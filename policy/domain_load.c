@@ -2,7 +2,7 @@
  * Domain profile files (YAML, schema in docs/profiles.md). A profile file
  * is operator input that may come from a bundle or a shared directory, so
  * it is parsed with the config loader's bounded YAML tree builder (caps of
- * limits.h, no aliases, UTF-8 only) and then validated whole: unknown
+ * pol_limits.h, no aliases, UTF-8 only) and then validated whole: unknown
  * keys, wrong types, out-of-range numbers, invalid regexes and escalation
  * conditions the reference would silently ignore are all rejected with
  * file:line:column. Nothing is returned unless everything is valid.
@@ -19,7 +19,7 @@
 
 #include "config_internal.h"
 #include "domain.h"
-#include "limits.h"
+#include "pol_limits.h"
 #include "pystr.h"
 
 struct loader {

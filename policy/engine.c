@@ -19,7 +19,7 @@
 #include "catalog.h"
 #include "domain.h"
 #include "engine.h"
-#include "limits.h"
+#include "pol_limits.h"
 #include "regex.h"
 
 #define NOVELTY_BUCKETS 1024

@@ -1,7 +1,7 @@
 /*
  * PCRE2 wrapper (see regex.h). Patterns come from config files and
  * profiles, subjects from the sandboxed program: both are untrusted, so
- * length and match budget are capped (limits.h).
+ * length and match budget are capped (pol_limits.h).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limits.h"
+#include "pol_limits.h"
 #include "regex.h"
 
 struct pol_regex {

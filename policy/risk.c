@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "limits.h"
+#include "pol_limits.h"
 #include "pystr.h"
 #include "regex.h"
 #include "risk.h"

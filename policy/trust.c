@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "limits.h"
+#include "pol_limits.h"
 #include "trust_internal.h"
 
 static const char *const severity_names[POL_TRUST_SEVERITY_COUNT] = {

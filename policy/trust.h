@@ -20,7 +20,7 @@
  * Storage: a JSON file (trust.path), written atomically (temp file in the
  * same directory, fsync, rename, fsync of the directory), mode 0600 in a
  * 0700 directory, serialized against concurrent writers with flock(2) on
- * "<path>.lock". Loading parses strictly with the caps of limits.h; a
+ * "<path>.lock". Loading parses strictly with the caps of pol_limits.h; a
  * corrupt or oversized store is an error naming the file, never a reset.
  * A missing store is an empty one (every agent at the initial score).
  *

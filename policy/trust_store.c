@@ -1,7 +1,7 @@
 /*
  * The trust store on disk: strict parsing of the JSON history summary
  * (every key known, every count a bounded non-negative integer, caps from
- * limits.h), serialization, and the write path (flock on "<path>.lock",
+ * pol_limits.h), serialization, and the write path (flock on "<path>.lock",
  * re-read, replay unsaved events, temp file + fsync + rename + fsync of
  * the directory, mode 0600 in 0700 directories).
  *
@@ -22,7 +22,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "limits.h"
+#include "pol_limits.h"
 #include "trust_internal.h"
 
 #define TRUST_FORMAT "attesta-trust"

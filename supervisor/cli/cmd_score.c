@@ -25,7 +25,7 @@
 #include "policy/action.h"
 #include "policy/config.h"
 #include "policy/engine.h"
-#include "policy/limits.h"
+#include "policy/pol_limits.h"
 #include "policy/pystr.h"
 #include "policy/trust.h"
 #include "score_output.h"

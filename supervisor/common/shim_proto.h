@@ -2,7 +2,7 @@
  * The wire protocol between libattesta-preload.so (the shim, running inside
  * the sandboxed agent) and attesta-run (the supervisor). This is the ONE
  * header both sides include; it holds only fixed-layout structs, constants
- * and sizes, and depends on nothing but <stdint.h> and policy/limits.h, so
+ * and sizes, and depends on nothing but <stdint.h> and policy/pol_limits.h, so
  * the libc-only shim can include it.
  *
  * Trust: everything in these messages is written by code running in the
@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#include "policy/limits.h"
+#include "policy/pol_limits.h"
 
 /* Environment variables read by the shim. */
 #define SHIM_ENV_FD "ATTESTA_SHIM_FD"     /* decimal descriptor number */

@@ -20,7 +20,7 @@
 
 #include "action.h"
 #include "diag.h"
-#include "limits.h"
+#include "pol_limits.h"
 
 static void test_pol_action_class_name_roundtrip(void **state)
 {

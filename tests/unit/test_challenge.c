@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "policy/challenge.h"
-#include "policy/limits.h"
+#include "policy/pol_limits.h"
 
 static struct pol_config config;
 

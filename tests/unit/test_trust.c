@@ -22,10 +22,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "policy/limits.h"
+#include "policy/pol_limits.h"
 #include "policy/trust.h"
 
-/* <limits.h> is shadowed by policy/limits.h under -Ipolicy. */
+/* <limits.h> is shadowed by policy/pol_limits.h under -Ipolicy. */
 #define PATH_MAX 4096
 #define T0 1700000000.0
 #define DAY 86400.0

@@ -4,8 +4,8 @@
  * edit, from a sandboxed process's memory, or from a socket a sandboxed
  * process can write to is bounded by one of these before it is parsed.
  */
-#ifndef ATTESTA_LIMITS_H
-#define ATTESTA_LIMITS_H
+#ifndef ATTESTA_POL_LIMITS_H
+#define ATTESTA_POL_LIMITS_H
 
 /* attesta.yaml and profile files: real configs are a few KiB; 1 MiB leaves
  * room for large override tables while keeping a hostile file cheap. */

@@ -1,0 +1,361 @@
+/*
+ * Appending to the audit log (audit.h): one write(O_APPEND) per entry
+ * under flock so many processes can share one log (re-reading the tail
+ * when another writer moved it), the sync tiers with group commit, the
+ * head file, close. The caller's fields are trusted to be what the gate
+ * decided; the entry fields the chain depends on are set here only.
+ */
+#include <stdlib.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit_writer.h"
+#include "pol_limits.h"
+
+/* Reference fields whose numbers are floats even when integral. */
+static const char *const float_keys[] = {
+	"risk_score", "review_duration_seconds", "score", "weight", "contribution", "boost", NULL
+};
+
+/* Local time as Python's datetime.now().isoformat() (microseconds kept). */
+static void iso_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%06ld", ts.tv_nsec / 1000);
+}
+
+static int add_member(struct pol_audit_log *log, struct pol_json *entry, const char *key,
+		      struct pol_json *value)
+{
+	return pol_json_add(log->arena, entry, key, value);
+}
+
+static struct pol_json *str_node(struct pol_audit_log *log, const char *s)
+{
+	return pol_json_string_from_bytes(log->arena, s, strlen(s));
+}
+
+/* Fill what the reference entry always has, so a log written here has the
+ * reference's shape. */
+static int add_defaults(struct pol_audit_log *log, struct pol_json *entry)
+{
+	static const char *const empty_strings[] = {
+		"action_name", "action_description", "agent_id", "risk_level", "challenge_type",
+		"verdict", "executed_at", "session_id", "environment", NULL
+	};
+	char now[64];
+	int r = 0;
+
+	for (const char *const *k = empty_strings; *k && !r; k++)
+		if (!pol_json_get(entry, *k))
+			r = add_member(log, entry, *k, str_node(log, ""));
+	iso_now(now, sizeof(now));
+	if (!r && !pol_json_get(entry, "intercepted_at"))
+		r = add_member(log, entry, "intercepted_at", str_node(log, now));
+	if (!r && !pol_json_get(entry, "decided_at"))
+		r = add_member(log, entry, "decided_at", str_node(log, now));
+	if (!r && !pol_json_get(entry, "risk_score"))
+		r = add_member(log, entry, "risk_score", pol_json_float(log->arena, 0.0));
+	if (!r && !pol_json_get(entry, "review_duration_seconds"))
+		r = add_member(log, entry, "review_duration_seconds", pol_json_float(log->arena, 0.0));
+	if (!r && !pol_json_get(entry, "challenge_passed"))
+		r = add_member(log, entry, "challenge_passed", pol_json_new(log->arena, POL_JSON_NULL));
+	if (!r && !pol_json_get(entry, "approver_ids"))
+		r = add_member(log, entry, "approver_ids", pol_json_new(log->arena, POL_JSON_ARRAY));
+	if (!r && !pol_json_get(entry, "min_review_met"))
+		r = add_member(log, entry, "min_review_met", pol_json_new(log->arena, POL_JSON_TRUE));
+	if (!r && !pol_json_get(entry, "metadata"))
+		r = add_member(log, entry, "metadata", pol_json_new(log->arena, POL_JSON_OBJECT));
+	return r;
+}
+
+/* Drop members the writer owns (the caller cannot choose them). */
+static void drop_owned(struct pol_json *entry, char *kept_id, size_t id_size)
+{
+	static const char *const owned[] = { "previous_hash", "chain_hash", "mac", "seq", "entry_id", NULL };
+	struct pol_json **link = &entry->first;
+
+	kept_id[0] = '\0';
+	while (*link) {
+		struct pol_json *m = *link;
+		bool drop = false;
+
+		for (const char *const *k = owned; *k; k++)
+			if (m->key_len == strlen(*k) && !memcmp(m->key, *k, m->key_len))
+				drop = true;
+		if (drop && m->key_len == 8 && !memcmp(m->key, "entry_id", 8) &&
+		    m->kind == POL_JSON_STRING && m->len > 0 && m->len < id_size &&
+		    !memchr(m->text, '\0', m->len)) {
+			memcpy(kept_id, m->text, m->len);
+			kept_id[m->len] = '\0';
+		}
+		if (drop) {
+			*link = m->next;
+			entry->count--;
+		} else {
+			link = &m->next;
+		}
+	}
+}
+
+/* The file changed under us (another process appended, or it was
+ * truncated/rotated): learn the true last entry before chaining. */
+static int refresh_locked(struct pol_audit_log *log)
+{
+	struct audit_torn torn = { 0 };
+	struct stat st;
+	int r;
+
+	if (fstat(log->fd, &st) < 0)
+		return -errno;
+	if (st.st_size == log->known_size)
+		return 0;
+	if (st.st_size == 0) {
+		/* copytruncate: keep chaining from what we know */
+		log->known_size = 0;
+		return 0;
+	}
+	r = audit_recover_tail(log, NULL, &torn);
+	if (r < 0)
+		return r;
+	if (torn.removed)
+		r = audit_record_repair(log, &torn);
+	return r;
+}
+
+/* Build, chain and write one entry; the file lock is held. */
+int audit_append_locked(struct pol_audit_log *log, const cJSON *fields, char *ret_id,
+			 uint64_t *ret_gen)
+{
+	char id[128], hash[AUDIT_HASH_HEX + 1], mac[AUDIT_HASH_HEX + 1];
+	struct pol_json *entry;
+	ssize_t n;
+	int r;
+
+	pol_json_arena_reset(log->arena);
+	if ((r = pol_json_from_cjson(log->arena, fields, float_keys, &entry)) < 0)
+		return r;
+	if (entry->kind != POL_JSON_OBJECT)
+		return -EINVAL;
+	drop_owned(entry, id, sizeof(id));
+	if (!id[0]) {
+		if (log->random_used == 0 &&
+		    (r = audit_random(log->random_pool, sizeof(log->random_pool))) < 0)
+			return r;
+		audit_entry_id_format(log->random_pool + log->random_used, id);
+		OPENSSL_cleanse(log->random_pool + log->random_used, 16);
+		log->random_used = (log->random_used + 16) % sizeof(log->random_pool);
+	}
+	if ((r = add_defaults(log, entry)) < 0 ||
+	    (r = add_member(log, entry, "entry_id", str_node(log, id))) < 0 ||
+	    (r = add_member(log, entry, "previous_hash", str_node(log, log->last_hash))) < 0)
+		return r;
+	if (log->seq_known &&
+	    (r = add_member(log, entry, "seq", pol_json_int(log->arena, (long long)log->count))) < 0)
+		return r;
+	log->scratch.len = 0;
+	if ((r = pol_json_canon(entry, audit_unhashed_keys, &log->scratch)) < 0)
+		return r;
+	if ((r = audit_chain_hash(log->md, log->last_hash, log->scratch.data, log->scratch.len,
+				  hash)) < 0)
+		return r;
+	if ((r = add_member(log, entry, "chain_hash", str_node(log, hash))) < 0)
+		return r;
+	if (log->key) {
+		if ((r = audit_mac_hex(log->key, log->key_len, hash, AUDIT_HASH_HEX, mac)) < 0 ||
+		    (r = add_member(log, entry, "mac", str_node(log, mac))) < 0)
+			return r;
+	}
+	log->line.len = 0;
+	if ((r = pol_json_canon(entry, NULL, &log->line)) < 0 ||
+	    (r = pol_jbuf_append(&log->line, "\n", 1)) < 0)
+		return r;
+	if (log->line.len > POL_AUDIT_MAX_LINE)
+		return -E2BIG;
+	/* one write: a reader or a crash sees the whole line or none of it */
+	do
+		n = write(log->fd, log->line.data, log->line.len);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)log->line.len) {
+		r = n < 0 ? -errno : -ENOSPC;
+		/* never leave half a line: it would break every later link */
+		if (ftruncate(log->fd, log->known_size) < 0)
+			r = r ? r : -errno;
+		return r;
+	}
+	log->known_size += (off_t)log->line.len;
+	memcpy(log->last_hash, hash, sizeof(hash));
+	log->count++;
+	log->written_gen++;
+	if (ret_gen)
+		*ret_gen = log->written_gen;
+	if (ret_id)
+		memcpy(ret_id, id, strlen(id) + 1);
+	return 0;
+}
+
+/* Group commit: wait until everything up to gen is on disk; one thread
+ * runs fdatasync for all who are waiting. Called without log->lock. */
+static int sync_to(struct pol_audit_log *log, uint64_t gen)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&log->lock);
+	while (log->synced_gen < gen) {
+		uint64_t target;
+
+		if (log->syncing) {
+			pthread_cond_wait(&log->synced, &log->lock);
+			continue;
+		}
+		log->syncing = true;
+		target = log->written_gen;
+		pthread_mutex_unlock(&log->lock);
+		r = fdatasync(log->fd) < 0 ? -errno : 0;
+		pthread_mutex_lock(&log->lock);
+		log->syncing = false;
+		if (r == 0 && target > log->synced_gen)
+			log->synced_gen = target;
+		if (log->synced_gen >= log->written_gen)
+			log->pending = false;
+		pthread_cond_broadcast(&log->synced);
+		if (r < 0)
+			break;
+	}
+	pthread_mutex_unlock(&log->lock);
+	return r;
+}
+
+int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
+		     enum pol_audit_kind kind, char *ret_entry_id, size_t id_size)
+{
+	char id[128];
+	uint64_t gen = 0;
+	bool durable_now;
+	int r;
+
+	if (!log || !fields || (ret_entry_id && id_size < 33))
+		return -EINVAL;
+	pthread_mutex_lock(&log->lock);
+	r = audit_lock_file(log->fd, LOCK_EX);
+	if (r == 0) {
+		r = refresh_locked(log);
+		if (r == 0)
+			r = audit_append_locked(log, fields, id, &gen);
+		audit_lock_file(log->fd, LOCK_UN);
+	}
+	if (r == 0 && log->sync_mode == POL_SYNC_TIERED && kind == POL_AUDIT_AUTO && !log->pending) {
+		clock_gettime(CLOCK_MONOTONIC, &log->pending_since);
+		log->pending = true;
+	}
+	pthread_mutex_unlock(&log->lock);
+	if (r < 0)
+		return r;
+	durable_now = log->sync_mode == POL_SYNC_ALWAYS ||
+		      (log->sync_mode == POL_SYNC_TIERED && kind != POL_AUDIT_AUTO);
+	if (durable_now && (r = sync_to(log, gen)) < 0)
+		return r;
+	if (ret_entry_id)
+		snprintf(ret_entry_id, id_size, "%s", id);
+	return 0;
+}
+
+static int write_head(struct pol_audit_log *log)
+{
+	struct audit_head head;
+	int r = 0;
+
+	pthread_mutex_lock(&log->head_lock);
+	pthread_mutex_lock(&log->lock);
+	memcpy(head.last_hash, log->last_hash, sizeof(head.last_hash));
+	head.count = log->count;
+	pthread_mutex_unlock(&log->lock);
+	if (head.count != log->head_count && log->seq_known) {
+		r = audit_head_write(log->head_path, log->key, log->key_len, &head);
+		if (r == 0) {
+			log->head_count = head.count;
+			log->head_written_ms = audit_now_ms();
+		}
+	}
+	pthread_mutex_unlock(&log->head_lock);
+	return r;
+}
+
+int pol_audit_sync(struct pol_audit_log *log)
+{
+	uint64_t gen;
+	int r;
+
+	if (!log)
+		return -EINVAL;
+	pthread_mutex_lock(&log->lock);
+	gen = log->written_gen;
+	pthread_mutex_unlock(&log->lock);
+	/* audit.sync: off leaves the log to the kernel; the head still moves */
+	if (log->sync_mode != POL_SYNC_OFF && (r = sync_to(log, gen)) < 0)
+		return r;
+	return write_head(log);
+}
+
+int pol_audit_sync_due_ms(struct pol_audit_log *log)
+{
+	int due = -1;
+
+	if (!log)
+		return -1;
+	pthread_mutex_lock(&log->lock);
+	if (log->pending && log->synced_gen < log->written_gen) {
+		uint64_t since = (uint64_t)log->pending_since.tv_sec * 1000 +
+				 (uint64_t)log->pending_since.tv_nsec / 1000000;
+		uint64_t now = audit_now_ms();
+
+		due = now - since >= log->window_ms ? 0 : (int)(log->window_ms - (now - since));
+	} else if (log->count != log->head_count && log->seq_known) {
+		/* keep the head file (truncation evidence) about a second behind */
+		uint64_t age = audit_now_ms() - log->head_written_ms;
+
+		due = age >= 1000 ? 0 : (int)(1000 - age);
+	}
+	pthread_mutex_unlock(&log->lock);
+	return due;
+}
+
+void pol_audit_close(struct pol_audit_log *log)
+{
+	if (!log)
+		return;
+	if (log->fd >= 0) {
+		pol_audit_sync(log);
+		close(log->fd);
+	}
+	if (log->key) {
+		OPENSSL_cleanse(log->key, log->key_len);
+		free(log->key);
+	}
+	EVP_MD_CTX_free(log->md);
+	pol_jbuf_release(&log->scratch);
+	pol_jbuf_release(&log->line);
+	pol_json_arena_free(log->arena);
+	free(log->path);
+	free(log->head_path);
+	pthread_cond_destroy(&log->synced);
+	pthread_mutex_destroy(&log->lock);
+	pthread_mutex_destroy(&log->head_lock);
+	free(log);
+}

@@ -1,0 +1,199 @@
+/*
+ * Unit tests for canonjson.c / canonjson_write.c: the canonical writer
+ * against a table of outputs of Python's json module
+ * (tests/data/audit/canon.tsv, made by gen_canon.py), the reader's
+ * rejections with their offsets, surrogateescape both ways, and the cJSON
+ * conversion rules.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "canonjson.h"
+
+static const char *data_path(const char *name)
+{
+	static char path[512];
+	const char *dir = getenv("ATTESTA_TEST_DATA");
+
+	snprintf(path, sizeof(path), "%s/audit/%s", dir ? dir : "tests/data", name);
+	return path;
+}
+
+static void test_pol_json_canon_python_table(void **state)
+{
+	FILE *f = fopen(data_path("canon.tsv"), "re");
+	struct pol_json_arena *arena = pol_json_arena_new();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0, failures = 0;
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(arena);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char *tab = memchr(line, '\t', (size_t)n);
+		struct pol_json *v = NULL;
+		struct pol_jbuf out = { 0 };
+		size_t expect_len;
+
+		lineno++;
+		assert_non_null(tab);
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		expect_len = (size_t)(line + n - (tab + 1));
+		pol_json_arena_reset(arena);
+		assert_int_equal(pol_json_parse(arena, line, (size_t)(tab - line), &v, NULL), 0);
+		assert_int_equal(pol_json_canon(v, NULL, &out), 0);
+		if (out.len != expect_len || memcmp(out.data, tab + 1, expect_len)) {
+			fprintf(stderr, "canon.tsv:%u: got '%s' want '%s'\n", lineno, out.data, tab + 1);
+			failures++;
+		}
+		pol_jbuf_release(&out);
+	}
+	assert_true(lineno > 500);
+	assert_int_equal(failures, 0);
+	free(line);
+	fclose(f);
+	pol_json_arena_free(arena);
+}
+
+static const struct {
+	const char *text;
+	int error;
+	size_t offset;
+} bad_inputs[] = {
+	{ "", -EINVAL, 0 },
+	{ "{", -EINVAL, 1 },
+	{ "{\"a\" 1}", -EINVAL, 5 },
+	{ "[1,]", -EINVAL, 3 },
+	{ "01", -EINVAL, 1 },
+	{ "1.", -EINVAL, 1 },
+	{ "\"abc", -EINVAL, 4 },
+	{ "\"a\tb\"", -EINVAL, 2 },
+	{ "\"\\x\"", -EINVAL, 2 },
+	{ "\"\\u12g4\"", -EINVAL, 2 },
+	{ "\"\xff\"", -EINVAL, 1 },
+	{ "\"\xed\xa0\x80\"", -EINVAL, 1 },   /* encoded surrogate: not UTF-8 */
+	{ "\"\xc0\xaf\"", -EINVAL, 1 },       /* overlong */
+	{ "nul", -EINVAL, 0 },
+	{ "{} x", -EINVAL, 3 },
+	{ "{\"a\":1}{", -EINVAL, 7 },
+};
+
+static void test_pol_json_parse_bad_input(void **state)
+{
+	struct pol_json_arena *arena = pol_json_arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]); i++) {
+		struct pol_json *v = NULL;
+		size_t off = 999;
+		int r = pol_json_parse(arena, bad_inputs[i].text, strlen(bad_inputs[i].text), &v, &off);
+
+		if (r != bad_inputs[i].error || off != bad_inputs[i].offset)
+			fprintf(stderr, "case %zu '%s': r=%d off=%zu\n", i, bad_inputs[i].text, r, off);
+		assert_int_equal(r, bad_inputs[i].error);
+		assert_int_equal(off, bad_inputs[i].offset);
+	}
+	pol_json_arena_free(arena);
+}
+
+static void test_pol_json_parse_too_deep(void **state)
+{
+	struct pol_json_arena *arena = pol_json_arena_new();
+	char deep[200];
+	struct pol_json *v;
+
+	(void)state;
+	memset(deep, '[', sizeof(deep));
+	assert_int_equal(pol_json_parse(arena, deep, sizeof(deep), &v, NULL), -E2BIG);
+	pol_json_arena_free(arena);
+}
+
+static void test_pol_json_string_from_bytes_surrogateescape(void **state)
+{
+	static const char path[] = "/tmp/\xff\xfe\x80name\xc3\xa9\xe2\x82";
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_json *s = pol_json_string_from_bytes(arena, path, sizeof(path) - 1), *back;
+	struct pol_jbuf out = { 0 }, bytes = { 0 };
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(pol_json_canon(s, NULL, &out), 0);
+	/* Python: json.dumps(b"...".decode("utf-8", "surrogateescape")) */
+	assert_string_equal(out.data, "\"/tmp/\\udcff\\udcfe\\udc80name\\u00e9\\udce2\\udc82\"");
+	/* and reading it back gives the original bytes */
+	assert_int_equal(pol_json_parse(arena, out.data, out.len, &back, NULL), 0);
+	assert_int_equal(pol_json_string_to_bytes(back, &bytes), 0);
+	assert_int_equal(bytes.len, sizeof(path) - 1);
+	assert_memory_equal(bytes.data, path, sizeof(path) - 1);
+	pol_jbuf_release(&out);
+	pol_jbuf_release(&bytes);
+	pol_json_arena_free(arena);
+}
+
+static void test_pol_json_from_cjson_number_kinds(void **state)
+{
+	static const char *const float_keys[] = { "risk_score", NULL };
+	struct pol_json_arena *arena = pol_json_arena_new();
+	cJSON *o = cJSON_CreateObject();
+	struct pol_json *v;
+	struct pol_jbuf out = { 0 };
+
+	(void)state;
+	cJSON_AddNumberToObject(o, "risk_score", 1);
+	cJSON_AddNumberToObject(o, "pid", 4242);
+	cJSON_AddNumberToObject(o, "ratio", 0.25);
+	cJSON_AddNumberToObject(o, "huge", 1e300);
+	cJSON_AddRawToObject(o, "exact", "2.0");
+	cJSON_AddStringToObject(o, "path", "/x/\xff");
+	assert_int_equal(pol_json_from_cjson(arena, o, float_keys, &v), 0);
+	assert_int_equal(pol_json_canon(v, NULL, &out), 0);
+	assert_string_equal(out.data, "{\"exact\":2.0,\"huge\":1e+300,\"path\":\"/x/\\udcff\","
+				      "\"pid\":4242,\"ratio\":0.25,\"risk_score\":1.0}");
+	cJSON_AddRawToObject(o, "bad", "{");
+	assert_int_equal(pol_json_from_cjson(arena, o, float_keys, &v), -EINVAL);
+	pol_jbuf_release(&out);
+	cJSON_Delete(o);
+	pol_json_arena_free(arena);
+}
+
+static void test_pol_json_canon_skip_keys_top_level_only(void **state)
+{
+	static const char *const skip[] = { "chain_hash", "mac", NULL };
+	static const char text[] = "{\"mac\":1,\"a\":{\"mac\":2},\"chain_hash\":\"x\"}";
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_json *v;
+	struct pol_jbuf out = { 0 };
+
+	(void)state;
+	assert_int_equal(pol_json_parse(arena, text, sizeof(text) - 1, &v, NULL), 0);
+	assert_int_equal(pol_json_canon(v, skip, &out), 0);
+	assert_string_equal(out.data, "{\"a\":{\"mac\":2}}");
+	pol_jbuf_release(&out);
+	pol_json_arena_free(arena);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pol_json_canon_python_table),
+		cmocka_unit_test(test_pol_json_parse_bad_input),
+		cmocka_unit_test(test_pol_json_parse_too_deep),
+		cmocka_unit_test(test_pol_json_string_from_bytes_surrogateescape),
+		cmocka_unit_test(test_pol_json_from_cjson_number_kinds),
+		cmocka_unit_test(test_pol_json_canon_skip_keys_top_level_only),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
