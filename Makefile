@@ -173,7 +173,15 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
-bench: deps all
+# Benchmark drivers (scripts/bench/*.c): plain programs run under the gate.
+BENCH_SRCS := $(sort $(wildcard scripts/bench/*.c))
+BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+$(BUILD)/bench/%: scripts/bench/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
+
+bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
 
 demo: deps

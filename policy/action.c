@@ -114,6 +114,8 @@ void pol_action_free(struct pol_action *action)
 	pol_strv_release(&action->chain);
 	free(action->address);
 	free(action->host);
+	free(action->libc_entry);
+	free(action->libc_command);
 	free(action);
 }
 
@@ -357,6 +359,11 @@ static bool add_syscall_fields(cJSON *obj, const struct pol_action *a)
 		  add_str(obj, "cwd", a->cwd) && add_strv(obj, "chain", &a->chain);
 
 	if (!ok)
+		return false;
+	/* Shim context: present only when the shim reported it. */
+	if (a->libc_entry && !cJSON_AddStringToObject(obj, "libc_entry", a->libc_entry))
+		return false;
+	if (a->libc_command && !cJSON_AddStringToObject(obj, "libc_command", a->libc_command))
 		return false;
 	switch (a->action_class) {
 	case POL_ACTION_EXEC:

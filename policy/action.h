@@ -100,6 +100,13 @@ struct pol_action {
 	char *host;                  /* host name claimed by the shim, or NULL */
 	bool host_verified;          /* supervisor's own resolution matched */
 
+	/* Shim context (any syscall class; NULL when the shim said nothing):
+	 * the libc entry point that made the call ("system", "posix_spawnp",
+	 * "connect", ...) and, for system/popen, the command string. Claims
+	 * of the agent, for display and audit only. */
+	char *libc_entry;
+	char *libc_command;
+
 	double intercepted_at;       /* seconds since the epoch, UTC */
 };
 

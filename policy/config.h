@@ -131,6 +131,7 @@ struct pol_config {
 	bool builtin_agent_profile;      /* true */
 	struct pol_strv env_vars;        /* env var names copied into exec contexts */
 	char *escalation_command;        /* NULL */
+	char *approval_group;            /* NULL: approval socket owner-only; else group may approve */
 
 	/* attestation: */
 	enum pol_attestation_mode attestation_mode;  /* off */

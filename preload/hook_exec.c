@@ -14,12 +14,17 @@
  * arguments; the supervisor sees the real execve and decides on that.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
@@ -114,10 +119,93 @@ __attribute__((noinline)) static int exec_skipping(const struct exec_req *r)
 	return exec_real(r, stripped);
 }
 
+/* The file execvp would run for file (program memory): file itself when
+ * it has a '/', else the first regular, executable PATH entry (PATH
+ * unset: "/bin:/usr/bin", as glibc). Builds it in buf[PATH_MAX]; returns
+ * file when nothing is found, so the supervisor sees the name as given
+ * (and answers ENOENT as the kernel would). */
+static const char *path_search(const char *file, char *buf)
+{
+	char name[NAME_MAX + 1];
+	const char *dirs = getenv("PATH"), *p;
+	int truncated = 0;
+	size_t nlen = shim_peek_str(name, sizeof(name), file, &truncated);
+
+	if (truncated || nlen == 0 || memchr(name, '/', nlen) != NULL)
+		return file;
+	if (dirs == NULL)
+		dirs = "/bin:/usr/bin";
+	for (p = dirs;;) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		struct stat st;
+
+		if (dlen == 0) {
+			/* an empty entry is the working directory */
+			memcpy(buf, name, nlen + 1);
+		} else if (dlen + 1 + nlen < PATH_MAX) {
+			memcpy(buf, p, dlen);
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, name, nlen + 1);
+		} else {
+			buf[0] = '\0';
+		}
+		if (buf[0] != '\0' && syscall(SYS_faccessat, AT_FDCWD, buf, X_OK) == 0 &&
+		    syscall(SYS_newfstatat, AT_FDCWD, buf, &st, 0) == 0 && S_ISREG(st.st_mode))
+			return buf;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	return file;
+}
+
+/* Shim-only mode: ask before an exec or spawn entry. 0 or the errno. */
+__attribute__((noinline)) static int exec_gate(const struct exec_req *r)
+{
+	char resolved[PATH_MAX];
+	const char *path = r->path;
+	char *const *envp = r->envp;
+	uint64_t args[6] = { 0 };
+	int saved = errno, rc;
+
+	if (r->entry == SHIM_ENTRY_EXECVP || r->entry == SHIM_ENTRY_EXECVPE ||
+	    r->entry == SHIM_ENTRY_EXECLP || r->entry == SHIM_ENTRY_POSIX_SPAWNP)
+		path = path_search(r->path, resolved);
+	if (r->entry == SHIM_ENTRY_EXECV || r->entry == SHIM_ENTRY_EXECL ||
+	    r->entry == SHIM_ENTRY_EXECVP || r->entry == SHIM_ENTRY_EXECLP ||
+	    ((r->entry == SHIM_ENTRY_POSIX_SPAWN || r->entry == SHIM_ENTRY_POSIX_SPAWNP) &&
+	     envp == NULL))
+		envp = environ;
+	args[0] = (uint64_t)(uintptr_t)path;
+	args[1] = (uint64_t)(uintptr_t)r->argv;
+	args[2] = (uint64_t)(uintptr_t)envp;
+	rc = shim_gate_ask(r->entry, SYS_execve, args, r->path);
+	errno = saved;
+	return rc;
+}
+
+static int exec_denied(const struct exec_req *r, int err)
+{
+	if (r->entry == SHIM_ENTRY_POSIX_SPAWN || r->entry == SHIM_ENTRY_POSIX_SPAWNP)
+		return err; /* posix_spawn returns the error number */
+	errno = err;
+	return -1;
+}
+
 static int exec_hook(const struct exec_req *r)
 {
 	struct shim_call_msg msg;
-	int annotate = shim_enter(), skip;
+	int annotate, skip;
+
+	if (shim_gate_on()) {
+		int err = exec_gate(r);
+
+		if (err != 0)
+			return exec_denied(r, err);
+	}
+	/* In shim-only mode the request already named the entry point. */
+	annotate = !shim_gate_on() && shim_enter();
 
 	/* Skipping works with or without the annotation socket. */
 	if (!annotate && !shim_skip_active())
@@ -296,13 +384,27 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_fil
 	return exec_hook(&r);
 }
 
+/* Shim-only mode: system and popen ask about the "/bin/sh -c COMMAND"
+ * libc is about to run (its internal spawn is invisible to us). */
+static int shell_gate(uint8_t entry, const char *command)
+{
+	char sh[] = "sh", dash_c[] = "-c";
+	char *argv[4] = { sh, dash_c, (char *)command, NULL };
+	uint64_t args[6] = { 0 };
+
+	args[0] = (uint64_t)(uintptr_t)"/bin/sh";
+	args[1] = (uint64_t)(uintptr_t)argv;
+	args[2] = (uint64_t)(uintptr_t)environ;
+	return shim_gate_ask(entry, SYS_execve, args, command);
+}
+
 /* system and popen run "/bin/sh -c COMMAND" through libc's internal spawn,
  * which we cannot see: the command string is the context worth sending. */
 static void report_shell(uint8_t entry, const char *command)
 {
 	struct shim_call_msg msg;
 
-	if (!shim_enter())
+	if (shim_gate_on() || !shim_enter())
 		return;
 	shim_call_init(&msg, entry);
 	shim_call_text(&msg, command);
@@ -318,6 +420,16 @@ SHIM_EXPORT int system(const char *command) /* lint: allow (the hook itself) */
 		errno = ENOSYS;
 		return -1;
 	}
+	/* system(NULL) only asks whether a shell exists (glibc runs
+	 * "exit 0"): not gated. */
+	if (command != NULL && shim_gate_on()) {
+		int err = shell_gate(SHIM_ENTRY_SYSTEM, command);
+
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+	}
 	report_shell(SHIM_ENTRY_SYSTEM, command);
 	return real(command);
 }
@@ -329,6 +441,14 @@ SHIM_EXPORT FILE *popen(const char *command, const char *mode) /* lint: allow (t
 	if (real == NULL) {
 		errno = ENOSYS;
 		return NULL;
+	}
+	if (shim_gate_on()) {
+		int err = shell_gate(SHIM_ENTRY_POPEN, command);
+
+		if (err != 0) {
+			errno = err;
+			return NULL;
+		}
 	}
 	report_shell(SHIM_ENTRY_POPEN, command);
 	return real(command, mode);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include "preload/shim.h"
@@ -30,6 +31,7 @@ typedef int (*gethostbyname2_r_fn)(const char *, int, struct hostent *, char *, 
 				   struct hostent **, int *);
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
 typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 
 /* Start a resolve message for name (already read by libc, so readable).
  * Returns 0 when the name is not worth reporting. */
@@ -248,6 +250,15 @@ static void report_socket_call(uint8_t entry, int fd, const struct sockaddr *add
 	errno = saved;
 }
 
+/* Shim-only mode: ask before a network call. 0 or the errno. */
+static int net_gate(uint8_t entry, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		    uint64_t a4, uint64_t a5)
+{
+	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return shim_gate_ask(entry, nr, args, NULL);
+}
+
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	connect_fn real = (connect_fn)shim_real(SHIM_SYM_CONNECT);
@@ -256,6 +267,16 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (real == NULL) {
 		errno = ENOSYS;
 		return -1;
+	}
+	if (shim_gate_on()) {
+		int err = net_gate(SHIM_ENTRY_CONNECT, SYS_connect, (uint64_t)fd,
+				   (uint64_t)(uintptr_t)addr, (uint64_t)len, 0, 0, 0);
+
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+		return real(fd, addr, len);
 	}
 	if (!shim_enter())
 		return real(fd, addr, len);
@@ -277,10 +298,54 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	}
 	/* Without a destination sendto is a plain send: not gated, nothing
 	 * to annotate. */
+	if (addr != NULL && len != 0 && shim_gate_on()) {
+		int err = net_gate(SHIM_ENTRY_SENDTO, SYS_sendto, (uint64_t)fd, (uint64_t)(uintptr_t)buf,
+				   (uint64_t)n, (uint64_t)(unsigned)flags, (uint64_t)(uintptr_t)addr,
+				   (uint64_t)len);
+
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+		return real(fd, buf, n, flags, addr, len);
+	}
 	if (addr == NULL || len == 0 || !shim_enter())
 		return real(fd, buf, n, flags, addr, len);
 	report_socket_call(SHIM_ENTRY_SENDTO, fd, addr, len);
 	rc = real(fd, buf, n, flags, addr, len);
+	shim_leave();
+	return rc;
+}
+
+SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	sendmsg_fn real = (sendmsg_fn)shim_real(SHIM_SYM_SENDMSG);
+	struct msghdr copy;
+	ssize_t rc;
+
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* Only a message with a destination is gated; a bad msg pointer is
+	 * the kernel's EFAULT to report. */
+	if (msg == NULL || shim_peek(&copy, msg, sizeof(copy)) != sizeof(copy) ||
+	    copy.msg_name == NULL || copy.msg_namelen == 0)
+		return real(fd, msg, flags);
+	if (shim_gate_on()) {
+		int err = net_gate(SHIM_ENTRY_SENDMSG, SYS_sendmsg, (uint64_t)fd,
+				   (uint64_t)(uintptr_t)msg, (uint64_t)(unsigned)flags, 0, 0, 0);
+
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+		return real(fd, msg, flags);
+	}
+	if (!shim_enter())
+		return real(fd, msg, flags);
+	report_socket_call(SHIM_ENTRY_SENDMSG, fd, copy.msg_name, copy.msg_namelen);
+	rc = real(fd, msg, flags);
 	shim_leave();
 	return rc;
 }

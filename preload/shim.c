@@ -43,6 +43,11 @@ static const char *const sym_names[SHIM_SYM_COUNT] = {
 	[SHIM_SYM_POSIX_SPAWNP] = "posix_spawnp",
 	[SHIM_SYM_SYSTEM] = "system",
 	[SHIM_SYM_POPEN] = "popen",
+	[SHIM_SYM_SENDMSG] = "sendmsg",
+	[SHIM_SYM_UNLINK] = "unlink",
+	[SHIM_SYM_UNLINKAT] = "unlinkat",
+	[SHIM_SYM_RMDIR] = "rmdir",
+	[SHIM_SYM_REMOVE] = "remove",
 };
 
 static void *real_syms[SHIM_SYM_COUNT];
@@ -152,6 +157,7 @@ __attribute__((constructor)) static void shim_init(void)
 	peek_init();
 	shim_skip_init();
 	fd_init();
+	shim_gate_init();
 	errno = saved;
 }
 

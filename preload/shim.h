@@ -15,6 +15,7 @@
 #define ATTESTA_PRELOAD_SHIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "supervisor/common/shim_proto.h"
@@ -39,6 +40,11 @@ enum shim_sym {
 	SHIM_SYM_POSIX_SPAWNP,
 	SHIM_SYM_SYSTEM,
 	SHIM_SYM_POPEN,
+	SHIM_SYM_SENDMSG,
+	SHIM_SYM_UNLINK,
+	SHIM_SYM_UNLINKAT,
+	SHIM_SYM_RMDIR,
+	SHIM_SYM_REMOVE,
 	SHIM_SYM_COUNT
 };
 
@@ -93,6 +99,20 @@ void shim_skip_init(void);
 int shim_skip_active(void); /* the skip list is not empty */
 int shim_skip_wanted(const char *path);
 char **shim_env_strip(char *const *envp, char **out, size_t cap, char *valbuf, size_t valcap);
+
+/* Shim-only mode (gate.c; docs/shim.md "Shim-only mode"). shim_gate_init
+ * runs in the constructor. shim_gate_on: ATTESTA_SHIM_MODE=gate was set
+ * (then every gated hook asks, whatever else is wrong: a missing or bad
+ * ATTESTA_SHIM_GATE makes every ask fail closed). shim_gate_ask sends one
+ * GATE_REQUEST for syscall nr with args (pointers into our memory that
+ * stay valid while we wait) and display text (program memory, may be
+ * NULL or bad) on a fresh connection and waits for the verdict. Returns
+ * 0 to go ahead, or the errno the call must fail with (the supervisor's,
+ * EPERM by default; ENOSYS when no valid verdict came: fail closed).
+ * Preserves errno. No allocation, raw syscalls only. */
+void shim_gate_init(void);
+int shim_gate_on(void);
+int shim_gate_ask(uint8_t entry, long nr, const uint64_t args[6], const char *text);
 
 /* Bounds of the stack copy made by shim_env_strip. */
 #define SHIM_ENV_MAX 1024

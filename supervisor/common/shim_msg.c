@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "supervisor/common/shim_msg.h"
 
@@ -18,7 +19,9 @@ static const char *const entry_names[] = {
 	[SHIM_ENTRY_EXECL] = "execl",             [SHIM_ENTRY_EXECLP] = "execlp",
 	[SHIM_ENTRY_EXECLE] = "execle",           [SHIM_ENTRY_POSIX_SPAWN] = "posix_spawn",
 	[SHIM_ENTRY_POSIX_SPAWNP] = "posix_spawnp", [SHIM_ENTRY_SYSTEM] = "system",
-	[SHIM_ENTRY_POPEN] = "popen",
+	[SHIM_ENTRY_POPEN] = "popen",     [SHIM_ENTRY_UNLINK] = "unlink",
+	[SHIM_ENTRY_UNLINKAT] = "unlinkat", [SHIM_ENTRY_RMDIR] = "rmdir",
+	[SHIM_ENTRY_REMOVE] = "remove",   [SHIM_ENTRY_SENDMSG] = "sendmsg",
 };
 
 static const char *const api_names[] = {
@@ -160,4 +163,80 @@ int sup_shim_parse(const void *buf, size_t len, struct sup_shim_msg *ret_msg)
 	ret_msg->type = copy.hdr.type;
 	memcpy(&ret_msg->u, copy.bytes, want);
 	return 0;
+}
+
+/* The syscall a gate request's entry may ask about. */
+static int gate_nr_ok(unsigned entry, int32_t nr)
+{
+	switch (entry) {
+	case SHIM_ENTRY_CONNECT:
+		return nr == SYS_connect;
+	case SHIM_ENTRY_SENDTO:
+		return nr == SYS_sendto;
+	case SHIM_ENTRY_SENDMSG:
+		return nr == SYS_sendmsg;
+	case SHIM_ENTRY_UNLINK:
+		return nr == SYS_unlink;
+	case SHIM_ENTRY_UNLINKAT:
+		return nr == SYS_unlinkat;
+	case SHIM_ENTRY_RMDIR:
+		return nr == SYS_rmdir;
+	case SHIM_ENTRY_REMOVE:
+		return nr == SYS_unlink || nr == SYS_rmdir;
+	default:
+		/* every exec and spawn entry, system and popen */
+		return entry >= SHIM_ENTRY_EXECVE && entry <= SHIM_ENTRY_POPEN && nr == SYS_execve;
+	}
+}
+
+int sup_shim_parse_gate(const void *buf, size_t len, struct shim_gate_request *ret_req)
+{
+	struct shim_gate_request copy; /* aligned private copy, as above */
+
+	if (buf == NULL || ret_req == NULL)
+		return -EINVAL;
+	if (len < sizeof(struct shim_hdr) || len > POL_SHIM_MAX_MSG)
+		return -EMSGSIZE;
+	memset(&copy, 0, sizeof(copy));
+	memcpy(&copy, buf, len);
+	if (copy.hdr.magic != SHIM_PROTO_MAGIC)
+		return -EPROTO;
+	if (copy.hdr.version != SHIM_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	if (copy.hdr.type != SHIM_MSG_GATE_REQUEST)
+		return -ENOMSG;
+	if (copy.hdr.size != len || len != sizeof(copy))
+		return -EMSGSIZE;
+	if (copy.hdr.tid <= 0 || copy.hdr.pid <= 0 || copy.hdr.reserved != 0 || copy.reserved != 0)
+		return -EBADMSG;
+	if (copy.entry < 1 || copy.entry > SHIM_ENTRY_MAX || !gate_nr_ok(copy.entry, copy.nr))
+		return -EBADMSG;
+	if ((copy.flags & ~SHIM_CALL_TEXT_TRUNCATED) != 0 || copy.text_len > SHIM_GATE_MAX_TEXT)
+		return -EBADMSG;
+	if (!string_ok(copy.text, sizeof(copy.text), copy.text_len))
+		return -EBADMSG;
+	*ret_req = copy;
+	return 0;
+}
+
+void sup_shim_gate_verdict(const struct shim_gate_request *req, int allow, int error,
+			   struct shim_gate_verdict *ret_verdict)
+{
+	struct shim_gate_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.hdr.magic = SHIM_PROTO_MAGIC;
+	v.hdr.version = SHIM_PROTO_VERSION;
+	v.hdr.type = SHIM_MSG_GATE_VERDICT;
+	v.hdr.size = sizeof(v);
+	v.hdr.tid = req->hdr.tid;
+	v.hdr.pid = req->hdr.pid;
+	v.request_id = req->request_id;
+	if (allow) {
+		v.decision = SHIM_GATE_ALLOW;
+	} else {
+		v.decision = SHIM_GATE_DENY;
+		v.error = error >= 1 && error <= 4095 ? error : 1 /* EPERM */;
+	}
+	*ret_verdict = v;
 }

@@ -56,6 +56,23 @@ struct sup_shim_msg {
  *                     [A-Za-z0-9._-], fd < -1 */
 int sup_shim_parse(const void *buf, size_t len, struct sup_shim_msg *ret_msg);
 
+/* Validate a GATE_REQUEST datagram buf[len] received on the gate socket
+ * (shim-only mode) and copy it into *ret_req, written only on success.
+ * Errors as sup_shim_parse (-EMSGSIZE unless len == hdr.size ==
+ * sizeof(struct shim_gate_request); -ENOMSG for any other type), and
+ * -EBADMSG also for: an entry whose syscall is not nr (exec, spawn,
+ * system and popen entries make execve; unlink unlink; unlinkat unlinkat;
+ * rmdir rmdir; remove unlink or rmdir; connect connect; sendto sendto;
+ * sendmsg sendmsg), flags other than SHIM_CALL_TEXT_TRUNCATED, text not
+ * NUL-terminated at text_len with zeros after it. The args are the
+ * agent's claims: decode them like a seccomp notification's. */
+int sup_shim_parse_gate(const void *buf, size_t len, struct shim_gate_request *ret_req);
+
+/* Fill *ret_verdict answering req: allow, or deny with error (1..4095,
+ * anything else becomes EPERM). */
+void sup_shim_gate_verdict(const struct shim_gate_request *req, int allow, int error,
+			   struct shim_gate_verdict *ret_verdict);
+
 /* Short name of an entry or api value ("connect", "getaddrinfo"); "?" for
  * an unknown value. Static storage. */
 const char *sup_shim_entry_name(unsigned entry);
@@ -74,6 +91,7 @@ const char *sup_shim_api_name(unsigned api);
 #define SUP_SHIM_MASK_SPAWN                                                                 \
 	(SUP_SHIM_MASK(SHIM_ENTRY_POSIX_SPAWN) | SUP_SHIM_MASK(SHIM_ENTRY_POSIX_SPAWNP) |     \
 	 SUP_SHIM_MASK(SHIM_ENTRY_SYSTEM) | SUP_SHIM_MASK(SHIM_ENTRY_POPEN))
+#define SUP_SHIM_MASK_SENDMSG SUP_SHIM_MASK(SHIM_ENTRY_SENDMSG)
 
 /* Table parameters; 0 in any field means its default. */
 struct sup_shim_table_opts {

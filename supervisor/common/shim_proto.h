@@ -69,8 +69,15 @@ enum shim_entry {
 	SHIM_ENTRY_POSIX_SPAWNP = 11,
 	SHIM_ENTRY_SYSTEM = 12,
 	SHIM_ENTRY_POPEN = 13,
+	/* Added for the shim-only fallback (gate requests); in annotation
+	 * mode only sendmsg is reported as a CALL. */
+	SHIM_ENTRY_UNLINK = 14,
+	SHIM_ENTRY_UNLINKAT = 15,
+	SHIM_ENTRY_RMDIR = 16,
+	SHIM_ENTRY_REMOVE = 17,
+	SHIM_ENTRY_SENDMSG = 18,
 };
-#define SHIM_ENTRY_MAX SHIM_ENTRY_POPEN
+#define SHIM_ENTRY_MAX SHIM_ENTRY_SENDMSG
 
 /* Address families carried in shim_addr.family (Linux AF_* values). */
 #define SHIM_AF_INET 2
@@ -136,18 +143,29 @@ struct shim_call_msg {
 };
 
 /*
- * Shim-only fallback (issue 7 item 3): DESIGNED, NOT YET IMPLEMENTED by
- * either side; the layouts are fixed here so both ends can be written
- * against them (docs/shim.md, "Shim-only fallback"). With
- * ATTESTA_SHIM_MODE=gate the shim sends a GATE_REQUEST with sendmsg() on
- * the ATTESTA_SHIM_FD socket, attaching (SCM_RIGHTS) one end of a fresh
- * SOCK_SEQPACKET socketpair, and blocks reading the other end for exactly
- * one GATE_VERDICT. Pointer arguments stay valid while it blocks, so the
- * supervisor reads them with process_vm_readv exactly as it reads a
- * seccomp notification's target. sup_shim_parse rejects these types
- * (-ENOMSG) until the fallback exists: they never travel as annotations.
+ * Shim-only fallback (issue 7 item 3; docs/shim.md, "Shim-only mode").
+ * With ATTESTA_SHIM_MODE=gate the shim asks before each gated libc call:
+ * it opens a NEW connection (socket(AF_UNIX, SOCK_SEQPACKET) + connect)
+ * to the supervisor's listening socket named by ATTESTA_SHIM_GATE (an
+ * abstract name written "@attesta-gate-<hex>"), sends one GATE_REQUEST,
+ * and blocks on that connection for exactly one GATE_VERDICT, at most
+ * ATTESTA_SHIM_GATE_TIMEOUT seconds (default 3600). One connection per
+ * request routes each answer to the one thread that asked (threads, vfork
+ * children and signal handlers each wait on their own descriptor), needs
+ * no allocation, survives programs that close inherited descriptors
+ * (Python's close_fds), and gives the supervisor the kernel-checked pid
+ * (SO_PEERCRED). Pointer arguments stay valid while the caller waits, so
+ * the supervisor reads them with process_vm_readv exactly as it reads a
+ * seccomp notification's target. A refused connection, a timeout, end of
+ * file or a malformed verdict fails the call with ENOSYS (fail closed,
+ * as a dead supervisor does in seccomp mode). These messages never travel
+ * on the annotation socket: sup_shim_parse rejects them (-ENOMSG) and
+ * sup_shim_parse_gate parses requests.
  */
-#define SHIM_ENV_MODE "ATTESTA_SHIM_MODE" /* "gate": shim-only fallback */
+#define SHIM_ENV_MODE "ATTESTA_SHIM_MODE"   /* "gate": shim-only fallback */
+#define SHIM_ENV_GATE "ATTESTA_SHIM_GATE"   /* "@name": abstract socket */
+#define SHIM_ENV_GATE_TIMEOUT "ATTESTA_SHIM_GATE_TIMEOUT" /* seconds */
+#define SHIM_GATE_NAME_MAX 100 /* bytes of the abstract name, without '@' */
 #define SHIM_MSG_GATE_REQUEST 3
 #define SHIM_MSG_GATE_VERDICT 4
 #define SHIM_GATE_ALLOW 1
@@ -159,10 +177,13 @@ struct shim_call_msg {
 struct shim_gate_request {
 	struct shim_hdr hdr;
 	uint32_t request_id; /* sender's counter, echoed in the verdict */
-	uint8_t entry;       /* enum shim_entry (unlink entries to be added) */
+	uint8_t entry;       /* enum shim_entry */
 	uint8_t flags;       /* SHIM_CALL_TEXT_TRUNCATED */
 	uint16_t text_len;
-	int32_t nr;          /* the syscall the entry would make (e.g. execve) */
+	int32_t nr;          /* the x86-64 syscall the entry would make: execve for
+			      * every exec/spawn entry and system/popen (as
+			      * /bin/sh -c COMMAND), unlink, unlinkat, rmdir,
+			      * connect, sendto, sendmsg */
 	uint32_t reserved;   /* zero */
 	uint64_t args[6];    /* its arguments; pointers into the sender */
 	char text[SHIM_GATE_MAX_TEXT + 1]; /* display text, as in CALL */

@@ -31,9 +31,10 @@ static const char *entry_name(unsigned e)
 	static const char *const names[] = {
 		"?", "connect", "sendto", "execve", "execv", "execvp", "execvpe", "execl",
 		"execlp", "execle", "posix_spawn", "posix_spawnp", "system", "popen",
+		"unlink", "unlinkat", "rmdir", "remove", "sendmsg",
 	};
 
-	return e <= SHIM_ENTRY_MAX ? names[e] : "?";
+	return e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
 
 static const char *api_name(unsigned a)

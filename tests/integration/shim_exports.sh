@@ -8,7 +8,7 @@ lib=$BUILD/libattesta-preload.so
 [ -f "$lib" ] || { echo "skip: $lib not built"; exit 77; }
 command -v nm >/dev/null 2>&1 || { echo "skip: nm not installed"; exit 77; }
 
-want="connect execl execle execlp execv execve execvp execvpe getaddrinfo gethostbyname gethostbyname2 gethostbyname2_r gethostbyname_r popen posix_spawn posix_spawnp sendto system"
+want="connect execl execle execlp execv execve execvp execvpe getaddrinfo gethostbyname gethostbyname2 gethostbyname2_r gethostbyname_r popen posix_spawn posix_spawnp remove rmdir sendmsg sendto system unlink unlinkat"
 got=$(nm -D --defined-only "$lib" | awk '{print $3}' | sort | tr '\n' ' ' | sed 's/ $//')
 if [ "$got" != "$want" ]; then
 	echo "FAIL: exported symbols differ"
@@ -24,4 +24,4 @@ for so in $needed; do
 	*) echo "FAIL: shim needs more than libc: $needed"; exit 1 ;;
 	esac
 done
-echo "ok: shim exports exactly its 19 hooks, needs only: $needed"
+echo "ok: shim exports exactly its 24 hooks, needs only: $needed"

@@ -1,0 +1,282 @@
+/*
+ * `attesta config check [-c FILE | FILE] [--json]`: load a config exactly
+ * as attesta-run would and say whether it is valid: "FILE: ok" on stdout,
+ * or the loader's one-line "FILE:LINE:COLUMN: message" on stderr. With
+ * --json, stdout gets a JSON object instead: the effective config on
+ * success, the location and message on failure. Without a file argument
+ * ./attesta.yaml is checked, and when it does not exist the built-in
+ * defaults are (which is what attesta-run would use). The file is
+ * untrusted; all checking is the policy library's.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "policy/config.h"
+
+#define DEFAULT_CONFIG POL_CONFIG_DEFAULT_PATH
+
+static void config_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: attesta config check [-c FILE | FILE] [--json]\n"
+		"\n"
+		"Validate an attesta.yaml the way attesta-run loads it.\n"
+		"Without FILE, ./" DEFAULT_CONFIG " is checked; if it does not exist the\n"
+		"built-in defaults apply and are reported as valid.\n"
+		"\n"
+		"  -c, --config FILE  the config to check\n"
+		"  --json             print a JSON object (effective config or error)\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"exit status: 0 valid, 1 invalid or unreadable, 2 usage\n");
+}
+
+static const char *const fail_mode_names[] = { "deny", "allow", "escalate" };
+static const char *const mode_names[] = { "enforce", "shadow", "audit_only" };
+static const char *const sync_names[] = { "tiered", "always", "off" };
+static const char *const renderer_names[] = { "auto", "tty", "socket", "none" };
+static const char *const attest_names[] = { "off", "advisory", "enforce" };
+
+static cJSON *str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *strv_json(const struct pol_strv *v)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < v->count; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v->items[i]));
+	return a;
+}
+
+static cJSON *policy_json(const struct pol_config *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *review, *multi, *map;
+
+	cJSON_AddStringToObject(o, "fail_mode", fail_mode_names[c->fail_mode]);
+	review = cJSON_AddObjectToObject(o, "minimum_review_seconds");
+	multi = cJSON_AddObjectToObject(o, "require_multi_party");
+	cJSON_AddNumberToObject(o, "timeout_seconds", c->timeout_seconds);
+	cJSON_AddBoolToObject(o, "critical_always_verify", c->critical_always_verify);
+	map = cJSON_AddObjectToObject(o, "challenge_map");
+	for (unsigned i = 0; i < POL_LEVEL_COUNT; i++) {
+		cJSON_AddNumberToObject(review, pol_level_name(i), c->minimum_review_seconds[i]);
+		cJSON_AddNumberToObject(multi, pol_level_name(i), c->require_multi_party[i]);
+		if (c->challenge_map_set[i])
+			cJSON_AddStringToObject(map, pol_level_name(i),
+						pol_challenge_name(c->challenge_map[i]));
+	}
+	cJSON_AddStringToObject(o, "mode", mode_names[c->mode]);
+	cJSON_AddNumberToObject(o, "quiz_pass_threshold", c->quiz_pass_threshold);
+	cJSON_AddNumberToObject(o, "teach_back_min_words", c->teach_back_min_words);
+	return o;
+}
+
+static cJSON *risk_json(const struct pol_config *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *overrides = cJSON_AddObjectToObject(o, "overrides");
+	cJSON *amps = cJSON_AddArrayToObject(o, "amplifiers");
+
+	for (size_t i = 0; i < c->n_overrides; i++)
+		cJSON_AddStringToObject(overrides, c->overrides[i].function_name,
+					pol_level_name(c->overrides[i].level));
+	for (size_t i = 0; i < c->n_amplifiers; i++) {
+		cJSON *a = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(a, "pattern", c->amplifiers[i].pattern);
+		cJSON_AddStringToObject(a, "target", pol_target_name(c->amplifiers[i].target));
+		cJSON_AddNumberToObject(a, "boost", c->amplifiers[i].boost);
+		cJSON_AddNumberToObject(a, "line", c->amplifiers[i].line);
+		cJSON_AddItemToArray(amps, a);
+	}
+	return o;
+}
+
+static cJSON *config_json(const struct pol_config *c)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *o;
+
+	cJSON_AddItemToObject(root, "policy", policy_json(c));
+	cJSON_AddItemToObject(root, "risk", risk_json(c));
+
+	o = cJSON_AddObjectToObject(root, "trust");
+	cJSON_AddNumberToObject(o, "initial_score", c->trust_initial_score);
+	cJSON_AddNumberToObject(o, "ceiling", c->trust_ceiling);
+	cJSON_AddNumberToObject(o, "decay_rate", c->trust_decay_rate);
+	cJSON_AddNumberToObject(o, "influence", c->trust_influence);
+	cJSON_AddNumberToObject(o, "incident_penalty", c->trust_incident_penalty);
+	cJSON_AddItemToObject(o, "path", str_or_null(c->trust_path));
+
+	o = cJSON_AddObjectToObject(root, "audit");
+	cJSON_AddItemToObject(o, "backend", str_or_null(c->audit_backend));
+	cJSON_AddItemToObject(o, "path", str_or_null(c->audit_path));
+	cJSON_AddStringToObject(o, "sync", sync_names[c->audit_sync]);
+	cJSON_AddNumberToObject(o, "sync_window_ms", c->audit_sync_window_ms);
+	cJSON_AddItemToObject(o, "hmac_key_file", str_or_null(c->audit_hmac_key_file));
+	cJSON_AddItemToObject(o, "tenant_id", str_or_null(c->audit_tenant_id));
+
+	cJSON_AddItemToObject(root, "domain", strv_json(&c->domains));
+	cJSON_AddBoolToObject(root, "domain_strict", c->domain_strict);
+	cJSON_AddItemToObject(root, "domain_paths", strv_json(&c->domain_paths));
+
+	o = cJSON_AddObjectToObject(root, "gate");
+	{
+		cJSON *intercept = cJSON_AddArrayToObject(o, "intercept");
+
+		if (c->intercept_exec)
+			cJSON_AddItemToArray(intercept, cJSON_CreateString("exec"));
+		if (c->intercept_unlink)
+			cJSON_AddItemToArray(intercept, cJSON_CreateString("unlink"));
+		if (c->intercept_connect)
+			cJSON_AddItemToArray(intercept, cJSON_CreateString("connect"));
+	}
+	cJSON_AddItemToObject(o, "workspace", str_or_null(c->workspace));
+	cJSON_AddItemToObject(o, "environment", str_or_null(c->environment));
+	cJSON_AddItemToObject(o, "agent_id", str_or_null(c->agent_id));
+	cJSON_AddStringToObject(o, "renderer", renderer_names[c->renderer]);
+	cJSON_AddItemToObject(o, "approval_socket", str_or_null(c->approval_socket));
+	cJSON_AddNumberToObject(o, "deny_errno", c->deny_errno);
+	cJSON_AddBoolToObject(o, "allow_io_uring", c->allow_io_uring);
+	cJSON_AddBoolToObject(o, "builtin_agent_profile", c->builtin_agent_profile);
+	cJSON_AddItemToObject(o, "env_vars", strv_json(&c->env_vars));
+	cJSON_AddItemToObject(o, "escalation_command", str_or_null(c->escalation_command));
+
+	o = cJSON_AddObjectToObject(root, "attestation");
+	cJSON_AddStringToObject(o, "mode", attest_names[c->attestation_mode]);
+	cJSON_AddItemToObject(o, "node_id", str_or_null(c->node_id));
+	cJSON_AddItemToObject(o, "bundle", str_or_null(c->bundle));
+	cJSON_AddItemToObject(o, "registry", str_or_null(c->registry));
+
+	o = cJSON_AddObjectToObject(root, "fleet");
+	cJSON_AddItemToObject(o, "database", str_or_null(c->fleet_database));
+	return root;
+}
+
+static int print_json(cJSON *root)
+{
+	char *text = root ? cJSON_Print(root) : NULL;
+
+	cJSON_Delete(root);
+	if (!text) {
+		fprintf(stderr, "attesta: out of memory\n");
+		return -ENOMEM;
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	return 0;
+}
+
+static int config_check(const char *path, bool json)
+{
+	struct pol_config *config = NULL;
+	struct pol_diag diag = { .line = 0 };
+	const char *shown = path ? path : DEFAULT_CONFIG;
+	bool defaults = false;
+	char line[1200];
+	cJSON *root;
+	int r;
+
+	/* attesta-run without -c and without ./attesta.yaml runs on the
+	 * defaults; say so rather than fail. */
+	r = pol_config_load_or_default(path, &config, &diag);
+	if (r == 0 && !strcmp(config->source, "<default>"))
+		defaults = true;
+	if (r < 0) {
+		pol_diag_format(&diag, line, sizeof(line));
+		fprintf(stderr, "attesta: %s\n", line);
+		if (json) {
+			root = cJSON_CreateObject();
+			cJSON_AddStringToObject(root, "file", shown);
+			cJSON_AddBoolToObject(root, "ok", false);
+			cJSON_AddNumberToObject(root, "line", diag.line);
+			cJSON_AddNumberToObject(root, "column", diag.column);
+			cJSON_AddStringToObject(root, "message", diag.message);
+			print_json(root);
+		}
+		return CLI_EXIT_INVALID;
+	}
+	if (json) {
+		root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "file", defaults ? "<default>" : shown);
+		cJSON_AddBoolToObject(root, "ok", true);
+		cJSON_AddBoolToObject(root, "defaults", defaults);
+		cJSON_AddItemToObject(root, "config", config_json(config));
+		r = print_json(root);
+	} else if (defaults) {
+		printf("<default>: ok (no ./%s, built-in defaults)\n", DEFAULT_CONFIG);
+	} else {
+		printf("%s: ok\n", shown);
+	}
+	pol_config_free(config);
+	return r < 0 ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+}
+
+int cmd_config(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool json = false;
+
+	if (argc < 2) {
+		config_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		config_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "check")) {
+		fprintf(stderr, "attesta: unknown config command '%s'\n", argv[1]);
+		config_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *value = NULL;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			config_usage(stdout);
+			return CLI_EXIT_OK;
+		} else if (!strcmp(arg, "--json")) {
+			json = true;
+			continue;
+		} else if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "attesta: '%s' needs a file name\n", arg);
+				return CLI_EXIT_USAGE;
+			}
+			value = argv[++i];
+		} else if (!strncmp(arg, "--config=", 9)) {
+			value = arg + 9;
+		} else if (!strcmp(arg, "--")) {
+			if (i + 2 != argc) {
+				config_usage(stderr);
+				return CLI_EXIT_USAGE;
+			}
+			value = argv[++i];
+		} else if (arg[0] == '-' && arg[1]) {
+			fprintf(stderr, "attesta: unknown option '%s'\n", arg);
+			config_usage(stderr);
+			return CLI_EXIT_USAGE;
+		} else {
+			value = arg;
+		}
+		if (path) {
+			fprintf(stderr, "attesta: only one config file can be checked at a time\n");
+			return CLI_EXIT_USAGE;
+		}
+		if (!*value) {
+			fprintf(stderr, "attesta: empty config file name\n");
+			return CLI_EXIT_USAGE;
+		}
+		path = value;
+	}
+	return config_check(path, json);
+}
