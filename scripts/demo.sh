@@ -65,3 +65,46 @@ row "connect 203.0.113.7:4444"                 connect 203.0.113.7:4444
 echo
 echo "Try: $ATTESTA score $config_args exec rm -rf /      (factor by factor)"
 echo "     ATTESTA_DEMO_ENV=production sh scripts/demo.sh"
+
+# ---------------------------------------------------------------------------
+# Part 2 (attesta-run): the gate live on the bundled example agent
+# (examples/agent/agent.sh) in a scratch workspace, then its audit log.
+# The agent does a few ordinary things and two forbidden ones; the
+# forbidden ones fail in the agent with EPERM and are logged as denied.
+# ---------------------------------------------------------------------------
+RUN="$BUILD/attesta-run"
+if [ ! -x "$RUN" ]; then
+	echo
+	echo "demo: '$RUN' not built; skipping the live run"
+	exit 0
+fi
+echo
+echo "=== live: attesta-run -c examples/agent/attesta.yaml -- examples/agent/agent.sh ==="
+demo_ws=$(mktemp -d /tmp/attesta-demo.XXXXXX)
+repo=$(pwd)
+echo "SECRET_TOKEN=do-not-delete" >"$demo_ws/.env"
+echo "agent notes" >"$demo_ws/notes.txt"
+run_abs="$(cd "$(dirname "$RUN")" && pwd)/attesta-run"
+(cd "$demo_ws" && "$run_abs" -c "$repo/examples/agent/attesta.yaml" -- "$repo/examples/agent/agent.sh" .)
+demo_rc=$?
+echo
+echo "attesta-run exited $demo_rc; .env is $( [ -f "$demo_ws/.env" ] && echo 'still there' || echo 'GONE')"
+echo
+echo "=== audit log: $demo_ws/.attesta/demo-audit.jsonl ==="
+if command -v python3 >/dev/null; then
+	python3 - "$demo_ws/.attesta/demo-audit.jsonl" <<'PY'
+import hashlib, json, sys
+prev, rows = "0" * 64, []
+for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
+    e = json.loads(line)
+    body = {k: v for k, v in e.items() if k not in ("chain_hash", "mac")}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    ok = e["previous_hash"] == prev and e["chain_hash"] == hashlib.sha256((prev + text).encode("utf-8", "surrogatepass")).hexdigest()
+    prev = e["chain_hash"]
+    print(f'{e["verdict"]:9} {e["risk_level"]:8} {e["action_description"][:56]:56} {"" if ok else "CHAIN BROKEN"} {e["reason"] if e["verdict"] != "approved" else ""}')
+print(f"chain: {'intact' if ok else 'BROKEN'} (checked with the Python stdlib, DESIGN §8)")
+PY
+else
+	cat "$demo_ws/.attesta/demo-audit.jsonl"
+fi
+rm -rf "$demo_ws"

@@ -16,5 +16,9 @@ int cmd_config(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
+int cmd_pending(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -25,13 +25,13 @@ static const struct cli_command commands[] = {
 	{ "score", cmd_score, "score an action as the gate would (dry run)" },
 	{ "audit", cmd_audit, "audit verify|export|rubber-stamps|stats|get|inspect" },
 	{ "trust", cmd_trust, "trust show|list|revoke|incident" },
-	{ "pending", NULL, "list held calls waiting for a human" },
-	{ "approve", NULL, "answer the challenge of a held call" },
-	{ "deny", NULL, "deny a held call" },
+	{ "pending", cmd_pending, "list held calls waiting for a human" },
+	{ "approve", cmd_approve, "answer the challenge of a held call" },
+	{ "deny", cmd_deny, "deny a held call" },
 	{ "node", NULL, "node enroll|revoke|rollout" },
 	{ "attestation", NULL, "attestation status|eval" },
 	{ "bundle", NULL, "bundle keygen|pack|verify" },
-	{ "doctor", NULL, "report what this kernel allows" },
+	{ "doctor", cmd_doctor, "report what this kernel allows and what it means for protection" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -181,8 +181,8 @@ struct shim_gate_request {
 	uint8_t flags;       /* SHIM_CALL_TEXT_TRUNCATED */
 	uint16_t text_len;
 	int32_t nr;          /* the x86-64 syscall the entry would make: execve for
-			      * every exec/spawn entry and system/popen (as
-			      * /bin/sh -c COMMAND), unlink, unlinkat, rmdir,
+			      * every exec/spawn entry and for system and popen
+			      * (as /bin/sh -c COMMAND), unlink, unlinkat, rmdir,
 			      * connect, sendto, sendmsg */
 	uint32_t reserved;   /* zero */
 	uint64_t args[6];    /* its arguments; pointers into the sender */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -572,6 +573,142 @@ static void test_sup_shim_parse_real_shim_messages(void **state)
 	assert_int_equal(seen_call, 0);
 }
 
+/* --- shim-only mode: GATE_REQUEST parsing and verdicts ---------------- */
+
+static void make_gate(struct shim_gate_request *r, uint8_t entry, int32_t nr, const char *text)
+{
+	memset(r, 0, sizeof(*r));
+	r->hdr.magic = SHIM_PROTO_MAGIC;
+	r->hdr.version = SHIM_PROTO_VERSION;
+	r->hdr.type = SHIM_MSG_GATE_REQUEST;
+	r->hdr.size = sizeof(*r);
+	r->hdr.tid = 11;
+	r->hdr.pid = 10;
+	r->request_id = 7;
+	r->entry = entry;
+	r->nr = nr;
+	r->args[0] = 0x1000;
+	r->text_len = (uint16_t)strlen(text);
+	memcpy(r->text, text, r->text_len);
+}
+
+static void test_sup_shim_parse_gate_valid_entries(void **state)
+{
+	static const struct { uint8_t entry; int32_t nr; } ok[] = {
+		{ SHIM_ENTRY_EXECVE, SYS_execve },      { SHIM_ENTRY_EXECLP, SYS_execve },
+		{ SHIM_ENTRY_POSIX_SPAWNP, SYS_execve }, { SHIM_ENTRY_SYSTEM, SYS_execve },
+		{ SHIM_ENTRY_POPEN, SYS_execve },       { SHIM_ENTRY_CONNECT, SYS_connect },
+		{ SHIM_ENTRY_SENDTO, SYS_sendto },      { SHIM_ENTRY_SENDMSG, SYS_sendmsg },
+		{ SHIM_ENTRY_UNLINK, SYS_unlink },      { SHIM_ENTRY_UNLINKAT, SYS_unlinkat },
+		{ SHIM_ENTRY_RMDIR, SYS_rmdir },        { SHIM_ENTRY_REMOVE, SYS_unlink },
+		{ SHIM_ENTRY_REMOVE, SYS_rmdir },
+	};
+	unsigned char raw[sizeof(struct shim_gate_request) + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct shim_gate_request r, out;
+
+		make_gate(&r, ok[i].entry, ok[i].nr, "rm -rf /tmp/x");
+		/* unaligned, as a datagram may sit in a buffer */
+		memcpy(raw + 1, &r, sizeof(r));
+		assert_int_equal(sup_shim_parse_gate(raw + 1, sizeof(r), &out), 0);
+		assert_int_equal(out.entry, ok[i].entry);
+		assert_int_equal(out.nr, ok[i].nr);
+		assert_int_equal(out.request_id, 7);
+		assert_string_equal(out.text, "rm -rf /tmp/x");
+	}
+	assert_string_equal(sup_shim_entry_name(SHIM_ENTRY_UNLINKAT), "unlinkat");
+	assert_string_equal(sup_shim_entry_name(SHIM_ENTRY_SENDMSG), "sendmsg");
+}
+
+static void test_sup_shim_parse_gate_malformed(void **state)
+{
+	struct shim_gate_request r, out;
+	struct shim_call_msg call;
+	unsigned char big[POL_SHIM_MAX_MSG + 1];
+
+	(void)state;
+	out.request_id = 0xdead;
+	make_gate(&r, SHIM_ENTRY_CONNECT, SYS_connect, "");
+	assert_int_equal(sup_shim_parse_gate(NULL, sizeof(r), &out), -EINVAL);
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), NULL), -EINVAL);
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r) - 1, &out), -EMSGSIZE);
+	memset(big, 0, sizeof(big));
+	memcpy(big, &r, sizeof(r));
+	assert_int_equal(sup_shim_parse_gate(big, sizeof(big), &out), -EMSGSIZE);
+	r.hdr.magic ^= 1;
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EPROTO);
+	make_gate(&r, SHIM_ENTRY_CONNECT, SYS_connect, "");
+	r.hdr.version = 2;
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EPROTONOSUPPORT);
+	/* An annotation is not a request, and a request is not an annotation. */
+	make_call(&call, 1, 1, SHIM_ENTRY_CONNECT, "");
+	assert_int_equal(sup_shim_parse_gate(&call, sizeof(call), &out), -ENOMSG);
+	make_gate(&r, SHIM_ENTRY_CONNECT, SYS_connect, "");
+	{
+		struct sup_shim_msg m;
+
+		assert_int_equal(sup_shim_parse(&r, sizeof(r), &m), -ENOMSG);
+	}
+	/* Entry and syscall must agree: an "unlink" entry cannot ask about
+	 * execve, a "connect" cannot ask about sendto. */
+	make_gate(&r, SHIM_ENTRY_UNLINK, SYS_execve, "");
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_CONNECT, SYS_sendto, "");
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_SYSTEM, SYS_unlink, "");
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, 0, SYS_execve, "");
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_MAX + 1, SYS_execve, "");
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_EXECVE, SYS_execve, "");
+	r.hdr.tid = 0;
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_EXECVE, SYS_execve, "");
+	r.reserved = 1;
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_EXECVE, SYS_execve, "");
+	r.flags = SHIM_CALL_SKIPPED;
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_EXECVE, SYS_execve, "abc");
+	r.text_len = 2; /* no NUL at text_len */
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_EXECVE, SYS_execve, "abc");
+	r.text[10] = 'x'; /* bytes after the NUL */
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	make_gate(&r, SHIM_ENTRY_EXECVE, SYS_execve, "");
+	r.text_len = SHIM_GATE_MAX_TEXT + 1;
+	assert_int_equal(sup_shim_parse_gate(&r, sizeof(r), &out), -EBADMSG);
+	assert_int_equal(out.request_id, 0xdead); /* untouched on failure */
+}
+
+static void test_sup_shim_gate_verdict_fields(void **state)
+{
+	struct shim_gate_request r;
+	struct shim_gate_verdict v;
+
+	(void)state;
+	make_gate(&r, SHIM_ENTRY_CONNECT, SYS_connect, "");
+	sup_shim_gate_verdict(&r, 1, EPERM, &v);
+	assert_int_equal(v.hdr.magic, SHIM_PROTO_MAGIC);
+	assert_int_equal(v.hdr.type, SHIM_MSG_GATE_VERDICT);
+	assert_int_equal(v.hdr.size, sizeof(v));
+	assert_int_equal(v.hdr.tid, 11);
+	assert_int_equal(v.hdr.pid, 10);
+	assert_int_equal(v.request_id, 7);
+	assert_int_equal(v.decision, SHIM_GATE_ALLOW);
+	assert_int_equal(v.error, 0);
+	sup_shim_gate_verdict(&r, 0, EACCES, &v);
+	assert_int_equal(v.decision, SHIM_GATE_DENY);
+	assert_int_equal(v.error, EACCES);
+	sup_shim_gate_verdict(&r, 0, 0, &v);
+	assert_int_equal(v.error, EPERM);
+	sup_shim_gate_verdict(&r, 0, 5000, &v);
+	assert_int_equal(v.error, EPERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +727,9 @@ int main(void)
 		cmocka_unit_test(test_sup_shim_table_capacity_evicts_oldest),
 		cmocka_unit_test(test_sup_shim_table_new_bad_opts),
 		cmocka_unit_test(test_sup_shim_parse_real_shim_messages),
+		cmocka_unit_test(test_sup_shim_parse_gate_valid_entries),
+		cmocka_unit_test(test_sup_shim_parse_gate_malformed),
+		cmocka_unit_test(test_sup_shim_gate_verdict_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,140 @@
+/*
+ * Decoders for file removal: unlink, unlinkat (with and without
+ * AT_REMOVEDIR) and rmdir. The action's path is absolute in the target's
+ * view: the parent directory resolved there (cwd or dirfd, /proc/self
+ * meaning the target, symlinked parents followed) and read back from the
+ * kernel, plus the final component, which is never followed (unlink
+ * removes a symlink, not its target).
+ *
+ * SECURITY: the attacker is the sandboxed program, which controls the
+ * path and the directory tree. The decided path is canonical (no symlink,
+ * no "." or "..") so the emulation can reopen it with
+ * RESOLVE_NO_SYMLINKS and act on exactly what was decided, or fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/pol_limits.h"
+#include "supervisor/common/path.h"
+#include "supervisor/run/decode_internal.h"
+
+static void file_info(int parent, const char *name, struct pol_file_info *info)
+{
+	struct stat st;
+	const char *type = "file";
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFDIR: type = "dir"; break;
+	case S_IFLNK: type = "symlink"; break;
+	case S_IFSOCK: type = "socket"; break;
+	case S_IFIFO: type = "fifo"; break;
+	case S_IFCHR: type = "char"; break;
+	case S_IFBLK: type = "block"; break;
+	default: break;
+	}
+	info->known = true;
+	snprintf(info->type, sizeof(info->type), "%s", type);
+	info->size = (uint64_t)st.st_size;
+	info->owner = st.st_uid;
+}
+
+int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
+		      bool is_rmdir, struct pol_action **ret_action)
+{
+	char path[POL_TARGET_MAX_PATH], parent[POL_TARGET_MAX_PATH], name[POL_TARGET_MAX_PATH];
+	char canon[POL_TARGET_MAX_PATH + 32], full[POL_TARGET_MAX_PATH * 2 + 2];
+	struct pol_action *a = NULL;
+	int base = -1, pfd = -1, r, n;
+	bool trailing = false, deleted = false;
+
+	r = sup_flags_check_unlinkat(flags, ctx->reason, ctx->reason_size);
+	if (r < 0)
+		return r;
+	r = sup_decode_read_path(ctx, path_addr, path);
+	if (r < 0)
+		return r;
+	if (path[0] == '\0')
+		return SUP_DECODE_FAILS_BASE + ENOENT;
+	r = sup_path_split(path, parent, sizeof(parent), name, sizeof(name), &trailing);
+	if (r < 0)
+		return sup_decode_fail(ctx, -EINVAL, "cannot %s '%s': no final component",
+				       is_rmdir ? "rmdir" : "unlink", path);
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		/* the kernel answers EINVAL (".") or ENOTEMPTY (".."); either
+		 * way nothing is removed */
+		return SUP_DECODE_FAILS_BASE + (strcmp(name, ".") == 0 ? EINVAL : ENOTEMPTY);
+	if (trailing && !is_rmdir)
+		/* unlink("x/"): EISDIR for a directory, ENOTDIR otherwise, and
+		 * never removes anything */
+		return sup_decode_fail(ctx, -EINVAL, "unlink of '%s' with a trailing slash", path);
+	if (path[0] != '/') {
+		r = sup_view_open_base(&ctx->view, dirfd, &base);
+		if (r < 0) {
+			if (r == -EBADF)
+				return SUP_DECODE_FAILS_BASE + EBADF;
+			return sup_decode_fail(ctx, r, "cannot open dirfd %d of pid %d: %s", dirfd,
+					       (int)ctx->tid, strerror(-r));
+		}
+	}
+	if (parent[0] == '\0') {
+		pfd = base;
+		base = -1;
+	} else {
+		r = sup_view_walk(&ctx->view, base, parent, true, &pfd);
+		if (r < 0) {
+			if (sup_decode_path_error(r)) {
+				r = SUP_DECODE_FAILS_BASE - r;
+				goto out;
+			}
+			r = sup_decode_fail(ctx, r, "cannot resolve '%s' of pid %d: %s", parent,
+					    (int)ctx->tid, strerror(-r));
+			goto out;
+		}
+	}
+	r = sup_view_fd_path(&ctx->view, pfd, canon, sizeof(canon), &deleted);
+	if (r < 0 || deleted || canon[0] != '/') {
+		r = sup_decode_fail(ctx, r < 0 ? r : -ENOENT,
+				    "cannot name the parent of '%s' of pid %d: %s", path, (int)ctx->tid,
+				    r < 0 ? strerror(-r) : "deleted or not a directory");
+		goto out;
+	}
+	n = snprintf(full, sizeof(full), "%s%s%s", canon, strcmp(canon, "/") ? "/" : "", name);
+	if (n < 0 || (size_t)n >= sizeof(full) || (size_t)n >= POL_TARGET_MAX_PATH) {
+		r = SUP_DECODE_FAILS_BASE + ENAMETOOLONG;
+		goto out;
+	}
+	a = pol_action_new(is_rmdir ? POL_ACTION_RMDIR : POL_ACTION_UNLINK);
+	if (!a) {
+		r = sup_decode_fail(ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
+	file_info(pfd, name, &a->file);
+	if (!a->file.known) {
+		/* Nothing to remove: the kernel answers ENOENT (rm -f, probes). */
+		r = SUP_DECODE_FAILS_BASE + ENOENT;
+		goto out;
+	}
+	if ((r = pol_action_set(&a->function_name, is_rmdir ? "rmdir" : "unlink")) < 0 ||
+	    (r = pol_action_set(&a->path, full)) < 0 ||
+	    (r = pol_strv_push(&a->args, full, (size_t)n)) < 0) {
+		r = sup_decode_fail(ctx, r, "out of memory");
+		goto out;
+	}
+	*ret_action = a;
+	a = NULL;
+	r = SUP_DECODE_GATED;
+out:
+	pol_action_free(a);
+	if (pfd >= 0)
+		close(pfd);
+	if (base >= 0)
+		close(base);
+	return r;
+}

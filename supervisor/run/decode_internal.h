@@ -1,0 +1,47 @@
+/*
+ * Shared between the decoders (decode.c, decode_fs.c, decode_net.c) and
+ * the emulation. Not a public interface.
+ */
+#ifndef ATTESTA_SUP_DECODE_INTERNAL_H
+#define ATTESTA_SUP_DECODE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <linux/seccomp.h>
+
+#include "policy/action.h"
+#include "supervisor/run/decode.h"
+#include "supervisor/run/decode_path.h"
+#include "supervisor/run/decode_proc.h"
+
+struct sup_decode_ctx {
+	const struct seccomp_notif *req;
+	const struct sup_decode_opts *opts;
+	pid_t tid;
+	struct sup_proc_status status;
+	struct sup_view view;
+	char *reason;
+	size_t reason_size;
+};
+
+/* Fill ctx->reason and return err. */
+int sup_decode_fail(struct sup_decode_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Read a path argument (bounded, POL_TARGET_MAX_PATH). buf must hold
+ * POL_TARGET_MAX_PATH bytes. */
+int sup_decode_read_path(struct sup_decode_ctx *ctx, uint64_t addr, char *buf);
+
+/* unlink, unlinkat, rmdir. */
+int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
+		      bool is_rmdir, struct pol_action **ret_action);
+/* connect, sendto, sendmsg, sendmmsg. */
+int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
+
+/* Is errno a "this call fails in the kernel anyway" result for a path? */
+static inline bool sup_decode_path_error(int err)
+{
+	return err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -ELOOP;
+}
+
+#endif

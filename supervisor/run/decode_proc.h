@@ -1,0 +1,58 @@
+/*
+ * What /proc says about a sandboxed thread: ids, credentials, the process
+ * chain; and per-thread assumption of those credentials for emulated
+ * calls. Trust: /proc content is written by the kernel, but names (comm)
+ * are chosen by the target and are copied as bytes, bounded.
+ */
+#ifndef ATTESTA_SUP_DECODE_PROC_H
+#define ATTESTA_SUP_DECODE_PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy/action.h"
+
+#define SUP_PROC_MAX_GROUPS 1024
+
+struct sup_proc_status {
+	pid_t tgid;
+	pid_t ppid;
+	uid_t euid, fsuid;
+	gid_t egid, fsgid;
+	uint64_t cap_eff;
+	size_t ngroups;
+	gid_t groups[SUP_PROC_MAX_GROUPS];
+};
+
+/* Parse /proc/PID/status (PID may be a thread id). 0, -ESRCH, -EIO
+ * (unparsable), -E2BIG (more than SUP_PROC_MAX_GROUPS groups). */
+int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret);
+
+/* Append comm names to chain, pid first, following PPid, at most
+ * POL_CHAIN_MAX_DEPTH, stopping before stop_pid, pid 1 or an unreadable
+ * process. 0 or -ENOMEM. */
+int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain);
+
+/* readlink /proc/PID/<name> into a new string ("exe", "cwd"). 0 or -errno. */
+int sup_proc_readlink(pid_t pid, const char *name, char **ret);
+
+/* Saved credentials of the calling thread. */
+struct sup_creds_saved {
+	int active;
+	uid_t euid;
+	gid_t egid;
+	size_t ngroups;
+	gid_t groups[SUP_PROC_MAX_GROUPS];
+	uint32_t cap_eff[2];
+};
+
+/* Make the calling thread act with the target's effective uid/gid (hence
+ * fsuid/fsgid and capabilities), groups and (for a root target) effective
+ * capability set, using raw per-thread syscalls (glibc's wrappers would
+ * change every thread). 0, or -EPERM when the supervisor cannot (an
+ * unprivileged supervisor and a target with other ids). Always call
+ * sup_creds_restore() afterwards, also on error. */
+int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_saved *saved);
+void sup_creds_restore(struct sup_creds_saved *saved);
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * sup_emulate(): perform an allowed unlink/rmdir/connect/send on behalf of
+ * the sandboxed process, on the copies that were decided (DESIGN §11.1),
+ * with the target's credentials, and give the target the call's result.
+ *
+ * SECURITY: the attacker is the sandboxed program. After the decision it
+ * may change its memory (the path, the sockaddr, the msghdr) or the file
+ * tree. We use the action's copies only: the unlink parent is reopened
+ * from its canonical path with RESOLVE_NO_SYMLINKS (a component swapped
+ * for a symlink fails instead of redirecting us); an AF_UNIX socket is
+ * opened O_PATH|O_NOFOLLOW and connected to through /proc/self/fd/N; the
+ * address is re-encoded from the decided text. Only the payload of a send
+ * is read here, and it is not part of the decision. Ancillary data is
+ * never sent.
+ */
+#include "supervisor/run/emulate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "policy/pol_limits.h"
+#include "supervisor/common/path.h"
+#include "supervisor/common/sockaddr.h"
+#include "supervisor/run/decode_path.h"
+#include "supervisor/run/decode_proc.h"
+#include "supervisor/run/target_mem.h"
+
+struct emu {
+	const struct seccomp_notif *req;
+	const struct pol_action *action;
+	struct sup_proc_status status;
+	struct sup_view view;
+	int sock;        /* pidfd_getfd copy of the target's socket */
+	int unix_fd;     /* O_PATH of an AF_UNIX socket file */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool has_addr;
+};
+
+static void set_result(struct seccomp_notif_resp *resp, const struct seccomp_notif *req,
+		       long long val, int err)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->id = req->id;
+	resp->val = err ? 0 : val;
+	resp->error = err ? -err : 0;
+}
+
+/* Reopen the canonical parent of path; split the final component. A
+ * returned positive errno is the target's result, negative is internal. */
+static int open_parent(struct emu *e, const char *path, char *name, size_t name_size, int *ret_fd)
+{
+	char parent[POL_TARGET_MAX_PATH];
+	bool trailing;
+	int r;
+
+	r = sup_path_split(path, parent, sizeof(parent), name, name_size, &trailing);
+	if (r < 0 || parent[0] != '/')
+		return -EINVAL;
+	r = sup_view_reopen_dir(&e->view, parent, ret_fd);
+	if (r == -ELOOP || r == -EXDEV)
+		/* SECURITY: a parent became a symlink (or left the target's
+		 * root) since the decision: not the decided path any more. */
+		return -EPERM;
+	if (r < 0)
+		return -r;
+	return 0;
+}
+
+static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
+{
+	bool rmdir_ = e->action->action_class == POL_ACTION_RMDIR;
+	char name[POL_TARGET_MAX_PATH];
+	struct sup_creds_saved saved;
+	int pfd = -1, r, rc, err = 0;
+
+	if (!e->action->path)
+		return -EINVAL;
+	r = open_parent(e, e->action->path, name, sizeof(name), &pfd);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		set_result(resp, e->req, 0, r);
+		return 0;
+	}
+	r = sup_creds_assume(&e->status, &saved);
+	if (r == 0) {
+		rc = unlinkat(pfd, name, rmdir_ ? AT_REMOVEDIR : 0);
+		err = rc < 0 ? errno : 0;
+	}
+	sup_creds_restore(&saved);
+	close(pfd);
+	if (r < 0)
+		return r;
+	set_result(resp, e->req, 0, err);
+	return 0;
+}
+
+/* The decided destination as a sockaddr (AF_UNIX path names through an
+ * O_PATH fd). Positive errno: the target's result. */
+static int build_addr(struct emu *e)
+{
+	const struct pol_action *a = e->action;
+	int r;
+
+	if (!a->address)
+		return 0; /* no destination (connected socket) */
+	if (a->family == AF_UNIX && a->address[0] == '/') {
+		char name[POL_TARGET_MAX_PATH];
+		struct sockaddr_un *sun = (struct sockaddr_un *)&e->addr;
+		struct stat st;
+		int pfd = -1;
+
+		r = open_parent(e, a->address, name, sizeof(name), &pfd);
+		if (r != 0)
+			return r;
+		e->unix_fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		r = e->unix_fd < 0 ? errno : 0;
+		close(pfd);
+		if (r)
+			return r;
+		if (fstat(e->unix_fd, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode))
+			return -EPERM; /* was canonical when decided: swapped since */
+		if (!S_ISSOCK(st.st_mode))
+			return ECONNREFUSED; /* what the kernel answers */
+		memset(sun, 0, sizeof(*sun));
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d", e->unix_fd);
+		e->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					  strlen(sun->sun_path) + 1);
+	} else {
+		r = sup_sockaddr_encode(a->family, a->address, a->port, &e->addr, &e->addr_len);
+		if (r < 0)
+			return r;
+	}
+	e->has_addr = true;
+	return 0;
+}
+
+/* Copy the target's iovecs (at most cap bytes in total) into one buffer.
+ * Returns the byte count, or -errno (-EFAULT/-EMSGSIZE as results). */
+static ssize_t gather(pid_t tid, uint64_t iov_addr, size_t iovlen, size_t cap, char **ret_buf,
+		      size_t *ret_total)
+{
+	struct iovec *iov = NULL;
+	char *buf = NULL;
+	size_t total = 0, want = 0;
+	ssize_t r;
+
+	if (iovlen > POL_TARGET_MAX_IOV)
+		return -EMSGSIZE;
+	if (iovlen) {
+		iov = calloc(iovlen, sizeof(*iov));
+		if (!iov)
+			return -ENOMEM;
+		r = sup_target_read(tid, iov_addr, iov, iovlen * sizeof(*iov));
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < iovlen; i++) {
+		if (iov[i].iov_len > SIZE_MAX / 2 - want) {
+			r = -EINVAL;
+			goto out;
+		}
+		want += iov[i].iov_len;
+	}
+	*ret_total = want;
+	buf = malloc(want < cap ? (want ? want : 1) : cap);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < iovlen && total < cap; i++) {
+		size_t n = iov[i].iov_len;
+
+		if (n > cap - total)
+			n = cap - total;
+		r = sup_target_read(tid, (uint64_t)(uintptr_t)iov[i].iov_base, buf + total, n);
+		if (r < 0)
+			goto out;
+		total += n;
+	}
+	*ret_buf = buf;
+	buf = NULL;
+	r = (ssize_t)total;
+out:
+	free(buf);
+	free(iov);
+	return r;
+}
+
+/* Send one message (iovecs at iov_addr) to the decided destination.
+ * Returns bytes sent or a negative errno that is the target's result. */
+static ssize_t send_one(struct emu *e, uint64_t iov_addr, size_t iovlen, int flags)
+{
+	size_t wanted = 0;
+	char *buf = NULL;
+	ssize_t n = gather(e->req->pid, iov_addr, iovlen, POL_TARGET_MAX_SEND_BYTES, &buf, &wanted);
+	struct iovec one;
+	struct msghdr m;
+
+	if (n < 0)
+		return n;
+	if (wanted > (size_t)n && e->action->socktype != SOCK_STREAM) {
+		/* A datagram cannot be shortened. */
+		free(buf);
+		return -EMSGSIZE;
+	}
+	one.iov_base = buf;
+	one.iov_len = (size_t)n;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &one;
+	m.msg_iovlen = 1;
+	if (e->has_addr) {
+		m.msg_name = &e->addr;
+		m.msg_namelen = e->addr_len;
+	}
+	/* SIGPIPE would hit the supervisor: suppress it, re-raise below. */
+	n = sendmsg(e->sock, &m, flags | MSG_NOSIGNAL);
+	if (n < 0)
+		n = -errno;
+	if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
+		syscall(SYS_tgkill, e->status.tgid, e->req->pid, SIGPIPE);
+	free(buf);
+	return n;
+}
+
+static int emulate_net(struct emu *e, struct seccomp_notif_resp *resp)
+{
+	const __u64 *arg = e->req->data.args;
+	struct sup_creds_saved saved;
+	int pidfd, r, target_err = 0;
+	long long val = 0;
+
+	pidfd = (int)syscall(SYS_pidfd_open, e->status.tgid, 0);
+	if (pidfd < 0)
+		return -ESRCH;
+	e->sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)arg[0], 0);
+	r = e->sock < 0 ? -errno : 0;
+	close(pidfd);
+	if (r == -EBADF) {
+		set_result(resp, e->req, 0, EBADF);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = build_addr(e);
+	if (r > 0) {
+		set_result(resp, e->req, 0, r);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = sup_creds_assume(&e->status, &saved);
+	if (r < 0)
+		goto restore;
+	switch (e->req->data.nr) {
+	case SYS_connect:
+		if (!e->has_addr) {
+			r = -EINVAL;
+			break;
+		}
+		/* A non-blocking socket answers EINPROGRESS here exactly as it
+		 * would in the target: the open file description is shared. */
+		if (connect(e->sock, (struct sockaddr *)&e->addr, e->addr_len) < 0)
+			target_err = errno;
+		break;
+	case SYS_sendto: {
+		struct iovec iov = { .iov_base = (void *)(uintptr_t)arg[1], .iov_len = arg[2] };
+		/* one local iovec describing the target buffer: gather() reads
+		 * an iovec array from the target, so send it the long way */
+		size_t wanted = iov.iov_len;
+		char *buf = NULL;
+		size_t n = wanted < POL_TARGET_MAX_SEND_BYTES ? wanted : POL_TARGET_MAX_SEND_BYTES;
+		ssize_t s;
+
+		if (wanted > n && e->action->socktype != SOCK_STREAM) {
+			target_err = EMSGSIZE;
+			break;
+		}
+		buf = malloc(n ? n : 1);
+		if (!buf) {
+			r = -ENOMEM;
+			break;
+		}
+		s = n ? sup_target_read(e->req->pid, arg[1], buf, n) : 0;
+		if (s == 0)
+			s = sendto(e->sock, buf, n, (int)arg[3] | MSG_NOSIGNAL,
+				   e->has_addr ? (struct sockaddr *)&e->addr : NULL,
+				   e->has_addr ? e->addr_len : 0);
+		else
+			errno = -(int)s, s = -1;
+		if (s < 0) {
+			target_err = errno;
+			if (target_err == EPIPE && !((int)arg[3] & MSG_NOSIGNAL))
+				syscall(SYS_tgkill, e->status.tgid, e->req->pid, SIGPIPE);
+		} else {
+			val = s;
+		}
+		free(buf);
+		break;
+	}
+	case SYS_sendmsg: {
+		struct msghdr m;
+		ssize_t s;
+
+		r = sup_target_read(e->req->pid, arg[1], &m, sizeof(m));
+		if (r < 0) {
+			target_err = -r == EFAULT ? EFAULT : -r;
+			r = 0;
+			break;
+		}
+		s = send_one(e, (uint64_t)(uintptr_t)m.msg_iov, m.msg_iovlen, (int)arg[2]);
+		if (s == -ENOMEM) {
+			r = -ENOMEM;
+			break;
+		}
+		if (s < 0)
+			target_err = (int)-s;
+		else
+			val = s;
+		break;
+	}
+	case SYS_sendmmsg: {
+		size_t vlen = (unsigned int)arg[2], i;
+		struct mmsghdr *v;
+
+		if (vlen > POL_TARGET_MAX_MMSG)
+			vlen = POL_TARGET_MAX_MMSG;
+		if (vlen == 0)
+			break;
+		v = calloc(vlen, sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		r = sup_target_read(e->req->pid, arg[1], v, vlen * sizeof(*v));
+		if (r < 0) {
+			target_err = EFAULT;
+			r = 0;
+			free(v);
+			break;
+		}
+		for (i = 0; i < vlen; i++) {
+			ssize_t s = send_one(e, (uint64_t)(uintptr_t)v[i].msg_hdr.msg_iov,
+					     v[i].msg_hdr.msg_iovlen, (int)arg[3]);
+			unsigned int len32;
+			struct iovec lo, re;
+
+			if (s < 0) {
+				if (i == 0)
+					target_err = (int)-s;
+				break;
+			}
+			/* sendmmsg reports each message's length in msg_len */
+			len32 = (unsigned int)s;
+			lo.iov_base = &len32;
+			lo.iov_len = sizeof(len32);
+			re.iov_base = (char *)(uintptr_t)arg[1] + i * sizeof(*v) +
+				      offsetof(struct mmsghdr, msg_len);
+			re.iov_len = sizeof(len32);
+			process_vm_writev(e->req->pid, &lo, 1, &re, 1, 0);
+		}
+		if (!target_err)
+			val = (long long)i;
+		free(v);
+		break;
+	}
+	default:
+		r = -EINVAL;
+		break;
+	}
+restore:
+	sup_creds_restore(&saved);
+	if (r < 0)
+		return r;
+	set_result(resp, e->req, val, target_err);
+	return 0;
+}
+
+int sup_emulate(int listener_fd, const struct seccomp_notif *req,
+		const struct pol_action *action, struct seccomp_notif_resp *ret_resp)
+{
+	struct seccomp_notif_resp resp;
+	struct emu e;
+	int r;
+	enum pol_action_class want;
+
+	(void)listener_fd;
+	memset(&e, 0, sizeof(e));
+	e.req = req;
+	e.action = action;
+	e.sock = -1;
+	e.unix_fd = -1;
+	e.view.rootfd = -1;
+	switch (req->data.nr) {
+	case SYS_unlink:
+		want = POL_ACTION_UNLINK;
+		break;
+	case SYS_rmdir:
+		want = POL_ACTION_RMDIR;
+		break;
+	case SYS_unlinkat:
+		want = ((int)req->data.args[2] & AT_REMOVEDIR) ? POL_ACTION_RMDIR : POL_ACTION_UNLINK;
+		break;
+	case SYS_connect:
+		want = POL_ACTION_CONNECT;
+		break;
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+		want = POL_ACTION_SENDTO;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!action || action->action_class != want)
+		return -EINVAL;
+	r = sup_proc_status_read((pid_t)req->pid, &e.status);
+	if (r < 0)
+		return r == -ESRCH ? -ESRCH : r;
+	r = sup_view_open(&e.view, (pid_t)req->pid, e.status.tgid);
+	if (r < 0)
+		goto out;
+	if (want == POL_ACTION_UNLINK || want == POL_ACTION_RMDIR)
+		r = emulate_unlink(&e, &resp);
+	else
+		r = emulate_net(&e, &resp);
+	if (r == 0)
+		*ret_resp = resp;
+out:
+	if (e.sock >= 0)
+		close(e.sock);
+	if (e.unix_fd >= 0)
+		close(e.unix_fd);
+	sup_view_release(&e.view);
+	return r;
+}

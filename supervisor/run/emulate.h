@@ -1,0 +1,54 @@
+/*
+ * Emulation of allowed calls (DESIGN §11.1): instead of answering
+ * SECCOMP_USER_NOTIF_FLAG_CONTINUE for a call whose verdict depended on
+ * pointer arguments, the supervisor performs the call itself on exactly
+ * what was decided (the copies in struct pol_action) and returns the
+ * result to the target:
+ *
+ *   unlink/rmdir       unlinkat(parent, name, flags) with the parent
+ *                      opened O_PATH in the target's view (no symlinks
+ *                      followed on the already-canonical path) and with
+ *                      the target's fsuid/fsgid/groups/capabilities.
+ *   connect            connect() on the target's own socket, taken with
+ *                      pidfd_getfd(), with the supervisor's sockaddr copy.
+ *   sendto/sendmsg/    the payload is copied from the target (bounded by
+ *   sendmmsg           POL_TARGET_MAX_SEND_BYTES) and sent on the
+ *                      pidfd_getfd copy to the decided address.
+ *
+ * exec cannot be emulated: sup_emulate() returns -EINVAL for exec actions
+ * (the loop answers CONTINUE and verifies the new image).
+ *
+ * Trust: the target may change its memory at any time; nothing decided on
+ * is re-read. The payload of a send is read here (after the decision): it
+ * is not part of the decision.
+ *
+ * Blocking: sup_emulate() blocks as long as the call would block in the
+ * target (a blocking connect, a send on a full buffer); run it on a worker
+ * thread if the event loop must stay responsive. It changes only per-thread
+ * credentials (setfsuid/setfsgid/raw setgroups/capset) and restores them
+ * before returning.
+ */
+#ifndef ATTESTA_SUP_EMULATE_H
+#define ATTESTA_SUP_EMULATE_H
+
+#include <linux/seccomp.h>
+
+#include "policy/action.h"
+
+/*
+ * Perform the action for req and fill *ret_resp (id = req->id, flags 0,
+ * val = the call's return value, error = 0 or -errno as the target should
+ * see it). Returns 0 when *ret_resp is filled (even if the call itself
+ * failed: that failure is the target's result), or -errno for an internal
+ * failure (*ret_resp untouched; the caller denies):
+ *   -EINVAL  action does not match req (class/syscall) or is exec
+ *   -ESRCH   the target is gone (pidfd_open failed)
+ *   -EPERM   cannot take the target's socket or assume its credentials
+ *   -E2BIG   payload larger than POL_TARGET_MAX_SEND_BYTES
+ *   -EFAULT  payload unreadable
+ *   -ENOMEM
+ */
+int sup_emulate(int listener_fd, const struct seccomp_notif *req,
+		const struct pol_action *action, struct seccomp_notif_resp *ret_resp);
+
+#endif

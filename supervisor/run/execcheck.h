@@ -1,0 +1,53 @@
+/*
+ * Exec verification (DESIGN §11.1). exec cannot be emulated: the
+ * supervisor answers CONTINUE and the kernel re-reads the path from the
+ * target's memory, which another thread (or a vfork parent's other
+ * threads) may have changed after the decision. So the supervisor is also
+ * the ptrace tracer of every sandboxed process (PTRACE_O_TRACEEXEC, and
+ * TRACEFORK/VFORK/CLONE so new processes and threads are traced from
+ * their first instruction), and at PTRACE_EVENT_EXEC — after the new
+ * image is mapped, before it runs one user instruction — compares
+ * /proc/PID/exe (device and inode) with the file that was approved for
+ * that thread. A mismatch, or an exec nobody approved, kills the process
+ * (SIGKILL) and is audited.
+ *
+ * Scripts: for "#!" files the kernel's exe is the interpreter; at approval
+ * time the approved file's shebang is followed (up to 4 levels) and the
+ * interpreter's identity is expected instead (the script file itself is
+ * read by the interpreter later, by path: see docs/attesta-run.md).
+ *
+ * Trust: /proc of the target is attacker-influenced but the kernel's
+ * exe link and stat() results are not forgeable by it.
+ */
+#ifndef ATTESTA_SUP_EXECCHECK_H
+#define ATTESTA_SUP_EXECCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "policy/action.h"
+
+struct sup_execcheck;
+
+/* 0 or -ENOMEM. */
+int sup_execcheck_new(struct sup_execcheck **ret_check);
+void sup_execcheck_free(struct sup_execcheck *check);
+
+/* Remember what tid was allowed to exec: the identity (dev, ino) of
+ * action->path as the target sees it (through /proc/TID/root), or of its
+ * interpreter for a script. An action whose file cannot be identified is
+ * remembered as "unknown" and fails the check. */
+void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
+			  const struct pol_action *action);
+
+/* At PTRACE_EVENT_EXEC of process pid whose exec was made by thread
+ * former_tid: 0 if /proc/PID/exe is what was approved for former_tid (the
+ * expectation is consumed), -EPERM with reason filled otherwise. */
+int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_tid,
+			 char *reason, size_t reason_size);
+
+/* Forget a thread's expectation (the thread is gone). */
+void sup_execcheck_forget(struct sup_execcheck *check, pid_t tid);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * Builds attesta-run's seccomp filter with libseccomp, exports it as BPF
+ * into a memfd, reads it back and prepends a guard against x32 system
+ * call numbers (libseccomp's x86_64 program lets numbers with the x32 bit
+ * fall through to its default action, which is ALLOW here), then lets the
+ * child load it with the raw seccomp(2) syscall so it can ask for
+ * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV. Trusts the validated config
+ * only; see filter.h for what the filter decides.
+ */
+#include "supervisor/run/filter.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
+/* The BPF program may be at most BPF_MAXINSNS instructions; ours is ~100. */
+#define FILTER_MAX_BYTES (BPF_MAXINSNS * sizeof(struct sock_filter))
+
+#define X32_SYSCALL_BIT 0x40000000u
+
+static const int gated_exec[] = { SCMP_SYS(execve), SCMP_SYS(execveat) };
+static const int gated_unlink[] = { SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir) };
+static const int gated_connect[] = { SCMP_SYS(connect), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg) };
+
+bool sup_filter_is_gated(int nr)
+{
+	switch (nr) {
+	case SYS_execve: case SYS_execveat:
+	case SYS_unlink: case SYS_unlinkat: case SYS_rmdir:
+	case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int add_list(scmp_filter_ctx ctx, const int *nrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* SECURITY: the sandbox (attacker: the agent, any uid, maybe root) must
+ * not signal, trace, read or write the supervisor. Non-dumpable stops
+ * unprivileged ptrace/process_vm_*; these rules also stop an agent
+ * running as root. kill(-1) would reach the supervisor too. */
+static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
+{
+	const uint64_t pid = (uint32_t)sup;
+	const scmp_datum_t lo = 0xffffffffu;
+	int rc = 0;
+
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, 0xffffffffu));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tkill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tgkill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 1,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(process_vm_readv), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(process_vm_writev), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_open), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	return rc;
+}
+
+/* Prepend: on x86_64, a syscall number with the x32 bit (other than -1,
+ * which the kernel uses for a syscall a tracer skipped) kills the process. */
+static int prepend_x32_guard(struct sock_fprog *prog)
+{
+	static const struct sock_filter guard[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	const size_t ng = sizeof guard / sizeof guard[0];
+	if (prog->len + ng > BPF_MAXINSNS)
+		return -E2BIG;
+	struct sock_filter *f = calloc(prog->len + ng, sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	memcpy(f, guard, sizeof guard);
+	memcpy(f + ng, prog->filter, prog->len * sizeof *f);
+	free(prog->filter);
+	prog->filter = f;
+	prog->len = (unsigned short)(prog->len + ng);
+	return 0;
+}
+
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret_prog)
+{
+	struct sock_filter *buf = NULL;
+	int rc;
+	int fd = memfd_create("attesta-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		goto out;
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || (size_t)size > FILTER_MAX_BYTES ||
+	    size % (off_t)sizeof(struct sock_filter) != 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	buf = malloc((size_t)size);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ssize_t got = pread(fd, buf, (size_t)size, 0);
+	if (got != size) {
+		rc = got < 0 ? -errno : -EIO;
+		goto out;
+	}
+	ret_prog->filter = buf;
+	ret_prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
+		     struct sock_fprog *ret_prog)
+{
+	struct sock_fprog prog = { 0 };
+	int rc;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+
+	/* SECURITY: i386 `int 0x80` from an x86_64 process is a foreign arch:
+	 * the whole gated set has different numbers there, so kill. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	/* The child sets NO_NEW_PRIVS itself; libseccomp must not try. */
+	rc = rc ?: seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc < 0)
+		goto out;
+
+	if (config->intercept_exec &&
+	    (rc = add_list(ctx, gated_exec, sizeof gated_exec / sizeof gated_exec[0])) < 0)
+		goto out;
+	if (config->intercept_unlink &&
+	    (rc = add_list(ctx, gated_unlink, sizeof gated_unlink / sizeof gated_unlink[0])) < 0)
+		goto out;
+	if (config->intercept_connect) {
+		rc = add_list(ctx, gated_connect, sizeof gated_connect / sizeof gated_connect[0]);
+		/* sendto without an address (arg 4 NULL) is a send on a
+		 * connected socket, whose connect was gated: decide it here. */
+		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
+					    SCMP_A4(SCMP_CMP_NE, 0));
+		if (rc < 0)
+			goto out;
+	}
+
+	/* SECURITY: io_uring performs unlinkat/connect/openat without any
+	 * system call the filter could see. */
+	if (!config->allow_io_uring) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0);
+		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_enter), 0);
+		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_register), 0);
+		if (rc < 0)
+			goto out;
+	}
+
+	/* SECURITY: a nested listener inside the sandbox would let the agent
+	 * answer its own notifications (the innermost listener decides
+	 * first). Refuse seccomp(SET_MODE_FILTER, flags & NEW_LISTENER). */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(seccomp), 2,
+			      SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
+			      SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+				      SECCOMP_FILTER_FLAG_NEW_LISTENER));
+	if (rc < 0)
+		goto out;
+
+	if ((rc = add_protect_supervisor(ctx, supervisor_pid)) < 0)
+		goto out;
+
+	if ((rc = export_bpf(ctx, &prog)) < 0)
+		goto out;
+	if ((rc = prepend_x32_guard(&prog)) < 0)
+		goto out;
+	*ret_prog = prog;
+	prog.filter = NULL;
+	rc = 0;
+out:
+	free(prog.filter);
+	seccomp_release(ctx);
+	return rc;
+}
+
+void sup_filter_release(struct sock_fprog *prog)
+{
+	if (!prog)
+		return;
+	free(prog->filter);
+	prog->filter = NULL;
+	prog->len = 0;
+}
+
+int sup_filter_load(const struct sock_fprog *prog, bool *ret_killable)
+{
+	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	bool killable = true;
+	if (fd < 0 && errno == EINVAL) {
+		/* Kernels before 5.19 lack WAIT_KILLABLE_RECV: a held call is
+		 * then interrupted by signals and restarted (a fresh
+		 * notification for the same call, which the loop handles). */
+		killable = false;
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			     SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+	}
+	if (fd < 0)
+		return -errno;
+	if (ret_killable)
+		*ret_killable = killable;
+	return (int)fd;
+}

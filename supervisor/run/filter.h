@@ -1,0 +1,48 @@
+/*
+ * The seccomp filter of attesta-run (DESIGN §2, §11.5). filter.c builds it
+ * with libseccomp in the supervisor before the fork, exports the BPF into
+ * memory, and the child loads that program itself with the raw seccomp(2)
+ * syscall, because libseccomp 2.5.4 cannot ask for
+ * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV.
+ *
+ * What the filter decides in the kernel: everything not listed is allowed;
+ * foreign architectures (i386 `int 0x80`) and x32 system call numbers kill
+ * the process; io_uring is refused (EPERM) unless gate.allow_io_uring;
+ * seccomp() asking for a new listener is refused; kill/tgkill/tkill/
+ * ptrace, process_vm_readv/writev, pidfd_open aimed at the supervisor's pid, and
+ * kill(-1), are refused. The gated classes (exec, file removal, network)
+ * go to the supervisor as user notifications.
+ *
+ * Trust: the config is trusted (validated by the policy loader). Nothing
+ * here reads sandbox input.
+ */
+#ifndef ATTESTA_SUP_FILTER_H
+#define ATTESTA_SUP_FILTER_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pol_config;
+
+/* Build the filter for config, with supervisor_pid the pid the sandbox
+ * must not signal, trace or read. On success *ret_prog holds a malloc'd
+ * program (release it with sup_filter_release). -ENOMEM, -EINVAL (a
+ * syscall libseccomp does not know) or the libseccomp error. */
+int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
+		     struct sock_fprog *ret_prog);
+void sup_filter_release(struct sock_fprog *prog);
+
+/* Load prog into the calling thread with a user-notification listener.
+ * Tries NEW_LISTENER|WAIT_KILLABLE_RECV first and falls back to
+ * NEW_LISTENER alone when the kernel refuses the flag (EINVAL), setting
+ * *ret_killable accordingly. The caller must have set NO_NEW_PRIVS.
+ * Returns the listener fd (O_CLOEXEC) or -errno. Async-signal-safe enough
+ * for a forked child: no allocation. */
+int sup_filter_load(const struct sock_fprog *prog, bool *ret_killable);
+
+/* True if syscall number nr of the native arch is one the filter sends to
+ * the supervisor (used to reject unexpected notifications fail-closed). */
+bool sup_filter_is_gated(int nr);
+
+#endif

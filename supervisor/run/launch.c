@@ -1,0 +1,313 @@
+/*
+ * The launcher: fork PROG into its own process group with NO_NEW_PRIVS
+ * and the gate's seccomp filter, take its listener over a socketpair, and
+ * release it to exec once the supervisor is ready to answer that first
+ * (gated) exec. Trusts the user's command line; reads nothing from the
+ * sandbox.
+ */
+#include "supervisor/run/launch.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "supervisor/run/filter.h"
+
+extern char **environ;
+
+/* What the child sends with the listener (or instead of it). */
+struct child_report {
+	int stage;    /* 0 ok; else which setup step failed */
+	int err;      /* errno of that step */
+	int killable; /* WAIT_KILLABLE_RECV accepted */
+	int listener; /* the listener's fd number in the child */
+};
+
+enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND };
+
+static const char *stage_name(int stage)
+{
+	switch (stage) {
+	case STAGE_NNP: return "cannot set no_new_privs";
+	case STAGE_CAPS: return "cannot drop CAP_SYS_PTRACE";
+	case STAGE_FILTER: return "cannot load the seccomp filter";
+	case STAGE_SEND: return "cannot pass the listener";
+	default: return "child setup failed";
+	}
+}
+
+static int is_exec_file(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	if (access(path, X_OK) < 0)
+		return -errno;
+	return 0;
+}
+
+int sup_launch_resolve(const char *prog, char **ret_path)
+{
+	char *path;
+	int rc;
+
+	if (!prog || !*prog)
+		return -ENOENT;
+	if (strchr(prog, '/')) {
+		rc = is_exec_file(prog);
+		if (rc < 0)
+			return rc == -ENOENT || rc == -ENOTDIR ? -ENOENT : -EACCES;
+		path = strdup(prog);
+		if (!path)
+			return -ENOMEM;
+		*ret_path = path;
+		return 0;
+	}
+	const char *search = getenv("PATH");
+	if (!search)
+		search = "/usr/local/bin:/usr/bin:/bin";
+	bool seen_eacces = false;
+	for (const char *p = search;; ) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		size_t len = (dlen ? dlen : 1) + 1 + strlen(prog) + 1;
+		path = malloc(len);
+		if (!path)
+			return -ENOMEM;
+		snprintf(path, len, "%.*s/%s", (int)(dlen ? dlen : 1), dlen ? p : ".", prog);
+		rc = is_exec_file(path);
+		if (rc == 0) {
+			*ret_path = path;
+			return 0;
+		}
+		/* like a shell: "not executable" only for a file that exists,
+		 * not for a PATH directory we may not search */
+		if (rc == -EACCES && access(path, F_OK) == 0)
+			seen_eacces = true;
+		free(path);
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return seen_eacces ? -EACCES : -ENOENT;
+}
+
+/* SECURITY: an agent running as root keeps CAP_SYS_PTRACE otherwise, and
+ * with it could open the (non-dumpable) supervisor's /proc/PID/mem or
+ * take its fds with pidfd_getfd. Drop it from the bounding set and from
+ * every capability set, before exec; NO_NEW_PRIVS keeps it dropped. */
+static int drop_ptrace_cap(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	const unsigned idx = CAP_TO_INDEX(CAP_SYS_PTRACE);
+	const __u32 mask = CAP_TO_MASK(CAP_SYS_PTRACE);
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_PTRACE, 0, 0, 0) == 1 &&
+	    prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) < 0 && errno != EPERM)
+		return -errno;
+	if (!((data[idx].effective | data[idx].permitted | data[idx].inheritable) & mask))
+		return 0;
+	data[idx].effective &= ~mask;
+	data[idx].permitted &= ~mask;
+	data[idx].inheritable &= ~mask;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+/* write(), not sendmsg(): once the filter is loaded, sendmsg is a gated
+ * call and nobody would answer it yet. The parent takes the listener with
+ * pidfd_getfd() instead of SCM_RIGHTS for the same reason. */
+static int send_report(int sock, const struct child_report *rep)
+{
+	ssize_t n;
+	do
+		n = write(sock, rep, sizeof *rep);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *rep ? 0 : -1;
+}
+
+static void child_fail(int sock, int stage, int err)
+{
+	struct child_report rep = { .stage = stage, .err = err };
+	send_report(sock, &rep);
+	_exit(SUP_EXIT_INTERNAL);
+}
+
+static __attribute__((noreturn)) void child_main(int sock, const struct sup_launch_opts *opts)
+{
+	sigset_t none;
+	struct child_report rep = { 0 };
+	char go;
+
+	/* The supervisor blocks the signals it reads with signalfd; PROG
+	 * must start with the ordinary defaults. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	/* The supervisor made itself non-dumpable before the fork; the
+	 * child must be dumpable for the parent to take its listener
+	 * (pidfd_getfd) and trace it. execve resets this anyway. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(sock, STAGE_NNP, errno);
+	int rc = drop_ptrace_cap();
+	if (rc < 0)
+		child_fail(sock, STAGE_CAPS, -rc);
+	bool killable = false;
+	int listener = sup_filter_load(opts->filter, &killable);
+	if (listener < 0)
+		child_fail(sock, STAGE_FILTER, -listener);
+	rep.killable = killable;
+	rep.listener = listener;
+	if (send_report(sock, &rep) < 0)
+		_exit(SUP_EXIT_INTERNAL);
+
+	/* The parent has taken its copy when it says go. */
+	ssize_t n;
+	do
+		n = read(sock, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(SUP_EXIT_INTERNAL); /* the supervisor went away */
+	/* SECURITY: no copy of the listener may stay in the sandbox, or the
+	 * agent could answer its own notifications (it is O_CLOEXEC too). */
+	close(listener);
+	close(sock);
+
+	execve(opts->path, opts->argv, environ);
+	int err = errno;
+	dprintf(STDERR_FILENO, "attesta-run: cannot execute '%s': %s\n", opts->argv[0],
+		strerror(err));
+	_exit(err == ENOENT || err == ENOTDIR ? SUP_EXIT_NOT_FOUND : SUP_EXIT_CANNOT_EXEC);
+}
+
+static int recv_report(int sock, struct child_report *rep)
+{
+	ssize_t n;
+	do
+		n = read(sock, rep, sizeof *rep);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof *rep ? 0 : -EPROTO;
+}
+
+/* Take the child's listener (fd number fd in pid) with pidfd_getfd. */
+static int take_listener(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	int got = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0); /* O_CLOEXEC by the kernel */
+	int err = errno;
+	close(pidfd);
+	return got < 0 ? -err : got;
+}
+
+int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_child,
+		     char *reason, size_t reason_size)
+{
+	int sv[2];
+	int rc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = -errno;
+		snprintf(reason, reason_size, "cannot create socketpair: %s", strerror(-rc));
+		return rc;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(reason, reason_size, "cannot fork: %s", strerror(-rc));
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(sv[1], opts);
+	}
+	close(sv[1]);
+	/* Both sides set the group so neither races the other. */
+	setpgid(pid, pid);
+
+	struct child_report rep = { 0 };
+	int listener = -1;
+	rc = recv_report(sv[0], &rep);
+	if (rc == 0 && rep.stage == STAGE_OK) {
+		listener = take_listener(pid, rep.listener);
+		if (listener < 0) {
+			rc = listener;
+			snprintf(reason, reason_size, "cannot take the listener: %s", strerror(-rc));
+		}
+	} else if (rc == 0 && rep.stage != STAGE_OK) {
+		snprintf(reason, reason_size, "%s: %s", stage_name(rep.stage), strerror(rep.err));
+		rc = -rep.err;
+		if (rc == 0)
+			rc = -EPROTO;
+	} else {
+		snprintf(reason, reason_size, "no report from child: %s", strerror(-rc));
+	}
+	if (rc < 0) {
+		if (listener >= 0)
+			close(listener);
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return rc;
+	}
+	if (opts->give_terminal)
+		tcsetpgrp(STDIN_FILENO, pid);
+	ret_child->traced = false;
+	ret_child->trace_errno = 0;
+	if (opts->trace) {
+		/* The child is blocked reading the go byte, before its first
+		 * exec: seizing now means every exec, fork, vfork and clone
+		 * from PROG's first instruction on is seen. EXITKILL: if the
+		 * supervisor dies, nothing runs on unverified. */
+		long o = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			 PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL;
+		if (ptrace(PTRACE_SEIZE, pid, 0, (void *)o) == 0)
+			ret_child->traced = true;
+		else
+			ret_child->trace_errno = errno;
+	}
+	ret_child->pid = pid;
+	ret_child->listener = listener;
+	ret_child->control = sv[0];
+	ret_child->killable = rep.killable != 0;
+	return 0;
+}
+
+int sup_launch_go(struct sup_child *child)
+{
+	char go = 'g';
+	ssize_t n;
+	do
+		n = write(child->control, &go, 1);
+	while (n < 0 && errno == EINTR);
+	int rc = n == 1 ? 0 : -errno;
+	close(child->control);
+	child->control = -1;
+	return rc;
+}

@@ -1,0 +1,251 @@
+/*
+ * The supervisor's single-threaded epoll loop: seccomp notifications are
+ * received into held calls and passed to the verdict path; signals are
+ * forwarded to PROG or reaped; the audit log's group commit runs from a
+ * timerfd. The loop ends when PROG has exited and the listener reports
+ * POLLHUP (no sandboxed process left). Trusts only the kernel's ids and
+ * pids; what a notification points at is left to the decoders.
+ */
+#include "supervisor/run/loop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy/audit.h"
+#include "supervisor/run/proc.h"
+#include "supervisor/run/verdict.h"
+
+enum { EV_LISTENER = 1, EV_SIGNAL, EV_TIMER };
+
+static size_t bucket(uint64_t id)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 58) % SUP_HELD_BUCKETS;
+}
+
+void sup_held_insert(struct sup_loop *loop, struct sup_held *held)
+{
+	size_t b = bucket(held->id);
+	held->next = loop->held[b];
+	loop->held[b] = held;
+	loop->n_held++;
+}
+
+struct sup_held *sup_held_find(struct sup_loop *loop, uint64_t id)
+{
+	for (struct sup_held *h = loop->held[bucket(id)]; h; h = h->next)
+		if (h->id == id)
+			return h;
+	return NULL;
+}
+
+void sup_held_remove(struct sup_loop *loop, struct sup_held *held)
+{
+	for (struct sup_held **p = &loop->held[bucket(held->id)]; *p; p = &(*p)->next) {
+		if (*p == held) {
+			*p = held->next;
+			held->next = NULL;
+			loop->n_held--;
+			return;
+		}
+	}
+}
+
+void sup_held_free(struct sup_held *held)
+{
+	if (!held)
+		return;
+	pol_action_free(held->action);
+	if (held->evaluated)
+		pol_decision_release(&held->decision);
+	free(held);
+}
+
+int sup_loop_init(struct sup_loop *loop)
+{
+	sigset_t set;
+	loop->epfd = loop->sigfd = loop->timerfd = -1;
+	loop->listener = -1;
+
+	sup_proc_signal_set(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	loop->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (loop->sigfd < 0)
+		return -errno;
+	loop->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (loop->timerfd < 0)
+		return -errno;
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0)
+		return -errno;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_SIGNAL };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->sigfd, &ev) < 0)
+		return -errno;
+	ev.data.u32 = EV_TIMER;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->timerfd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void sup_loop_release(struct sup_loop *loop)
+{
+	for (size_t b = 0; b < SUP_HELD_BUCKETS; b++) {
+		while (loop->held[b]) {
+			struct sup_held *h = loop->held[b];
+			loop->held[b] = h->next;
+			sup_held_free(h);
+		}
+	}
+	loop->n_held = 0;
+	if (loop->epfd >= 0)
+		close(loop->epfd);
+	if (loop->sigfd >= 0)
+		close(loop->sigfd);
+	if (loop->timerfd >= 0)
+		close(loop->timerfd);
+	if (loop->listener >= 0)
+		close(loop->listener);
+	loop->epfd = loop->sigfd = loop->timerfd = loop->listener = -1;
+}
+
+/* Arm the timerfd for the audit log's next group commit (if any). */
+static void arm_sync_timer(struct sup_loop *loop)
+{
+	int ms = pol_audit_sync_due_ms(loop->audit);
+	struct itimerspec its = { 0 };
+	/* The due time of a pending group commit never moves earlier, so an
+	 * armed timer stays right until it fires: save the syscall. */
+	if ((ms >= 0) == loop->timer_armed)
+		return;
+	loop->timer_armed = ms >= 0;
+	if (ms >= 0) {
+		if (ms == 0)
+			ms = 1; /* 0 would disarm */
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	}
+	timerfd_settime(loop->timerfd, 0, &its, NULL);
+}
+
+static int handle_notification(struct sup_loop *loop)
+{
+	struct sup_held *held = calloc(1, sizeof *held);
+	if (!held)
+		return -ENOMEM;
+	/* The kernel insists on a zeroed buffer (calloc did it). */
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
+		int e = errno;
+		free(held);
+		/* ENOENT: the caller died (or was interrupted) before we took
+		 * it, or nobody uses the filter any more; EINTR: a signal. */
+		if (e == ENOENT || e == EINTR)
+			return 0;
+		return -e;
+	}
+	loop->n_notifications++;
+	held->id = held->req.id;
+	held->intercepted_at = sup_verdict_now();
+	sup_held_insert(loop, held);
+
+	/* The decoder reads target memory once and re-checks ID_VALID. */
+	held->decode_result = sup_decode(loop->listener, &held->req, &loop->decode_opts,
+					 &held->action, held->reason, sizeof held->reason);
+	if (held->decode_result == -ENOENT) {
+		/* the target is gone: nothing to answer, nothing happened */
+		loop->n_gone++;
+		sup_held_remove(loop, held);
+		sup_held_free(held);
+		return 0;
+	}
+	return sup_verdict_decide(loop, held);
+}
+
+static void handle_signals(struct sup_loop *loop)
+{
+	struct signalfd_siginfo si;
+	while (read(loop->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
+			continue; /* reaped below, once per batch */
+		if (sup_proc_forwarded(sig) && !loop->prog_exited)
+			kill(loop->prog_pid, sig);
+	}
+	sup_proc_reap(loop);
+	if (loop->prog_exited && loop->kill_on_exit)
+		sup_proc_kill_all(loop);
+}
+
+static bool finished(struct sup_loop *loop)
+{
+	if (!loop->prog_exited)
+		return false;
+	if (loop->killing)
+		return loop->listener_gone && !sup_proc_has_children();
+	return loop->listener_gone;
+}
+
+int sup_loop_run(struct sup_loop *loop)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_LISTENER };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->listener, &ev) < 0)
+		return -errno;
+
+	while (!finished(loop)) {
+		struct epoll_event events[8];
+		arm_sync_timer(loop);
+		int n = epoll_wait(loop->epfd, events, 8, loop->prog_exited && loop->killing ? 100 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0 && loop->killing) {
+			sup_proc_kill_all(loop);
+			sup_proc_reap(loop);
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (events[i].data.u32) {
+			case EV_LISTENER:
+				if (events[i].events & EPOLLIN &&
+				    !(events[i].events & (EPOLLHUP | EPOLLERR))) {
+					int rc = handle_notification(loop);
+					if (rc < 0)
+						fprintf(stderr, "attesta-run: notification: %s\n",
+							strerror(-rc));
+				} else if (events[i].events & (EPOLLHUP | EPOLLERR)) {
+					/* No task uses the filter any more. */
+					loop->listener_gone = true;
+					epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->listener, NULL);
+				}
+				break;
+			case EV_SIGNAL:
+				handle_signals(loop);
+				break;
+			case EV_TIMER: {
+				uint64_t ticks;
+				loop->timer_armed = false;
+				if (read(loop->timerfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
+					break;
+				int rc = pol_audit_sync(loop->audit);
+				if (rc < 0)
+					fprintf(stderr, "attesta-run: cannot sync audit log: %s\n",
+						strerror(-rc));
+				break;
+			}
+			}
+		}
+	}
+	pol_audit_sync(loop->audit);
+	sup_proc_restore_terminal(loop);
+	return sup_proc_exit_code(loop->prog_status);
+}

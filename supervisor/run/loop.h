@@ -1,0 +1,94 @@
+/*
+ * The supervisor's event loop (DESIGN §2): one thread, one epoll set over
+ * the seccomp listener, a signalfd (SIGCHLD and the signals forwarded to
+ * PROG) and a timerfd (audit group commit). Every notification becomes a
+ * held call (struct sup_held) in a table keyed by notification id; the
+ * verdict path (verdict.h) either finishes it at once (auto decisions,
+ * fail_mode) or, in a later version, leaves it held while a human answers
+ * — so one held call never delays the decisions of other calls.
+ *
+ * Trust: notifications and everything behind them are attacker input;
+ * they are handed to the decoders (decode.h), which bound and validate
+ * them. The loop itself only trusts the kernel's ids and pids.
+ */
+#ifndef ATTESTA_SUP_LOOP_H
+#define ATTESTA_SUP_LOOP_H
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy/action.h"
+#include "policy/engine.h"
+#include "supervisor/run/decode.h"
+
+struct pol_config;
+struct pol_audit_log;
+struct pol_trust_store;
+struct sup_execcheck;
+
+/* One gated call between NOTIF_RECV and NOTIF_SEND. */
+struct sup_held {
+	uint64_t id;                  /* notification id (table key) */
+	struct seccomp_notif req;     /* copy of the notification */
+	struct pol_action *action;    /* decoded action, NULL if decoding failed */
+	int decode_result;            /* SUP_DECODE_* or -errno */
+	bool evaluated;               /* decision below is filled */
+	struct pol_decision decision;
+	double intercepted_at;        /* epoch seconds */
+	char reason[256];             /* decoder's reason on failure */
+	struct sup_held *next;        /* hash chain */
+};
+
+#define SUP_HELD_BUCKETS 64
+
+struct sup_loop {
+	/* set by the caller before sup_loop_run */
+	const struct pol_config *config;
+	struct pol_engine *engine;
+	struct pol_audit_log *audit;
+	struct pol_trust_store *trust;    /* may be NULL: neutral trust 0.5 */
+	struct sup_execcheck *execcheck;  /* may be NULL: exec not verified */
+	struct sup_decode_opts decode_opts;
+	const char *agent_id;
+	const char *environment;
+	char session_id[40];
+	int listener;
+	pid_t prog_pid;
+	bool kill_on_exit;
+	bool give_terminal;
+	bool tracing;                     /* we are the ptrace tracer of the sandbox */
+
+	/* state */
+	int epfd, sigfd, timerfd;
+	bool timer_armed;                 /* timerfd set for a group commit */
+	bool listener_gone;               /* POLLHUP: no sandboxed process left */
+	bool prog_exited;
+	int prog_status;                  /* wait status of PROG */
+	bool killing;                     /* kill-on-exit in progress */
+	struct sup_held *held[SUP_HELD_BUCKETS];
+	size_t n_held;
+	uint64_t n_notifications, n_approved, n_denied, n_gone, n_exec_killed;
+};
+
+/* Prepare epoll, signalfd (blocks the signals it reads) and timerfd.
+ * Call before sup_launch_start() so no forwarded signal is lost. 0 or
+ * -errno. */
+int sup_loop_init(struct sup_loop *loop);
+
+/* Serve until PROG has exited and no sandboxed process is left (or, with
+ * kill_on_exit, until the rest has been killed). Returns the exit code
+ * for attesta-run (PROG's status, 128+N for signal N) or -errno for an
+ * internal failure of the loop itself. */
+int sup_loop_run(struct sup_loop *loop);
+
+void sup_loop_release(struct sup_loop *loop);
+
+/* Held-call table. */
+void sup_held_insert(struct sup_loop *loop, struct sup_held *held);
+struct sup_held *sup_held_find(struct sup_loop *loop, uint64_t id);
+void sup_held_remove(struct sup_loop *loop, struct sup_held *held);
+void sup_held_free(struct sup_held *held);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * Signals, reaping and exit status for attesta-run. The supervisor is a
+ * child subreaper: descendants whose parents die are re-parented to it,
+ * so it reaps them and, with --kill-on-exit, can find and kill them. It is
+ * non-dumpable so an unprivileged agent cannot ptrace it or read its
+ * memory. Trusts only kernel-provided statuses and /proc of itself.
+ */
+#include "supervisor/run/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "supervisor/run/execcheck.h"
+#include "supervisor/run/loop.h"
+#include "supervisor/run/verdict.h"
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+void sup_proc_signal_set(sigset_t *ret_set)
+{
+	sigemptyset(ret_set);
+	sigaddset(ret_set, SIGCHLD);
+	sigaddset(ret_set, SIGTTOU);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(ret_set, forwarded[i]);
+}
+
+bool sup_proc_forwarded(int sig)
+{
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		if (forwarded[i] == sig)
+			return true;
+	return false;
+}
+
+int sup_proc_prepare(void)
+{
+	/* SECURITY: non-dumpable: an agent under the same uid cannot attach
+	 * to the supervisor, read its memory or take its fds. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	/* Orphaned descendants come back to us, so none escapes accounting. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int sup_proc_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}
+
+void sup_proc_restore_terminal(struct sup_loop *loop)
+{
+	if (loop->give_terminal)
+		tcsetpgrp(STDIN_FILENO, getpgrp()); /* SIGTTOU is blocked */
+}
+
+/* PROG stopped on the terminal (^Z, or a background read): stop
+ * ourselves too so the shell sees the job stopped, and hand the terminal
+ * back when it continues us. */
+static void job_stopped(struct sup_loop *loop)
+{
+	tcsetpgrp(STDIN_FILENO, getpgrp());
+	kill(getpid(), SIGSTOP);
+	/* continued by the shell (fg/bg) */
+	if (tcgetpgrp(STDIN_FILENO) == getpgrp())
+		tcsetpgrp(STDIN_FILENO, loop->prog_pid);
+	kill(-loop->prog_pid, SIGCONT);
+}
+
+static void trace_cont(pid_t pid, int sig)
+{
+	ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig);
+}
+
+/* A ptrace stop of one of the sandbox's tasks (we trace them all for
+ * exec verification). Every stop must be resumed, or the task hangs. */
+static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
+{
+	const int sig = WSTOPSIG(status);
+	const int event = (unsigned)status >> 16;
+	char reason[600];
+
+	switch (event) {
+	case PTRACE_EVENT_EXEC: {
+		unsigned long former = (unsigned long)pid;
+		ptrace(PTRACE_GETEVENTMSG, pid, 0, &former);
+		if (!loop->execcheck ||
+		    sup_execcheck_verify(loop->execcheck, pid, (pid_t)former, reason,
+					 sizeof reason) == 0) {
+			trace_cont(pid, 0);
+			return;
+		}
+		/* SECURITY: what runs is not what was approved (the path was
+		 * swapped after the decision): the new image must not run
+		 * one instruction. */
+		kill(pid, SIGKILL);
+		loop->n_exec_killed++;
+		fprintf(stderr, "attesta-run: killed process %d: %s\n", (int)pid, reason);
+		sup_verdict_record(loop, pid, SYS_execve, "denied", "exec_check", reason);
+		return;
+	}
+	case PTRACE_EVENT_STOP:
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* group-stop: stay stopped, but let us see SIGCONT */
+			ptrace(PTRACE_LISTEN, pid, 0, 0);
+			if (pid == loop->prog_pid && loop->give_terminal && sig != SIGSTOP)
+				job_stopped(loop);
+			return;
+		}
+		trace_cont(pid, 0); /* a new tracee's first stop */
+		return;
+	case 0:
+		/* signal-delivery-stop: deliver the signal as if untraced */
+		trace_cont(pid, sig == SIGTRAP ? 0 : sig);
+		return;
+	default: /* FORK, VFORK, CLONE, VFORK_DONE, EXIT */
+		trace_cont(pid, 0);
+		return;
+	}
+}
+
+int sup_proc_reap(struct sup_loop *loop)
+{
+	int reaped = 0;
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG | WUNTRACED | __WALL);
+		if (pid <= 0)
+			break;
+		if (WIFSTOPPED(status)) {
+			if (loop->tracing) {
+				trace_stop(loop, pid, status);
+				continue;
+			}
+			int sig = WSTOPSIG(status);
+			if (pid == loop->prog_pid && loop->give_terminal &&
+			    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+				job_stopped(loop);
+			continue;
+		}
+		if (WIFCONTINUED(status))
+			continue;
+		reaped++;
+		if (loop->execcheck)
+			sup_execcheck_forget(loop->execcheck, pid);
+		if (pid == loop->prog_pid) {
+			loop->prog_exited = true;
+			loop->prog_status = status;
+		}
+	}
+	return reaped;
+}
+
+bool sup_proc_has_children(void)
+{
+	/* waitid with WNOWAIT|WNOHANG: ECHILD means none left. */
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
+}
+
+static void kill_children_of(pid_t self)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)self, (int)self);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	long pid;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+	fclose(f);
+}
+
+void sup_proc_kill_all(struct sup_loop *loop)
+{
+	loop->killing = true;
+	kill(-loop->prog_pid, SIGKILL);
+	kill_children_of(getpid());
+}

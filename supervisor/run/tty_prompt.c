@@ -1,0 +1,257 @@
+/*
+ * The tty renderer's prompt: one held call at a time, oldest first. It
+ * shows the call (supervisor/common/approval_text.h), begins the terminal
+ * owner's part of the challenge (the review clock starts), reads each
+ * answer with a minimal line editor, refuses an answer given before the
+ * minimum review time (the prompt stays), optionally asks "for this
+ * session too?", then submits. Ctrl-C or Ctrl-D at a prompt denies.
+ * Trusts only the terminal owner's keystrokes; what it shows from the
+ * agent is made terminal-safe by approval_text.c.
+ */
+#include "supervisor/run/tty_internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/common/approval_text.h"
+
+static const cJSON *current_question(struct sup_tty *tty, cJSON *item)
+{
+	const cJSON *qs = cJSON_GetObjectItemCaseSensitive(item, "questions");
+	return cJSON_GetArrayItem(qs, (int)tty->q);
+}
+
+static void draw_line(struct sup_tty *tty)
+{
+	double left = sup_approval_seconds_left(tty->approval, tty->cur);
+	struct pol_challenge_state *ch = sup_approval_challenge(tty->approval, tty->cur);
+	double review = ch ? pol_challenge_review_remaining(ch, tty->part, sup_approval_now()) : 0;
+	char status[96];
+	if (review > 0)
+		snprintf(status, sizeof status, "[%.0fs left | review %.0fs more]", left, review);
+	else
+		snprintf(status, sizeof status, "[%.0fs left]", left);
+	tty_printf(tty, "\r\033[K%s %s> ", status, tty->asking_scope ? "session? [y/N]" : "answer");
+	tty_write(tty, tty->line, tty->line_len);
+}
+
+static void show_question(struct sup_tty *tty)
+{
+	cJSON *item = sup_approval_item_json(tty->approval, tty->cur, tty->identity);
+	const cJSON *q = item ? current_question(tty, item) : NULL;
+	char *text = q ? sup_approval_text_question(q, tty->q + 1) : NULL;
+	if (text)
+		tty_puts(tty, text);
+	free(text);
+	cJSON_Delete(item);
+	tty->line_len = 0;
+	draw_line(tty);
+}
+
+static void end_prompt(struct sup_tty *tty, const char *message)
+{
+	if (message)
+		tty_printf(tty, "\r\033[K%s\n", message);
+	tty_puts(tty, "--- attesta: back to the agent ---\n");
+	tty->cur = 0;
+	tty->asking_scope = false;
+	tty->line_len = 0;
+}
+
+/* Start showing item id; false if this identity cannot take part. */
+static bool start(struct sup_tty *tty, unsigned id)
+{
+	size_t part;
+	if (sup_approval_begin(tty->approval, id, tty->identity, &part) < 0)
+		return false;
+	cJSON *item = sup_approval_item_json(tty->approval, id, tty->identity);
+	if (!item)
+		return false;
+	tty->cur = id;
+	tty->part = part;
+	tty->q = 0;
+	tty->nq = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "questions"));
+	tty->asking_scope = false;
+	tty->decided_id = 0;
+	tty->esc = 0;
+	char *text = sup_approval_text_describe(item);
+	tty_puts(tty, "\r\n\033[K--- attesta: a held call needs your approval "
+		 "(the agent is paused; Ctrl-C denies) ---\n");
+	if (text)
+		tty_puts(tty, text);
+	free(text);
+	tty_printf(tty, "  you are:     %s (owner of this terminal)\n", tty->identity);
+	cJSON_Delete(item);
+	if (tty->nq == 0) {
+		sup_approval_deny(tty->approval, id, tty->identity, "challenge has no questions");
+		return true;
+	}
+	show_question(tty);
+	return true;
+}
+
+void tty_prompt_refresh(struct sup_tty *tty)
+{
+	if (tty->cur && !sup_approval_info(tty->approval, tty->cur)) {
+		/* decided elsewhere: another approver, a timeout, a socket deny */
+		char msg[160];
+		if (tty->decided_id == tty->cur)
+			snprintf(msg, sizeof msg, "held call #%u: %s (decided elsewhere)", tty->cur,
+				 tty->decided_verdict);
+		else
+			snprintf(msg, sizeof msg, "held call #%u is no longer waiting", tty->cur);
+		end_prompt(tty, msg);
+	}
+	if (tty->cur)
+		return;
+	unsigned after = 0, id;
+	while ((id = sup_approval_next(tty->approval, tty->identity, after)) != 0) {
+		if (start(tty, id))
+			return;
+		after = id;
+	}
+}
+
+static void submit(struct sup_tty *tty, bool session)
+{
+	const char *answers[POL_CHALLENGE_MAX_QUESTIONS];
+	double wait = 0;
+	unsigned id = tty->cur;
+	for (size_t i = 0; i < tty->nq; i++)
+		answers[i] = tty->answers[i];
+	int rc = sup_approval_submit(tty->approval, id, tty->identity, answers, tty->nq, session,
+				     &wait);
+	char msg[200];
+	switch (rc) {
+	case SUP_SUBMIT_TOO_EARLY:
+		tty_printf(tty, "\r\033[Ktoo early: review the action for %.0f more seconds\n",
+			   wait + 0.5);
+		tty->asking_scope = false;
+		tty->q = tty->nq - 1;
+		tty->line_len = 0;
+		draw_line(tty);
+		return;
+	case SUP_SUBMIT_APPROVED:
+		snprintf(msg, sizeof msg, "held call #%u: APPROVED%s", id,
+			 session ? " (for this session)" : "");
+		break;
+	case SUP_SUBMIT_DENIED:
+		snprintf(msg, sizeof msg, "held call #%u: DENIED (challenge failed)", id);
+		break;
+	case SUP_SUBMIT_WAITING:
+		snprintf(msg, sizeof msg, "held call #%u: your part passed; waiting for other "
+			 "approvers (attesta approve %u --socket %s)", id, id,
+			 sup_approval_socket_path(tty->approval) ? sup_approval_socket_path(tty->approval)
+								 : "?");
+		break;
+	default:
+		snprintf(msg, sizeof msg, "held call #%u: cannot submit: %s", id, strerror(-rc));
+		break;
+	}
+	end_prompt(tty, msg);
+	tty_prompt_refresh(tty);
+}
+
+static void enter(struct sup_tty *tty)
+{
+	tty->line[tty->line_len] = '\0';
+	if (tty->asking_scope) {
+		bool yes = !strcasecmp(tty->line, "y") || !strcasecmp(tty->line, "yes");
+		tty_puts(tty, "\n");
+		submit(tty, yes);
+		return;
+	}
+	struct pol_challenge_state *ch = sup_approval_challenge(tty->approval, tty->cur);
+	double review = ch ? pol_challenge_review_remaining(ch, tty->part, sup_approval_now()) : 0;
+	if (review > 0) {
+		/* Refused up front; the prompt and what was typed stay. */
+		tty_printf(tty, "\r\033[Ktoo early: review the action for %.0f more seconds\n",
+			   review + 0.5);
+		draw_line(tty);
+		return;
+	}
+	memcpy(tty->answers[tty->q], tty->line, tty->line_len + 1);
+	tty_puts(tty, "\n");
+	tty->q++;
+	tty->line_len = 0;
+	if (tty->q < tty->nq) {
+		show_question(tty);
+		return;
+	}
+	if (sup_approval_session_allowed(tty->approval, tty->cur)) {
+		tty->asking_scope = true;
+		tty_puts(tty, "Approve identical calls for the rest of this session too?\n");
+		draw_line(tty);
+		return;
+	}
+	submit(tty, false);
+}
+
+void tty_prompt_input(struct sup_tty *tty, const char *bytes, size_t len)
+{
+	for (size_t i = 0; i < len && tty->cur; i++) {
+		unsigned char c = (unsigned char)bytes[i];
+		if (tty->esc == 1) {
+			tty->esc = c == '[' || c == 'O' ? 2 : 0;
+			continue;
+		}
+		if (tty->esc == 2) {
+			if (c >= 0x40 && c <= 0x7e)
+				tty->esc = 0;
+			continue;
+		}
+		switch (c) {
+		case 0x03: /* Ctrl-C */
+		case 0x04: { /* Ctrl-D */
+			unsigned id = tty->cur;
+			tty_puts(tty, "^C\n");
+			sup_approval_deny(tty->approval, id, tty->identity,
+					  c == 0x03 ? "Ctrl-C at the terminal prompt"
+						    : "Ctrl-D at the terminal prompt");
+			char msg[80];
+			snprintf(msg, sizeof msg, "held call #%u: DENIED", id);
+			end_prompt(tty, msg);
+			tty_prompt_refresh(tty);
+			break;
+		}
+		case 0x1b:
+			tty->esc = 1;
+			break;
+		case '\r':
+		case '\n':
+			enter(tty);
+			break;
+		case 0x7f:
+		case 0x08:
+			/* drop one UTF-8 character */
+			while (tty->line_len > 0 &&
+			       ((unsigned char)tty->line[tty->line_len - 1] & 0xc0) == 0x80)
+				tty->line_len--;
+			if (tty->line_len > 0)
+				tty->line_len--;
+			draw_line(tty);
+			break;
+		case 0x15: /* Ctrl-U */
+			tty->line_len = 0;
+			draw_line(tty);
+			break;
+		default:
+			if (c < 0x20)
+				break;
+			if (tty->line_len + 1 < sizeof tty->line) {
+				tty->line[tty->line_len++] = (char)c;
+				tty_write(tty, (const char *)&c, 1);
+			}
+			break;
+		}
+	}
+}
+
+void tty_prompt_tick(struct sup_tty *tty)
+{
+	if (tty->cur && sup_approval_info(tty->approval, tty->cur))
+		draw_line(tty);
+}

@@ -1,0 +1,480 @@
+/*
+ * The verdict path: run the policy pipeline for a held call, turn the
+ * decision into an audit entry (reference fields plus the syscall fields
+ * of DESIGN §8), append it durably, and only then answer the kernel:
+ * emulate an allowed unlink/rmdir/connect/sendto on the decided copies,
+ * CONTINUE an allowed exec (to be verified at PTRACE_EVENT_EXEC when the
+ * exec check is on), or fail the call with gate.deny_errno. Every error
+ * on this path is a deny (fail closed). Trusts the decoded action only as
+ * far as the decoders bounded it.
+ */
+#include "supervisor/run/verdict.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "policy/audit.h"
+#include "policy/config.h"
+#include "policy/trust.h"
+#include "supervisor/run/emulate.h"
+#include "supervisor/run/execcheck.h"
+
+double sup_verdict_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+}
+
+void sup_verdict_iso_time(double epoch, char *buf, size_t size)
+{
+	time_t secs = (time_t)floor(epoch);
+	long usec = lround((epoch - (double)secs) * 1e6);
+	if (usec >= 1000000) {
+		secs++;
+		usec -= 1000000;
+	}
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char date[32];
+	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%06ld+00:00", date, usec);
+}
+
+static const char *mode_name(enum pol_policy_mode mode)
+{
+	switch (mode) {
+	case POL_MODE_SHADOW: return "shadow";
+	case POL_MODE_AUDIT_ONLY: return "audit_only";
+	default: return "enforce";
+	}
+}
+
+static const char *syscall_name(int nr)
+{
+	switch (nr) {
+	case SYS_execve: return "execve";
+	case SYS_execveat: return "execveat";
+	case SYS_unlink: return "unlink";
+	case SYS_unlinkat: return "unlinkat";
+	case SYS_rmdir: return "rmdir";
+	case SYS_connect: return "connect";
+	case SYS_sendto: return "sendto";
+	case SYS_sendmsg: return "sendmsg";
+	case SYS_sendmmsg: return "sendmmsg";
+	default: return "unknown";
+	}
+}
+
+static enum pol_action_class class_of_syscall(int nr)
+{
+	switch (nr) {
+	case SYS_execve: case SYS_execveat: return POL_ACTION_EXEC;
+	case SYS_unlink: case SYS_unlinkat: return POL_ACTION_UNLINK;
+	case SYS_rmdir: return POL_ACTION_RMDIR;
+	case SYS_connect: return POL_ACTION_CONNECT;
+	default: return POL_ACTION_SENDTO;
+	}
+}
+
+static void add_str(cJSON *o, const char *key, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(o, key, value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *strv_json(const struct pol_strv *v, const char *first)
+{
+	cJSON *a = cJSON_CreateArray();
+	if (!a)
+		return NULL;
+	if (first)
+		cJSON_AddItemToArray(a, cJSON_CreateString(first));
+	for (size_t i = 0; i < v->count; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v->items[i]));
+	return a;
+}
+
+static cJSON *factors_json(const struct pol_assessment *a)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < a->n_factors; i++) {
+		const struct pol_factor *f = &a->factors[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			break;
+		cJSON_AddStringToObject(o, "name", f->name);
+		cJSON_AddNumberToObject(o, "contribution", f->contribution);
+		add_str(o, "description", f->description);
+		add_str(o, "evidence", f->evidence);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+/* The audit entry for a finished call (fields of DESIGN §8 except those
+ * pol_audit_append sets). NULL on ENOMEM. */
+static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bool approved,
+			  const char *verdict, const char *decision_source, const char *reason,
+			  const char *const *approver_ids, int answer_errno)
+{
+	const struct pol_action *act = held->action;
+	const struct pol_decision *d = held->evaluated ? &held->decision : NULL;
+	char when[48];
+	double now = sup_verdict_now();
+	cJSON *e = cJSON_CreateObject();
+	if (!e)
+		return NULL;
+
+	enum pol_action_class cls = act ? act->action_class : class_of_syscall(held->req.data.nr);
+	char *desc = act ? pol_action_describe(act) : NULL;
+	add_str(e, "action_name", act && act->function_name ? act->function_name
+							    : syscall_name(held->req.data.nr));
+	if (desc)
+		cJSON_AddStringToObject(e, "action_description", desc);
+	else
+		cJSON_AddStringToObject(e, "action_description", syscall_name(held->req.data.nr));
+	free(desc);
+	cJSON_AddStringToObject(e, "agent_id", loop->agent_id);
+	cJSON_AddNumberToObject(e, "risk_score", d ? d->assessment.score : 1.0);
+	cJSON_AddStringToObject(e, "risk_level",
+				pol_level_name(d ? d->assessment.level : POL_LEVEL_CRITICAL));
+	if (d && d->challenge != POL_CHALLENGE_AUTO_APPROVE && !d->blocked) {
+		cJSON_AddStringToObject(e, "challenge_type", pol_challenge_name(d->challenge));
+		cJSON_AddNullToObject(e, "challenge_passed"); /* never presented */
+	} else {
+		cJSON_AddStringToObject(e, "challenge_type", "");
+		cJSON_AddNullToObject(e, "challenge_passed");
+	}
+	cJSON *approvers = cJSON_AddArrayToObject(e, "approver_ids");
+	for (size_t i = 0; approvers && approver_ids && approver_ids[i]; i++)
+		cJSON_AddItemToArray(approvers, cJSON_CreateString(approver_ids[i]));
+	cJSON_AddStringToObject(e, "verdict", verdict);
+	cJSON_AddNumberToObject(e, "review_duration_seconds", 0.0);
+	cJSON_AddBoolToObject(e, "min_review_met",
+			      !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
+			      d->minimum_review_seconds <= 0.0);
+	sup_verdict_iso_time(held->intercepted_at, when, sizeof when);
+	cJSON_AddStringToObject(e, "intercepted_at", when);
+	sup_verdict_iso_time(now, when, sizeof when);
+	cJSON_AddStringToObject(e, "decided_at", when);
+	cJSON_AddStringToObject(e, "executed_at", approved ? when : "");
+	cJSON_AddStringToObject(e, "session_id", loop->session_id);
+	cJSON_AddStringToObject(e, "environment", loop->environment);
+
+	cJSON *meta = cJSON_AddObjectToObject(e, "metadata");
+	if (meta) {
+		cJSON_AddStringToObject(meta, "syscall", syscall_name(held->req.data.nr));
+		cJSON_AddNumberToObject(meta, "tid", held->req.pid);
+		if (act && act->chain.count)
+			cJSON_AddItemToObject(meta, "chain", strv_json(&act->chain, NULL));
+		if (act && act->action_class == POL_ACTION_EXEC && act->exec_anonymous)
+			cJSON_AddBoolToObject(meta, "exec_anonymous", true);
+		if (act && (act->action_class == POL_ACTION_UNLINK ||
+			    act->action_class == POL_ACTION_RMDIR) && act->file.known) {
+			cJSON *f = cJSON_AddObjectToObject(meta, "file");
+			if (f) {
+				cJSON_AddStringToObject(f, "type", act->file.type);
+				cJSON_AddNumberToObject(f, "size", (double)act->file.size);
+				cJSON_AddNumberToObject(f, "owner", act->file.owner);
+			}
+		}
+		if (d && d->critical_action)
+			cJSON_AddBoolToObject(meta, "critical_action", true);
+		if (d)
+			cJSON_AddNumberToObject(meta, "trust", d->trust);
+	}
+
+	/* syscall fields */
+	cJSON_AddStringToObject(e, "action_class", pol_action_class_name(cls));
+	cJSON_AddNumberToObject(e, "pid", act && act->tgid ? act->tgid : (int)held->req.pid);
+	cJSON_AddNumberToObject(e, "ppid", act ? act->ppid : 0);
+	add_str(e, "exe", act ? act->exe : NULL);
+	if (act && cls == POL_ACTION_EXEC)
+		cJSON_AddItemToObject(e, "argv", strv_json(&act->args, act->argv0 ? act->argv0 : ""));
+	else
+		cJSON_AddNullToObject(e, "argv");
+	add_str(e, "cwd", act ? act->cwd : NULL);
+	add_str(e, "path", act ? act->path : NULL);
+	if (act && act->address && act->args.count > 0)
+		cJSON_AddStringToObject(e, "address", act->args.items[0]); /* "host:port" / unix path */
+	else
+		add_str(e, "address", act ? act->address : NULL);
+	add_str(e, "host", act ? act->host : NULL);
+	cJSON_AddBoolToObject(e, "host_verified", act && act->host_verified);
+	cJSON_AddNumberToObject(e, "errno", answer_errno);
+	cJSON_AddStringToObject(e, "decision_source", decision_source);
+	cJSON_AddStringToObject(e, "mode", mode_name(loop->config->mode));
+	add_str(e, "reason", reason && *reason ? reason : NULL);
+	if (d)
+		cJSON_AddItemToObject(e, "factors", factors_json(&d->assessment));
+	else
+		cJSON_AddItemToObject(e, "factors", cJSON_CreateArray());
+	return e;
+}
+
+static int deny_errno_of(const struct sup_loop *loop)
+{
+	int e = loop->config->deny_errno;
+	return e > 0 && e < 4096 ? e : EPERM;
+}
+
+/* Answer the kernel. ENOENT (the target died or the call was interrupted
+ * and abandoned) is normal. */
+static int send_resp(struct sup_loop *loop, struct seccomp_notif_resp *resp)
+{
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
+		if (errno == ENOENT) {
+			loop->n_gone++;
+			return 0;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
+static bool still_valid(struct sup_loop *loop, uint64_t id)
+{
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+		return true;
+	loop->n_gone++;
+	return false;
+}
+
+static int append_entry(struct sup_loop *loop, const struct sup_held *held, bool approved,
+			const char *verdict, const char *source, const char *reason,
+			const char *const *approver_ids, int answer_errno, enum pol_audit_kind kind)
+{
+	cJSON *entry = build_entry(loop, held, approved, verdict, source, reason, approver_ids,
+				   answer_errno);
+	if (!entry)
+		return -ENOMEM;
+	char entry_id[64];
+	int rc = pol_audit_append(loop->audit, entry, kind, entry_id, sizeof entry_id);
+	cJSON_Delete(entry);
+	return rc;
+}
+
+int sup_verdict_record(struct sup_loop *loop, pid_t pid, int nr, const char *verdict,
+		       const char *decision_source, const char *reason)
+{
+	struct sup_held h;
+	memset(&h, 0, sizeof h);
+	h.req.pid = (__u32)pid;
+	h.req.data.nr = nr;
+	h.intercepted_at = sup_verdict_now();
+	return append_entry(loop, &h, false, verdict, decision_source, reason, NULL,
+			    0, POL_AUDIT_DENY);
+}
+
+int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approved,
+		       const char *verdict, const char *decision_source, const char *reason,
+		       const char *const *approver_ids)
+{
+	struct seccomp_notif_resp resp;
+	const int deny_errno = deny_errno_of(loop);
+	enum pol_audit_kind kind;
+	int rc;
+
+	if (!approved)
+		kind = POL_AUDIT_DENY;
+	else if (!strcmp(decision_source, "human"))
+		kind = POL_AUDIT_HUMAN;
+	else if (!strcmp(decision_source, "policy"))
+		kind = POL_AUDIT_AUTO;
+	else
+		kind = POL_AUDIT_DENY; /* fail_mode allow etc.: durable before release */
+
+	/* SECURITY: write-ahead. The call is released only after its entry
+	 * is written; if the entry cannot be written, it is denied. */
+	rc = append_entry(loop, held, approved, verdict, decision_source, reason, approver_ids,
+			  approved ? 0 : deny_errno, kind);
+	if (rc < 0) {
+		fprintf(stderr, "attesta-run: cannot write audit entry for '%s': %s; denying\n",
+			held->action && held->action->function_name ? held->action->function_name
+								    : "call",
+			strerror(-rc));
+		approved = false;
+	}
+
+	memset(&resp, 0, sizeof resp);
+	resp.id = held->id;
+	if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
+		if (loop->execcheck)
+			sup_execcheck_expect(loop->execcheck, held->req.pid, held->action);
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else if (approved && held->action) {
+		if (!still_valid(loop, held->id))
+			goto done;
+		rc = sup_emulate(loop->listener, &held->req, held->action, &resp);
+		if (rc < 0) {
+			char why[300];
+			snprintf(why, sizeof why, "emulation failed: %s", strerror(-rc));
+			fprintf(stderr, "attesta-run: %s; denying\n", why);
+			append_entry(loop, held, false, "denied", "emulation", why, NULL, deny_errno,
+				     POL_AUDIT_DENY);
+			memset(&resp, 0, sizeof resp);
+			resp.id = held->id;
+			resp.error = -deny_errno;
+		}
+	} else {
+		resp.error = -deny_errno;
+	}
+	if (approved)
+		loop->n_approved++;
+	else
+		loop->n_denied++;
+	/* SECURITY: the target may have died and its pid been reused while
+	 * we decided; never answer a stale id (the kernel would refuse it,
+	 * but do not rely on that for CONTINUE). */
+	if (resp.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE && !still_valid(loop, held->id))
+		goto done;
+	rc = send_resp(loop, &resp);
+	if (rc < 0)
+		fprintf(stderr, "attesta-run: cannot answer notification: %s\n", strerror(-rc));
+done:
+	sup_held_remove(loop, held);
+	sup_held_free(held);
+	return 0;
+}
+
+/* A send on a connected socket: nothing to decide or audit, but it is
+ * still performed by the supervisor on the copies it read. */
+/* (added by the decoders' engineer) A call the kernel would fail anyway
+ * (exec of a missing PATH entry, unlink of a missing file): answer its
+ * errno at once, no policy, no audit -- execvp() stops its PATH search on
+ * EPERM but not on ENOENT. See SUP_DECODE_FAILS_BASE in decode.h. */
+static int finish_kernel_error(struct sup_loop *loop, struct sup_held *held)
+{
+	struct seccomp_notif_resp resp;
+	memset(&resp, 0, sizeof resp);
+	resp.id = held->id;
+	resp.error = -sup_decode_fails_errno(held->decode_result);
+	int rc = send_resp(loop, &resp);
+	if (rc < 0)
+		fprintf(stderr, "attesta-run: cannot answer notification: %s\n", strerror(-rc));
+	sup_held_remove(loop, held);
+	sup_held_free(held);
+	return 0;
+}
+
+static int finish_no_destination(struct sup_loop *loop, struct sup_held *held)
+{
+	struct seccomp_notif_resp resp;
+	memset(&resp, 0, sizeof resp);
+	resp.id = held->id;
+	int rc = sup_emulate(loop->listener, &held->req, held->action, &resp);
+	if (rc < 0) {
+		memset(&resp, 0, sizeof resp);
+		resp.id = held->id;
+		resp.error = -deny_errno_of(loop);
+	}
+	rc = send_resp(loop, &resp);
+	if (rc < 0)
+		fprintf(stderr, "attesta-run: cannot answer notification: %s\n", strerror(-rc));
+	sup_held_remove(loop, held);
+	sup_held_free(held);
+	return 0;
+}
+
+static int fill_context(struct sup_loop *loop, struct sup_held *held)
+{
+	struct pol_action *act = held->action;
+	int rc = 0;
+	if (!act->agent_id)
+		rc = rc ?: pol_action_set(&act->agent_id, loop->agent_id);
+	if (!act->session_id)
+		rc = rc ?: pol_action_set(&act->session_id, loop->session_id);
+	if (!act->environment)
+		rc = rc ?: pol_action_set(&act->environment, loop->environment);
+	if (!act->intercepted_at)
+		act->intercepted_at = held->intercepted_at;
+	return rc;
+}
+
+int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
+{
+	const struct pol_config *config = loop->config;
+	char why[320];
+	int rc;
+
+	if (sup_decode_fails_errno(held->decode_result))
+		return finish_kernel_error(loop, held);
+	if (held->decode_result < 0 || !held->action)
+		return sup_verdict_finish(loop, held, false, "denied", "decoder",
+					  held->reason[0] ? held->reason : "cannot decode call",
+					  NULL);
+	if (held->decode_result == SUP_DECODE_NO_DESTINATION)
+		return finish_no_destination(loop, held);
+
+	rc = fill_context(loop, held);
+	if (rc < 0)
+		return sup_verdict_finish(loop, held, false, "denied", "supervisor",
+					  "out of memory", NULL);
+	double trust = 0.5;
+	if (loop->trust)
+		trust = pol_trust_score(loop->trust, loop->agent_id, NULL, sup_verdict_now());
+	rc = pol_engine_evaluate(loop->engine, held->action, trust, true, &held->decision);
+	if (rc < 0) {
+		snprintf(why, sizeof why, "policy evaluation failed: %s", strerror(-rc));
+		return sup_verdict_finish(loop, held, false, "denied", "policy", why, NULL);
+	}
+	held->evaluated = true;
+	const struct pol_decision *d = &held->decision;
+
+	bool approved;
+	const char *verdict, *source;
+	if (d->blocked) {
+		approved = false;
+		verdict = "denied";
+		source = "policy";
+		snprintf(why, sizeof why, "blocked: %s", d->reason[0] ? d->reason : "escalation rule");
+	} else if (d->challenge == POL_CHALLENGE_AUTO_APPROVE) {
+		approved = true;
+		verdict = "approved";
+		source = "policy";
+		snprintf(why, sizeof why, "%s", d->reason);
+	} else {
+		/* A human is needed. Only the `none` renderer exists so far:
+		 * no approver can be reached, so fail_mode decides at once. */
+		source = "fail_mode";
+		switch (config->fail_mode) {
+		case POL_FAIL_ALLOW:
+			approved = true;
+			verdict = "approved";
+			snprintf(why, sizeof why, "no approver: renderer none; fail_mode allow (%s %s)",
+				 pol_level_name(d->assessment.level), pol_challenge_name(d->challenge));
+			fprintf(stderr, "attesta-run: warning: %s allowed without review "
+				"(fail_mode allow)\n", held->action->function_name);
+			break;
+		case POL_FAIL_ESCALATE:
+			approved = false;
+			verdict = "escalated";
+			snprintf(why, sizeof why, "no approver: renderer none; escalated (%s %s)",
+				 pol_level_name(d->assessment.level), pol_challenge_name(d->challenge));
+			break;
+		default:
+			approved = false;
+			verdict = "denied";
+			snprintf(why, sizeof why, "no approver: renderer none (%s %s)",
+				 pol_level_name(d->assessment.level), pol_challenge_name(d->challenge));
+			break;
+		}
+	}
+	/* shadow / audit_only: record what enforce would have done, let it run. */
+	if (!approved && config->mode != POL_MODE_ENFORCE) {
+		char shadow[360];
+		snprintf(shadow, sizeof shadow, "%s: would deny: %s", mode_name(config->mode), why);
+		return sup_verdict_finish(loop, held, true, "approved", source, shadow, NULL);
+	}
+	return sup_verdict_finish(loop, held, approved, verdict, source, why, NULL);
+}

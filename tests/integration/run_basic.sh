@@ -1,0 +1,51 @@
+#!/bin/bash
+# attesta-run basics: allowed work runs as without the gate (same output,
+# same status), exit codes 125/126/127, unsupported options refused, the
+# first exec gated and audited, a forbidden first exec exits 126.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib/gate.bash"
+
+gate sh -c 'echo hello; exit 7'
+expect_rc 7 "sh exit 7"; expect_out hello
+gate sh -c 'kill -TERM $$'
+expect_rc 143 "sh killed by TERM"
+gate true
+expect_rc 0 true
+expect_audit_min 3 'e["action_class"]=="exec" and e["verdict"]=="approved"' "first execs audited"
+expect_audit 1 'e["action_class"]=="exec" and e["action_name"]=="true" and e["argv"]==["true"]' "exec true argv"
+
+# Same output and status as without the gate.
+mkdir -p "$WS/fixture/sub"; echo a >"$WS/fixture/a"; ln -s a "$WS/fixture/l"
+native=$(cd "$WS" && ls -la fixture | md5sum)
+gate ls -la fixture
+[ "$(md5sum <"$WS/out")" = "$native" ] || fail "ls output differs under the gate"
+
+# Not found, not executable, forbidden.
+gate no-such-program-xyz
+expect_rc 127 "missing program"
+grep -q "command not found" "$WS/err" || fail "no not-found message"
+printf 'data\n' >"$WS/notexec"; chmod 644 "$WS/notexec"
+gate ./notexec
+expect_rc 126 "non-executable"
+cp /bin/true "$WS/forbidden-tool"
+gate ./forbidden-tool
+expect_rc 126 "forbidden first exec"
+grep -q "Operation not permitted" "$WS/err" || fail "no EPERM message for forbidden first exec"
+expect_audit 1 'e["action_name"]=="forbidden-tool" and e["verdict"]=="denied" and e["reason"]' "forbidden exec denied with reason"
+expect_audit 1 'e["action_name"]=="forbidden-tool" and e["errno"]==1 and e["decision_source"]=="fail_mode"'
+
+# Unsupported options are refused, not ignored.
+for opt in "--renderer tty" "--renderer socket" "--attestation enforce" "--bundle x.tar" "--node-id n1" "--timeout -3" "--renderer bogus"; do
+	( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" $opt -- true ) >"$WS/out" 2>"$WS/err"
+	RC=$?
+	expect_rc 125 "attesta-run $opt"
+	[ "$(wc -l <"$WS/err")" -eq 1 ] || fail "$opt: want a one-line reason"
+done
+grep -q "not supported" <(cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer tty -- true 2>&1) || fail "tty: no 'not supported'"
+( cd "$WS" && "$RUN" -c "$WS/nonexistent.yaml" -- true ) >"$WS/out" 2>"$WS/err"; RC=$?
+expect_rc 125 "missing config"
+( cd "$WS" && "$RUN" ) >"$WS/out" 2>"$WS/err"; RC=$?
+expect_rc 125 "no PROG"
+
+verify_chain
+pass

@@ -1,0 +1,143 @@
+/*
+ * Unit tests for supervisor/run/filter.c: the BPF program attesta-run
+ * loads into the sandbox. Built as one translation unit with filter.c
+ * (unit tests link only the policy and common libraries). Every test that
+ * loads the filter does it in a forked child, as STYLE.md asks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "supervisor/run/filter.c"
+
+static struct pol_config *config_default(void)
+{
+	struct pol_config *c = pol_config_new_default();
+	assert_non_null(c);
+	return c;
+}
+
+static void test_sup_filter_build_prepends_x32_guard(void **state)
+{
+	(void)state;
+	struct pol_config *c = config_default();
+	struct sock_fprog prog = { 0 };
+	assert_int_equal(sup_filter_build(c, getpid(), &prog), 0);
+	assert_true(prog.len > 10);
+	assert_int_equal(prog.filter[1].k, AUDIT_ARCH_X86_64);
+	assert_int_equal(prog.filter[3].k, X32_SYSCALL_BIT);
+	assert_int_equal(prog.filter[5].k, SECCOMP_RET_KILL_PROCESS);
+	sup_filter_release(&prog);
+	assert_null(prog.filter);
+	pol_config_free(c);
+}
+
+static void test_sup_filter_is_gated_table(void **state)
+{
+	(void)state;
+	const int gated[] = { SYS_execve, SYS_execveat, SYS_unlink, SYS_unlinkat, SYS_rmdir,
+			      SYS_connect, SYS_sendto, SYS_sendmsg, SYS_sendmmsg };
+	const int free_calls[] = { SYS_read, SYS_openat, SYS_getpid, SYS_renameat2, SYS_socket };
+	for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
+		assert_true(sup_filter_is_gated(gated[i]));
+	for (size_t i = 0; i < sizeof free_calls / sizeof free_calls[0]; i++)
+		assert_false(sup_filter_is_gated(free_calls[i]));
+}
+
+/* Child checks, one bit each; the child exits with the failed bits. */
+enum { BAD_IOURING = 1, BAD_SECCOMP = 2, BAD_KILL_SUP = 4, BAD_KILL_ALL = 8, BAD_GETPID = 16,
+       BAD_LOAD = 32, BAD_PTRACE = 64 };
+
+static int run_child_checks(bool allow_io_uring)
+{
+	struct pol_config *c = config_default();
+	c->allow_io_uring = allow_io_uring;
+	struct sock_fprog prog = { 0 };
+	pid_t sup = getpid();
+	assert_int_equal(sup_filter_build(c, sup, &prog), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int bad = 0;
+		bool killable;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(BAD_LOAD);
+		int fd = sup_filter_load(&prog, &killable);
+		if (fd < 0)
+			_exit(BAD_LOAD);
+		long r = syscall(SYS_io_uring_setup, 1, NULL);
+		if (allow_io_uring ? (r < 0 && errno == EPERM) : !(r < 0 && errno == EPERM))
+			bad |= BAD_IOURING;
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+		if (!(r < 0 && errno == EPERM))
+			bad |= BAD_SECCOMP;
+		if (!(kill(sup, 0) < 0 && errno == EPERM))
+			bad |= BAD_KILL_SUP;
+		if (!(kill(-1, 0) < 0 && errno == EPERM))
+			bad |= BAD_KILL_ALL;
+		if (!(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, sup, 0, 0) < 0 && errno == EPERM))
+			bad |= BAD_PTRACE;
+		if (syscall(SYS_getpid) != getpid())
+			bad |= BAD_GETPID;
+		_exit(bad);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	sup_filter_release(&prog);
+	pol_config_free(c);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_sup_filter_load_denies_bypasses(void **state)
+{
+	(void)state;
+	assert_int_equal(run_child_checks(false), 0);
+}
+
+static void test_sup_filter_load_allow_io_uring(void **state)
+{
+	(void)state;
+	assert_int_equal(run_child_checks(true), 0);
+}
+
+static void test_sup_filter_load_kills_x32(void **state)
+{
+	(void)state;
+	struct pol_config *c = config_default();
+	struct sock_fprog prog = { 0 };
+	assert_int_equal(sup_filter_build(c, getpid(), &prog), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		bool killable;
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (sup_filter_load(&prog, &killable) < 0)
+			_exit(1);
+		syscall(0x40000000L | SYS_getpid);
+		_exit(2); /* must not be reached */
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+	sup_filter_release(&prog);
+	pol_config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sup_filter_build_prepends_x32_guard),
+		cmocka_unit_test(test_sup_filter_is_gated_table),
+		cmocka_unit_test(test_sup_filter_load_denies_bypasses),
+		cmocka_unit_test(test_sup_filter_load_allow_io_uring),
+		cmocka_unit_test(test_sup_filter_load_kills_x32),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
