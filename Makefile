@@ -78,8 +78,12 @@ ifneq ($(PRELOAD_SRCS),)
 BINS += $(PRELOAD_SO)
 endif
 
-.PHONY: all deps check unit integration lint asan fuzz bench demo install clean
+.PHONY: all tests deps check unit integration lint asan fuzz bench demo install clean
 all: $(BINS) $(HELPER_BINS) $(TOOL_BINS)
+tests: $(UNIT_BINS)
+
+# Keep objects of test programs (make would delete them as intermediates).
+.SECONDARY:
 
 # --- rules -------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -160,12 +164,12 @@ lint:
 	@sh scripts/lint.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory lint
 	@BUILD=$(BUILD) sh tests/run-all.sh
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 OPT="-O1 -g" all tests
 	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run-all.sh
 
