@@ -3,6 +3,8 @@
 # closing line "check: N passed, M failed" and exit non-zero on any failure.
 set -u
 BUILD=${BUILD:-build}
+# Tests change directory; give them an absolute build path.
+BUILD=$(cd "$BUILD" && pwd) || { echo "run-all: no build directory '$BUILD'"; exit 1; }
 export BUILD
 pass=0; fail=0; failed=""
 log=$(mktemp -d /tmp/attesta-check.XXXXXX)
