@@ -150,6 +150,27 @@ $(BUILD)/helpers/gate_static: tests/helpers/gate_static.c tests/helpers/gate_raw
 	@$(if $(Q),echo "  CC      $< (static)")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
 
+# Adversarial programs (tests/adversarial/*.c): the agent trying to get
+# past the gate. Never sanitized (they make raw syscalls, int 0x80, clone
+# with CLONE_VM); the ones in ADV_STATIC also get a -static build (no
+# ld.so, no shim: only the kernel-level gate can see their calls).
+ADV_SRCS     := $(sort $(wildcard tests/adversarial/*.c))
+ADV_STATIC   := adv_raw adv_race
+ADV_BINS     := $(patsubst tests/adversarial/%.c,$(BUILD)/adversarial/%,$(ADV_SRCS)) \
+                $(patsubst %,$(BUILD)/adversarial/%-static,$(filter $(ADV_STATIC),$(patsubst tests/adversarial/%.c,%,$(ADV_SRCS))))
+ADV_CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. -Itests/adversarial
+all: $(ADV_BINS)
+
+$(BUILD)/adversarial/%-static: tests/adversarial/%.c tests/adversarial/adv.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (static)")
+	$(Q)$(CC) $(ADV_CFLAGS) -static -o $@ $< -lpthread
+
+$(BUILD)/adversarial/%: tests/adversarial/%.c tests/adversarial/adv.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ADV_CFLAGS) -o $@ $< -lpthread
+
 # --- targets -------------------------------------------------------------------
 deps:
 	@sh scripts/deps.sh

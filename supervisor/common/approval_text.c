@@ -62,6 +62,18 @@ static char *finish(FILE *f, char **buf)
 	return *buf;
 }
 
+/* SECURITY: the reply may come from a forged socket; a level is printed
+ * only if it is one of the four names, never as the bytes received. */
+static const char *known_level(const cJSON *item)
+{
+	static const char *const names[] = { "low", "medium", "high", "critical" };
+	const char *level = str(item, "level");
+	for (size_t i = 0; level && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(level, names[i]))
+			return names[i];
+	return "?";
+}
+
 char *sup_approval_text_describe(const cJSON *item)
 {
 	char *buf = NULL;
@@ -71,7 +83,7 @@ char *sup_approval_text_describe(const cJSON *item)
 		return NULL;
 	const char *cls = str(item, "class");
 	char level[16];
-	snprintf(level, sizeof level, "%s", str(item, "level") ? str(item, "level") : "?");
+	snprintf(level, sizeof level, "%s", known_level(item));
 	for (char *p = level; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
@@ -135,9 +147,12 @@ char *sup_approval_text_describe(const cJSON *item)
 	put_safe(f, str(item, "challenge"));
 	double req = num(item, "approvers_required", 1);
 	if (req > 1)
-		fprintf(f, " (%.0f distinct approvers, %.0f passed; yours: %s)", req,
-			num(item, "approvers_passed", 0),
-			str(item, "part_challenge") ? str(item, "part_challenge") : "none");
+	{
+		fprintf(f, " (%.0f distinct approvers, %.0f passed; yours: ", req,
+			num(item, "approvers_passed", 0));
+		put_safe(f, str(item, "part_challenge") ? str(item, "part_challenge") : "none");
+		fputc(')', f);
+	}
 	fprintf(f, ", minimum review %.0f s\n", num(item, "minimum_review_seconds", 0));
 	fprintf(f, "  time left:   %.0f s\n", num(item, "seconds_left", 0));
 	return finish(f, &buf);
@@ -154,11 +169,15 @@ char *sup_approval_text_question(const cJSON *q, size_t number)
 	put_safe(f, str(q, "text"));
 	fputc('\n', f);
 	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(q, "options"), *o;
-	char letter = 'A';
+	unsigned option = 0;
 	cJSON_ArrayForEach(o, opts) {
 		if (!cJSON_IsString(o))
 			continue;
-		fprintf(f, "    %c) ", letter++);
+		if (option < 26)
+			fprintf(f, "    %c) ", 'A' + option);
+		else
+			fprintf(f, "    %u) ", option + 1);
+		option++;
 		put_safe(f, o->valuestring);
 		fputc('\n', f);
 	}
@@ -172,7 +191,7 @@ char *sup_approval_text_line(const cJSON *item)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	fprintf(f, "#%-4.0f %-8s ", num(item, "id", 0), str(item, "level") ? str(item, "level") : "?");
+	fprintf(f, "#%-4.0f %-8s ", num(item, "id", 0), known_level(item));
 	put_safe(f, str(item, "challenge"));
 	fprintf(f, "  %4.0fs  ", num(item, "seconds_left", 0));
 	put_safe(f, str(item, "action"));

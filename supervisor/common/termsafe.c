@@ -47,6 +47,8 @@ char *sup_term_safe(const char *in, char *out, size_t size)
 {
 	const unsigned char *s = (const unsigned char *)(in ? in : "");
 	size_t o = 0;
+	size_t starts[4] = { 0 }; /* offsets where the last pieces began */
+	size_t n_starts = 0;
 	if (size == 0)
 		return out;
 	while (*s) {
@@ -74,15 +76,22 @@ char *sup_term_safe(const char *in, char *out, size_t size)
 			n = 1;
 		}
 		if (o + len + 1 > size) {
-			/* truncate, leaving room for "..." */
-			while (o > 0 && o + 4 > size)
-				o--;
+			/* Truncate at a piece boundary (never inside a UTF-8
+			 * sequence or an escape), leaving room for "...". Each
+			 * piece is at least one byte, so the boundary we need is
+			 * among the last three pieces copied. */
+			size_t k = n_starts;
+			while (o + 4 > size && k > 0 && n_starts - k < 4)
+				o = starts[--k % 4];
 			if (o + 4 <= size) {
 				memcpy(out + o, "...", 3);
 				o += 3;
+			} else {
+				o = 0;
 			}
 			break;
 		}
+		starts[n_starts++ % 4] = o;
 		memcpy(out + o, piece, len);
 		o += len;
 		s += n;

@@ -1,6 +1,6 @@
 /*
- * libFuzzer harness for sup_shim_parse (supervisor/common/shim_msg.c), the
- * parser of datagrams the sandboxed agent can write to the shim socket.
+ * libFuzzer harness for sup_shim_parse and sup_shim_parse_gate
+ * (supervisor/common/shim_msg.c), the parsers of datagrams the sandboxed agent can write to the shim socket.
  * Every input is parsed; an accepted message must satisfy the guarantees
  * shim_msg.h promises (terminated strings, counts in range) and is fed
  * through the annotation table's add and lookups. Seeds: real shim
@@ -33,6 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	now += 7;
+	{
+		/* The gate socket's parser sees the same hostile bytes. */
+		struct shim_gate_request req;
+
+		if (sup_shim_parse_gate(data, size, &req) == 0 &&
+		    (strlen(req.text) != req.text_len || req.entry < 1 || req.entry > SHIM_ENTRY_MAX))
+			abort();
+	}
 	if (sup_shim_parse(data, size, &msg) != 0) {
 		sup_shim_table_note_garbage(table);
 		return 0;
