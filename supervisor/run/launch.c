@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "supervisor/run/filter.h"
+#include "supervisor/run/tty.h"
 
 extern char **environ;
 
@@ -33,7 +34,7 @@ struct child_report {
 	int listener; /* the listener's fd number in the child */
 };
 
-enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND };
+enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND, STAGE_TTY };
 
 static const char *stage_name(int stage)
 {
@@ -42,6 +43,7 @@ static const char *stage_name(int stage)
 	case STAGE_CAPS: return "cannot drop CAP_SYS_PTRACE";
 	case STAGE_FILTER: return "cannot load the seccomp filter";
 	case STAGE_SEND: return "cannot pass the listener";
+	case STAGE_TTY: return "cannot attach PROG to its pseudo-terminal";
 	default: return "child setup failed";
 	}
 }
@@ -162,7 +164,14 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	setpgid(0, 0);
+	if (opts->tty_slave >= 0) {
+		/* its own session on the pty (tty renderer): also a new group */
+		int r = sup_tty_child_setup(opts->tty_slave);
+		if (r < 0)
+			child_fail(sock, STAGE_TTY, -r);
+	} else {
+		setpgid(0, 0);
+	}
 	/* The supervisor made itself non-dumpable before the fork; the
 	 * child must be dumpable for the parent to take its listener
 	 * (pidfd_getfd) and trace it. execve resets this anyway. */
@@ -248,8 +257,11 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 		child_main(sv[1], opts);
 	}
 	close(sv[1]);
-	/* Both sides set the group so neither races the other. */
-	setpgid(pid, pid);
+	/* Both sides set the group so neither races the other. Not with a
+	 * tty: the child's setsid() makes the group, and would fail with
+	 * EPERM if it were a group leader already. */
+	if (opts->tty_slave < 0)
+		setpgid(pid, pid);
 
 	struct child_report rep = { 0 };
 	int listener = -1;
@@ -276,7 +288,7 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 		waitpid(pid, NULL, 0);
 		return rc;
 	}
-	if (opts->give_terminal)
+	if (opts->give_terminal && opts->tty_slave < 0)
 		tcsetpgrp(STDIN_FILENO, pid);
 	ret_child->traced = false;
 	ret_child->trace_errno = 0;

@@ -23,10 +23,11 @@ struct sup_launch_opts {
 	const struct sock_fprog *filter;
 	bool give_terminal;       /* stdin is our controlling tty and we are in the foreground */
 	bool trace;               /* become PROG's ptrace tracer (exec verification) */
+	int tty_slave;            /* pty slave for PROG (tty renderer, tty.h), -1 for none */
 };
 
 struct sup_child {
-	pid_t pid;                /* PROG, also its process group id */
+	pid_t pid;                /* PROG, also its process group (and, with a tty, session) id */
 	int listener;             /* seccomp listener (O_CLOEXEC), owned by the caller */
 	int control;              /* our end of the socketpair until sup_launch_go */
 	bool killable;            /* WAIT_KILLABLE_RECV was accepted */

@@ -1,8 +1,10 @@
 /*
  * The supervisor's single-threaded epoll loop: seccomp notifications are
  * received into held calls and passed to the verdict path; signals are
- * forwarded to PROG or reaped; the audit log's group commit runs from a
- * timerfd. The loop ends when PROG has exited and the listener reports
+ * forwarded to PROG or reaped (SIGWINCH goes to the tty renderer when
+ * there is one); the audit log's group commit runs from a timerfd; other
+ * descriptors (approval server, tty renderer) are dispatched through a
+ * small watch table. The loop ends when PROG has exited and the listener reports
  * POLLHUP (no sandboxed process left). Trusts only the kernel's ids and
  * pids; what a notification points at is left to the decoders.
  */
@@ -21,10 +23,13 @@
 #include <unistd.h>
 
 #include "policy/audit.h"
+#include "supervisor/run/approval.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/scope.h"
+#include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 
-enum { EV_LISTENER = 1, EV_SIGNAL, EV_TIMER };
+enum { EV_LISTENER = 1, EV_SIGNAL, EV_TIMER, EV_WATCH_BASE = 16 };
 
 static size_t bucket(uint64_t id)
 {
@@ -96,8 +101,33 @@ int sup_loop_init(struct sup_loop *loop)
 	return 0;
 }
 
+int sup_loop_watch(struct sup_loop *loop, int fd, sup_loop_handler_fn fn, void *ctx)
+{
+	if (loop->n_watch >= SUP_LOOP_MAX_WATCH)
+		return -ENOSPC;
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u32 = EV_WATCH_BASE + (uint32_t)loop->n_watch };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	loop->watch[loop->n_watch].fd = fd;
+	loop->watch[loop->n_watch].fn = fn;
+	loop->watch[loop->n_watch].ctx = ctx;
+	loop->n_watch++;
+	return 0;
+}
+
 void sup_loop_release(struct sup_loop *loop)
 {
+	/* The terminal's modes come back first, whatever failed. */
+	sup_tty_free(loop->tty);
+	loop->tty = NULL;
+	/* Items still held are not decided (their calls are freed below;
+	 * the kernel fails them when the listener closes). */
+	sup_approval_free(loop->approval);
+	loop->approval = NULL;
+	sup_scope_table_free(loop->scopes);
+	loop->scopes = NULL;
+	loop->n_watch = 0;
 	for (size_t b = 0; b < SUP_HELD_BUCKETS; b++) {
 		while (loop->held[b]) {
 			struct sup_held *h = loop->held[b];
@@ -176,6 +206,10 @@ static void handle_signals(struct sup_loop *loop)
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD)
 			continue; /* reaped below, once per batch */
+		if (sig == SIGWINCH && loop->tty) {
+			sup_tty_winch(loop->tty); /* the pty signals PROG itself */
+			continue;
+		}
 		if (sup_proc_forwarded(sig) && !loop->prog_exited)
 			kill(loop->prog_pid, sig);
 	}
@@ -242,9 +276,17 @@ int sup_loop_run(struct sup_loop *loop)
 						strerror(-rc));
 				break;
 			}
+			default: {
+				uint32_t w = events[i].data.u32 - EV_WATCH_BASE;
+				if (w < loop->n_watch)
+					loop->watch[w].fn(loop, loop->watch[w].ctx, events[i].events);
+				break;
+			}
 			}
 		}
 	}
+	if (loop->tty)
+		sup_tty_drain(loop->tty);
 	pol_audit_sync(loop->audit);
 	sup_proc_restore_terminal(loop);
 	return sup_proc_exit_code(loop->prog_status);

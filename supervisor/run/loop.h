@@ -4,8 +4,10 @@
  * PROG) and a timerfd (audit group commit). Every notification becomes a
  * held call (struct sup_held) in a table keyed by notification id; the
  * verdict path (verdict.h) either finishes it at once (auto decisions,
- * fail_mode) or, in a later version, leaves it held while a human answers
- * — so one held call never delays the decisions of other calls.
+ * fail_mode) or leaves it held in the approval table (approval.h) while a
+ * human answers — so one held call never delays the decisions of other
+ * calls. Other descriptors (the approval server, the tty renderer, later
+ * the shim socket) join the loop with sup_loop_watch().
  *
  * Trust: notifications and everything behind them are attacker input;
  * they are handed to the decoders (decode.h), which bound and validate
@@ -21,12 +23,23 @@
 
 #include "policy/action.h"
 #include "policy/engine.h"
+#include "supervisor/common/shim_proto.h"
 #include "supervisor/run/decode.h"
 
 struct pol_config;
 struct pol_audit_log;
 struct pol_trust_store;
 struct sup_execcheck;
+struct sup_approval;
+struct sup_tty;
+struct sup_scope_table;
+struct sup_shimloop;
+struct sup_loop;
+
+/* A watched descriptor is readable (events: EPOLLIN, EPOLLHUP, ...). */
+typedef void (*sup_loop_handler_fn)(struct sup_loop *loop, void *ctx, uint32_t events);
+
+#define SUP_LOOP_MAX_WATCH 8
 
 /* One gated call between NOTIF_RECV and NOTIF_SEND. */
 struct sup_held {
@@ -39,6 +52,11 @@ struct sup_held {
 	double intercepted_at;        /* epoch seconds */
 	char reason[256];             /* decoder's reason on failure */
 	struct sup_held *next;        /* hash chain */
+	/* Shim-only mode (shimloop.h): the call is a GATE_REQUEST, req is
+	 * synthetic, and the answer goes to shim_conn, not to the kernel. */
+	bool from_shim;
+	int shim_conn;                /* open until answered; sup_held_free closes it */
+	struct shim_gate_request shim_req;
 };
 
 #define SUP_HELD_BUCKETS 64
@@ -59,6 +77,17 @@ struct sup_loop {
 	bool kill_on_exit;
 	bool give_terminal;
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */
+	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */
+	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
+	struct sup_scope_table *scopes;   /* NULL: no approval scopes; owned */
+	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
+	dev_t approval_dev;
+	ino_t approval_ino;
+	/* The preload shim (shimloop.h): annotations in both modes; in
+	 * shim-only mode (shim_mode, no seccomp listener: listener is -1)
+	 * also the gate requests. NULL: no shim. Owned. */
+	struct sup_shimloop *shim;
+	bool shim_mode;
 
 	/* state */
 	int epfd, sigfd, timerfd;
@@ -70,6 +99,12 @@ struct sup_loop {
 	struct sup_held *held[SUP_HELD_BUCKETS];
 	size_t n_held;
 	uint64_t n_notifications, n_approved, n_denied, n_gone, n_exec_killed;
+	struct {
+		int fd;
+		sup_loop_handler_fn fn;
+		void *ctx;
+	} watch[SUP_LOOP_MAX_WATCH];
+	size_t n_watch;
 };
 
 /* Prepare epoll, signalfd (blocks the signals it reads) and timerfd.
@@ -83,6 +118,13 @@ int sup_loop_init(struct sup_loop *loop);
  * internal failure of the loop itself. */
 int sup_loop_run(struct sup_loop *loop);
 
+/* Watch fd for EPOLLIN (after sup_loop_init); fn runs on the loop's
+ * thread and must not block. 0, -ENOSPC (table full) or -errno. */
+int sup_loop_watch(struct sup_loop *loop, int fd, sup_loop_handler_fn fn, void *ctx);
+
+/* Frees the tty renderer first (restores the terminal), then the
+ * approval table and scopes, then the held calls. Safe after a partial
+ * set-up (zeroed loop with fds -1). */
 void sup_loop_release(struct sup_loop *loop);
 
 /* Held-call table. */

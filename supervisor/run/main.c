@@ -20,11 +20,14 @@
 #include "policy/config.h"
 #include "policy/engine.h"
 #include "policy/trust.h"
+#include "supervisor/run/approval.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/filter.h"
+#include "supervisor/run/human.h"
 #include "supervisor/run/launch.h"
 #include "supervisor/run/loop.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 
 #define DEFAULT_CONFIG "attesta.yaml"
@@ -135,10 +138,6 @@ static int apply_opts(const struct run_opts *o, struct pol_config *config)
 			return fail("invalid --renderer '%s' (auto, tty, socket or none)",
 				    o->renderer);
 	}
-	if (config->renderer == POL_RENDERER_TTY || config->renderer == POL_RENDERER_SOCKET)
-		return fail("not supported: renderer '%s' (this build has only 'none'; "
-			    "use --renderer none)",
-			    config->renderer == POL_RENDERER_TTY ? "tty" : "socket");
 	if (o->timeout) {
 		char *end;
 		errno = 0;
@@ -240,16 +239,25 @@ int main(int argc, char **argv)
 	if (config->audit_sync == POL_SYNC_OFF)
 		fprintf(stderr, "attesta-run: warning: audit.sync is off: entries are not "
 			"made durable before calls are released\n");
+	/* A corrupt or unreadable trust store is an error, never a reset
+	 * (a missing one is an empty store). */
 	memset(&diag, 0, sizeof diag);
 	if ((rc = pol_trust_store_load(NULL, config, &trust, &diag)) < 0) {
 		pol_diag_format(&diag, line, sizeof line);
-		fprintf(stderr, "attesta-run: warning: trust store unusable, trust is neutral: %s\n",
+		fprintf(stderr, "attesta-run: cannot load trust store: %s\n",
 			diag.message[0] ? line : strerror(-rc));
 		trust = NULL;
+		goto out;
 	}
-	if (config->renderer == POL_RENDERER_AUTO)
-		fprintf(stderr, "attesta-run: note: no approval renderer in this build: calls "
-			"that need a human get fail_mode at once (renderer none)\n");
+	/* tty: the terminal (required); auto: the terminal if stdin is one,
+	 * else the socket; socket; none: no human, fail_mode at once. */
+	bool use_tty = config->renderer == POL_RENDERER_TTY ||
+		       (config->renderer == POL_RENDERER_AUTO && sup_tty_available());
+	if (config->renderer == POL_RENDERER_TTY && !sup_tty_available()) {
+		fprintf(stderr, "attesta-run: renderer 'tty' needs stdin to be a terminal "
+			"(use --renderer socket or none)\n");
+		goto out;
+	}
 
 	rc = sup_launch_resolve(o.prog_argv[0], &prog_path);
 	if (rc < 0) {
@@ -298,7 +306,18 @@ int main(int argc, char **argv)
 	loop.decode_opts.env_vars = &config->env_vars;
 	loop.decode_opts.supervisor_pid = getpid();
 	new_session_id(loop.session_id, sizeof loop.session_id);
-	loop.give_terminal = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	if (config->renderer != POL_RENDERER_NONE) {
+		if ((rc = sup_human_open(&loop, use_tty, reason, sizeof reason)) < 0) {
+			fprintf(stderr, "attesta-run: %s\n", reason);
+			goto out;
+		}
+		const char *sock = sup_approval_socket_path(loop.approval);
+		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
+			use_tty ? " (prompts on this terminal)" : "");
+	}
+	/* With the tty renderer PROG has a terminal of its own (the pty). */
+	loop.give_terminal = !loop.tty && isatty(STDIN_FILENO) &&
+			     tcgetpgrp(STDIN_FILENO) == getpgrp();
 
 	struct sup_launch_opts lo = {
 		.path = prog_path,
@@ -306,6 +325,7 @@ int main(int argc, char **argv)
 		.filter = &filter,
 		.give_terminal = loop.give_terminal,
 		.trace = execcheck != NULL,
+		.tty_slave = loop.tty ? sup_tty_slave_fd(loop.tty) : -1,
 	};
 	struct sup_child child;
 	if ((rc = sup_launch_start(&lo, &child, reason, sizeof reason)) < 0) {
@@ -329,6 +349,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: cannot start '%s': %s\n", o.prog_argv[0],
 			strerror(-rc));
 		kill(child.pid, SIGKILL);
+	} else if ((rc = sup_human_started(&loop)) < 0) {
+		fprintf(stderr, "attesta-run: cannot start the terminal relay: %s\n",
+			strerror(-rc));
+		kill(-child.pid, SIGKILL);
 	}
 	rc = sup_loop_run(&loop);
 	if (rc < 0) {

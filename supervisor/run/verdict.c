@@ -25,6 +25,8 @@
 #include "policy/trust.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/execcheck.h"
+#include "supervisor/run/human.h"
+#include "supervisor/run/scope.h"
 
 double sup_verdict_now(void)
 {
@@ -125,7 +127,8 @@ static cJSON *factors_json(const struct pol_assessment *a)
  * pol_audit_append sets). NULL on ENOMEM. */
 static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bool approved,
 			  const char *verdict, const char *decision_source, const char *reason,
-			  const char *const *approver_ids, int answer_errno)
+			  const char *const *approver_ids, int answer_errno,
+			  const struct sup_verdict_extra *x)
 {
 	const struct pol_action *act = held->action;
 	const struct pol_decision *d = held->evaluated ? &held->decision : NULL;
@@ -150,7 +153,10 @@ static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bo
 				pol_level_name(d ? d->assessment.level : POL_LEVEL_CRITICAL));
 	if (d && d->challenge != POL_CHALLENGE_AUTO_APPROVE && !d->blocked) {
 		cJSON_AddStringToObject(e, "challenge_type", pol_challenge_name(d->challenge));
-		cJSON_AddNullToObject(e, "challenge_passed"); /* never presented */
+		if (x && x->challenge_presented)
+			cJSON_AddBoolToObject(e, "challenge_passed", x->challenge_passed);
+		else
+			cJSON_AddNullToObject(e, "challenge_passed"); /* never presented */
 	} else {
 		cJSON_AddStringToObject(e, "challenge_type", "");
 		cJSON_AddNullToObject(e, "challenge_passed");
@@ -159,10 +165,15 @@ static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bo
 	for (size_t i = 0; approvers && approver_ids && approver_ids[i]; i++)
 		cJSON_AddItemToArray(approvers, cJSON_CreateString(approver_ids[i]));
 	cJSON_AddStringToObject(e, "verdict", verdict);
-	cJSON_AddNumberToObject(e, "review_duration_seconds", 0.0);
-	cJSON_AddBoolToObject(e, "min_review_met",
-			      !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
-			      d->minimum_review_seconds <= 0.0);
+	/* The real review time, never padded (rubber-stamps finds it). */
+	cJSON_AddNumberToObject(e, "review_duration_seconds",
+				x && x->challenge_presented ? x->review_seconds : 0.0);
+	if (x && x->challenge_presented)
+		cJSON_AddBoolToObject(e, "min_review_met", x->min_review_met);
+	else
+		cJSON_AddBoolToObject(e, "min_review_met",
+				      !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
+				      d->minimum_review_seconds <= 0.0);
 	sup_verdict_iso_time(held->intercepted_at, when, sizeof when);
 	cJSON_AddStringToObject(e, "intercepted_at", when);
 	sup_verdict_iso_time(now, when, sizeof when);
@@ -192,6 +203,15 @@ static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bo
 			cJSON_AddBoolToObject(meta, "critical_action", true);
 		if (d)
 			cJSON_AddNumberToObject(meta, "trust", d->trust);
+		if (x && x->challenge_result)
+			cJSON_AddItemToObject(meta, "challenge_result",
+					      cJSON_Duplicate(x->challenge_result, true));
+		if (x && x->session_grant)
+			cJSON_AddBoolToObject(meta, "session_grant", true);
+		if (x && x->escalation)
+			cJSON_AddBoolToObject(meta, "escalation", true);
+		if (x && x->warning)
+			cJSON_AddBoolToObject(meta, "warning", true);
 	}
 
 	/* syscall fields */
@@ -252,15 +272,18 @@ static bool still_valid(struct sup_loop *loop, uint64_t id)
 
 static int append_entry(struct sup_loop *loop, const struct sup_held *held, bool approved,
 			const char *verdict, const char *source, const char *reason,
-			const char *const *approver_ids, int answer_errno, enum pol_audit_kind kind)
+			const char *const *approver_ids, int answer_errno, enum pol_audit_kind kind,
+			const struct sup_verdict_extra *x, char *ret_id, size_t id_size)
 {
 	cJSON *entry = build_entry(loop, held, approved, verdict, source, reason, approver_ids,
-				   answer_errno);
+				   answer_errno, x);
 	if (!entry)
 		return -ENOMEM;
 	char entry_id[64];
 	int rc = pol_audit_append(loop->audit, entry, kind, entry_id, sizeof entry_id);
 	cJSON_Delete(entry);
+	if (rc >= 0 && ret_id && id_size)
+		snprintf(ret_id, id_size, "%s", entry_id);
 	return rc;
 }
 
@@ -273,12 +296,13 @@ int sup_verdict_record(struct sup_loop *loop, pid_t pid, int nr, const char *ver
 	h.req.data.nr = nr;
 	h.intercepted_at = sup_verdict_now();
 	return append_entry(loop, &h, false, verdict, decision_source, reason, NULL,
-			    0, POL_AUDIT_DENY);
+			    0, POL_AUDIT_DENY, NULL, NULL, 0);
 }
 
-int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approved,
+int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approved,
 		       const char *verdict, const char *decision_source, const char *reason,
-		       const char *const *approver_ids)
+		       const char *const *approver_ids, const struct sup_verdict_extra *x,
+		       char *ret_entry_id, size_t entry_id_size)
 {
 	struct seccomp_notif_resp resp;
 	const int deny_errno = deny_errno_of(loop);
@@ -296,8 +320,10 @@ int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approv
 
 	/* SECURITY: write-ahead. The call is released only after its entry
 	 * is written; if the entry cannot be written, it is denied. */
+	if (ret_entry_id && entry_id_size)
+		ret_entry_id[0] = '\0';
 	rc = append_entry(loop, held, approved, verdict, decision_source, reason, approver_ids,
-			  approved ? 0 : deny_errno, kind);
+			  approved ? 0 : deny_errno, kind, x, ret_entry_id, entry_id_size);
 	if (rc < 0) {
 		fprintf(stderr, "attesta-run: cannot write audit entry for '%s': %s; denying\n",
 			held->action && held->action->function_name ? held->action->function_name
@@ -308,6 +334,9 @@ int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approv
 
 	memset(&resp, 0, sizeof resp);
 	resp.id = held->id;
+	/* An exec of this process was decided: its previous scope ends. */
+	if (loop->scopes && held->action && held->action->action_class == POL_ACTION_EXEC)
+		sup_scope_exec_seen(loop->scopes, held->action->tgid);
 	if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
 		if (loop->execcheck)
 			sup_execcheck_expect(loop->execcheck, held->req.pid, held->action);
@@ -321,7 +350,7 @@ int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approv
 			snprintf(why, sizeof why, "emulation failed: %s", strerror(-rc));
 			fprintf(stderr, "attesta-run: %s; denying\n", why);
 			append_entry(loop, held, false, "denied", "emulation", why, NULL, deny_errno,
-				     POL_AUDIT_DENY);
+				     POL_AUDIT_DENY, NULL, NULL, 0);
 			memset(&resp, 0, sizeof resp);
 			resp.id = held->id;
 			resp.error = -deny_errno;
@@ -342,9 +371,18 @@ int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approv
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: cannot answer notification: %s\n", strerror(-rc));
 done:
+	return 0;
+}
+
+int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approved,
+		       const char *verdict, const char *decision_source, const char *reason,
+		       const char *const *approver_ids)
+{
+	int rc = sup_verdict_answer(loop, held, approved, verdict, decision_source, reason,
+				    approver_ids, NULL, NULL, 0);
 	sup_held_remove(loop, held);
 	sup_held_free(held);
-	return 0;
+	return rc;
 }
 
 /* A send on a connected socket: nothing to decide or audit, but it is
@@ -420,6 +458,12 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 	if (rc < 0)
 		return sup_verdict_finish(loop, held, false, "denied", "supervisor",
 					  "out of memory", NULL);
+	/* SECURITY (DESIGN §7, hard rule, not scored, not softened by any
+	 * mode): the sandbox never reaches the approval socket. */
+	if (sup_human_is_approval_socket(loop, held->action))
+		return sup_verdict_finish(loop, held, false, "denied", "hard_rule",
+					  "connect to the approval socket from inside the sandbox",
+					  NULL);
 	double trust = 0.5;
 	if (loop->trust)
 		trust = pol_trust_score(loop->trust, loop->agent_id, NULL, sup_verdict_now());
@@ -444,14 +488,42 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 		source = "policy";
 		snprintf(why, sizeof why, "%s", d->reason);
 	} else {
-		/* A human is needed. Only the `none` renderer exists so far:
-		 * no approver can be reached, so fail_mode decides at once. */
+		/* A human is needed. A scope or a session grant from an
+		 * earlier approval covers it (still audited). */
+		const char *by = NULL;
+		const char *kind = "session";
+		if (loop->scopes) {
+			by = sup_scope_session_covers(loop->scopes, held->action,
+						      d->assessment.level);
+			if (!by) {
+				by = sup_scope_exec_covers(loop->scopes, held->action,
+							   d->assessment.level);
+				kind = "scope";
+			}
+		}
+		if (by) {
+			char src[96];
+			snprintf(src, sizeof src, "%s:%s", kind, by);
+			snprintf(why, sizeof why, "covered by approval %s (%s %s)", by,
+				 pol_level_name(d->assessment.level),
+				 pol_challenge_name(d->challenge));
+			return sup_verdict_finish(loop, held, true, "approved", src, why, NULL);
+		}
+		/* Hold it for a human; finished later by human.c. Shadow and
+		 * audit_only never make the agent wait. */
+		if (config->mode == POL_MODE_ENFORCE && loop->approval &&
+		    sup_human_hold(loop, held) == 0)
+			return 0;
+		/* No approver can be reached: fail_mode decides at once. */
+		const char *nobody = !loop->approval ? "renderer none"
+				     : config->mode != POL_MODE_ENFORCE ? "not held in this mode"
+				     : "cannot hold the call";
 		source = "fail_mode";
 		switch (config->fail_mode) {
 		case POL_FAIL_ALLOW:
 			approved = true;
 			verdict = "approved";
-			snprintf(why, sizeof why, "no approver: renderer none; fail_mode allow (%s %s)",
+			snprintf(why, sizeof why, "no approver: %s; fail_mode allow (%s %s)", nobody,
 				 pol_level_name(d->assessment.level), pol_challenge_name(d->challenge));
 			fprintf(stderr, "attesta-run: warning: %s allowed without review "
 				"(fail_mode allow)\n", held->action->function_name);
@@ -459,13 +531,13 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 		case POL_FAIL_ESCALATE:
 			approved = false;
 			verdict = "escalated";
-			snprintf(why, sizeof why, "no approver: renderer none; escalated (%s %s)",
+			snprintf(why, sizeof why, "no approver: %s; escalated (%s %s)", nobody,
 				 pol_level_name(d->assessment.level), pol_challenge_name(d->challenge));
 			break;
 		default:
 			approved = false;
 			verdict = "denied";
-			snprintf(why, sizeof why, "no approver: renderer none (%s %s)",
+			snprintf(why, sizeof why, "no approver: %s (%s %s)", nobody,
 				 pol_level_name(d->assessment.level), pol_challenge_name(d->challenge));
 			break;
 		}

@@ -40,6 +40,29 @@ int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approv
 		       const char *verdict, const char *decision_source, const char *reason,
 		       const char *const *approver_ids);
 
+/* What a human decision adds to the audit entry (human.c). */
+struct cJSON;
+struct sup_verdict_extra {
+	bool challenge_presented;           /* challenge_passed is meaningful */
+	bool challenge_passed;
+	double review_seconds;              /* review_duration_seconds, real time */
+	bool min_review_met;
+	const struct cJSON *challenge_result; /* copied into metadata, may be NULL */
+	bool session_grant;                 /* metadata.session_grant */
+	bool escalation;                    /* metadata.escalation */
+	bool warning;                       /* metadata.warning (fail_mode allow, unreviewed) */
+};
+
+/* sup_verdict_finish() with the fields of a human decision (x may be
+ * NULL), that leaves the held call in the table (the caller removes and
+ * frees it, after using its action). ret_entry_id (size > 0) gets the
+ * audit entry id, "" when none was written. 0 or -errno as
+ * sup_verdict_finish. */
+int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approved,
+		       const char *verdict, const char *decision_source, const char *reason,
+		       const char *const *approver_ids, const struct sup_verdict_extra *x,
+		       char *ret_entry_id, size_t entry_id_size);
+
 /* Audit an event that is not a held call (e.g. an exec that failed
  * verification and was killed): class from syscall nr, pid, a verdict,
  * who decided and why. Durable before return. 0 or -errno. */

@@ -35,13 +35,18 @@ expect_audit 1 'e["action_name"]=="forbidden-tool" and e["verdict"]=="denied" an
 expect_audit 1 'e["action_name"]=="forbidden-tool" and e["errno"]==1 and e["decision_source"]=="fail_mode"'
 
 # Unsupported options are refused, not ignored.
-for opt in "--renderer tty" "--renderer socket" "--attestation enforce" "--bundle x.tar" "--node-id n1" "--timeout -3" "--renderer bogus"; do
-	( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" $opt -- true ) >"$WS/out" 2>"$WS/err"
+# (--renderer tty with no terminal on stdin is refused the same way.)
+for opt in "--renderer tty" "--attestation enforce" "--bundle x.tar" "--node-id n1" "--timeout -3" "--renderer bogus"; do
+	( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" $opt -- true ) </dev/null >"$WS/out" 2>"$WS/err"
 	RC=$?
 	expect_rc 125 "attesta-run $opt"
 	[ "$(wc -l <"$WS/err")" -eq 1 ] || fail "$opt: want a one-line reason"
 done
-grep -q "not supported" <(cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer tty -- true 2>&1) || fail "tty: no 'not supported'"
+grep -q "needs stdin to be a terminal" <(cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer tty -- true 2>&1 </dev/null) || fail "tty without a terminal: no reason"
+# The socket renderer starts and says where its socket is.
+( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer socket -- true ) </dev/null >"$WS/out" 2>"$WS/err"; RC=$?
+expect_rc 0 "attesta-run --renderer socket"
+grep -q "approval socket: /" "$WS/err" || fail "socket renderer: no socket path at start-up"
 ( cd "$WS" && "$RUN" -c "$WS/nonexistent.yaml" -- true ) >"$WS/out" 2>"$WS/err"; RC=$?
 expect_rc 125 "missing config"
 ( cd "$WS" && "$RUN" ) >"$WS/out" 2>"$WS/err"; RC=$?

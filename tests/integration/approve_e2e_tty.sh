@@ -1,0 +1,67 @@
+#!/bin/bash
+# The tty renderer end to end: attesta-run --renderer tty in a real
+# terminal (tmux), PROG on the supervisor's pty. A MEDIUM exec is
+# confirmed at the prompt and runs; a HIGH exec's quiz answered wrong is
+# denied; Ctrl-C at the third prompt denies; PROG's output reaches the
+# terminal; the audit log records the terminal owner as the approver;
+# the terminal's modes are restored at exit.
+. "$(dirname "$0")/lib/approve.bash"
+. "$(dirname "$0")/lib/approve_e2e.bash"
+command -v tmux >/dev/null || { echo "$TEST_NAME: skip: tmux needed"; exit 77; }
+TM="tmux -L attesta-e2e-tty-$$"
+tty_cleanup() { $TM kill-server 2>/dev/null; approve_cleanup; }
+trap tty_cleanup EXIT
+write_config 60
+sed -i '/approval_group:/d' "$AW/attesta.yaml"
+
+screen() { $TM capture-pane -p -t t -S -300; }
+wait_screen() { # wait_screen PATTERN [SECONDS]
+	n=0; lim=$(( ${2:-10} * 10 ))
+	while ! screen | grep -q -- "$1"; do
+		n=$((n + 1)); [ $n -gt $lim ] && { screen | tail -30 >"$AW/screen.out"; return 1; }
+		sleep 0.1
+	done
+}
+keys() { $TM send-keys -t t "$@"; }
+
+$TM new-session -d -s t -x 160 -y 60 "cd $AW && $RUN -c $AW/attesta.yaml --renderer tty -- sh -c './med-tool a; ./high-tool target.txt; ./med-tool b; echo PROG-DONE' 2>$AW/run.err; echo RUN-EXIT \$?; stty -a | tr ' ;' '\\n\\n' | grep -qx icanon && stty -a | tr ' ;' '\\n\\n' | grep -qx echo && echo MODES-RESTORED; sleep 60"
+
+# 1. confirm (MEDIUM) -> approved, runs
+wait_screen "held call #1: exec med-tool a" || fail "no prompt for #1"
+screen | grep -q "challenge:   confirm" || fail "prompt lacks the challenge"
+keys yes Enter
+wait_screen "session? \[y/N\]" || fail "no session question"
+keys n Enter
+wait_screen "held call #1: APPROVED" || fail "#1 not approved"
+wait_screen "ran-med-tool a" || fail "approved exec did not run / output not relayed"
+
+# 2. quiz (HIGH) answered wrong -> denied
+wait_screen "held call #2: exec high-tool target.txt" || fail "no prompt for #2"
+sleep 1.2
+since2() { screen | sed -n '/held call #2: exec/,$p'; }
+for i in 1 2 3 4 5 6; do
+	since2 | grep -q "session? \[y/N\]\|held call #2: DENIED" && break
+	keys wrong-answer Enter
+	sleep 0.4
+done
+since2 | grep -q "session? \[y/N\]" && keys Enter
+wait_screen "held call #2: DENIED" || fail "wrong quiz answer did not deny"
+
+# 3. Ctrl-C at the prompt -> denied
+wait_screen "held call #3: exec med-tool b" || fail "no prompt for #3"
+keys C-c
+wait_screen "held call #3: DENIED" || fail "Ctrl-C did not deny"
+wait_screen "PROG-DONE" || fail "PROG did not finish"
+wait_screen "RUN-EXIT 0" || fail "attesta-run did not exit 0"
+wait_screen "MODES-RESTORED" 3 || fail "terminal left in raw mode"
+screen | grep -q "ran-high-tool\|ran-med-tool b" && fail "a denied exec ran"
+
+me=$(id -un)
+[ "$(audit_count 'e["action_name"] == "med-tool" and e["argv"][1:] == ["a"] and e["verdict"] == "approved" and e["decision_source"] == "human" and e["approver_ids"] == ["'"$me"'"] and e["challenge_passed"] is True')" = 1 ] ||
+	fail "confirm not audited as a human approval by the terminal owner"
+[ "$(audit_count 'e["action_name"] == "high-tool" and e["verdict"] == "denied" and e["decision_source"] == "human" and e["challenge_passed"] is False')" = 1 ] ||
+	fail "wrong quiz not audited"
+[ "$(audit_count 'e["action_name"] == "med-tool" and e["argv"][1:] == ["b"] and e["verdict"] == "denied" and "Ctrl-C" in (e["reason"] or "")')" = 1 ] ||
+	fail "Ctrl-C not audited"
+pass "tty renderer: confirm, wrong quiz, Ctrl-C under attesta-run"
+exit 0

@@ -1,0 +1,75 @@
+# Shared setup for tests/integration/approve_e2e_*.sh (sourced, bash, after
+# lib/approve.bash): attesta-run with a human renderer, tools whose risk
+# level is fixed by name (med-tool MEDIUM -> confirm, high-tool HIGH ->
+# quiz, crit-tool CRITICAL -> multi-party), an audit log and trust store in
+# $AW, and helpers to start PROG under the gate in the background.
+RUN=$BUILD/attesta-run
+[ -x "$RUN" ] || { echo "$TEST_NAME: skip: $RUN not built"; exit 77; }
+SOCK=$AW/sock/a.sock
+AUDIT=$AW/audit.jsonl
+for t in med-tool high-tool crit-tool; do
+	printf '#!/bin/sh\necho "ran-%s $*"\n' "$t" >"$AW/$t"
+	chmod 755 "$AW/$t"
+done
+echo data >"$AW/target.txt"
+
+# write_config TIMEOUT [EXTRA-POLICY-LINE]
+write_config() {
+	cat >"$AW/attesta.yaml" <<YAML
+policy:
+  fail_mode: deny
+  timeout_seconds: $1
+  minimum_review_seconds: {low: 0, medium: 0, high: 1, critical: 2}
+  ${2:-}
+risk:
+  overrides:
+    med-tool: medium
+    high-tool: high
+    crit-tool: critical
+    sh: low
+    attesta: low
+    gate_held_latency: low
+  amplifiers:
+    - pattern: "HELDME"
+      target: path
+      boost: 1.0
+audit:
+  path: $AUDIT
+gate:
+  renderer: socket
+  approval_socket: $SOCK
+  approval_group: $APPROVER_GROUP
+  agent_id: e2e-agent
+trust:
+  path: $AW/trust.json
+YAML
+	chmod 644 "$AW/attesta.yaml"
+}
+
+# start_gate NAME CMD...: attesta-run CMD in the background in $AW;
+# stdout $AW/NAME.out, stderr $AW/NAME.err; waits for the start-up line.
+start_gate() {
+	n=$1; shift
+	( cd "$AW" && exec "$RUN" -c "$AW/attesta.yaml" -- "$@" ) </dev/null >"$AW/$n.out" 2>"$AW/$n.err" &
+	BG_PID=$!
+	wait_for "$AW/$n.err" "approval socket: $SOCK" || fail "attesta-run did not start"
+}
+# stop_gate: wait for attesta-run; sets GATE_RC.
+stop_gate() { wait "$BG_PID"; GATE_RC=$?; BG_PID=; }
+
+# audit_count PYEXPR: audit entries e for which PYEXPR holds.
+audit_count() { json_count "$AUDIT" "$1"; }
+
+# quiz_answers USER ID ANSWERS-PY-DICT > FILE: the answers for USER's
+# part of held call ID, by question kind.
+quiz_answers() {
+	as "$1" "$ATTESTA" pending --socket "$SOCK" --json >"$AW/pending.out" || fail "pending as $1"
+	python3 - "$AW/pending.out" "$2" "$3" <<'PY'
+import json, sys
+items = json.load(open(sys.argv[1]))
+it = [i for i in items if i["id"] == int(sys.argv[2])][0]
+ans = eval(sys.argv[3])
+for q in it["questions"]:
+    print(ans[q["kind"]])
+PY
+}
