@@ -124,4 +124,26 @@
  * cleared, which makes every name novel again (higher risk, never lower). */
 #define POL_NOVELTY_MAX_ENTRIES 4096
 
+/* Signed policy bundles (DESIGN §10, policy/bundle.h). A bundle holds one
+ * config and a few profiles, each itself capped at POL_CONFIG_MAX_BYTES;
+ * 64 entries and 16 MiB in all bound a hostile archive long before memory
+ * matters. Entry names fit the ustar name field (no prefix is used). The
+ * manifest lists names and digests only, so 64 KiB is plenty; a key file
+ * is one PEM block. */
+#define POL_BUNDLE_MAX_BYTES (16 * 1024 * 1024)
+#define POL_BUNDLE_MAX_FILES 64
+#define POL_BUNDLE_MAX_FILE_BYTES POL_CONFIG_MAX_BYTES
+#define POL_BUNDLE_MAX_NAME 99
+#define POL_BUNDLE_MAX_MANIFEST (64 * 1024)
+#define POL_BUNDLE_MAX_STRING 256
+#define POL_BUNDLE_KEY_MAX_BYTES 4096
+
+/* Enrollment registry file (policy/registry.h): one short row per node.
+ * Node ids and enrollment refs are operator-typed identifiers; 256 bytes is
+ * far beyond any real one, and 100,000 nodes in 16 MiB covers a large
+ * fleet kept in a local file (real fleets use PostgreSQL). */
+#define POL_REGISTRY_MAX_BYTES (16 * 1024 * 1024)
+#define POL_REGISTRY_MAX_NODES 100000
+#define POL_REGISTRY_MAX_NAME 256
+
 #endif

@@ -20,5 +20,8 @@ int cmd_pending(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_attestation(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 #endif

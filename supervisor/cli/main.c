@@ -28,9 +28,9 @@ static const struct cli_command commands[] = {
 	{ "pending", cmd_pending, "list held calls waiting for a human" },
 	{ "approve", cmd_approve, "answer the challenge of a held call" },
 	{ "deny", cmd_deny, "deny a held call" },
-	{ "node", NULL, "node enroll|revoke|rollout" },
-	{ "attestation", NULL, "attestation status|eval" },
-	{ "bundle", NULL, "bundle keygen|pack|verify" },
+	{ "node", cmd_node, "node enroll|revoke|rollout" },
+	{ "attestation", cmd_attestation, "attestation status|eval" },
+	{ "bundle", cmd_bundle, "bundle keygen|pack|verify" },
 	{ "doctor", cmd_doctor, "report what this kernel allows and what it means for protection" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -1,0 +1,46 @@
+/*
+ * Helpers shared by the fleet commands (cmd_node.c, cmd_attestation.c,
+ * cmd_bundle.c): the options every one of them takes (-c FILE,
+ * --registry, --database, --node-id, --json), where the registry and the
+ * node id come from, one-line error printing, and bounded file reading.
+ */
+#ifndef ATTESTA_CLI_FLEET_COMMON_H
+#define ATTESTA_CLI_FLEET_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/config.h"
+#include "policy/diag.h"
+#include "policy/registry.h"
+
+struct fleet_opts {
+	const char *config_path;   /* -c FILE */
+	const char *registry;      /* --registry PATH|postgres */
+	const char *database;      /* --database CONNINFO */
+	const char *node_id;       /* --node-id */
+	bool json;
+};
+
+/* Print "attesta: file:line:col: message", or "attesta: what: strerror". */
+void fleet_print_diag(const struct pol_diag *diag, const char *what, int r);
+
+/* Load -c FILE (or ./attesta.yaml, or the defaults). CLI exit code. */
+int fleet_load_config(const struct fleet_opts *opts, struct pol_config **ret_config);
+
+/* Open the registry: --registry, else attestation.registry, else
+ * .attesta/registry.json; "postgres" uses --database, else fleet.database.
+ * CLI exit code. */
+int fleet_open_registry(const struct fleet_opts *opts, const struct pol_config *config,
+			struct pol_registry **ret_registry);
+
+/* --node-id, else $ATTESTA_NODE_ID, else attestation.node_id; NULL if none. */
+const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config *config);
+
+/* Read a whole regular file of at most cap bytes (NUL-terminated copy).
+ * 0 or -errno / -EFBIG; prints nothing. */
+int fleet_read_file(const char *path, size_t cap, char **ret_buf, size_t *ret_len);
+
+double fleet_now(void);
+
+#endif
