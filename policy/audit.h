@@ -73,6 +73,19 @@ int pol_audit_sync(struct pol_audit_log *log);
  * pol_audit_sync() when it elapses. */
 int pol_audit_sync_due_ms(struct pol_audit_log *log);
 
+/* Opt-in for a long-running writer (attesta-run): start a helper thread
+ * that does the group commits of auto-approved entries (tiered), keeps the
+ * head file about a second behind, and lets appends keep the file lock
+ * between entries, releasing it within sync_window_ms (other processes
+ * sharing the log wait at most that long). Appends then cost no fdatasync,
+ * flock or timer on the caller's thread; pol_audit_sync_due_ms() returns
+ * -1 from then on (nothing for an event loop to do). Durability is as
+ * before: auto entries within the window, others before append returns.
+ * A failed background fdatasync is returned by the next append (fail
+ * closed). Call at most once, after any fork() of the process that could
+ * touch the log; pol_audit_close() stops the thread. 0 or -errno. */
+int pol_audit_background_sync(struct pol_audit_log *log);
+
 /* --- additions: reading and verifying (audit_verify.c, audit_read.c) ---- */
 
 struct pol_json;

@@ -253,12 +253,29 @@ int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
 	if (!log || !fields || (ret_entry_id && id_size < 33))
 		return -EINVAL;
 	pthread_mutex_lock(&log->lock);
-	r = audit_lock_file(log->fd, LOCK_EX);
+	if (log->bg && log->sync_error) {
+		/* a background group commit failed: fail closed once */
+		r = log->sync_error;
+		log->sync_error = 0;
+		pthread_mutex_unlock(&log->lock);
+		return r;
+	}
+	r = log->flock_held ? 0 : audit_lock_file(log->fd, LOCK_EX);
 	if (r == 0) {
+		/* refresh even with the lock kept: a copytruncate ignores flock */
 		r = refresh_locked(log);
 		if (r == 0)
 			r = audit_append_locked(log, fields, id, &gen);
-		audit_lock_file(log->fd, LOCK_UN);
+		if (log->bg && r == 0) {
+			if (!log->flock_held) {
+				log->flock_held = true;
+				log->lock_since_ms = audit_now_ms();
+				pthread_cond_signal(&log->bg_wake); /* once per window */
+			}
+		} else {
+			audit_lock_file(log->fd, LOCK_UN);
+			log->flock_held = false;
+		}
 	}
 	if (r == 0 && log->sync_mode == POL_SYNC_TIERED && kind == POL_AUDIT_AUTO && !log->pending) {
 		clock_gettime(CLOCK_MONOTONIC, &log->pending_since);
@@ -310,6 +327,12 @@ int pol_audit_sync(struct pol_audit_log *log)
 	/* audit.sync: off leaves the log to the kernel; the head still moves */
 	if (log->sync_mode != POL_SYNC_OFF && (r = sync_to(log, gen)) < 0)
 		return r;
+	pthread_mutex_lock(&log->lock);
+	if (log->flock_held) {
+		audit_lock_file(log->fd, LOCK_UN);
+		log->flock_held = false;
+	}
+	pthread_mutex_unlock(&log->lock);
 	return write_head(log);
 }
 
@@ -320,7 +343,9 @@ int pol_audit_sync_due_ms(struct pol_audit_log *log)
 	if (!log)
 		return -1;
 	pthread_mutex_lock(&log->lock);
-	if (log->pending && log->synced_gen < log->written_gen) {
+	if (log->bg) {
+		/* the helper thread does it */
+	} else if (log->pending && log->synced_gen < log->written_gen) {
 		uint64_t since = (uint64_t)log->pending_since.tv_sec * 1000 +
 				 (uint64_t)log->pending_since.tv_nsec / 1000000;
 		uint64_t now = audit_now_ms();
@@ -336,10 +361,136 @@ int pol_audit_sync_due_ms(struct pol_audit_log *log)
 	return due;
 }
 
+/* The helper thread of pol_audit_background_sync(): sleeps until the
+ * next due time (group commit, lock release, head file), does it without
+ * log->lock held for the I/O, and goes back to sleep. */
+static void *bg_main(void *arg)
+{
+	struct pol_audit_log *log = arg;
+
+	pthread_mutex_lock(&log->lock);
+	while (!log->bg_stop) {
+		uint64_t now = audit_now_ms(), next = UINT64_MAX;
+
+		if (log->pending && log->synced_gen < log->written_gen) {
+			uint64_t due = (uint64_t)log->pending_since.tv_sec * 1000 +
+				       (uint64_t)log->pending_since.tv_nsec / 1000000 + log->window_ms;
+
+			if (due <= now) {
+				uint64_t gen = log->written_gen;
+				int r;
+
+				pthread_mutex_unlock(&log->lock);
+				r = sync_to(log, gen);
+				pthread_mutex_lock(&log->lock);
+				if (r < 0) {
+					/* reported by the next append; do not spin */
+					if (!log->sync_error)
+						log->sync_error = r;
+					log->pending = false;
+				}
+				continue;
+			}
+			next = due;
+		}
+		if (log->flock_held) {
+			uint64_t due = log->lock_since_ms + log->window_ms;
+
+			if (due <= now) {
+				audit_lock_file(log->fd, LOCK_UN);
+				log->flock_held = false;
+				continue;
+			}
+			if (due < next)
+				next = due;
+		}
+		if (log->count != log->head_count && log->seq_known) {
+			uint64_t due = log->head_written_ms + 1000;
+
+			if (due <= now) {
+				pthread_mutex_unlock(&log->lock);
+				write_head(log); /* best effort, as from the loop */
+				pthread_mutex_lock(&log->lock);
+				/* not written (error): retry in a second, not at once */
+				if (log->count != log->head_count)
+					log->head_written_ms = audit_now_ms();
+				continue;
+			}
+			if (due < next)
+				next = due;
+		}
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&log->bg_wake, &log->lock);
+		} else {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += (time_t)((next - now) / 1000);
+			ts.tv_nsec += (long)((next - now) % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&log->bg_wake, &log->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&log->lock);
+	return NULL;
+}
+
+int pol_audit_background_sync(struct pol_audit_log *log)
+{
+	pthread_condattr_t attr;
+	int r;
+
+	if (!log || log->fd < 0)
+		return -EINVAL;
+	if (log->bg)
+		return 0;
+	if ((r = pthread_condattr_init(&attr)) != 0)
+		return -r;
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	r = pthread_cond_init(&log->bg_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (r != 0)
+		return -r;
+	pthread_mutex_lock(&log->lock);
+	log->bg_stop = false;
+	r = pthread_create(&log->bg_thread, NULL, bg_main, log);
+	if (r == 0)
+		log->bg = true;
+	pthread_mutex_unlock(&log->lock);
+	if (r != 0) {
+		pthread_cond_destroy(&log->bg_wake);
+		return -r;
+	}
+	return 0;
+}
+
+static void bg_stop(struct pol_audit_log *log)
+{
+	if (!log->bg)
+		return;
+	pthread_mutex_lock(&log->lock);
+	log->bg_stop = true;
+	pthread_cond_signal(&log->bg_wake);
+	pthread_mutex_unlock(&log->lock);
+	pthread_join(log->bg_thread, NULL);
+	pthread_mutex_lock(&log->lock);
+	log->bg = false;
+	if (log->flock_held) {
+		audit_lock_file(log->fd, LOCK_UN);
+		log->flock_held = false;
+	}
+	pthread_mutex_unlock(&log->lock);
+	pthread_cond_destroy(&log->bg_wake);
+}
+
 void pol_audit_close(struct pol_audit_log *log)
 {
 	if (!log)
 		return;
+	bg_stop(log);
 	if (log->fd >= 0) {
 		pol_audit_sync(log);
 		close(log->fd);

@@ -47,6 +47,17 @@ struct pol_audit_log {
 	unsigned char random_pool[16 * 64]; /* entry ids, drawn 64 at a time */
 	size_t random_used;
 
+	/* pol_audit_background_sync(): a thread does the group commits, the
+	 * head file and releases the file lock, which appends then keep
+	 * between entries for at most window_ms (other writers wait that
+	 * long at most). */
+	bool bg;
+	bool bg_stop;
+	pthread_t bg_thread;
+	pthread_cond_t bg_wake;   /* CLOCK_MONOTONIC */
+	bool flock_held;          /* LOCK_EX kept since lock_since_ms */
+	uint64_t lock_since_ms;
+
 	struct pol_json_arena *arena;
 	struct pol_jbuf scratch, line;
 	EVP_MD_CTX *md;

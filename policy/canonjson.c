@@ -490,15 +490,42 @@ struct pol_json *pol_json_string_from_bytes(struct pol_json_arena *arena, const 
 	struct pol_json *v = pol_json_new(arena, POL_JSON_STRING);
 	unsigned char *out, *o;
 
+	const unsigned char *q = p;
+
 	if (!v || len > SIZE_MAX / 3 - 1)
 		return NULL;
+	/* The common case: printable ASCII needing no escape, copied once and
+	 * marked plain so the writer copies it as it is. */
+	while (q < end && plain_byte[*q])
+		q++;
+	if (q == end) {
+		out = pol_json_arena_alloc(arena, len + 1);
+		if (!out)
+			return NULL;
+		memcpy(out, bytes, len);
+		out[len] = '\0';
+		v->text = (const char *)out;
+		v->len = len;
+		v->plain = true;
+		return v;
+	}
 	/* worst case every byte is escaped: 1 byte -> 3 */
 	out = pol_json_arena_alloc(arena, len * 3 + 1);
 	if (!out)
 		return NULL;
 	o = out;
 	while (p < end) {
-		size_t n = utf8_seq(p, end);
+		size_t n;
+
+		for (q = p; q < end && *q < 0x80; q++)
+			;
+		if (q > p) { /* an ASCII run */
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			p = q;
+			continue;
+		}
+		n = utf8_seq(p, end);
 
 		if (n) {
 			memcpy(o, p, n);

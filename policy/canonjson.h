@@ -53,7 +53,8 @@ struct pol_json {
 	const char *key;   /* set when this node is an object member */
 	size_t key_len;
 	bool plain;        /* STRING text is only bytes 0x20-0x7E other than " and \
-			    * (written canonically as it is) */
+			    * (written canonically as it is); FLOAT text is the
+			    * shortest repr (pol_json_float), written as it is */
 	bool key_plain;    /* the same for key */
 	struct pol_json *first; /* ARRAY / OBJECT children in document order */
 	struct pol_json *next;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "canonjson.h"
@@ -27,12 +28,59 @@ struct pol_json *pol_json_int(struct pol_json_arena *arena, long long value)
 	return v;
 }
 
+/* The shortest repr costs a few snprintf/strtod round trips; the numbers
+ * of audit entries (risk factors, scores) repeat from call to call, so
+ * remember the last ones, per thread, keyed by their exact bits. */
+#define FLOAT_MEMO 128
+static __thread struct {
+	uint64_t bits;
+	unsigned char len; /* 0: empty */
+	char text[31];
+} float_memo[FLOAT_MEMO];
+
+static size_t float_repr_memo(double value, char *buf, size_t size)
+{
+	uint64_t bits;
+	size_t n, slot;
+
+	memcpy(&bits, &value, sizeof(bits));
+	slot = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 57) % FLOAT_MEMO;
+	if (float_memo[slot].len && float_memo[slot].bits == bits &&
+	    float_memo[slot].len < size) {
+		memcpy(buf, float_memo[slot].text, float_memo[slot].len);
+		buf[float_memo[slot].len] = '\0';
+		return float_memo[slot].len;
+	}
+	n = pol_json_float_repr(value, NULL, 0, buf, size);
+	if (n > 0 && n < sizeof(float_memo[slot].text) && n < size) {
+		float_memo[slot].bits = bits;
+		float_memo[slot].len = (unsigned char)n;
+		memcpy(float_memo[slot].text, buf, n);
+	}
+	return n;
+}
+
 struct pol_json *pol_json_float(struct pol_json_arena *arena, double value)
 {
 	struct pol_json *v = pol_json_new(arena, POL_JSON_FLOAT);
+	char repr[40], *text;
+	size_t n;
 
-	if (v)
-		v->number = value;
+	if (!v)
+		return NULL;
+	v->number = value;
+	/* Work out the shortest repr once and keep it as the lexical form:
+	 * an entry is written twice (hashed, then the line), and the writer
+	 * takes a lexical form's digits without searching again. */
+	if (!isfinite(value))
+		return v;
+	n = float_repr_memo(value, repr, sizeof(repr));
+	if (n >= sizeof(repr) || !(text = pol_json_arena_alloc(arena, n + 1)))
+		return v; /* no hint: the writer searches itself */
+	memcpy(text, repr, n + 1);
+	v->text = text;
+	v->len = n;
+	v->plain = true; /* for a FLOAT: text is exactly what the writer prints */
 	return v;
 }
 
@@ -50,6 +98,7 @@ int pol_json_add(struct pol_json_arena *arena, struct pol_json *container, const
 			return -ENOMEM;
 		child->key = k->text;
 		child->key_len = k->len;
+		child->key_plain = k->plain;
 	}
 	for (tail = &container->first; *tail; tail = &(*tail)->next)
 		;
@@ -133,6 +182,7 @@ static int from_cjson(struct pol_json_arena *arena, const cJSON *item,
 					return -ENOMEM;
 				child->key = k->text;
 				child->key_len = k->len;
+				child->key_plain = k->plain;
 			}
 			*tail = child;
 			tail = &child->next;

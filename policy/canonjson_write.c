@@ -143,6 +143,18 @@ size_t pol_json_float_repr(double value, const char *text_hint, size_t hint_len,
 			lo = guess + 1;
 		}
 	}
+	/* No hint: one try at 15 significant digits settles most values. If
+	 * the correctly rounded 15-digit decimal reads back as value, the
+	 * shortest round-trip decimal has at most 15 digits too, and being
+	 * within half a binary ulp of value (relative 1.1e-16, less than half
+	 * the 15-digit spacing) it is that same decimal, padded with zeros:
+	 * the zeros are dropped below. Otherwise 16 or 17 digits are needed.
+	 * Not for subnormals: their ulp is relatively much larger. */
+	if ((guess < 0 || guess > 16) && isnormal(value)) {
+		if (round_trips(value, 14, sci, sizeof(sci)))
+			goto have_sci;
+		lo = 15;
+	}
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
@@ -152,7 +164,7 @@ size_t pol_json_float_repr(double value, const char *text_hint, size_t hint_len,
 			lo = mid + 1;
 	}
 	round_trips(value, lo, sci, sizeof(sci));
-
+have_sci:
 	/* sci is "[-]d[.ddd]e[+-]XX" */
 	for (const char *c = sci; *c && *c != 'e'; c++)
 		if (*c >= '0' && *c <= '9' && nd < (int)sizeof(digits) - 1)
@@ -445,6 +457,8 @@ static int canon_value(const struct pol_json *v, const char *const *skip_keys,
 	case POL_JSON_INT:
 		return pol_jbuf_append(out, v->text, v->len);
 	case POL_JSON_FLOAT:
+		if (v->plain && v->text) /* pol_json_float(): text is the repr already */
+			return pol_jbuf_append(out, v->text, v->len);
 		n = pol_json_float_repr(v->number, v->text, v->text ? v->len : 0, num, sizeof(num));
 		return pol_jbuf_append(out, num, n);
 	case POL_JSON_STRING:

@@ -74,16 +74,23 @@ static int fill_common(struct sup_decode_ctx *ctx, struct pol_action *a)
 	a->tgid = ctx->status.tgid;
 	a->ppid = ctx->status.ppid;
 	a->intercepted_at = now_utc();
-	r = sup_proc_readlink(ctx->tid, "exe", &a->exe);
+	r = sup_tfacts_readlink(ctx->facts, "exe", &a->exe);
 	if (r < 0 && r != -ENOMEM)
 		r = 0; /* a kernel thread or an exe on a vanished mount: leave NULL */
 	if (r == 0) {
-		r = sup_proc_readlink(ctx->tid, "cwd", &a->cwd);
+		r = sup_tfacts_readlink(ctx->facts, "cwd", &a->cwd);
 		if (r < 0 && r != -ENOMEM)
 			r = 0;
 	}
-	if (r == 0)
-		r = sup_proc_chain(ctx->status.tgid, stop, &a->chain);
+	/* The chain starts at the process (its main thread's comm); for a
+	 * call from the main thread that is the status just read. */
+	if (r == 0 && ctx->status.tgid > 1 && ctx->status.tgid != stop) {
+		if (ctx->status.tgid == ctx->tid)
+			r = sup_proc_chain_from(ctx->status.name, ctx->status.name_len,
+						ctx->status.ppid, stop, &a->chain);
+		else
+			r = sup_proc_chain(ctx->status.tgid, stop, &a->chain);
+	}
 	if (r < 0)
 		return sup_decode_fail(ctx, r, "cannot describe pid %d: %s", (int)ctx->tid,
 				       strerror(-r));
@@ -290,13 +297,14 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
 	if (req->data.arch != AUDIT_ARCH_X86_64)
 		return sup_decode_fail(&ctx, -ENOSYS, "foreign architecture 0x%x",
 				       req->data.arch);
-	r = sup_proc_status_read(ctx.tid, &ctx.status);
+	r = sup_tfacts_acquire(ctx.tid, req->id, &ctx.facts);
 	if (r < 0) {
 		r = sup_decode_fail(&ctx, r == -ESRCH ? -ENOENT : r,
 				    "cannot read status of pid %d: %s", (int)ctx.tid, strerror(-r));
 		goto out;
 	}
-	r = sup_view_open(&ctx.view, ctx.tid, ctx.status.tgid);
+	ctx.status = *sup_tfacts_status(ctx.facts);
+	r = sup_tfacts_view(ctx.facts, &ctx.view);
 	if (r < 0) {
 		r = sup_decode_fail(&ctx, r == -ESRCH ? -ENOENT : r,
 				    "cannot open the file system view of pid %d: %s", (int)ctx.tid,
@@ -325,5 +333,6 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
 out:
 	pol_action_free(a);
 	sup_view_release(&ctx.view);
+	sup_tfacts_release(ctx.facts);
 	return r;
 }

@@ -13,10 +13,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
@@ -45,6 +47,61 @@ static void file_info(int parent, const char *name, struct pol_file_info *info)
 	info->owner = st.st_uid;
 }
 
+/*
+ * The common case in one syscall: a parent path without any symlink,
+ * opened with openat2(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) from
+ * the target's root (absolute path, RESOLVE_IN_ROOT: ".." stays inside
+ * it, as in sup_view_walk) or from its cwd/dirfd (relative path,
+ * RESOLVE_BENEATH: a ".." that climbs out of it fails and takes the slow
+ * path). Any failure, a symlink anywhere included ("/proc/self" is one),
+ * returns -1 and the caller does the component walk, which interprets
+ * symlinks in the target's view and gives the precise error.
+ *
+ * SECURITY: without symlinks the resolution is purely lexical, so for an
+ * absolute path the canonical name is the normalized path itself, in the
+ * target's view (chroot included); a relative one is named from the fd as
+ * in the slow path. The emulation reopens that name with the same
+ * RESOLVE_NO_SYMLINKS rule, so a later swap still fails there.
+ */
+static int fast_parent(struct sup_decode_ctx *ctx, int base, const char *parent, char *canon,
+		       size_t canon_size, int *ret_fd, bool *ret_have_canon)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = parent;
+	long fd;
+
+	if (parent[0] == '/') {
+		if (ctx->view.rootfd < 0 || strlen(parent) >= canon_size)
+			return -1;
+		how.resolve |= RESOLVE_IN_ROOT;
+		while (*rel == '/')
+			rel++;
+		if (*rel == '\0')
+			rel = ".";
+		base = ctx->view.rootfd;
+	} else {
+		if (base < 0)
+			return -1;
+		how.resolve |= RESOLVE_BENEATH;
+	}
+	fd = syscall(SYS_openat2, base, rel, &how, sizeof(how));
+	if (fd < 0)
+		return -1;
+	if (parent[0] == '/') {
+		memcpy(canon, parent, strlen(parent) + 1);
+		if (sup_path_normalize(canon) < 0) {
+			close((int)fd);
+			return -1;
+		}
+		*ret_have_canon = true;
+	}
+	*ret_fd = (int)fd;
+	return 0;
+}
+
 int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
 		      bool is_rmdir, struct pol_action **ret_action)
 {
@@ -52,7 +109,7 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	char canon[POL_TARGET_MAX_PATH + 32], full[POL_TARGET_MAX_PATH * 2 + 2];
 	struct pol_action *a = NULL;
 	int base = -1, pfd = -1, r, n;
-	bool trailing = false, deleted = false;
+	bool trailing = false, deleted = false, have_canon = false;
 
 	r = sup_flags_check_unlinkat(flags, ctx->reason, ctx->reason_size);
 	if (r < 0)
@@ -86,6 +143,8 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	if (parent[0] == '\0') {
 		pfd = base;
 		base = -1;
+	} else if (fast_parent(ctx, base, parent, canon, sizeof(canon), &pfd, &have_canon) == 0) {
+		/* resolved without a symlink in one openat2 */
 	} else {
 		r = sup_view_walk(&ctx->view, base, parent, true, &pfd);
 		if (r < 0) {
@@ -98,7 +157,7 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 			goto out;
 		}
 	}
-	r = sup_view_fd_path(&ctx->view, pfd, canon, sizeof(canon), &deleted);
+	r = have_canon ? 0 : sup_view_fd_path(&ctx->view, pfd, canon, sizeof(canon), &deleted);
 	if (r < 0 || deleted || canon[0] != '/') {
 		r = sup_decode_fail(ctx, r < 0 ? r : -ENOENT,
 				    "cannot name the parent of '%s' of pid %d: %s", path, (int)ctx->tid,

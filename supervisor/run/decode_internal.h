@@ -11,6 +11,7 @@
 
 #include "policy/action.h"
 #include "supervisor/run/decode.h"
+#include "supervisor/run/decode_cache.h"
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 
@@ -18,6 +19,7 @@ struct sup_decode_ctx {
 	const struct seccomp_notif *req;
 	const struct sup_decode_opts *opts;
 	pid_t tid;
+	struct sup_tfacts *facts; /* cached /proc handles of tid */
 	struct sup_proc_status status;
 	struct sup_view view;
 	char *reason;

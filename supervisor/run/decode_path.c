@@ -71,7 +71,7 @@ fail:
 
 void sup_view_release(struct sup_view *view)
 {
-	if (view->rootfd >= 0)
+	if (view->rootfd >= 0 && !view->borrowed)
 		close(view->rootfd);
 	view->rootfd = -1;
 }

@@ -22,6 +22,7 @@ struct sup_view {
 	pid_t tid;
 	pid_t tgid;
 	int rootfd;          /* O_PATH of /proc/TID/root */
+	bool borrowed;       /* rootfd belongs to the cache (decode_cache.h) */
 	size_t root_len;     /* length of root_path, 0 when the target's root is ours */
 	char root_path[PATH_MAX];
 };

@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
+#include "supervisor/run/decode_cache.h"
 
 static int read_small(const char *path, char *buf, size_t size, size_t *ret_len)
 {
@@ -54,85 +57,57 @@ out:
 	return r;
 }
 
-static const char *field(const char *buf, const char *name)
+/* Parse up to want unsigned numbers (base) from p to the end of the line. */
+static int line_nums(const char *p, int base, uint64_t *v, unsigned want)
 {
-	size_t n = strlen(name);
-	const char *p = buf;
-
-	while (p && *p) {
-		if (strncmp(p, name, n) == 0 && p[n] == ':')
-			return p + n + 1;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
-/* Read the nth (0-based) unsigned number of a status line. */
-static int field_num(const char *buf, const char *name, unsigned idx, int base, uint64_t *ret)
-{
-	const char *p = field(buf, name);
-	char *e;
-
-	if (!p)
-		return -EIO;
-	for (unsigned i = 0;; i++) {
-		uint64_t v;
+	for (unsigned i = 0; i < want; i++) {
+		char *e;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p == '\n' || *p == '\0')
 			return -EIO;
 		errno = 0;
-		v = strtoull(p, &e, base);
+		v[i] = strtoull(p, &e, base);
 		if (errno || e == p)
 			return -EIO;
-		if (i == idx) {
-			*ret = v;
-			return 0;
-		}
 		p = e;
 	}
+	return 0;
 }
 
-int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret)
+static bool is_key(const char *line, size_t n, const char *key, size_t key_len)
 {
-	char path[64];
-	char *buf;
-	size_t len;
-	uint64_t v[8];
-	const char *g;
-	int r;
+	return n == key_len && memcmp(line, key, key_len) == 0;
+}
+#define KEY(line, n, lit) is_key(line, n, lit, sizeof(lit) - 1)
 
-	buf = malloc(64 * 1024);
-	if (!buf)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	r = read_small(path, buf, 64 * 1024, &len);
-	if (r < 0)
-		goto out;
-	if ((r = field_num(buf, "Tgid", 0, 10, &v[0])) < 0 ||
-	    (r = field_num(buf, "PPid", 0, 10, &v[1])) < 0 ||
-	    (r = field_num(buf, "Uid", 1, 10, &v[2])) < 0 ||
-	    (r = field_num(buf, "Uid", 3, 10, &v[3])) < 0 ||
-	    (r = field_num(buf, "Gid", 1, 10, &v[4])) < 0 ||
-	    (r = field_num(buf, "Gid", 3, 10, &v[5])) < 0 ||
-	    (r = field_num(buf, "CapEff", 0, 16, &v[6])) < 0)
-		goto out;
-	ret->tgid = (pid_t)v[0];
-	ret->ppid = (pid_t)v[1];
-	ret->euid = (uid_t)v[2];
-	ret->fsuid = (uid_t)v[3];
-	ret->egid = (gid_t)v[4];
-	ret->fsgid = (gid_t)v[5];
-	ret->cap_eff = v[6];
-	ret->ngroups = 0;
-	g = field(buf, "Groups");
-	if (!g) {
-		r = -EIO;
-		goto out;
+/* Name: is escaped by the kernel: only '\n' (as "\n") and '\\' (as "\\\\"). */
+static int parse_name(const char *p, const char *eol, struct sup_proc_status *ret)
+{
+	size_t n = 0;
+
+	while (*p == '\t' || *p == ' ')
+		p++;
+	while (p < eol) {
+		char c = *p++;
+
+		if (c == '\\' && p < eol) {
+			c = *p == 'n' ? '\n' : *p;
+			p++;
+		}
+		if (n + 1 >= sizeof(ret->name))
+			return -EIO;
+		ret->name[n++] = c;
 	}
+	ret->name[n] = '\0';
+	ret->name_len = n;
+	return 0;
+}
+
+static int parse_groups(const char *g, struct sup_proc_status *ret)
+{
+	ret->ngroups = 0;
 	for (;;) {
 		char *e;
 		unsigned long long x;
@@ -140,48 +115,126 @@ int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret)
 		while (*g == ' ' || *g == '\t')
 			g++;
 		if (*g == '\n' || *g == '\0')
-			break;
-		if (ret->ngroups >= SUP_PROC_MAX_GROUPS) {
-			r = -E2BIG;
-			goto out;
-		}
+			return 0;
+		if (ret->ngroups >= SUP_PROC_MAX_GROUPS)
+			return -E2BIG;
 		errno = 0;
 		x = strtoull(g, &e, 10);
-		if (errno || e == g) {
-			r = -EIO;
-			goto out;
-		}
+		if (errno || e == g)
+			return -EIO;
 		ret->groups[ret->ngroups++] = (gid_t)x;
 		g = e;
 	}
-	r = 0;
-out:
+}
+
+int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *ret)
+{
+	enum { F_NAME = 1, F_TGID = 2, F_PPID = 4, F_UID = 8, F_GID = 16, F_CAP = 32, F_GROUPS = 64,
+	       F_ALL = 127 };
+	const char *p = buf, *end = buf + len;
+	unsigned seen = 0;
+	uint64_t v[4];
+	int r;
+
+	while (p < end && seen != F_ALL) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *colon;
+		size_t klen;
+
+		if (!eol)
+			eol = end;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon) {
+			klen = (size_t)(colon - p);
+			r = 0;
+			if (KEY(p, klen, "Name")) {
+				r = parse_name(colon + 1, eol, ret);
+				seen |= F_NAME;
+			} else if (KEY(p, klen, "Tgid")) {
+				r = line_nums(colon + 1, 10, v, 1);
+				ret->tgid = (pid_t)v[0];
+				seen |= F_TGID;
+			} else if (KEY(p, klen, "PPid")) {
+				r = line_nums(colon + 1, 10, v, 1);
+				ret->ppid = (pid_t)v[0];
+				seen |= F_PPID;
+			} else if (KEY(p, klen, "Uid")) {
+				r = line_nums(colon + 1, 10, v, 4);
+				ret->euid = (uid_t)v[1];
+				ret->fsuid = (uid_t)v[3];
+				seen |= F_UID;
+			} else if (KEY(p, klen, "Gid")) {
+				r = line_nums(colon + 1, 10, v, 4);
+				ret->egid = (gid_t)v[1];
+				ret->fsgid = (gid_t)v[3];
+				seen |= F_GID;
+			} else if (KEY(p, klen, "CapEff")) {
+				r = line_nums(colon + 1, 16, v, 1);
+				ret->cap_eff = v[0];
+				seen |= F_CAP;
+			} else if (KEY(p, klen, "Groups")) {
+				r = parse_groups(colon + 1, ret);
+				seen |= F_GROUPS;
+			}
+			if (r < 0)
+				return r;
+		}
+		p = eol + 1;
+	}
+	return seen == F_ALL ? 0 : -EIO;
+}
+
+int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret)
+{
+	char path[64];
+	char *buf;
+	size_t len = 0;
+	int r;
+
+	buf = malloc(64 * 1024);
+	if (!buf)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	r = read_small(path, buf, 64 * 1024, &len);
+	if (r == 0)
+		r = sup_proc_status_parse(buf, len, ret);
 	free(buf);
 	return r;
 }
 
-int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain)
+int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,
+			struct pol_strv *chain)
 {
-	for (unsigned depth = 0; depth < POL_CHAIN_MAX_DEPTH && pid > 1 && pid != stop_pid;
+	pid_t pid = ppid;
+	int r = pol_strv_push(chain, comm, comm_len);
+
+	if (r < 0)
+		return r;
+	/* Ancestors: one pread of a cached status each (Name: is the comm of
+	 * the process, PPid: the next one up). */
+	for (unsigned depth = 1; depth < POL_CHAIN_MAX_DEPTH && pid > 1 && pid != stop_pid;
 	     depth++) {
 		struct sup_proc_status st;
-		char path[64], comm[64];
-		size_t len;
-		int r;
 
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		if (read_small(path, comm, sizeof(comm), &len) < 0)
+		if (sup_tcache_read_status(pid, &st) < 0)
 			break;
-		while (len > 0 && comm[len - 1] == '\n')
-			len--;
-		r = pol_strv_push(chain, comm, len);
+		r = pol_strv_push(chain, st.name, st.name_len);
 		if (r < 0)
 			return r;
-		if (sup_proc_status_read(pid, &st) < 0)
-			break;
 		pid = st.ppid;
 	}
 	return 0;
+}
+
+int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain)
+{
+	struct sup_proc_status st;
+
+	if (POL_CHAIN_MAX_DEPTH < 1 || pid <= 1 || pid == stop_pid)
+		return 0;
+	if (sup_tcache_read_status(pid, &st) < 0)
+		return 0;
+	return sup_proc_chain_from(st.name, st.name_len, st.ppid, stop_pid, chain);
 }
 
 int sup_proc_readlink(pid_t pid, const char *name, char **ret)
@@ -247,12 +300,102 @@ static bool same_groups(const struct sup_proc_status *t, const gid_t *g, size_t 
 	return true;
 }
 
+/* The supervisor's own credentials, read once. SECURITY: they change only
+ * inside sup_creds_assume()/sup_creds_restore() on the emulating thread,
+ * which always restores them (or aborts), and they are read here before
+ * the first switch; the permitted and inheritable sets are never changed
+ * by the supervisor after start-up. */
+struct self_creds {
+	struct sup_proc_status st;  /* euid, egid, fsuid, fsgid, groups, cap_eff */
+	uint32_t eff[2], prm[2], inh[2];
+};
+
+static int self_creds(const struct self_creds **ret)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct self_creds self;
+	static bool have;
+	int r = 0, n;
+
+	pthread_mutex_lock(&lock);
+	if (!have) {
+		memset(&self, 0, sizeof(self));
+		self.st.euid = geteuid();
+		self.st.fsuid = self.st.euid;
+		self.st.egid = getegid();
+		self.st.fsgid = self.st.egid;
+		n = getgroups(SUP_PROC_MAX_GROUPS, self.st.groups);
+		if (n < 0)
+			r = -errno;
+		else
+			self.st.ngroups = (size_t)n;
+		if (r == 0)
+			r = raw_capget(self.eff, self.prm, self.inh);
+		self.st.cap_eff = (uint64_t)self.eff[1] << 32 | self.eff[0];
+		/* /proc lists groups sorted; getgroups need not */
+		for (size_t i = 1; r == 0 && i < self.st.ngroups; i++)
+			for (size_t j = i; j > 0 && self.st.groups[j - 1] > self.st.groups[j]; j--) {
+				gid_t t = self.st.groups[j];
+
+				self.st.groups[j] = self.st.groups[j - 1];
+				self.st.groups[j - 1] = t;
+			}
+		have = r == 0;
+	}
+	pthread_mutex_unlock(&lock);
+	if (r == 0)
+		*ret = &self;
+	return r;
+}
+
+static int capset_eff_known(const uint32_t eff[2], const struct self_creds *self)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = eff[i] & self->prm[i];
+		data[i].permitted = self->prm[i];
+		data[i].inheritable = self->inh[i];
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
 int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_saved *saved)
 {
+	const struct self_creds *self;
 	uint32_t p[2], in[2];
 	int n, r;
 
 	memset(saved, 0, sizeof(*saved));
+	r = self_creds(&self);
+	if (r < 0)
+		return r;
+	/* SECURITY: the fast paths below switch exactly what the full path
+	 * would switch given the same inputs. Ids and groups equal ours and
+	 * fsuid/fsgid follow them: setgroups/setres*id/setfs*id would all be
+	 * skipped, only the effective capabilities can differ. The result
+	 * never exceeds the target's capabilities nor ours (eff & ours). */
+	if (target->euid == self->st.euid && target->fsuid == self->st.euid &&
+	    target->egid == self->st.egid && target->fsgid == self->st.egid &&
+	    same_groups(target, self->st.groups, self->st.ngroups) &&
+	    self->st.fsuid == self->st.euid && self->st.fsgid == self->st.egid) {
+		uint32_t eff[2] = { (uint32_t)target->cap_eff & self->eff[0],
+				    (uint32_t)(target->cap_eff >> 32) & self->eff[1] };
+
+		if (eff[0] == self->eff[0] && eff[1] == self->eff[1])
+			return 0; /* nothing to switch */
+		saved->cap_eff[0] = self->eff[0];
+		saved->cap_eff[1] = self->eff[1];
+		r = capset_eff_known(eff, self);
+		if (r < 0)
+			return r;
+		saved->active = 2;
+		return 0;
+	}
+
 	saved->euid = geteuid();
 	saved->egid = getegid();
 	n = getgroups(SUP_PROC_MAX_GROUPS, saved->groups);
@@ -300,8 +443,17 @@ int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_save
 
 void sup_creds_restore(struct sup_creds_saved *saved)
 {
+	const struct self_creds *self;
+
 	if (!saved->active)
 		return;
+	if (saved->active == 2) {
+		/* capabilities only; self_creds() succeeded in assume */
+		if (self_creds(&self) < 0 || capset_eff_known(saved->cap_eff, self) < 0)
+			abort();
+		saved->active = 0;
+		return;
+	}
 	/* Order matters: regain euid 0 first (restores capabilities from the
 	 * permitted set), then the rest. Failures here cannot be reported to
 	 * anyone useful; a supervisor thread stuck with the target's ids is

@@ -7,6 +7,7 @@
 #ifndef ATTESTA_SUP_DECODE_PROC_H
 #define ATTESTA_SUP_DECODE_PROC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -15,6 +16,8 @@
 #define SUP_PROC_MAX_GROUPS 1024
 
 struct sup_proc_status {
+	char name[64];       /* comm of the thread (Name:, unescaped) */
+	size_t name_len;
 	pid_t tgid;
 	pid_t ppid;
 	uid_t euid, fsuid;
@@ -27,18 +30,24 @@ struct sup_proc_status {
 /* Parse /proc/PID/status (PID may be a thread id). 0, -ESRCH, -EIO
  * (unparsable), -E2BIG (more than SUP_PROC_MAX_GROUPS groups). */
 int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret);
+/* Parse the text of a status file (buf[len] == '\0'). 0, -EIO, -E2BIG. */
+int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *ret);
 
 /* Append comm names to chain, pid first, following PPid, at most
  * POL_CHAIN_MAX_DEPTH, stopping before stop_pid, pid 1 or an unreadable
  * process. 0 or -ENOMEM. */
 int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain);
+/* The same when the first process's comm and PPid are already known
+ * (from the status just read): only its ancestors are read. */
+int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,
+			struct pol_strv *chain);
 
 /* readlink /proc/PID/<name> into a new string ("exe", "cwd"). 0 or -errno. */
 int sup_proc_readlink(pid_t pid, const char *name, char **ret);
 
 /* Saved credentials of the calling thread. */
 struct sup_creds_saved {
-	int active;
+	int active;          /* 0: nothing switched; 1: everything; 2: capabilities only */
 	uid_t euid;
 	gid_t egid;
 	size_t ngroups;
@@ -49,7 +58,10 @@ struct sup_creds_saved {
 /* Make the calling thread act with the target's effective uid/gid (hence
  * fsuid/fsgid and capabilities), groups and (for a root target) effective
  * capability set, using raw per-thread syscalls (glibc's wrappers would
- * change every thread). 0, or -EPERM when the supervisor cannot (an
+ * change every thread). Only what differs is switched: nothing when the
+ * target's credentials equal the supervisor's, one capset each way when
+ * only the effective capabilities differ (a root target: CAP_SYS_PTRACE
+ * is dropped in the sandbox). 0, or -EPERM when the supervisor cannot (an
  * unprivileged supervisor and a target with other ids). Always call
  * sup_creds_restore() afterwards, also on error. */
 int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_saved *saved);

@@ -32,6 +32,7 @@
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
 #include "supervisor/common/sockaddr.h"
+#include "supervisor/run/decode_cache.h"
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 #include "supervisor/run/target_mem.h"
@@ -395,6 +396,7 @@ int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 		const struct pol_action *action, struct seccomp_notif_resp *ret_resp)
 {
 	struct seccomp_notif_resp resp;
+	struct sup_tfacts *facts = NULL;
 	struct emu e;
 	int r;
 	enum pol_action_class want;
@@ -429,10 +431,16 @@ int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 	}
 	if (!action || action->action_class != want)
 		return -EINVAL;
-	r = sup_proc_status_read((pid_t)req->pid, &e.status);
-	if (r < 0)
-		return r == -ESRCH ? -ESRCH : r;
-	r = sup_view_open(&e.view, (pid_t)req->pid, e.status.tgid);
+	/* The decoder of this notification read the status and validated the
+	 * root already (see decode_cache.h for why that is still true). */
+	facts = sup_tfacts_acquire_for((pid_t)req->pid, req->id);
+	if (!facts) {
+		r = sup_tfacts_acquire((pid_t)req->pid, req->id, &facts);
+		if (r < 0)
+			return r == -ESRCH ? -ESRCH : r;
+	}
+	e.status = *sup_tfacts_status(facts);
+	r = sup_tfacts_view(facts, &e.view);
 	if (r < 0)
 		goto out;
 	if (want == POL_ACTION_UNLINK || want == POL_ACTION_RMDIR)
@@ -447,5 +455,6 @@ out:
 	if (e.unix_fd >= 0)
 		close(e.unix_fd);
 	sup_view_release(&e.view);
+	sup_tfacts_release(facts);
 	return r;
 }

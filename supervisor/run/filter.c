@@ -10,7 +10,11 @@
 #include "supervisor/run/filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -67,6 +71,7 @@ static int add_list(scmp_filter_ctx ctx, const int *nrs, size_t n)
 static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
 {
 	const uint64_t pid = (uint32_t)sup;
+	const uint64_t neg_pgid = (uint32_t)-getpgid(sup);
 	const scmp_datum_t lo = 0xffffffffu;
 	int rc = 0;
 
@@ -86,6 +91,71 @@ static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_open), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* kill(-pgid) of the supervisor's own process group (the sandbox
+	 * runs in a group of its own). */
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
+	/* tkill is obsolete (glibc uses tgkill) and names a thread without
+	 * its process: the supervisor's worker threads cannot be listed
+	 * here, so refuse it altogether. */
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tkill), 0);
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_sigqueueinfo), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_tgsigqueueinfo), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* A pidfd can also come from open("/proc/PID", O_DIRECTORY), which
+	 * the filter cannot tell apart: no pidfd signals from the sandbox. */
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_send_signal), 0);
+	/* prlimit64 on the supervisor: RLIMIT_NOFILE 0 starves it of
+	 * descriptors, RLIMIT_FSIZE 0 kills it at its next audit write. */
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* Signal-driven I/O aimed at the supervisor (F_SETOWN + F_SETSIG
+	 * SIGKILL + O_ASYNC): owner given as pid or as -pgid. F_SETOWN_EX
+	 * and the FIOSETOWN / SIOCSPGRP ioctls take a pointer the filter
+	 * cannot read: refused. */
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
+				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
+				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
+				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
+				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
+				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, FIOSETOWN));
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, SIOCSPGRP));
+	return rc;
+}
+
+/* SECURITY: a new mount, user or pid namespace, a chroot or a mount
+ * changes what a path means to the agent while the supervisor judges and
+ * acts in the agent's root and cwd: `unshare -Ur; chroot PROTECTED.d;
+ * unlink /victim` would be judged as "/victim". The sandbox may not
+ * create namespaces, join them, chroot or mount. clone3 passes its flags
+ * in memory the filter cannot read: ENOSYS makes glibc fall back to
+ * clone, whose flags it can. */
+static int add_no_namespaces(scmp_filter_ctx ctx)
+{
+	static const int refused[] = {
+		SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(chroot), SCMP_SYS(pivot_root),
+		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(open_tree), SCMP_SYS(move_mount),
+		SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
+		SCMP_SYS(mount_setattr),
+	};
+	const uint64_t new_ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+				CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	int rc = 0;
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), refused[i], 0);
+	for (unsigned bit = 0; bit < 64; bit++) {
+		if (!(new_ns & (1ULL << bit)))
+			continue;
+		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+					    SCMP_A0(SCMP_CMP_MASKED_EQ, 1ULL << bit, 1ULL << bit));
+	}
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	return rc;
 }
 
@@ -205,6 +275,8 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 		goto out;
 
 	if ((rc = add_protect_supervisor(ctx, supervisor_pid)) < 0)
+		goto out;
+	if ((rc = add_no_namespaces(ctx)) < 0)
 		goto out;
 
 	if ((rc = export_bpf(ctx, &prog)) < 0)

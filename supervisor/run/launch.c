@@ -2,8 +2,10 @@
  * The launcher: fork PROG into its own process group with NO_NEW_PRIVS
  * and the gate's seccomp filter, take its listener over a socketpair, and
  * release it to exec once the supervisor is ready to answer that first
- * (gated) exec. Trusts the user's command line; reads nothing from the
- * sandbox.
+ * (gated) exec. PROG inherits the preload shim's socket and gets the
+ * environment the shim needs; in shim-only mode there is no filter and
+ * the child asks the shim gate about that first exec itself. Trusts the
+ * user's command line; reads nothing from the sandbox.
  */
 #include "supervisor/run/launch.h"
 
@@ -22,6 +24,8 @@
 #include <unistd.h>
 
 #include "supervisor/run/filter.h"
+#include "supervisor/run/shimgate.h"
+#include "supervisor/run/shimrecv.h"
 #include "supervisor/run/tty.h"
 
 extern char **environ;
@@ -183,9 +187,15 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 	if (rc < 0)
 		child_fail(sock, STAGE_CAPS, -rc);
 	bool killable = false;
-	int listener = sup_filter_load(opts->filter, &killable);
-	if (listener < 0)
-		child_fail(sock, STAGE_FILTER, -listener);
+	int listener = -1;
+	if (opts->filter) {
+		listener = sup_filter_load(opts->filter, &killable);
+		if (listener < 0)
+			child_fail(sock, STAGE_FILTER, -listener);
+	}
+	/* The shim's socket is the one descriptor of ours PROG inherits. */
+	if (opts->shim && (rc = sup_shimrecv_child_prepare(opts->shim)) < 0)
+		child_fail(sock, STAGE_SEND, -rc);
 	rep.killable = killable;
 	rep.listener = listener;
 	if (send_report(sock, &rep) < 0)
@@ -200,10 +210,26 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 		_exit(SUP_EXIT_INTERNAL); /* the supervisor went away */
 	/* SECURITY: no copy of the listener may stay in the sandbox, or the
 	 * agent could answer its own notifications (it is O_CLOEXEC too). */
-	close(listener);
+	if (listener >= 0)
+		close(listener);
 	close(sock);
 
-	execve(opts->path, opts->argv, environ);
+	if (!opts->filter && opts->gate) {
+		/* Shim-only mode: no kernel gate holds this first exec and the
+		 * shim is not loaded here yet, so ask the supervisor exactly as
+		 * the shim would (the loop is serving by now). */
+		uint64_t args[6] = { (uint64_t)(uintptr_t)opts->path, (uint64_t)(uintptr_t)opts->argv,
+				     (uint64_t)(uintptr_t)(opts->envp ? opts->envp : environ) };
+		int err = sup_shimgate_ask(opts->gate, SHIM_ENTRY_EXECVE, SYS_execve, args, opts->path);
+
+		if (err != 0) {
+			dprintf(STDERR_FILENO, "attesta-run: cannot execute '%s': %s\n",
+				opts->argv[0], strerror(err));
+			_exit(err == ENOENT || err == ENOTDIR ? SUP_EXIT_NOT_FOUND : SUP_EXIT_CANNOT_EXEC);
+		}
+	}
+
+	execve(opts->path, opts->argv, opts->envp ? opts->envp : environ);
 	int err = errno;
 	dprintf(STDERR_FILENO, "attesta-run: cannot execute '%s': %s\n", opts->argv[0],
 		strerror(err));
@@ -266,7 +292,9 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 	struct child_report rep = { 0 };
 	int listener = -1;
 	rc = recv_report(sv[0], &rep);
-	if (rc == 0 && rep.stage == STAGE_OK) {
+	if (rc == 0 && rep.stage == STAGE_OK && !opts->filter) {
+		listener = -1; /* shim-only mode: no listener */
+	} else if (rc == 0 && rep.stage == STAGE_OK) {
 		listener = take_listener(pid, rep.listener);
 		if (listener < 0) {
 			rc = listener;

@@ -17,6 +17,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct sup_shimrecv;
+struct sup_shimgate;
+
 struct sup_launch_opts {
 	const char *path;         /* resolved program path (see sup_launch_resolve) */
 	char *const *argv;        /* argv[0] is what the user typed */
@@ -24,6 +27,11 @@ struct sup_launch_opts {
 	bool give_terminal;       /* stdin is our controlling tty and we are in the foreground */
 	bool trace;               /* become PROG's ptrace tracer (exec verification) */
 	int tty_slave;            /* pty slave for PROG (tty renderer, tty.h), -1 for none */
+	char *const *envp;        /* PROG's environment (shim variables added), NULL: environ */
+	const struct sup_shimrecv *shim; /* its socket is inherited by PROG; NULL: no shim */
+	const struct sup_shimgate *gate; /* shim-only mode: the first exec asks it */
+	/* Shim-only mode (docs/shim.md): filter is NULL, no listener is
+	 * made; ret_child->listener is -1. */
 };
 
 struct sup_child {

@@ -4,8 +4,11 @@
  * forwarded to PROG or reaped (SIGWINCH goes to the tty renderer when
  * there is one); the audit log's group commit runs from a timerfd; other
  * descriptors (approval server, tty renderer) are dispatched through a
- * small watch table. The loop ends when PROG has exited and the listener reports
- * POLLHUP (no sandboxed process left). Trusts only the kernel's ids and
+ * small watch table (also the preload shim's sockets, shimloop.c: its
+ * annotations are drained before each notification is decoded and added
+ * to the action after). The loop ends when PROG has exited and the
+ * listener reports POLLHUP (no sandboxed process left; in shim-only mode,
+ * which has no listener, when no child is left). Trusts only the kernel's ids and
  * pids; what a notification points at is left to the decoders.
  */
 #include "supervisor/run/loop.h"
@@ -25,6 +28,7 @@
 #include "policy/audit.h"
 #include "supervisor/run/approval.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/shimloop.h"
 #include "supervisor/run/scope.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
@@ -71,6 +75,10 @@ void sup_held_free(struct sup_held *held)
 	pol_action_free(held->action);
 	if (held->evaluated)
 		pol_decision_release(&held->decision);
+	/* An unanswered shim request: closing fails the asker's call
+	 * (ENOSYS), as a dead supervisor does in seccomp mode. */
+	if (held->from_shim && held->shim_conn >= 0)
+		close(held->shim_conn);
 	free(held);
 }
 
@@ -136,6 +144,8 @@ void sup_loop_release(struct sup_loop *loop)
 		}
 	}
 	loop->n_held = 0;
+	sup_shimloop_free(loop->shim);
+	loop->shim = NULL;
 	if (loop->epfd >= 0)
 		close(loop->epfd);
 	if (loop->sigfd >= 0)
@@ -183,8 +193,12 @@ static int handle_notification(struct sup_loop *loop)
 	}
 	loop->n_notifications++;
 	held->id = held->req.id;
+	held->shim_conn = -1;
 	held->intercepted_at = sup_verdict_now();
 	sup_held_insert(loop, held);
+	/* The shim queued its annotation before the syscall: read it now so
+	 * the table knows what this thread said (shimloop.h). */
+	sup_shimloop_drain(loop);
 
 	/* The decoder reads target memory once and re-checks ID_VALID. */
 	held->decode_result = sup_decode(loop->listener, &held->req, &loop->decode_opts,
@@ -196,6 +210,8 @@ static int handle_notification(struct sup_loop *loop)
 		sup_held_free(held);
 		return 0;
 	}
+	if (held->action && held->decode_result >= 0)
+		sup_shimloop_annotate(loop, held);
 	return sup_verdict_decide(loop, held);
 }
 
@@ -222,6 +238,10 @@ static bool finished(struct sup_loop *loop)
 {
 	if (!loop->prog_exited)
 		return false;
+	/* Shim-only mode has no listener to hang up: serve until no process
+	 * of the sandbox (all our children, as subreaper) is left. */
+	if (loop->shim_mode)
+		return !sup_proc_has_children();
 	if (loop->killing)
 		return loop->listener_gone && !sup_proc_has_children();
 	return loop->listener_gone;
@@ -229,8 +249,10 @@ static bool finished(struct sup_loop *loop)
 
 int sup_loop_run(struct sup_loop *loop)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_LISTENER };
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->listener, &ev) < 0)
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_LISTENER };
+	/* Shim-only mode: no listener; requests arrive on the shim's
+	 * sockets (sup_shimloop_watch). */
+	if (loop->listener >= 0 && epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->listener, &ev) < 0)
 		return -errno;
 
 	while (!finished(loop)) {

@@ -1,7 +1,9 @@
 /*
  * attesta-run: start PROG unmodified under the syscall gate (DESIGN §2,
  * §13). Parses the command line, loads the config, policy engine, audit
- * log and trust store, builds the seccomp filter, launches PROG and runs
+ * log and trust store, picks the gate (seccomp, or the shim-only mode
+ * when user notification is unavailable or --mode shim), sets up the
+ * preload shim, builds the seccomp filter, launches PROG and runs
  * the event loop; exits with PROG's status, 125 on its own errors, 126
  * when the first exec is denied or not executable, 127 when PROG is not
  * found. Trusts the user who runs it and the config they name; everything
@@ -26,7 +28,10 @@
 #include "supervisor/run/human.h"
 #include "supervisor/run/launch.h"
 #include "supervisor/run/loop.h"
+#include "supervisor/run/notifyprobe.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/shimloop.h"
+#include "supervisor/run/shimrecv.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 
@@ -37,10 +42,13 @@ static const char usage_text[] =
 	"usage: attesta-run [-c FILE] [--agent-id ID] [--env NAME] [--audit PATH]\n"
 	"                   [--renderer auto|tty|socket|none] [--timeout S]\n"
 	"                   [--attestation off|advisory|enforce] [--node-id ID]\n"
-	"                   [--bundle FILE] [--kill-on-exit] [--] PROG [ARG...]\n"
+	"                   [--bundle FILE] [--kill-on-exit] [--mode auto|seccomp|shim]\n"
+	"                   [--] PROG [ARG...]\n"
 	"\n"
 	"Run PROG with its exec, file-removal and network calls gated by policy\n"
-	"and written to the audit log. See attesta-run(1) / docs/attesta-run.md.\n";
+	"and written to the audit log. See attesta-run(1) / docs/attesta-run.md.\n"
+	"--mode shim (also chosen by auto when seccomp user notification is\n"
+	"unavailable) gates only calls made through the dynamic libc: see docs/shim.md.\n";
 
 struct run_opts {
 	const char *config_path;
@@ -53,6 +61,7 @@ struct run_opts {
 	const char *node_id;
 	const char *bundle;
 	bool kill_on_exit;
+	const char *mode;          /* auto (default), seccomp, shim */
 	char **prog_argv;
 };
 
@@ -72,7 +81,7 @@ static int fail(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_AGENT = 256, O_ENV, O_AUDIT, O_RENDERER, O_TIMEOUT, O_ATTEST, O_NODE,
-	       O_BUNDLE, O_KILL, O_HELP };
+	       O_BUNDLE, O_KILL, O_HELP, O_MODE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "agent-id", required_argument, NULL, O_AGENT },
@@ -84,6 +93,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "node-id", required_argument, NULL, O_NODE },
 		{ "bundle", required_argument, NULL, O_BUNDLE },
 		{ "kill-on-exit", no_argument, NULL, O_KILL },
+		{ "mode", required_argument, NULL, O_MODE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +111,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_NODE: o->node_id = optarg; break;
 		case O_BUNDLE: o->bundle = optarg; break;
 		case O_KILL: o->kill_on_exit = true; break;
+		case O_MODE: o->mode = optarg; break;
 		case 'h':
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -169,6 +180,46 @@ static int apply_opts(const struct run_opts *o, struct pol_config *config)
 	return 0;
 }
 
+/* --mode: seccomp (the kernel gate, required), shim (the shim-only
+ * fallback), auto (seccomp if the kernel lets our children use user
+ * notification, else shim). 0 with *ret_shim set, or an exit code. */
+static int choose_mode(const char *mode, bool *ret_shim)
+{
+	char why[256];
+	int rc;
+
+	if (mode && strcmp(mode, "auto") && strcmp(mode, "seccomp") && strcmp(mode, "shim"))
+		return fail("invalid --mode '%s' (auto, seccomp or shim)", mode);
+	if (mode && !strcmp(mode, "shim")) {
+		*ret_shim = true;
+		return 0;
+	}
+	rc = sup_notify_probe(why, sizeof why);
+	if (rc == 0) {
+		*ret_shim = false;
+		return 0;
+	}
+	if (mode && !strcmp(mode, "seccomp"))
+		return fail("%s (--mode seccomp)", why);
+	fprintf(stderr, "attesta-run: %s: falling back to shim-only mode\n", why);
+	*ret_shim = true;
+	return 0;
+}
+
+/* Say it loudly: shim-only mode is a much weaker gate (docs/shim.md). */
+static void warn_shim_mode(void)
+{
+	fputs("attesta-run: ****************************************************************\n"
+	      "attesta-run: WARNING: SHIM-ONLY MODE. Only calls made through the dynamic libc\n"
+	      "attesta-run: (execve/system/popen/posix_spawn, unlink/rmdir/remove, connect,\n"
+	      "attesta-run: sendto/sendmsg) are gated. NOT gated: static binaries, raw\n"
+	      "attesta-run: syscalls, io_uring, Go programs, programs that clear LD_PRELOAD\n"
+	      "attesta-run: or are set-id, and anything an agent does on purpose to avoid\n"
+	      "attesta-run: the gate. This is not a sandbox. Audit entries say mode: shim.\n"
+	      "attesta-run: ****************************************************************\n",
+	      stderr);
+}
+
 static void new_session_id(char *buf, size_t size)
 {
 	unsigned char raw[16] = { 0 };
@@ -194,6 +245,8 @@ int main(int argc, char **argv)
 	struct pol_diag diag;
 	char line[1200], reason[512];
 	char *prog_path = NULL;
+	char **prog_env = NULL;
+	bool shim_mode = false;
 	char cwd[4096];
 	int code = EXIT_OWN, rc;
 
@@ -239,6 +292,9 @@ int main(int argc, char **argv)
 	if (config->audit_sync == POL_SYNC_OFF)
 		fprintf(stderr, "attesta-run: warning: audit.sync is off: entries are not "
 			"made durable before calls are released\n");
+	if (config->allow_io_uring)
+		fprintf(stderr, "attesta-run: warning: gate.allow_io_uring is set: io_uring "
+			"can unlink, connect and open files without a gated system call\n");
 	/* A corrupt or unreadable trust store is an error, never a reset
 	 * (a missing one is an empty store). */
 	memset(&diag, 0, sizeof diag);
@@ -273,6 +329,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: cannot prepare supervisor: %s\n", strerror(-rc));
 		goto out;
 	}
+	if ((code = choose_mode(o.mode, &shim_mode)) != 0)
+		goto out;
+	code = EXIT_OWN;
+	if (shim_mode)
+		warn_shim_mode();
 	if ((rc = sup_filter_build(config, getpid(), &filter)) < 0) {
 		fprintf(stderr, "attesta-run: cannot build the seccomp filter: %s\n",
 			strerror(rc < 0 ? -rc : rc));
@@ -281,17 +342,36 @@ int main(int argc, char **argv)
 	/* Exec verification needs us as the sandbox's tracer (execcheck.h).
 	 * ATTESTA_EXEC_CHECK=off turns it off for diagnosis and benchmarks. */
 	const char *ec = getenv("ATTESTA_EXEC_CHECK");
-	if (config->intercept_exec && !(ec && !strcmp(ec, "off")) &&
+	/* Shim-only mode continues nothing: no exec to verify. */
+	if (config->intercept_exec && !shim_mode && !(ec && !strcmp(ec, "off")) &&
 	    (rc = sup_execcheck_new(&execcheck)) < 0) {
 		fprintf(stderr, "attesta-run: %s\n", strerror(-rc));
 		goto out;
 	}
-	if (!execcheck && config->intercept_exec)
+	if (!execcheck && config->intercept_exec && !shim_mode)
 		fprintf(stderr, "attesta-run: warning: exec verification is off "
 			"(ATTESTA_EXEC_CHECK=off)\n");
 	if ((rc = sup_loop_init(&loop)) < 0) {
 		fprintf(stderr, "attesta-run: cannot set up the event loop: %s\n", strerror(-rc));
 		goto out;
+	}
+
+	/* The shim: annotations (host names, libc entry points) in both
+	 * modes, the gate itself in shim-only mode. After sup_loop_init: its
+	 * resolver threads must inherit the blocked signals. */
+	{
+		double t = config->timeout_seconds > 0 ? config->timeout_seconds : 300;
+		unsigned gate_timeout = t < 86400.0 * 6 ? (unsigned)t + 60 : 86400u * 7;
+
+		rc = sup_shimloop_open(&loop, shim_mode, gate_timeout, &prog_env, reason,
+				       sizeof reason);
+		if (rc < 0) {
+			fprintf(stderr, "attesta-run: %s\n", reason);
+			goto out;
+		}
+		if (rc > 0)
+			fprintf(stderr, "attesta-run: warning: no host names or libc context: %s\n",
+				reason);
 	}
 
 	loop.config = config;
@@ -322,7 +402,10 @@ int main(int argc, char **argv)
 	struct sup_launch_opts lo = {
 		.path = prog_path,
 		.argv = o.prog_argv,
-		.filter = &filter,
+		.filter = shim_mode ? NULL : &filter,
+		.envp = prog_env,
+		.shim = sup_shimloop_recv(&loop),
+		.gate = sup_shimloop_gate(&loop),
 		.give_terminal = loop.give_terminal,
 		.trace = execcheck != NULL,
 		.tty_slave = loop.tty ? sup_tty_slave_fd(loop.tty) : -1,
@@ -332,7 +415,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: %s\n", reason);
 		goto out;
 	}
-	if (!child.killable)
+	sup_shimloop_after_fork(&loop);
+	if (!child.killable && !shim_mode)
 		fprintf(stderr, "attesta-run: warning: kernel lacks "
 			"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: signals restart held calls\n");
 	if (execcheck && !child.traced) {
@@ -365,6 +449,7 @@ int main(int argc, char **argv)
 out:
 	sup_loop_release(&loop);
 	sup_filter_release(&filter);
+	sup_shimrecv_env_free(prog_env);
 	free(prog_path);
 	sup_execcheck_free(execcheck);
 	pol_trust_store_free(trust);

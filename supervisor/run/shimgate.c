@@ -2,7 +2,7 @@
  * Shim-only mode, supervisor side (see shimgate.h): a listening
  * SOCK_SEQPACKET socket under a random abstract name, one connection and
  * one GATE_REQUEST per gated libc call, the verdict sent back on that
- * connection. Trusts the kernel's SO_PEERCRED and /proc for who is asking;
+ * connection. Trusts the kernel's SCM_CREDENTIALS and /proc for who is asking;
  * the request itself is the sandbox's claim and goes through the same
  * bounded decoders as a seccomp notification.
  */
@@ -64,7 +64,10 @@ int sup_shimgate_new(struct sup_shimgate **ret_gate)
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path + 1, g->name, strlen(g->name));
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(g->name));
-	if (bind(g->fd, (struct sockaddr *)&sun, len) < 0 || listen(g->fd, 128) < 0) {
+	/* SO_PASSCRED (inherited by accepted sockets): every request carries
+	 * its sender's pid, checked by the kernel at send time. */
+	if (setsockopt(g->fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
+	    bind(g->fd, (struct sockaddr *)&sun, len) < 0 || listen(g->fd, 128) < 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -143,46 +146,74 @@ static bool descendant(pid_t pid)
 	return false;
 }
 
-int sup_shimgate_accept(struct sup_shimgate *gate, int *ret_conn, pid_t *ret_peer)
+int sup_shimgate_accept(struct sup_shimgate *gate, int *ret_conn)
 {
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
 	int conn;
 
-	if (gate == NULL || ret_conn == NULL || ret_peer == NULL)
+	if (gate == NULL || ret_conn == NULL)
 		return -EINVAL;
 	conn = accept4(gate->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (conn < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.pid <= 0 ||
-	    !descendant(uc.pid)) {
-		/* Closing the connection fails the asker's call (ENOSYS). */
-		close(conn);
-		gate->stats.refused++;
-		return -EPERM;
-	}
 	gate->stats.accepted++;
 	*ret_conn = conn;
-	*ret_peer = uc.pid;
 	return 0;
 }
 
-int sup_shimgate_read(int conn, pid_t peer, struct shim_gate_request *ret_req)
+/* The kernel's sender pid of a datagram (0 if none); closes any passed
+ * descriptors. */
+static pid_t sender_of(struct msghdr *msg)
+{
+	pid_t pid = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			pid = uc.pid;
+		} else if (c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(0)) {
+			size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < nfd; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+				if (fd >= 0)
+					close(fd);
+			}
+		}
+	}
+	return pid;
+}
+
+int sup_shimgate_read(struct sup_shimgate *gate, int conn, struct shim_gate_request *ret_req)
 {
 	unsigned char buf[POL_SHIM_MAX_MSG + 1];
+	union {
+		char bytes[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+			      .msg_controllen = sizeof(control.bytes) };
 	struct shim_gate_request req;
 	char path[64];
 	struct stat st;
 	ssize_t n;
+	pid_t sender;
 	int rc;
 
-	if (conn < 0 || ret_req == NULL)
+	if (gate == NULL || conn < 0 || ret_req == NULL)
 		return -EINVAL;
 	do
-		n = recv(conn, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		n = recvmsg(conn, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	sender = sender_of(&msg);
 	if (n == 0)
 		return -ECONNRESET;
 	if ((size_t)n > POL_SHIM_MAX_MSG)
@@ -190,13 +221,20 @@ int sup_shimgate_read(int conn, pid_t peer, struct shim_gate_request *ret_req)
 	rc = sup_shim_parse_gate(buf, (size_t)n, &req);
 	if (rc < 0)
 		return rc;
-	/* SECURITY: the kernel says who connected; the request must be about
-	 * a thread of that process, whose memory the decoders then read. */
-	if (req.hdr.pid != peer)
+	/* SECURITY: the kernel says which process sent the request (at send
+	 * time: SO_PEERCRED would name whoever connected, which is an outer
+	 * supervisor when the connect itself was emulated). It must be in
+	 * the sandbox, and the request must be about one of its threads,
+	 * whose memory the decoders then read. */
+	if (sender <= 0 || req.hdr.pid != sender || !descendant(sender)) {
+		gate->stats.refused++;
 		return -EPERM;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)peer, (int)req.hdr.tid);
-	if (stat(path, &st) < 0)
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)sender, (int)req.hdr.tid);
+	if (stat(path, &st) < 0) {
+		gate->stats.refused++;
 		return -EPERM;
+	}
 	*ret_req = req;
 	return 0;
 }
@@ -242,4 +280,65 @@ void sup_shimgate_note_garbage(struct sup_shimgate *gate)
 {
 	if (gate != NULL)
 		gate->stats.garbage++;
+}
+
+int sup_shimgate_ask(const struct sup_shimgate *gate, uint8_t entry, int nr, const uint64_t args[6],
+		     const char *text)
+{
+	struct shim_gate_request req;
+	struct shim_gate_verdict v;
+	unsigned char buf[sizeof(v) + 1];
+	struct sockaddr_un sun;
+	size_t nlen, tlen;
+	ssize_t n;
+	int s, result = ENOSYS;
+
+	if (gate == NULL)
+		return ENOSYS;
+	memset(&req, 0, sizeof(req));
+	req.hdr.magic = SHIM_PROTO_MAGIC;
+	req.hdr.version = SHIM_PROTO_VERSION;
+	req.hdr.type = SHIM_MSG_GATE_REQUEST;
+	req.hdr.size = sizeof(req);
+	req.hdr.tid = (int32_t)gettid();
+	req.hdr.pid = (int32_t)getpid();
+	req.request_id = 1;
+	req.entry = entry;
+	req.nr = nr;
+	for (int i = 0; i < 6; i++)
+		req.args[i] = args[i];
+	tlen = text != NULL ? strnlen(text, SHIM_GATE_MAX_TEXT + 1) : 0;
+	if (tlen > SHIM_GATE_MAX_TEXT) {
+		tlen = SHIM_GATE_MAX_TEXT;
+		req.flags |= SHIM_CALL_TEXT_TRUNCATED;
+	}
+	memcpy(req.text, text != NULL ? text : "", tlen);
+	req.text_len = (uint16_t)tlen;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	nlen = strlen(gate->name);
+	memcpy(sun.sun_path + 1, gate->name, nlen);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return ENOSYS;
+	if (connect(s, (struct sockaddr *)&sun,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + nlen)) < 0 ||
+	    send(s, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+		goto out;
+	do
+		n = recv(s, buf, sizeof(buf), MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(v))
+		goto out;
+	memcpy(&v, buf, sizeof(v));
+	if (v.hdr.magic != SHIM_PROTO_MAGIC || v.hdr.type != SHIM_MSG_GATE_VERDICT ||
+	    v.request_id != req.request_id)
+		goto out;
+	if (v.decision == SHIM_GATE_ALLOW && v.error == 0)
+		result = 0;
+	else if (v.decision == SHIM_GATE_DENY && v.error >= 1 && v.error <= 4095)
+		result = v.error;
+out:
+	close(s);
+	return result;
 }

@@ -9,9 +9,9 @@
  * the same connection.
  *
  * Trust: requests come from code in the sandbox (or from anything that
- * learned the socket name). A peer is accepted only if the kernel
- * (SO_PEERCRED) says it is a descendant of this supervisor and the tid it
- * names is a thread of that process; the request is parsed whole
+ * learned the socket name). A request is served only if the kernel
+ * (SCM_CREDENTIALS of the request) says its sender is a descendant of
+ * this supervisor and the tid it names is a thread of that process; the request is parsed whole
  * (sup_shim_parse_gate); its pointer arguments are read by the decoders
  * from the requester's memory, bounded like any notification's. Shim-only
  * mode is a weaker gate than seccomp and says so: a program can bypass it
@@ -25,6 +25,7 @@
 #define ATTESTA_SUP_SHIMGATE_H
 
 #include <linux/seccomp.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "supervisor/common/shim_msg.h"
@@ -45,18 +46,17 @@ int sup_shimgate_fd(const struct sup_shimgate *gate);
  * sup_shimrecv_child_env. */
 char *const *sup_shimgate_env(struct sup_shimgate *gate, unsigned timeout_s);
 
-/* Accept one waiting connection: *ret_conn (non-blocking, close-on-exec;
- * the caller closes it) and the peer's pid from SO_PEERCRED. Peers that
- * are not descendants of this process are closed and reported as -EPERM.
- * -EAGAIN when nobody waits. */
-int sup_shimgate_accept(struct sup_shimgate *gate, int *ret_conn, pid_t *ret_peer);
+/* Accept one waiting connection: *ret_conn (non-blocking, close-on-exec,
+ * SO_PASSCRED; the caller closes it). -EAGAIN when nobody waits. */
+int sup_shimgate_accept(struct sup_shimgate *gate, int *ret_conn);
 
 /* Read the one request of a connection: -EAGAIN when it has not arrived
  * yet (wait for EPOLLIN on conn), -ECONNRESET on end of file, a parse
  * error of sup_shim_parse_gate (garbage: close conn, the shim fails the
- * call closed), -EPERM when hdr.pid is not peer or hdr.tid not one of its
- * threads. */
-int sup_shimgate_read(int conn, pid_t peer, struct shim_gate_request *ret_req);
+ * call closed), -EPERM (counted as refused) when the kernel's sender pid
+ * (SCM_CREDENTIALS) is not a descendant of this process, differs from
+ * hdr.pid, or hdr.tid is not one of its threads. */
+int sup_shimgate_read(struct sup_shimgate *gate, int conn, struct shim_gate_request *ret_req);
 
 /* A synthetic notification for sup_decode (pass listener_fd -1): pid is
  * the requesting thread, data.nr/args from the request, x86-64 arch. */
@@ -66,6 +66,16 @@ void sup_shimgate_to_notif(const struct shim_gate_request *req, uint64_t id,
 /* Send the verdict (allow, or deny with error; see sup_shim_gate_verdict)
  * without blocking. 0, or -errno (the requester is gone: nothing to do). */
 int sup_shimgate_answer(int conn, const struct shim_gate_request *req, int allow, int error);
+
+/* Ask gate about syscall nr with args (pointers into the caller's
+ * memory) the way the shim does, and wait for the verdict: 0 to go
+ * ahead, the errno to fail with, or ENOSYS when no valid verdict came.
+ * For attesta-run's own launch child in shim-only mode, whose first exec
+ * of PROG must be gated like any other (the shim is not loaded in it
+ * yet). Uses system calls only: safe in a child forked from a threaded
+ * process. */
+int sup_shimgate_ask(const struct sup_shimgate *gate, uint8_t entry, int nr, const uint64_t args[6],
+		     const char *text);
 
 /* Counters: connections accepted, refused peers, garbage requests. */
 struct sup_shimgate_stats {

@@ -4,7 +4,9 @@
  * of DESIGN §8), append it durably, and only then answer the kernel:
  * emulate an allowed unlink/rmdir/connect/sendto on the decided copies,
  * CONTINUE an allowed exec (to be verified at PTRACE_EVENT_EXEC when the
- * exec check is on), or fail the call with gate.deny_errno. Every error
+ * exec check is on), or fail the call with gate.deny_errno; a shim-only
+ * request (held->from_shim) gets its verdict on its connection instead
+ * (the shim makes the call itself). Every error
  * on this path is a deny (fail closed). Trusts the decoded action only as
  * far as the decoders bounded it.
  */
@@ -25,6 +27,7 @@
 #include "policy/trust.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/execcheck.h"
+#include "supervisor/run/shimloop.h"
 #include "supervisor/run/human.h"
 #include "supervisor/run/scope.h"
 
@@ -186,6 +189,14 @@ static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bo
 	if (meta) {
 		cJSON_AddStringToObject(meta, "syscall", syscall_name(held->req.data.nr));
 		cJSON_AddNumberToObject(meta, "tid", held->req.pid);
+		/* How the call was held: the kernel gate, or the weaker
+		 * shim-only mode (docs/shim.md: what it misses). */
+		cJSON_AddStringToObject(meta, "mode", loop->shim_mode ? "shim" : "seccomp");
+		/* The shim's claims, display context only (never scored). */
+		if (act && act->libc_entry)
+			cJSON_AddStringToObject(meta, "libc_entry", act->libc_entry);
+		if (act && act->libc_command)
+			cJSON_AddStringToObject(meta, "libc_command", act->libc_command);
 		if (act && act->chain.count)
 			cJSON_AddItemToObject(meta, "chain", strv_json(&act->chain, NULL));
 		if (act && act->action_class == POL_ACTION_EXEC && act->exec_anonymous)
@@ -337,6 +348,16 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 	/* An exec of this process was decided: its previous scope ends. */
 	if (loop->scopes && held->action && held->action->action_class == POL_ACTION_EXEC)
 		sup_scope_exec_seen(loop->scopes, held->action->tgid);
+	if (held->from_shim) {
+		/* Shim-only mode: nothing to emulate or continue; the shim
+		 * makes the call itself after an allow (docs/shim.md). */
+		sup_shimloop_answer(held, approved, deny_errno);
+		if (approved)
+			loop->n_approved++;
+		else
+			loop->n_denied++;
+		return 0;
+	}
 	if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
 		if (loop->execcheck)
 			sup_execcheck_expect(loop->execcheck, held->req.pid, held->action);
@@ -394,6 +415,13 @@ int sup_verdict_finish(struct sup_loop *loop, struct sup_held *held, bool approv
 static int finish_kernel_error(struct sup_loop *loop, struct sup_held *held)
 {
 	struct seccomp_notif_resp resp;
+	if (held->from_shim) {
+		/* the asker's call fails with the kernel's errno, unmade */
+		sup_shimloop_answer(held, false, sup_decode_fails_errno(held->decode_result));
+		sup_held_remove(loop, held);
+		sup_held_free(held);
+		return 0;
+	}
 	memset(&resp, 0, sizeof resp);
 	resp.id = held->id;
 	resp.error = -sup_decode_fails_errno(held->decode_result);
@@ -408,6 +436,13 @@ static int finish_kernel_error(struct sup_loop *loop, struct sup_held *held)
 static int finish_no_destination(struct sup_loop *loop, struct sup_held *held)
 {
 	struct seccomp_notif_resp resp;
+	if (held->from_shim) {
+		/* a send without destination: nothing to decide */
+		sup_shimloop_answer(held, true, 0);
+		sup_held_remove(loop, held);
+		sup_held_free(held);
+		return 0;
+	}
 	memset(&resp, 0, sizeof resp);
 	resp.id = held->id;
 	int rc = sup_emulate(loop->listener, &held->req, held->action, &resp);

@@ -527,6 +527,57 @@ static void test_pol_audit_append_threads_share_syncs(void **state)
 	assert_int_equal(res.entries, 200);
 }
 
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[512];
+	FILE *fp = fopen(path, "re");
+	size_t n;
+
+	if (!fp)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* Background sync: appends keep the file lock, another writer of the same
+ * log (a second open file description, as another process would have)
+ * gets it within the window, the chain stays whole, and the head file
+ * follows about a second later without any pol_audit_sync() call. */
+static void test_pol_audit_background_sync_shares_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct pol_audit_verify_result res;
+	struct pol_audit_log *log, *other;
+	struct problems ps;
+	struct timespec t0, t1;
+	char head[160];
+	long ms;
+
+	f->config->audit_sync_window_ms = 50;
+	assert_int_equal(pol_audit_open(f->config, f->log, &log, NULL), 0);
+	assert_int_equal(pol_audit_background_sync(log), 0);
+	assert_int_equal(append_n(log, 20, POL_AUDIT_AUTO), 0);
+	assert_int_equal(pol_audit_sync_due_ms(log), -1);
+	assert_int_equal(pol_audit_open(f->config, f->log, &other, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(append_n(other, 3, POL_AUDIT_DENY), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms < 1000);
+	pol_audit_close(other);
+	assert_int_equal(append_n(log, 5, POL_AUDIT_AUTO), 0);
+	snprintf(head, sizeof(head), "%s.head", f->log);
+	for (int i = 0; i < 40 && !file_has(head, "\"count\":28,"); i++)
+		usleep(100 * 1000);
+	assert_true(file_has(head, "\"count\":28,"));
+	pol_audit_close(log);
+	assert_int_equal(verify(f->log, NULL, 0, 0, &ps, &res), 0);
+	assert_int_equal(res.problems, 0);
+	assert_int_equal(res.entries, 28);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pol_audit_open_continues_after_copytruncate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_append_short_write_leaves_no_partial_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_sync_due_ms_tiers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pol_audit_background_sync_shares_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_append_threads_share_syncs, setup, teardown),
 	};
 

@@ -184,10 +184,58 @@ static void test_pol_json_canon_skip_keys_top_level_only(void **state)
 	pol_json_arena_free(arena);
 }
 
+/* pol_json_float() keeps the shortest repr as the node's text (and a
+ * per-thread memo of recent values): written alone, twice, and beside
+ * strings that take the plain fast path, the output is Python's. */
+static void test_pol_json_float_repr_kept_and_memoized(void **state)
+{
+	static const struct { double v; const char *want; } table[] = {
+		{ 0.020000000000000004, "0.020000000000000004" },
+		{ -0.012500000000000039, "-0.012500000000000039" },
+		{ 0.1, "0.1" },
+		{ 0.12, "0.12" },
+		{ 1e16, "1e+16" },
+		{ 123.0, "123.0" },
+		{ 5e-324, "5e-324" },
+		{ 2.2250738585072014e-308, "2.2250738585072014e-308" },
+		{ 1.0 / 3.0, "0.3333333333333333" },
+	};
+	(void)state;
+
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+			struct pol_json_arena *arena = pol_json_arena_new();
+			struct pol_jbuf out = { 0 };
+			struct pol_json *v;
+
+			assert_non_null(arena);
+			v = pol_json_float(arena, table[i].v);
+			assert_non_null(v);
+			assert_int_equal(pol_json_canon(v, NULL, &out), 0);
+			assert_string_equal(out.data, table[i].want);
+			pol_jbuf_release(&out);
+			pol_json_arena_free(arena);
+		}
+	}
+	{
+		struct pol_json_arena *arena = pol_json_arena_new();
+		struct pol_jbuf out = { 0 };
+		struct pol_json *o = pol_json_new(arena, POL_JSON_OBJECT);
+
+		assert_int_equal(pol_json_add(arena, o, "b", pol_json_string_from_bytes(arena, "plain text", 10)), 0);
+		assert_int_equal(pol_json_add(arena, o, "a", pol_json_string_from_bytes(arena, "q\"\x01\xff", 4)), 0);
+		assert_int_equal(pol_json_canon(o, NULL, &out), 0);
+		assert_string_equal(out.data, "{\"a\":\"q\\\"\\u0001\\udcff\",\"b\":\"plain text\"}");
+		pol_jbuf_release(&out);
+		pol_json_arena_free(arena);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pol_json_canon_python_table),
+		cmocka_unit_test(test_pol_json_float_repr_kept_and_memoized),
 		cmocka_unit_test(test_pol_json_parse_bad_input),
 		cmocka_unit_test(test_pol_json_parse_too_deep),
 		cmocka_unit_test(test_pol_json_string_from_bytes_surrogateescape),

@@ -1,0 +1,398 @@
+/*
+ * Per-thread cache of /proc handles (see decode_cache.h).
+ *
+ * SECURITY: the cache must never make a decision or an emulation use facts
+ * of another process or stale facts that could grant more than the target
+ * has. So: (1) every handle is an fd opened on /proc/TID, which pins the
+ * thread's struct pid; once that thread is gone, reads through it fail
+ * with ESRCH even if the number was reused, and the entry is reopened by
+ * path (the new thread's facts); (2) the status (ids, credentials, groups,
+ * capabilities, ppid) is re-read for every notification, never served from
+ * an earlier one; the emulation reuses only the read made for the same
+ * notification id, while the call is held and the thread cannot change
+ * its own credentials; (3) the root directory is re-validated by identity
+ * per notification. What the cache saves is the path lookups and the
+ * open/close pairs, not the freshness.
+ */
+#include "supervisor/run/decode_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/pol_limits.h"
+
+#define STATUS_BUF (64 * 1024)
+
+struct root_id {
+	uint32_t dev_major, dev_minor;
+	uint64_t ino, mnt_id;
+	bool valid;
+};
+
+struct sup_tfacts {
+	pid_t tid;             /* 0: free slot */
+	int procfd;            /* O_PATH|O_DIRECTORY of /proc/TID */
+	int statusfd;          /* /proc/TID/status, read with pread */
+	int rootfd;            /* O_PATH of the thread's root, -1 until needed */
+	struct root_id root;   /* identity of rootfd when it was opened */
+	size_t root_len;       /* as struct sup_view */
+	char root_path[PATH_MAX];
+	uint64_t notif_id;     /* status below was read for this notification */
+	bool have_status;
+	uint64_t root_checked_for; /* notification the root was validated for */
+	bool root_checked;
+	struct sup_proc_status status;
+	uint64_t last_use;
+	unsigned refs;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
+static uint64_t use_clock;
+static char *status_buf; /* under cache_lock */
+
+static void entry_close(struct sup_tfacts *f)
+{
+	if (f->procfd >= 0)
+		close(f->procfd);
+	if (f->statusfd >= 0)
+		close(f->statusfd);
+	if (f->rootfd >= 0)
+		close(f->rootfd);
+	f->procfd = f->statusfd = f->rootfd = -1;
+	f->tid = 0;
+	f->have_status = false;
+	f->root_checked = false;
+	f->root.valid = false;
+}
+
+static int entry_open(struct sup_tfacts *f, pid_t tid)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/%d", (int)tid);
+	f->procfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (f->procfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	f->statusfd = openat(f->procfd, "status", O_RDONLY | O_CLOEXEC);
+	if (f->statusfd < 0) {
+		int e = errno == ENOENT ? ESRCH : errno;
+
+		entry_close(f);
+		return -e;
+	}
+	f->tid = tid;
+	return 0;
+}
+
+/* Find tid's slot, or a free / least recently used unreferenced one. */
+static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
+{
+	struct sup_tfacts *victim = NULL;
+	size_t free_i = SUP_TCACHE_ENTRIES;
+
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
+		struct sup_tfacts *f = table[i];
+
+		if (!f) {
+			if (free_i == SUP_TCACHE_ENTRIES)
+				free_i = i;
+			continue;
+		}
+		if (f->tid == tid) {
+			*ret_hit = true;
+			return f;
+		}
+		if (f->tid == 0 && !f->refs) {
+			victim = f;
+			continue;
+		}
+		if (!f->refs && (!victim || (victim->tid && f->last_use < victim->last_use)))
+			victim = f;
+	}
+	*ret_hit = false;
+	if (victim && victim->tid == 0)
+		return victim;
+	if (free_i < SUP_TCACHE_ENTRIES) {
+		struct sup_tfacts *f = calloc(1, sizeof(*f));
+
+		if (!f)
+			return NULL;
+		f->procfd = f->statusfd = f->rootfd = -1;
+		table[free_i] = f;
+		return f;
+	}
+	if (victim)
+		entry_close(victim);
+	return victim;
+}
+
+static int read_status(struct sup_tfacts *f, struct sup_proc_status *dest)
+{
+	ssize_t n;
+
+	if (!status_buf && !(status_buf = malloc(STATUS_BUF)))
+		return -ENOMEM;
+	do
+		n = pread(f->statusfd, status_buf, STATUS_BUF - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+	if (n == 0)
+		return -ESRCH;
+	if (n >= STATUS_BUF - 1)
+		return -E2BIG;
+	status_buf[n] = '\0';
+	return sup_proc_status_parse(status_buf, (size_t)n, dest);
+}
+
+int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
+{
+	struct sup_tfacts *f;
+	bool hit;
+	int r;
+
+	if (tid <= 0)
+		return -ESRCH;
+	pthread_mutex_lock(&cache_lock);
+	f = slot_for(tid, &hit);
+	if (!f) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!hit && (r = entry_open(f, tid)) < 0)
+		goto out;
+	f->have_status = false;
+	f->root_checked = false;
+	r = read_status(f, &f->status);
+	if (r == -ESRCH && hit && !f->refs) {
+		/* the thread these handles pinned is gone; tid may be a new one */
+		entry_close(f);
+		r = entry_open(f, tid);
+		if (r == 0)
+			r = read_status(f, &f->status);
+	}
+	if (r < 0) {
+		if (!f->refs)
+			entry_close(f);
+		goto out;
+	}
+	f->notif_id = notif_id;
+	f->have_status = true;
+	f->last_use = ++use_clock;
+	f->refs++;
+	*ret = f;
+out:
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
+struct sup_tfacts *sup_tfacts_acquire_for(pid_t tid, uint64_t notif_id)
+{
+	struct sup_tfacts *found = NULL;
+
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
+		struct sup_tfacts *f = table[i];
+
+		if (f && f->tid == tid && tid > 0) {
+			if (f->have_status && f->notif_id == notif_id) {
+				f->refs++;
+				f->last_use = ++use_clock;
+				found = f;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return found;
+}
+
+int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret)
+{
+	struct sup_tfacts *f;
+	bool hit;
+	int r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	pthread_mutex_lock(&cache_lock);
+	f = slot_for(pid, &hit);
+	if (!f) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!hit && (r = entry_open(f, pid)) < 0)
+		goto out;
+	r = read_status(f, ret);
+	if (r == -ESRCH && hit && !f->refs) {
+		entry_close(f);
+		r = entry_open(f, pid);
+		if (r == 0)
+			r = read_status(f, ret);
+	}
+	if (r < 0 && !f->refs)
+		entry_close(f);
+	else
+		f->last_use = ++use_clock;
+out:
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
+void sup_tfacts_release(struct sup_tfacts *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	if (f->refs)
+		f->refs--;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f)
+{
+	return &f->status;
+}
+
+int sup_tfacts_procfd(const struct sup_tfacts *f)
+{
+	return f->procfd;
+}
+
+int sup_tfacts_name(const struct sup_tfacts *f, char *buf, size_t size, size_t *ret_len)
+{
+	if (f->status.name_len >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, f->status.name, f->status.name_len);
+	buf[f->status.name_len] = '\0';
+	*ret_len = f->status.name_len;
+	return 0;
+}
+
+static int root_identity(int dirfd, const char *name, int flags, struct root_id *ret)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, flags, STATX_INO | STATX_MNT_ID, &sx) < 0)
+		return -errno;
+	ret->dev_major = sx.stx_dev_major;
+	ret->dev_minor = sx.stx_dev_minor;
+	ret->ino = sx.stx_ino;
+	ret->mnt_id = sx.stx_mnt_id;
+	/* without a mount id, two mounts of one directory look the same:
+	 * then never trust the cached fd */
+	ret->valid = (sx.stx_mask & STATX_MNT_ID) != 0;
+	return 0;
+}
+
+static bool same_root(const struct root_id *a, const struct root_id *b)
+{
+	return a->valid && b->valid && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->ino == b->ino && a->mnt_id == b->mnt_id;
+}
+
+/* Reopen the root and work out whether it is ours (as sup_view_open). */
+static int reopen_root(struct sup_tfacts *f)
+{
+	struct stat ours, theirs;
+	ssize_t n;
+	int fd;
+
+	if (f->rootfd >= 0)
+		close(f->rootfd);
+	f->rootfd = -1;
+	f->root.valid = false;
+	fd = openat(f->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (root_identity(fd, "", AT_EMPTY_PATH, &f->root) < 0 || fstat(fd, &theirs) < 0 ||
+	    stat("/", &ours) < 0)
+		goto fail;
+	f->root_len = 0;
+	f->root_path[0] = '\0';
+	if (!(ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)) {
+		n = readlinkat(f->procfd, "root", f->root_path, sizeof(f->root_path) - 1);
+		if (n <= 0 || (size_t)n >= sizeof(f->root_path) - 1)
+			goto fail;
+		f->root_path[n] = '\0';
+		f->root_len = (size_t)n;
+		if (strcmp(f->root_path, "/") == 0)
+			f->root_len = 0;
+	}
+	f->rootfd = fd;
+	return 0;
+fail:
+	{
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		f->root.valid = false;
+		return -e;
+	}
+}
+
+int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view)
+{
+	int r = 0;
+
+	if (!f->root_checked || f->root_checked_for != f->notif_id) {
+		struct root_id now;
+
+		if (f->rootfd >= 0 && root_identity(f->procfd, "root", 0, &now) == 0 &&
+		    same_root(&now, &f->root))
+			r = 0;
+		else
+			r = reopen_root(f);
+		if (r < 0)
+			return r;
+		f->root_checked = true;
+		f->root_checked_for = f->notif_id;
+	}
+	memset(view, 0, sizeof(*view));
+	view->tid = f->tid;
+	view->tgid = f->status.tgid;
+	view->rootfd = f->rootfd;
+	view->borrowed = true;
+	view->root_len = f->root_len;
+	if (f->root_len)
+		memcpy(view->root_path, f->root_path, f->root_len + 1);
+	return 0;
+}
+
+int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret)
+{
+	char buf[POL_TARGET_MAX_PATH + 32];
+	ssize_t n;
+	char *s;
+
+	n = readlinkat(f->procfd, name, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if ((size_t)n >= sizeof(buf) - 1)
+		return -ENAMETOOLONG;
+	s = strndup(buf, (size_t)n);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+void sup_tcache_flush(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
+		if (table[i] && !table[i]->refs) {
+			entry_close(table[i]);
+			free(table[i]);
+			table[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+}

@@ -1,0 +1,83 @@
+/*
+ * Per-thread cache of /proc handles for sandboxed threads, so that one
+ * gated call costs a few syscalls instead of ~20 open/read/close of /proc
+ * files (DESIGN §14). For each thread id it keeps an O_PATH fd of
+ * /proc/TID, an open /proc/TID/status (re-read with pread, which makes the
+ * kernel generate it afresh), the thread's root directory and its identity,
+ * and the status read for the notification being handled, which the
+ * emulation reuses instead of reading it again.
+ *
+ * Nothing that can change is served from the cache without a check:
+ * status (ids, credentials, ppid) is read fresh for every notification;
+ * the root is re-validated by identity (one statx) per notification; exe,
+ * cwd and comm are read fresh through the cached /proc/TID fd. The fds pin
+ * the thread's struct pid: if the thread dies and its number is reused,
+ * every read through them fails (ESRCH) and the entry is reopened by path,
+ * so a reused pid never sees the former thread's handles.
+ *
+ * Trust: /proc content is the kernel's; comm names are target-chosen bytes.
+ * Thread-safety: one mutex around the table; an entry in use (acquired) is
+ * never evicted. A thread has at most one held notification at a time, so
+ * one entry is never used by two notifications at once.
+ */
+#ifndef ATTESTA_SUP_DECODE_CACHE_H
+#define ATTESTA_SUP_DECODE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervisor/run/decode_path.h"
+#include "supervisor/run/decode_proc.h"
+
+/* Threads whose handles are kept (3-4 fds each); least recently used
+ * entries are closed beyond that. */
+#define SUP_TCACHE_ENTRIES 96
+
+struct sup_tfacts;
+
+/*
+ * The cached handles of thread tid with its status read now, tagged as
+ * read for notification notif_id. 0, -ESRCH (thread gone), -EMFILE,
+ * -ENOMEM, -EIO, -E2BIG. Release with sup_tfacts_release().
+ */
+int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret);
+
+/*
+ * The entry of tid if its status was read for notif_id (by the decoder of
+ * that same notification): no syscall. NULL otherwise (read it again).
+ * SECURITY: a thread's credentials cannot change while its call is held
+ * (only the thread itself changes them, and it is blocked in the call;
+ * signals wait, WAIT_KILLABLE_RECV), so the decoder's read is still true.
+ */
+struct sup_tfacts *sup_tfacts_acquire_for(pid_t tid, uint64_t notif_id);
+
+void sup_tfacts_release(struct sup_tfacts *f);
+
+/* Read the status of pid through the cache's handles without touching
+ * what a held notification of that thread recorded (ancestors of the
+ * process chain). 0 or -errno. */
+int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret);
+
+const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f);
+/* O_PATH fd of /proc/TID (owned by the cache). */
+int sup_tfacts_procfd(const struct sup_tfacts *f);
+
+/* Thread name from the status just read (raw bytes, unescaped). */
+int sup_tfacts_name(const struct sup_tfacts *f, char *buf, size_t size, size_t *ret_len);
+
+/*
+ * Fill view with the thread's root (borrowed: sup_view_release() does not
+ * close it). The cached root is checked against /proc/TID/root once per
+ * notification (device, inode and mount id; one statx) and reopened when
+ * it moved (chroot, another mount namespace). 0 or -errno.
+ */
+int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view);
+
+/* readlinkat(/proc/TID, name) into a new string. 0 or -errno (-ESRCH). */
+int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret);
+
+/* Drop every entry (tests, shutdown). */
+void sup_tcache_flush(void);
+
+#endif

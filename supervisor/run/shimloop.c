@@ -1,0 +1,304 @@
+/*
+ * The shim's sockets in the event loop (see shimloop.h). Gate connections
+ * that have not sent their request yet wait in a private epoll set, itself
+ * watched by the loop, so a slow or silent asker never blocks the loop
+ * and the loop needs one watch however many connections are open. Every
+ * request becomes a held call decided by the ordinary verdict path.
+ */
+#include "supervisor/run/shimloop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "supervisor/run/verdict.h"
+
+extern char **environ;
+
+/* Connections waiting for their request; more are refused (the asker's
+ * call fails closed with ENOSYS). */
+#define MAX_PENDING_CONNS 256
+
+struct sup_shimloop {
+	struct sup_shimrecv *recv;
+	struct sup_shimgate *gate;
+	int conn_epfd;
+	unsigned n_conns;
+	uint64_t next_id;
+	bool recv_gone; /* annotation socket hung up: every writer is gone */
+};
+
+int sup_shimloop_new(struct sup_shimrecv *recv, struct sup_shimgate *gate,
+		     struct sup_shimloop **ret_shim)
+{
+	struct sup_shimloop *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->recv = recv;
+	s->gate = gate;
+	s->conn_epfd = -1;
+	s->next_id = 1;
+	if (gate != NULL) {
+		s->conn_epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (s->conn_epfd < 0) {
+			int e = errno;
+
+			free(s);
+			return -e;
+		}
+	}
+	*ret_shim = s;
+	return 0;
+}
+
+void sup_shimloop_free(struct sup_shimloop *shim)
+{
+	if (shim == NULL)
+		return;
+	/* Connections still waiting for their request are left to process
+	 * exit (this runs when attesta-run ends): their askers then see end of
+	 * file and fail closed. */
+	if (shim->conn_epfd >= 0)
+		close(shim->conn_epfd);
+	sup_shimgate_free(shim->gate);
+	sup_shimrecv_free(shim->recv);
+	free(shim);
+}
+
+void sup_shimloop_drain(struct sup_loop *loop)
+{
+	struct sup_shimloop *s = loop->shim;
+
+	if (s == NULL || s->recv == NULL || s->recv_gone)
+		return;
+	(void)sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
+}
+
+static void on_annotation(struct sup_loop *loop, void *ctx, uint32_t events)
+{
+	struct sup_shimloop *s = ctx;
+
+	(void)sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		/* Every copy of the sandbox's end is closed: nothing more can
+		 * arrive; stop watching (a hung-up socket is always ready). */
+		s->recv_gone = true;
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, sup_shimrecv_fd(s->recv), NULL);
+	}
+}
+
+void sup_shimloop_annotate(struct sup_loop *loop, struct sup_held *held)
+{
+	struct sup_shimloop *s = loop->shim;
+	struct pol_action *a = held->action;
+	int rc = 0;
+
+	if (s == NULL || a == NULL)
+		return;
+	if (s->recv != NULL)
+		rc = sup_shimrecv_annotate(s->recv, a, held->req.data.nr, (pid_t)held->req.pid,
+					   sup_shimrecv_now_ms());
+	if (rc == 0 && held->from_shim) {
+		/* The request itself names its libc entry point. */
+		const struct shim_gate_request *r = &held->shim_req;
+
+		rc = pol_action_set(&a->libc_entry, sup_shim_entry_name(r->entry));
+		if (rc == 0 && (r->entry == SHIM_ENTRY_SYSTEM || r->entry == SHIM_ENTRY_POPEN))
+			rc = pol_action_set(&a->libc_command, r->text);
+	}
+	if (rc < 0)
+		fprintf(stderr, "attesta-run: cannot annotate call: %s\n", strerror(-rc));
+}
+
+void sup_shimloop_answer(struct sup_held *held, bool approved, int err)
+{
+	if (!held->from_shim || held->shim_conn < 0)
+		return;
+	/* A failure means the asker is gone (its call never happens). */
+	(void)sup_shimgate_answer(held->shim_conn, &held->shim_req, approved, err);
+	close(held->shim_conn);
+	held->shim_conn = -1;
+}
+
+/* A request arrived (or the asker hung up) on a waiting connection. */
+static void serve(struct sup_loop *loop, struct sup_shimloop *s, int fd)
+{
+	struct shim_gate_request req;
+	struct sup_held *held;
+	int rc = sup_shimgate_read(s->gate, fd, &req);
+
+	if (rc == -EAGAIN)
+		return; /* spurious: keep waiting */
+	epoll_ctl(s->conn_epfd, EPOLL_CTL_DEL, fd, NULL);
+	s->n_conns--;
+	if (rc < 0) {
+		/* Garbage, a foreign tid, or the asker left: closing the
+		 * connection fails its call (ENOSYS). */
+		if (rc != -ECONNRESET && rc != -EPERM)
+			sup_shimgate_note_garbage(s->gate);
+		close(fd);
+		return;
+	}
+	held = calloc(1, sizeof(*held));
+	if (held == NULL) {
+		close(fd);
+		return;
+	}
+	/* Queued annotations (a RESOLVE before this connect) first. */
+	sup_shimloop_drain(loop);
+	held->id = s->next_id++;
+	held->from_shim = true;
+	held->shim_conn = fd;
+	held->shim_req = req;
+	sup_shimgate_to_notif(&req, held->id, &held->req);
+	loop->n_notifications++;
+	held->intercepted_at = sup_verdict_now();
+	sup_held_insert(loop, held);
+	/* No listener: the asker waits in its own recv, its pointers stay
+	 * valid; the decoders read them as for a notification. */
+	held->decode_result = sup_decode(-1, &held->req, &loop->decode_opts, &held->action,
+					 held->reason, sizeof(held->reason));
+	if (held->decode_result == -ENOENT || held->decode_result == -ESRCH) {
+		loop->n_gone++;
+		sup_held_remove(loop, held);
+		sup_held_free(held);
+		return;
+	}
+	if (held->action != NULL && held->decode_result >= 0)
+		sup_shimloop_annotate(loop, held);
+	rc = sup_verdict_decide(loop, held);
+	if (rc < 0)
+		fprintf(stderr, "attesta-run: shim request: %s\n", strerror(-rc));
+}
+
+static void on_conns(struct sup_loop *loop, void *ctx, uint32_t events)
+{
+	struct sup_shimloop *s = ctx;
+	struct epoll_event ev[16];
+	int n;
+
+	(void)events;
+	n = epoll_wait(s->conn_epfd, ev, 16, 0);
+	for (int i = 0; i < n; i++)
+		serve(loop, s, ev[i].data.fd);
+}
+
+static void on_gate(struct sup_loop *loop, void *ctx, uint32_t events)
+{
+	struct sup_shimloop *s = ctx;
+
+	(void)events;
+	for (int budget = 0; budget < 64; budget++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		int fd, rc = sup_shimgate_accept(s->gate, &fd);
+
+		if (rc < 0)
+			break;
+		if (s->n_conns >= MAX_PENDING_CONNS) {
+			close(fd);
+			continue;
+		}
+		ev.data.fd = fd;
+		if (epoll_ctl(s->conn_epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			continue;
+		}
+		s->n_conns++;
+		/* The request usually follows the connect at once. */
+		serve(loop, s, fd);
+	}
+}
+
+int sup_shimloop_watch(struct sup_loop *loop)
+{
+	struct sup_shimloop *s = loop->shim;
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	if (s->recv != NULL &&
+	    (rc = sup_loop_watch(loop, sup_shimrecv_fd(s->recv), on_annotation, s)) < 0)
+		return rc;
+	if (s->gate != NULL) {
+		if ((rc = sup_loop_watch(loop, sup_shimgate_fd(s->gate), on_gate, s)) < 0)
+			return rc;
+		if ((rc = sup_loop_watch(loop, s->conn_epfd, on_conns, s)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int sup_shimloop_open(struct sup_loop *loop, bool shim_mode, unsigned gate_timeout_s,
+		      char ***ret_env, char *reason, size_t reason_size)
+{
+	struct sup_shimrecv *recv = NULL;
+	struct sup_shimgate *gate = NULL;
+	char *preload = NULL;
+	int rc;
+
+	*ret_env = NULL;
+	rc = sup_shimrecv_find_preload(&preload);
+	if (rc < 0) {
+		snprintf(reason, reason_size, "cannot find %s next to attesta-run or in "
+			 "../lib/attesta (set ATTESTA_PRELOAD_LIB): %s", SHIM_LIB_NAME,
+			 rc == -EINVAL ? "unusable path" : strerror(-rc));
+		return shim_mode ? rc : 1;
+	}
+	if ((rc = sup_shimrecv_new(NULL, NULL, &recv)) < 0) {
+		snprintf(reason, reason_size, "cannot create the shim socket: %s", strerror(-rc));
+		goto fail;
+	}
+	if (shim_mode && (rc = sup_shimgate_new(&gate)) < 0) {
+		snprintf(reason, reason_size, "cannot create the shim gate socket: %s",
+			 strerror(-rc));
+		goto fail;
+	}
+	rc = sup_shimrecv_child_env(recv, environ, preload,
+				    gate ? sup_shimgate_env(gate, gate_timeout_s) : NULL, ret_env);
+	if (rc < 0) {
+		snprintf(reason, reason_size, "cannot build the environment: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = sup_shimloop_new(recv, gate, &loop->shim);
+	if (rc < 0) {
+		snprintf(reason, reason_size, "out of memory");
+		goto fail;
+	}
+	recv = NULL;
+	gate = NULL;
+	loop->shim_mode = shim_mode;
+	rc = sup_shimloop_watch(loop);
+	if (rc < 0) {
+		snprintf(reason, reason_size, "cannot watch the shim sockets: %s", strerror(-rc));
+		goto fail;
+	}
+	free(preload);
+	return 0;
+fail:
+	sup_shimrecv_env_free(*ret_env);
+	*ret_env = NULL;
+	sup_shimgate_free(gate);
+	sup_shimrecv_free(recv);
+	free(preload);
+	return rc < 0 ? rc : -EIO;
+}
+
+void sup_shimloop_after_fork(struct sup_loop *loop)
+{
+	if (loop->shim != NULL && loop->shim->recv != NULL)
+		sup_shimrecv_parent_after_fork(loop->shim->recv);
+}
+
+const struct sup_shimrecv *sup_shimloop_recv(const struct sup_loop *loop)
+{
+	return loop->shim != NULL ? loop->shim->recv : NULL;
+}
+
+const struct sup_shimgate *sup_shimloop_gate(const struct sup_loop *loop)
+{
+	return loop->shim != NULL ? loop->shim->gate : NULL;
+}
