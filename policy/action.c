@@ -110,6 +110,7 @@ void pol_action_free(struct pol_action *action)
 	free(action->cwd);
 	free(action->argv0);
 	free(action->path);
+	free(action->interpreter);
 	pol_strv_release(&action->env);
 	pol_strv_release(&action->chain);
 	free(action->address);
@@ -364,6 +365,8 @@ static bool add_syscall_fields(cJSON *obj, const struct pol_action *a)
 	if (a->libc_entry && !cJSON_AddStringToObject(obj, "libc_entry", a->libc_entry))
 		return false;
 	if (a->libc_command && !cJSON_AddStringToObject(obj, "libc_command", a->libc_command))
+		return false;
+	if (a->interpreter && !cJSON_AddStringToObject(obj, "interpreter", a->interpreter))
 		return false;
 	switch (a->action_class) {
 	case POL_ACTION_EXEC:

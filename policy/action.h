@@ -89,6 +89,7 @@ struct pol_action {
 	char *path;                  /* exec: absolute program path; unlink/rmdir: absolute target */
 	struct pol_file_info file;   /* unlink/rmdir target */
 	bool exec_anonymous;         /* exec of a memfd / deleted file / AT_EMPTY_PATH fd */
+	char *interpreter;           /* exec of a "#!" script: the program that really runs, or NULL */
 	struct pol_strv env;         /* exec: "NAME=value" for env vars named in config */
 	struct pol_strv chain;       /* process chain, caller first: "python3", "bash", "agent" */
 

@@ -139,11 +139,102 @@ out:
 	return r;
 }
 
+
+/* SECURITY: a "#!" script runs its interpreter, which the agent chose by
+ * writing the script: `./innocent.sh` starting with "#!/path/forbidden"
+ * runs the forbidden program. The interpreter chain is followed as
+ * binfmt_script does (at most 4 levels, first 256 bytes, one optional
+ * argument) in the target's view and recorded in action->interpreter, so
+ * the verdict path judges the interpreter as well as the script. A file
+ * the supervisor cannot read is not judged blind: decoding fails (deny). */
+#define SHEBANG_BUF 256
+#define SHEBANG_DEPTH 4
+
+static int read_shebang_fd(int opath_fd, char *interp, size_t isize, char *arg, size_t asize)
+{
+	char proc[64], line[SHEBANG_BUF + 1];
+	int fd;
+	ssize_t n;
+
+	interp[0] = arg[0] = '\0';
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", opath_fd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? -EACCES : 0;
+	n = pread(fd, line, SHEBANG_BUF, 0);
+	close(fd);
+	if (n < 3 || line[0] != '#' || line[1] != '!')
+		return 0;
+	line[n] = '\0';
+	char *p = line + 2, *end = memchr(line, '\n', (size_t)n);
+	if (!end)
+		end = line + n;
+	*end = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t len = strcspn(p, " \t");
+	if (len == 0 || len >= isize)
+		return len ? -ENAMETOOLONG : 0;
+	memcpy(interp, p, len);
+	interp[len] = '\0';
+	p += len;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	len = strlen(p);
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len >= asize)
+		return -ENAMETOOLONG;
+	memcpy(arg, p, len);
+	arg[len] = '\0';
+	return 1;
+}
+
+/* Follow the "#!" chain from fd (O_PATH); on return *io_fd is the final
+ * program and inserted holds the words the kernel will put before the
+ * script (outermost interpreter first). 0 or -errno. */
+static int follow_shebangs(struct sup_decode_ctx *ctx, int base, int *io_fd,
+			   struct pol_strv *inserted)
+{
+	char interp[SHEBANG_BUF], arg[SHEBANG_BUF];
+	for (int depth = 0;; depth++) {
+		int r = read_shebang_fd(*io_fd, interp, sizeof interp, arg, sizeof arg);
+		if (r <= 0)
+			return r;
+		if (depth == SHEBANG_DEPTH)
+			return -ELOOP;
+		int next = -1;
+		r = sup_view_walk(&ctx->view, base, interp, true, &next);
+		if (r < 0)
+			return r;
+		close(*io_fd);
+		*io_fd = next;
+		/* kernel argv: interp [arg] script ...; collected innermost
+		 * last, so prepend this level's words. */
+		struct pol_strv level = { 0 };
+		if ((r = pol_strv_push(&level, interp, strlen(interp))) < 0 ||
+		    (arg[0] && (r = pol_strv_push(&level, arg, strlen(arg))) < 0)) {
+			pol_strv_release(&level);
+			return r;
+		}
+		for (size_t i = 0; i < inserted->count; i++)
+			if ((r = pol_strv_push(&level, inserted->items[i], strlen(inserted->items[i]))) < 0) {
+				pol_strv_release(&level);
+				return r;
+			}
+		pol_strv_release(inserted);
+		*inserted = level;
+	}
+}
+
 static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 		       uint64_t argv_addr, uint64_t envp_addr, long flags,
 		       struct pol_action **ret_action)
 {
 	char path[POL_TARGET_MAX_PATH], resolved[POL_TARGET_MAX_PATH + 32];
+	char program[POL_TARGET_MAX_PATH + 32];
+	bool deleted_prog = false;
+	struct pol_strv interpreters = { 0 };
 	struct pol_strv argv = { 0 };
 	struct pol_action *a = NULL;
 	int base = -1, fd = -1, r;
@@ -191,6 +282,23 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 				    (int)ctx->tid, strerror(-r));
 		goto out;
 	}
+	{
+		int prog = -1;
+		prog = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (prog < 0) {
+			r = sup_decode_fail(ctx, -errno, "out of descriptors");
+			goto out;
+		}
+		r = follow_shebangs(ctx, base, &prog, &interpreters);
+		if (r == 0 && interpreters.count)
+			r = sup_view_fd_path(&ctx->view, prog, program, sizeof(program), &deleted_prog);
+		close(prog);
+		if (r < 0) {
+			r = sup_decode_fail(ctx, r, "cannot follow the '#!' interpreter of '%s' (pid %d): %s",
+					    resolved, (int)ctx->tid, strerror(-r));
+			goto out;
+		}
+	}
 	r = sup_target_read_strv(ctx->tid, argv_addr, POL_TARGET_MAX_ARGC,
 				 POL_TARGET_MAX_ARGV_BYTES, &argv);
 	if (r < 0) {
@@ -204,6 +312,12 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 		goto out;
 	}
 	a->exec_anonymous = deleted;
+	/* The script keeps its own name (policies name programs by
+	 * basename); what it really runs is judged too (verdict.c). */
+	if (interpreters.count && (r = pol_action_set(&a->interpreter, program)) < 0) {
+		r = sup_decode_fail(ctx, r, "out of memory");
+		goto out;
+	}
 	/* function_name: basename of what actually runs (symlinks followed,
 	 * a shebang script is named by the script, not its interpreter). */
 	if (deleted) {
@@ -247,6 +361,7 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 out:
 	free(name);
 	pol_strv_release(&argv);
+	pol_strv_release(&interpreters);
 	pol_action_free(a);
 	if (fd >= 0)
 		close(fd);
