@@ -11,7 +11,11 @@
  * users, shells): everything lives on the stack, the thread-local depth is
  * restored before the real call (which may not return), nothing allocates.
  * Program pointers are read with shim_peek. Trust: none in the program's
- * arguments; the supervisor sees the real execve and decides on that.
+ * arguments; the supervisor sees the real execve and decides on that. In
+ * shim-only mode (ATTESTA_SHIM_MODE=gate, gate.c) each entry first asks the
+ * supervisor about the execve it will make (system and popen: /bin/sh -c
+ * COMMAND; the p variants: the file the PATH search finds) and fails with
+ * the verdict's errno when denied.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -420,7 +424,7 @@ SHIM_EXPORT int system(const char *command) /* lint: allow (the hook itself) */
 		errno = ENOSYS;
 		return -1;
 	}
-	/* system(NULL) only asks whether a shell exists (glibc runs
+	/* A NULL command only asks whether a shell exists (glibc runs
 	 * "exit 0"): not gated. */
 	if (command != NULL && shim_gate_on()) {
 		int err = shell_gate(SHIM_ENTRY_SYSTEM, command);

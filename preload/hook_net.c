@@ -6,6 +6,10 @@
  * connect(). connect and sendto (with a destination) report which libc
  * entry point is about to make the syscall, before making it.
  *
+ * sendmsg with a msg_name is reported like sendto. In shim-only mode
+ * (gate.c) connect, sendto and sendmsg with a destination ask the
+ * supervisor first instead of reporting, and fail when denied.
+ *
  * Trust: the names, addresses and pointers come from the program; the
  * resolver's answers come from libc (after a successful call, so they are
  * readable). Names are never sent unbounded; numeric host strings carry no

@@ -33,7 +33,6 @@ extern char **environ;
 
 struct conn {
 	int fd;
-	pid_t peer;
 };
 
 static FILE *log_file;
@@ -49,11 +48,15 @@ static void serve(struct sup_shimgate *g, struct sup_shimrecv *r, struct conn *c
 	char reason[256] = "", *desc = NULL;
 	int rc, allow = 0, err = EPERM;
 
-	rc = sup_shimgate_read(c->fd, c->peer, &req);
+	rc = sup_shimgate_read(g, c->fd, &req);
 	if (rc == -EAGAIN)
 		return;
+	if (rc == -EPERM) {
+		fprintf(log_file, "refused\n");
+		goto done;
+	}
 	if (rc < 0) {
-		fprintf(log_file, "garbage peer=%d error=%d\n", (int)c->peer, -rc);
+		fprintf(log_file, "garbage error=%d\n", -rc);
 		sup_shimgate_note_garbage(g);
 		goto done;
 	}
@@ -168,23 +171,17 @@ int main(int argc, char **argv)
 			} else if (map[k] == -1) {
 				for (;;) {
 					int slot = -1, fd;
-					pid_t peer;
 
 					for (int i = 0; i < MAX_CONNS && slot < 0; i++)
 						if (conns[i].fd < 0)
 							slot = i;
 					if (slot < 0)
 						break;
-					int rc = sup_shimgate_accept(g, &fd, &peer);
+					int rc = sup_shimgate_accept(g, &fd);
 
-					if (rc == -EPERM) {
-						fprintf(log_file, "refused peer\n");
-						continue;
-					}
 					if (rc < 0)
 						break;
 					conns[slot].fd = fd;
-					conns[slot].peer = peer;
 					serve(g, r, &conns[slot]);
 				}
 			} else if (conns[map[k]].fd >= 0) {
