@@ -158,21 +158,36 @@ void sup_loop_release(struct sup_loop *loop)
 }
 
 /* Arm the timerfd for the audit log's next group commit (if any). */
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep the timerfd armed for the earliest pending audit work: a 10 ms
+ * group commit that becomes due while the timer waits for the 1 s head
+ * file write must move the timer earlier, never wait behind it. */
 static void arm_sync_timer(struct sup_loop *loop)
 {
 	int ms = pol_audit_sync_due_ms(loop->audit);
 	struct itimerspec its = { 0 };
-	/* The due time of a pending group commit never moves earlier, so an
-	 * armed timer stays right until it fires: save the syscall. */
-	if ((ms >= 0) == loop->timer_armed)
+	if (ms < 0) {
+		if (loop->timer_armed) {
+			loop->timer_armed = false;
+			timerfd_settime(loop->timerfd, 0, &its, NULL);
+		}
 		return;
-	loop->timer_armed = ms >= 0;
-	if (ms >= 0) {
-		if (ms == 0)
-			ms = 1; /* 0 would disarm */
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	}
+	int64_t due = monotonic_ms() + ms;
+	if (loop->timer_armed && due >= loop->timer_due_ms)
+		return; /* already armed for this or an earlier time */
+	if (ms == 0)
+		ms = 1; /* 0 would disarm */
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	loop->timer_armed = true;
+	loop->timer_due_ms = due;
 	timerfd_settime(loop->timerfd, 0, &its, NULL);
 }
 

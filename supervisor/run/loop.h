@@ -92,6 +92,7 @@ struct sup_loop {
 	/* state */
 	int epfd, sigfd, timerfd;
 	bool timer_armed;                 /* timerfd set for a group commit */
+	int64_t timer_due_ms;             /* CLOCK_MONOTONIC ms it is set for */
 	bool listener_gone;               /* POLLHUP: no sandboxed process left */
 	bool prog_exited;
 	int prog_status;                  /* wait status of PROG */
