@@ -91,12 +91,14 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-# The preload library is libc-only and exports nothing but its hooks.
+# The preload library is libc-only and exports nothing but its hooks. It
+# is never sanitized, not even in `make asan`: it is loaded into arbitrary
+# uninstrumented programs, where an ASan runtime cannot come first.
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(pic) $<")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) -I. -fPIC -fvisibility=hidden \
-		-D_FORTIFY_SOURCE=3 -fstack-protector-strong $(SAN_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+		-D_FORTIFY_SOURCE=3 -fstack-protector-strong $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBPOLICY): $(POLICY_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -116,7 +118,7 @@ $(ATTESTA_RUN): $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY)
 
 $(PRELOAD_SO): $(PRELOAD_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,-z,relro -Wl,-z,now $(SAN_LDFLAGS) -o $@ $^ -ldl
+	$(Q)$(CC) -shared -Wl,-z,relro -Wl,-z,now -o $@ $^ -ldl
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBCOMMON) $(LIBPOLICY)
 	@mkdir -p $(dir $@)
@@ -138,10 +140,12 @@ $(BUILD)/tools/run_%: $(BUILD)/obj/tests/tools/run_%.o $(RUN_LIB_OBJS) $(LIBCOMM
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm -lpthread
 
 # Small test programs run under the gate (raw syscalls, threads, vfork...).
+# Not sanitized: they run with the (plain) preload library in LD_PRELOAD,
+# and the product under test, not these programs, is what `make asan` checks.
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. $(SAN_CFLAGS) -o $@ $< -lpthread $(SAN_LDFLAGS)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. -o $@ $< -lpthread
 
 # gate_static is gate_raw linked statically (no ld.so, no shared libc):
 # only the kernel-level gate can see its calls. Never sanitized (static).
