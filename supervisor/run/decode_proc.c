@@ -384,9 +384,19 @@ int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_save
 	    self->st.fsuid == self->st.euid && self->st.fsgid == self->st.egid) {
 		uint32_t eff[2] = { (uint32_t)target->cap_eff & self->eff[0],
 				    (uint32_t)(target->cap_eff >> 32) & self->eff[1] };
+		/* SECURITY: CAP_SYS_PTRACE (which the launcher takes from
+		 * every sandboxed process) is never consulted by what runs
+		 * between assume and restore: unlinkat/rmdir of one name in a
+		 * directory already opened, connect/send on a socket already
+		 * copied (an AF_UNIX path through our own /proc/self/fd). So
+		 * a target lacking only it needs no switch: two capset calls
+		 * saved per decision. Callers must keep it that way. */
+		const uint32_t idx = CAP_TO_INDEX(CAP_SYS_PTRACE), bit = CAP_TO_MASK(CAP_SYS_PTRACE);
+		uint32_t same[2] = { eff[0], eff[1] };
 
-		if (eff[0] == self->eff[0] && eff[1] == self->eff[1])
-			return 0; /* nothing to switch */
+		same[idx] |= self->eff[idx] & bit;
+		if (same[0] == self->eff[0] && same[1] == self->eff[1])
+			return 0; /* nothing to switch that the call could notice */
 		saved->cap_eff[0] = self->eff[0];
 		saved->cap_eff[1] = self->eff[1];
 		r = capset_eff_known(eff, self);

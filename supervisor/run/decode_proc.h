@@ -59,9 +59,10 @@ struct sup_creds_saved {
  * fsuid/fsgid and capabilities), groups and (for a root target) effective
  * capability set, using raw per-thread syscalls (glibc's wrappers would
  * change every thread). Only what differs is switched: nothing when the
- * target's credentials equal the supervisor's, one capset each way when
- * only the effective capabilities differ (a root target: CAP_SYS_PTRACE
- * is dropped in the sandbox). 0, or -EPERM when the supervisor cannot (an
+ * target's credentials equal the supervisor's or differ only by
+ * CAP_SYS_PTRACE (which the launcher drops in the sandbox and which no
+ * emulated call consults), one capset each way when other effective
+ * capabilities differ. 0, or -EPERM when the supervisor cannot (an
  * unprivileged supervisor and a target with other ids). Always call
  * sup_creds_restore() afterwards, also on error. */
 int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_saved *saved);

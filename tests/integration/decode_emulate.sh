@@ -141,5 +141,31 @@ out_has "unlink 1"
 out_has "connect 1"
 [ -e "$T/ws/keep" ] || fail "denied unlink removed the file"
 
+# --- capabilities: the emulation never exceeds the target's ------------------
+# A root target without CAP_DAC_OVERRIDE/CAP_FOWNER cannot remove a file
+# from a directory it may not write; the supervisor (which has them) must
+# fail the same way. A plain root target (which lacks only CAP_SYS_PTRACE
+# in the sandbox, so nothing is switched) removes it.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$T/ws/locked"
+	touch "$T/ws/locked/f" "$T/ws/locked/g"
+	chown -R nobody "$T/ws/locked"
+	chmod 755 "$T/ws/locked"
+	(cd "$T/ws" && "$TOOL" -- setpriv --bounding-set=-dac_override,-fowner,-dac_read_search \
+		--inh-caps=-dac_override,-fowner,-dac_read_search "$PY" -c '
+import os
+try: os.unlink("locked/f"); print("dropped-caps unlinked")
+except OSError as e: print("dropped-caps", e.errno)
+' >"$T/out" 2>"$T/err")
+	out_has "dropped-caps 13"
+	[ -e "$T/ws/locked/f" ] || fail "a target without CAP_DAC_OVERRIDE removed a file through the supervisor"
+	(cd "$T/ws" && "$TOOL" -- "$PY" -c '
+import os
+os.unlink("locked/g"); print("root unlinked")
+' >"$T/out" 2>"$T/err")
+	out_has "root unlinked"
+	[ -e "$T/ws/locked/g" ] && fail "a root target could not remove a file it may remove"
+fi
+
 [ $fails -eq 0 ] || { cat "$T/err" | tail -20; exit 1; }
 echo "ok: decode_emulate"
