@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "audit.h"
 #include "audit_internal.h"
 #include "pol_limits.h"
@@ -295,8 +296,8 @@ out:
 int audit_head_write(const char *head_path, const unsigned char *key, size_t key_len,
 		     const struct audit_head *head)
 {
-	char body[256], text[512], mac[AUDIT_HASH_HEX + 1], tmp[4096];
-	int fd = -1, n, len, r;
+	char body[256], text[512], mac[AUDIT_HASH_HEX + 1];
+	int n, len, r;
 
 	if ((n = head_body(head, body, sizeof(body))) < 0)
 		return n;
@@ -310,34 +311,10 @@ int audit_head_write(const char *head_path, const unsigned char *key, size_t key
 	}
 	if (len < 0 || (size_t)len >= sizeof(text))
 		return -ENOSPC;
-	n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", head_path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)len) != len) {
-		r = errno ? -errno : -EIO;
-		goto fail;
-	}
-	if (fdatasync(fd) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, head_path) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return r;
+	/* replaced whole, so a reader never sees half a head; no directory
+	 * fsync: the writer rewrites the head about once a second and it
+	 * trails the log by design */
+	return pol_file_write_atomic(head_path, text, (size_t)len, 0600,
+				     POL_FILE_DATASYNC | POL_FILE_NO_DIR_SYNC | POL_FILE_UMASK, NULL,
+				     NULL);
 }

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "atomic_file.h"
 #include "bundle_internal.h"
 #include "pol_limits.h"
 
@@ -66,17 +67,8 @@ static int write_pem(const char *dir, const char *name, mode_t mode, const char 
 	}
 	if (fchmod(fd, mode) < 0)
 		r = -errno;
-	while (!r && len) {
-		ssize_t n = write(fd, pem, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		pem += n;
-		len -= (size_t)n;
-	}
+	if (!r)
+		r = pol_file_write_all(fd, pem, len);
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && !r)

@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "canonjson.h"
 #include "pystr.h"
 #include "regex.h"
 
@@ -93,90 +94,16 @@ double pol_strtod_c(const char *s)
 	return strtod(s, NULL);
 }
 
-/* Shortest digit string that reads back as value (value finite, > 0):
- * digits into d (no point, no sign), returns the count; *ret_exp is the
- * decimal exponent of the first digit. Tries 1..17 significant digits with
- * correctly rounded printf output; the first that round-trips is the one
- * David Gay's mode 0 (Python's repr) returns. */
-static int shortest_digits(double value, char d[24], int *ret_exp)
-{
-	char tmp[48], back[48];
-	int n = 0, exp10 = 0;
-
-	for (int prec = 1; prec <= 17; prec++) {
-		const char *p, *e;
-
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, value);
-		n = 0;
-		/* Collect digits up to 'e' whatever the locale's decimal point. */
-		for (p = tmp; *p && *p != 'e'; p++)
-			if (*p >= '0' && *p <= '9' && n < 23)
-				d[n++] = *p;
-		e = p;
-		exp10 = *e == 'e' ? atoi(e + 1) : 0;
-		snprintf(back, sizeof(back), "%c.%.*se%d", d[0], n - 1, d + 1, exp10);
-		if (pol_strtod_c(back) == value)
-			break;
-	}
-	while (n > 1 && d[n - 1] == '0')
-		n--;
-	d[n] = '\0';
-	*ret_exp = exp10;
-	return n;
-}
-
+/* Python's repr() spells the non-finite values differently from
+ * json.dumps; every finite value (shortest round-trip digits, 'r' mode
+ * layout) comes from the canonical JSON writer. */
 size_t pol_py_float_repr(double value, char *buf, size_t size)
 {
-	char d[24], out[48];
-	size_t o = 0;
-	int n, exp10, decpt;
-
 	if (isnan(value))
 		return (size_t)snprintf(buf, size, "nan");
 	if (isinf(value))
 		return (size_t)snprintf(buf, size, value < 0 ? "-inf" : "inf");
-	if (value == 0.0)
-		return (size_t)snprintf(buf, size, signbit(value) ? "-0.0" : "0.0");
-	if (value < 0) {
-		out[o++] = '-';
-		value = -value;
-	}
-	n = shortest_digits(value, d, &exp10);
-	decpt = exp10 + 1;
-	if (decpt > -4 && decpt <= 16) {
-		if (decpt <= 0) {
-			out[o++] = '0';
-			out[o++] = '.';
-			for (int i = 0; i < -decpt; i++)
-				out[o++] = '0';
-			memcpy(out + o, d, (size_t)n);
-			o += (size_t)n;
-		} else if (decpt >= n) {
-			memcpy(out + o, d, (size_t)n);
-			o += (size_t)n;
-			for (int i = n; i < decpt; i++)
-				out[o++] = '0';
-			out[o++] = '.';
-			out[o++] = '0';
-		} else {
-			memcpy(out + o, d, (size_t)decpt);
-			o += (size_t)decpt;
-			out[o++] = '.';
-			memcpy(out + o, d + decpt, (size_t)(n - decpt));
-			o += (size_t)(n - decpt);
-		}
-		out[o] = '\0';
-		return (size_t)snprintf(buf, size, "%s", out);
-	}
-	out[o++] = d[0];
-	if (n > 1) {
-		out[o++] = '.';
-		memcpy(out + o, d + 1, (size_t)(n - 1));
-		o += (size_t)(n - 1);
-	}
-	out[o] = '\0';
-	return (size_t)snprintf(buf, size, "%se%c%02d", out, exp10 < 0 ? '-' : '+',
-				exp10 < 0 ? -exp10 : exp10);
+	return pol_json_float_repr(value, NULL, 0, buf, size);
 }
 
 /* ---- strings ------------------------------------------------------------- */

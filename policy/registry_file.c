@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "atomic_file.h"
 #include "pol_limits.h"
 #include "registry_internal.h"
 
@@ -347,103 +348,16 @@ out:
 	return text;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* mkdir -p of the parent of path (new directories 0700), then split the
- * path into its directory for the temp file and the directory fsync. */
-static int prepare_dir(const char *path, char *dir, size_t size, struct pol_diag *diag)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash) {
-		snprintf(dir, size, ".");
-		return 0;
-	}
-	if ((size_t)snprintf(dir, size, "%.*s", (int)(slash == path ? 1 : slash - path), path) >= size)
-		return pol_diag_set(diag, path, 0, 0, "registry path is too long");
-	for (char *p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			int r = -errno;
-			pol_diag_set(diag, dir, 0, 0, "cannot create directory: %s", strerror(-r));
-			return r;
-		}
-		*p = saved;
-		if (!saved)
-			break;
-	}
-	return 0;
-}
-
-static int write_atomic(const char *path, const char *dir, const char *text,
-			struct pol_diag *diag)
-{
-	const char *base = strrchr(path, '/');
-	char tmp[4200];
-	int fd, dfd, r = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base ? base + 1 : path) >=
-	    sizeof(tmp))
-		return pol_diag_set(diag, path, 0, 0, "registry path is too long");
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot create temporary file in '%s': %s", dir,
-			     strerror(-r));
-		return r;
-	}
-	if (fchmod(fd, 0600) < 0)
-		r = -errno;
-	if (!r)
-		r = write_all(fd, text, strlen(text));
-	if (!r)
-		r = write_all(fd, "\n", 1);
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		pol_diag_set(diag, path, 0, 0, "cannot write registry: %s", strerror(-r));
-		unlink(tmp);
-		return r;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot sync directory '%s': %s", dir, strerror(-r));
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return r;
-}
-
 static int file_change(struct pol_registry *registry, const struct registry_change *change,
 		       struct pol_diag *diag)
 {
 	struct row_table t = { 0 };
 	struct pol_enrollment *row;
-	char dir[4096], lock_path[4200];
+	char lock_path[4200];
 	char *text = NULL;
 	int lock_fd = -1, r;
 
-	r = prepare_dir(registry->path, dir, sizeof(dir), diag);
+	r = pol_file_make_parents(registry->path, diag);
 	if (r < 0)
 		return r;
 	snprintf(lock_path, sizeof(lock_path), "%s.lock", registry->path);
@@ -493,7 +407,8 @@ static int file_change(struct pol_registry *registry, const struct registry_chan
 		r = -ENOMEM;
 		goto out;
 	}
-	r = write_atomic(registry->path, dir, text, diag);
+	r = pol_file_write_atomic(registry->path, text, strlen(text), 0600, POL_FILE_NEWLINE,
+				  "registry", diag);
 out:
 	free(text);
 	table_release(&t);

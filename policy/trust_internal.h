@@ -69,10 +69,4 @@ int trust_table_parse(const char *name, const char *buf, size_t len,
 /* Malloc'd JSON text, NULL on ENOMEM. */
 char *trust_table_serialize(const struct trust_table *table);
 
-/* trust_file.c: mkdir -p of path's parent (new directories 0700), and
- * atomic replacement of path with text plus a newline (mode 0600). 0 or
- * -errno with diag. */
-int trust_make_parent_dirs(const char *path, struct pol_diag *diag);
-int trust_write_atomic(const char *path, const char *text, struct pol_diag *diag);
-
 #endif

@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "atomic_file.h"
 #include "pol_limits.h"
 #include "trust_internal.h"
 
@@ -498,7 +499,7 @@ int pol_trust_store_save(struct pol_trust_store *store, struct pol_diag *diag)
 		return pol_diag_set(diag, "", 0, 0, "trust store was not loaded from a file");
 	if ((size_t)snprintf(lock_path, sizeof(lock_path), "%s.lock", store->path) >= sizeof(lock_path))
 		return pol_diag_set(diag, store->path, 0, 0, "trust store path is too long");
-	r = trust_make_parent_dirs(store->path, diag);
+	r = pol_file_make_parents(store->path, diag);
 	if (r < 0)
 		return r;
 	lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
@@ -535,7 +536,9 @@ int pol_trust_store_save(struct pol_trust_store *store, struct pol_diag *diag)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = trust_write_atomic(store->path, text, diag);
+	/* a crash leaves the old or the new store, never a torn one */
+	r = pol_file_write_atomic(store->path, text, strlen(text), 0600, POL_FILE_NEWLINE,
+				  "trust store", diag);
 	if (r < 0)
 		goto out;
 	trust_table_release(&store->table);

@@ -307,66 +307,62 @@ static void argv_release(struct argv_buf *b)
 	errno = saved;
 }
 
+/* The body of execl, execlp and execle: collect arg and the list after it
+ * into an argv (on the stack up to ARGV_STACK entries, no malloc: we may
+ * be in a vfork child), take execle's envp from after the list's NULL,
+ * and gate the exec. */
+static int execl_common(struct exec_req *r, const char *arg, va_list *ap)
+{
+	struct argv_buf b;
+	va_list cap;
+	int rc;
+
+	va_copy(cap, *ap);
+	rc = argv_collect(&b, arg, cap, ap);
+	va_end(cap);
+	if (rc < 0)
+		return -1;
+	if (r->entry == SHIM_ENTRY_EXECLE)
+		r->envp = va_arg(*ap, char *const *);
+	r->argv = b.argv;
+	rc = exec_hook(r);
+	argv_release(&b);
+	return rc;
+}
+
 SHIM_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	struct exec_req r = { .entry = SHIM_ENTRY_EXECL, .path = path };
-	struct argv_buf b;
-	va_list ap, cap;
+	va_list ap;
 	int rc;
 
 	va_start(ap, arg);
-	va_copy(cap, ap);
-	rc = argv_collect(&b, arg, cap, &ap);
-	va_end(cap);
+	rc = execl_common(&r, arg, &ap);
 	va_end(ap);
-	if (rc < 0)
-		return -1;
-	r.argv = b.argv;
-	rc = exec_hook(&r);
-	argv_release(&b);
 	return rc;
 }
 
 SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	struct exec_req r = { .entry = SHIM_ENTRY_EXECLP, .path = file };
-	struct argv_buf b;
-	va_list ap, cap;
+	va_list ap;
 	int rc;
 
 	va_start(ap, arg);
-	va_copy(cap, ap);
-	rc = argv_collect(&b, arg, cap, &ap);
-	va_end(cap);
+	rc = execl_common(&r, arg, &ap);
 	va_end(ap);
-	if (rc < 0)
-		return -1;
-	r.argv = b.argv;
-	rc = exec_hook(&r);
-	argv_release(&b);
 	return rc;
 }
 
 SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	struct exec_req r = { .entry = SHIM_ENTRY_EXECLE, .path = path };
-	struct argv_buf b;
-	va_list ap, cap;
+	va_list ap;
 	int rc;
 
 	va_start(ap, arg);
-	va_copy(cap, ap);
-	rc = argv_collect(&b, arg, cap, &ap);
-	va_end(cap);
-	if (rc < 0) {
-		va_end(ap);
-		return -1;
-	}
-	r.envp = va_arg(ap, char *const *);
+	rc = execl_common(&r, arg, &ap);
 	va_end(ap);
-	r.argv = b.argv;
-	rc = exec_hook(&r);
-	argv_release(&b);
 	return rc;
 }
 

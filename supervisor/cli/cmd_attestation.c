@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "fleet_common.h"
 #include "policy/attest.h"
@@ -154,10 +155,7 @@ out:
 int cmd_attestation(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "database", required_argument, NULL, 'D' },
-		{ "node-id", required_argument, NULL, 'n' },
+		FLEET_LONG_OPTIONS,
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "pubkey", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
@@ -175,22 +173,13 @@ int cmd_attestation(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:hj", longopts, NULL)) != -1) {
+		if (fleet_opts_take(&opts, c, optarg))
+			continue;
 		switch (c) {
-		case 'c': opts.config_path = optarg; break;
-		case 'r': opts.registry = optarg; break;
-		case 'D': opts.database = optarg; break;
-		case 'n': opts.node_id = optarg; break;
 		case 'b': bundle = optarg; break;
 		case 'p': pubkey = optarg; break;
-		case 'j': opts.json = true; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
-		case ':':
-			fprintf(stderr, "attesta: option '%s' needs a value\n", argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		default:
-			fprintf(stderr, "attesta: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+		default: return cli_option_error(c, argv, usage);
 		}
 	}
 	if (optind != argc - 1) {
@@ -211,12 +200,9 @@ int cmd_attestation(int argc, char **argv)
 		rc = CLI_EXIT_INVALID;
 		goto out;
 	}
-	node_id = fleet_node_id(&opts, config);
-	if (!node_id) {
-		fprintf(stderr, "attesta: attestation %s needs a node id (--node-id, ATTESTA_NODE_ID "
-				"or attestation.node_id)\n", verb);
+	node_id = fleet_require_node_id(&opts, config, "attestation", verb);
+	if (!node_id)
 		goto out;
-	}
 	if (!pol_registry_name_valid(node_id)) {
 		fprintf(stderr, "attesta: invalid node id '%.256s'\n", node_id);
 		goto out;

@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "fleet_common.h"
+#include "policy/atomic_file.h"
 #include "policy/bundle.h"
 #include "policy/domain.h"
 #include "policy/pol_limits.h"
@@ -60,41 +62,6 @@ static int keygen(const char *dir)
 	printf("private key: %s/%s (keep it secret)\npublic key:  %s/%s\nfingerprint: sha256:%s\n",
 	       dir, POL_BUNDLE_KEY_PRIVATE, dir, POL_BUNDLE_KEY_PUBLIC, fingerprint);
 	return CLI_EXIT_OK;
-}
-
-/* Write buf to path: temp file beside it, fsync, rename (0644). */
-static int write_output(const char *path, const char *buf, size_t len)
-{
-	char tmp[4200];
-	int fd, r = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0644) < 0)
-		r = -errno;
-	while (!r && len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
 }
 
 static time_t created_at(void)
@@ -186,7 +153,9 @@ static int pack(const char *key_path, const struct pol_bundle_meta *meta, const 
 		fleet_print_diag(&diag, "bundle", r);
 		goto out;
 	}
-	r = write_output(out_path, archive, archive_len);
+	/* temp file beside it, fsync, rename: never a half-written bundle */
+	r = pol_file_write_atomic(out_path, archive, archive_len, 0644, POL_FILE_NO_DIR_SYNC, NULL,
+				  NULL);
 	if (r < 0) {
 		fprintf(stderr, "attesta: cannot write '%s': %s\n", out_path, strerror(-r));
 		goto out;
@@ -279,13 +248,7 @@ int cmd_bundle(int argc, char **argv)
 		case 'e': meta.enrollment_ref = optarg; break;
 		case 'c': break; /* accepted like every subcommand; bundles need no config */
 		case 'h': usage(stdout); return CLI_EXIT_OK;
-		case ':':
-			fprintf(stderr, "attesta: option '%s' needs a value\n", argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		default:
-			fprintf(stderr, "attesta: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+		default: return cli_option_error(c, argv, usage);
 		}
 	}
 	if (optind >= argc) {

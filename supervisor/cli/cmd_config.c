@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "policy/config.h"
 
@@ -221,6 +222,9 @@ static int config_check(const char *path, bool json)
 
 int cmd_config(int argc, char **argv)
 {
+	static const struct cli_file_operand operand = {
+		.noun = "config file", .verb = "checked", .dashdash = true, .usage = config_usage,
+	};
 	const char *path = NULL;
 	bool json = false;
 
@@ -239,44 +243,16 @@ int cmd_config(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i];
-		const char *value = NULL;
+		int rc;
 
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			config_usage(stdout);
 			return CLI_EXIT_OK;
 		} else if (!strcmp(arg, "--json")) {
 			json = true;
-			continue;
-		} else if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "attesta: '%s' needs a file name\n", arg);
-				return CLI_EXIT_USAGE;
-			}
-			value = argv[++i];
-		} else if (!strncmp(arg, "--config=", 9)) {
-			value = arg + 9;
-		} else if (!strcmp(arg, "--")) {
-			if (i + 2 != argc) {
-				config_usage(stderr);
-				return CLI_EXIT_USAGE;
-			}
-			value = argv[++i];
-		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "attesta: unknown option '%s'\n", arg);
-			config_usage(stderr);
-			return CLI_EXIT_USAGE;
-		} else {
-			value = arg;
+		} else if ((rc = cli_file_operand_take(&operand, argc, argv, &i, &path))) {
+			return rc;
 		}
-		if (path) {
-			fprintf(stderr, "attesta: only one config file can be checked at a time\n");
-			return CLI_EXIT_USAGE;
-		}
-		if (!*value) {
-			fprintf(stderr, "attesta: empty config file name\n");
-			return CLI_EXIT_USAGE;
-		}
-		path = value;
 	}
 	return config_check(path, json);
 }

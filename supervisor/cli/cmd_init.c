@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_args.h"
 #include "commands.h"
+#include "policy/atomic_file.h"
 #include "policy/config.h"
 
 #define DEFAULT_CONFIG POL_CONFIG_DEFAULT_PATH
@@ -104,53 +106,11 @@ static void init_usage(FILE *out)
 		"exit status: 0 written, 1 file exists or cannot be written, 2 usage\n");
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write to FILE.tmp-PID (O_EXCL: never through a planted link), then
- * rename over path; without force, link() instead of rename() so an
- * existing file is never replaced even if it appeared meanwhile. */
-static int write_template(const char *path, bool force)
-{
-	char tmp[4096];
-	int fd, r, n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, template_text, sizeof(template_text) - 1);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0) {
-		if (force)
-			r = rename(tmp, path) < 0 ? -errno : 0;
-		else
-			r = link(tmp, path) < 0 ? -errno : 0;
-	}
-	if (r < 0 || !force)
-		unlink(tmp);
-	return r;
-}
-
 int cmd_init(int argc, char **argv)
 {
+	static const struct cli_file_operand operand = {
+		.noun = "file", .verb = "written", .dashdash = false, .usage = init_usage,
+	};
 	const char *path = NULL;
 	bool force = false;
 	struct pol_config *config = NULL;
@@ -160,38 +120,17 @@ int cmd_init(int argc, char **argv)
 	int r;
 
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value;
+		const char *arg = argv[i];
+		int rc;
 
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			init_usage(stdout);
 			return CLI_EXIT_OK;
 		} else if (!strcmp(arg, "--force") || !strcmp(arg, "-f")) {
 			force = true;
-			continue;
-		} else if (!strcmp(arg, "-c") || !strcmp(arg, "--config")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "attesta: '%s' needs a file name\n", arg);
-				return CLI_EXIT_USAGE;
-			}
-			value = argv[++i];
-		} else if (!strncmp(arg, "--config=", 9)) {
-			value = arg + 9;
-		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "attesta: unknown option '%s'\n", arg);
-			init_usage(stderr);
-			return CLI_EXIT_USAGE;
-		} else {
-			value = arg;
+		} else if ((rc = cli_file_operand_take(&operand, argc, argv, &i, &path))) {
+			return rc;
 		}
-		if (path) {
-			fprintf(stderr, "attesta: only one file can be written at a time\n");
-			return CLI_EXIT_USAGE;
-		}
-		if (!*value) {
-			fprintf(stderr, "attesta: empty file name\n");
-			return CLI_EXIT_USAGE;
-		}
-		path = value;
 	}
 	if (!path)
 		path = DEFAULT_CONFIG;
@@ -209,7 +148,14 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "attesta: '%s' already exists (use --force to replace it)\n", path);
 		return CLI_EXIT_INVALID;
 	}
-	r = write_template(path, force);
+	/* temporary file in the same directory (O_EXCL: never through a
+	 * planted link), then rename over path; without --force, link()
+	 * instead of rename() so an existing file is never replaced even if
+	 * it appeared meanwhile */
+	r = pol_file_write_atomic(path, template_text, sizeof(template_text) - 1, 0644,
+				  POL_FILE_UMASK | POL_FILE_NO_DIR_SYNC |
+					  (force ? 0 : POL_FILE_NO_REPLACE),
+				  NULL, NULL);
 	if (r == -EEXIST) {
 		fprintf(stderr, "attesta: '%s' already exists (use --force to replace it)\n", path);
 		return CLI_EXIT_INVALID;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "fleet_common.h"
 
@@ -31,10 +32,7 @@ static void usage(FILE *out)
 int cmd_node(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "registry", required_argument, NULL, 'r' },
-		{ "database", required_argument, NULL, 'D' },
-		{ "node-id", required_argument, NULL, 'n' },
+		FLEET_LONG_OPTIONS,
 		{ "enrollment-ref", required_argument, NULL, 'e' },
 		{ "state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -51,21 +49,13 @@ int cmd_node(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		if (fleet_opts_take(&opts, c, optarg))
+			continue;
 		switch (c) {
-		case 'c': opts.config_path = optarg; break;
-		case 'r': opts.registry = optarg; break;
-		case 'D': opts.database = optarg; break;
-		case 'n': opts.node_id = optarg; break;
 		case 'e': ref = optarg; break;
 		case 's': state_name = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
-		case ':':
-			fprintf(stderr, "attesta: option '%s' needs a value\n", argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		default:
-			fprintf(stderr, "attesta: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+		default: return cli_option_error(c, argv, usage);
 		}
 	}
 	if (optind != argc - 1) {
@@ -95,10 +85,8 @@ int cmd_node(int argc, char **argv)
 	rc = fleet_load_config(&opts, &config);
 	if (rc)
 		goto out;
-	node_id = fleet_node_id(&opts, config);
+	node_id = fleet_require_node_id(&opts, config, "node", verb);
 	if (!node_id) {
-		fprintf(stderr, "attesta: node %s needs a node id (--node-id, ATTESTA_NODE_ID or "
-				"attestation.node_id)\n", verb);
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "policy/config.h"
 #include "policy/trust.h"
@@ -266,13 +267,7 @@ int cmd_trust(int argc, char **argv)
 			severity_set = true;
 			break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
-		case ':':
-			fprintf(stderr, "attesta: option '%s' needs a value\n", argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		default:
-			fprintf(stderr, "attesta: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+		default: return cli_option_error(c, argv, usage);
 		}
 	}
 	if (optind >= argc) {

@@ -14,6 +14,18 @@
 
 #include "fleet_common.h"
 
+bool fleet_opts_take(struct fleet_opts *opts, int c, const char *arg)
+{
+	switch (c) {
+	case 'c': opts->config_path = arg; return true;
+	case 'r': opts->registry = arg; return true;
+	case 'D': opts->database = arg; return true;
+	case 'n': opts->node_id = arg; return true;
+	case 'j': opts->json = true; return true;
+	default: return false;
+	}
+}
+
 void fleet_print_diag(const struct pol_diag *diag, const char *what, int r)
 {
 	char buf[1200];
@@ -63,6 +75,17 @@ const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config
 	if (env && *env)
 		return env;
 	return config->node_id;
+}
+
+const char *fleet_require_node_id(const struct fleet_opts *opts, const struct pol_config *config,
+				  const char *command, const char *verb)
+{
+	const char *node_id = fleet_node_id(opts, config);
+
+	if (!node_id)
+		fprintf(stderr, "attesta: %s %s needs a node id (--node-id, ATTESTA_NODE_ID or "
+				"attestation.node_id)\n", command, verb);
+	return node_id;
 }
 
 int fleet_read_file(const char *path, size_t cap, char **ret_buf, size_t *ret_len)

@@ -22,6 +22,18 @@ struct fleet_opts {
 	bool json;
 };
 
+/* The long options every fleet command takes, for its getopt_long()
+ * table; fleet_opts_take() stores them (and 'j', --json). */
+#define FLEET_LONG_OPTIONS                                      \
+	{ "config", required_argument, NULL, 'c' },             \
+	{ "registry", required_argument, NULL, 'r' },           \
+	{ "database", required_argument, NULL, 'D' },           \
+	{ "node-id", required_argument, NULL, 'n' }
+
+/* Store getopt result c (value arg) in opts if it is one of the common
+ * options above or 'j'; false if c is the command's own. */
+bool fleet_opts_take(struct fleet_opts *opts, int c, const char *arg);
+
 /* Print "attesta: file:line:col: message", or "attesta: what: strerror". */
 void fleet_print_diag(const struct pol_diag *diag, const char *what, int r);
 
@@ -36,6 +48,11 @@ int fleet_open_registry(const struct fleet_opts *opts, const struct pol_config *
 
 /* --node-id, else $ATTESTA_NODE_ID, else attestation.node_id; NULL if none. */
 const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config *config);
+
+/* fleet_node_id(), or NULL after printing "COMMAND VERB needs a node id
+ * (...)" (the caller exits with CLI_EXIT_USAGE). */
+const char *fleet_require_node_id(const struct fleet_opts *opts, const struct pol_config *config,
+				  const char *command, const char *verb);
 
 /* Read a whole regular file of at most cap bytes (NUL-terminated copy).
  * 0 or -errno / -EFBIG; prints nothing. */
