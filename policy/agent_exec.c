@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "pol_limits.h"
 #include "regex.h"
+#include "warm.h"
 
 #define MAX_WORDS 256
 
@@ -51,6 +52,11 @@ static void compile_specs(void)
 		compile_list(r->also);
 		compile_list(r->none);
 	}
+}
+
+void pol_agent_warm(void)
+{
+	pthread_once(&spec_once, compile_specs);
 }
 
 static const struct pol_regex *spec_re(const char *spec)

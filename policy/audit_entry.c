@@ -16,12 +16,14 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
 #include "audit.h"
 #include "audit_internal.h"
 #include "pol_limits.h"
+#include "warm.h"
 
 const char *const audit_unhashed_keys[] = { "chain_hash", "mac", NULL };
 
@@ -36,27 +38,44 @@ static void to_hex(const unsigned char *bytes, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int audit_chain_hash(struct evp_md_ctx_st *md, const char *prev, const char *canonical,
-		     size_t canonical_len, char out[AUDIT_HASH_HEX + 1])
+
+/* SHA-256, fetched once: an implicit fetch per digest costs more than
+ * the hash. NULL if OpenSSL has none. */
+static EVP_MD *sha256_md(void)
 {
 	static EVP_MD *sha256;
-	EVP_MD_CTX *ctx = md ? (EVP_MD_CTX *)md : EVP_MD_CTX_new();
-	unsigned char digest[32];
-	unsigned int n = 0;
-	int r = -EIO;
 
-	if (!ctx)
-		return -ENOMEM;
-	/* fetch once: an implicit fetch per digest costs more than the hash */
 	if (!__atomic_load_n(&sha256, __ATOMIC_ACQUIRE)) {
 		EVP_MD *m = EVP_MD_fetch(NULL, "SHA256", NULL), *expect = NULL;
 
 		if (!m)
-			goto out;
+			return NULL;
 		if (!__atomic_compare_exchange_n(&sha256, &expect, m, false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_ACQUIRE))
 			EVP_MD_free(m);
 	}
+	return __atomic_load_n(&sha256, __ATOMIC_ACQUIRE);
+}
+
+void pol_audit_warm(void)
+{
+	(void)sha256_md();
+	tzset(); /* localtime_r() of the entries' timestamps */
+}
+
+int audit_chain_hash(struct evp_md_ctx_st *md, const char *prev, const char *canonical,
+		     size_t canonical_len, char out[AUDIT_HASH_HEX + 1])
+{
+	EVP_MD_CTX *ctx = md ? (EVP_MD_CTX *)md : EVP_MD_CTX_new();
+	unsigned char digest[32];
+	unsigned int n = 0;
+	EVP_MD *sha256;
+	int r = -EIO;
+
+	if (!ctx)
+		return -ENOMEM;
+	if (!(sha256 = sha256_md()))
+		goto out;
 	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, prev, strlen(prev)) != 1 ||
 	    EVP_DigestUpdate(ctx, canonical, canonical_len) != 1 ||

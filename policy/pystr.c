@@ -23,6 +23,7 @@
 #include "canonjson.h"
 #include "pystr.h"
 #include "regex.h"
+#include "warm.h"
 
 /* Deeper than any tree pol_action_from_json() accepts; guards trees built
  * in code against unbounded recursion. */
@@ -116,6 +117,12 @@ static void printable_init(void)
 	/* Python's non-printable categories: C* (Cc Cf Cs Co Cn) and Z*. */
 	if (pol_regex_compile("[\\p{C}\\p{Z}]", 0, &nonprintable_re, NULL, 0, NULL) < 0)
 		nonprintable_re = NULL;
+}
+
+void pol_pystr_warm(void)
+{
+	pthread_once(&c_locale_once, c_locale_init);
+	pthread_once(&printable_once, printable_init);
 }
 
 size_t pol_utf8_next(const char *str, size_t n, uint32_t *ret_cp)

@@ -13,6 +13,7 @@
 
 #include "pol_limits.h"
 #include "regex.h"
+#include "warm.h"
 
 struct pol_regex {
 	pcre2_code *code;
@@ -36,6 +37,11 @@ static void match_init(void)
 		pcre2_set_match_limit(match_ctx, POL_REGEX_MATCH_LIMIT);
 		pcre2_set_depth_limit(match_ctx, POL_REGEX_DEPTH_LIMIT);
 	}
+}
+
+void pol_regex_warm(void)
+{
+	pthread_once(&match_once, match_init);
 }
 
 int pol_regex_compile(const char *pattern, unsigned flags, struct pol_regex **ret_regex,

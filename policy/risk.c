@@ -24,6 +24,7 @@
 #include "pystr.h"
 #include "regex.h"
 #include "risk.h"
+#include "warm.h"
 
 #define W_FUNCTION 0.30
 #define W_ARGS 0.25
@@ -136,6 +137,11 @@ static void patterns_init(void)
 	patterns_error = compile_set(arg_patterns, ARG_PATTERNS, arg_re);
 	if (!patterns_error)
 		patterns_error = compile_set(doc_patterns, DOC_PATTERNS, doc_re);
+}
+
+void pol_risk_warm(void)
+{
+	pthread_once(&patterns_once, patterns_init);
 }
 
 /* ---- assessment ------------------------------------------------------- */
