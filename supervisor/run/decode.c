@@ -74,7 +74,7 @@ static int fill_common(struct sup_decode_ctx *ctx, struct pol_action *a)
 	a->tgid = ctx->status.tgid;
 	a->ppid = ctx->status.ppid;
 	a->intercepted_at = now_utc();
-	r = sup_tfacts_readlink(ctx->facts, "exe", &a->exe);
+	r = sup_tfacts_exe(ctx->facts, &a->exe);
 	if (r < 0 && r != -ENOMEM)
 		r = 0; /* a kernel thread or an exe on a vanished mount: leave NULL */
 	if (r == 0) {

@@ -48,11 +48,13 @@ struct sup_tfacts {
 	uint64_t root_checked_for; /* notification the root was validated for */
 	bool root_checked;
 	struct sup_proc_status status;
+	char *exe;             /* /proc/TID/exe as last read (exe tracking only) */
 	uint64_t last_use;
 	unsigned refs;
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool exe_tracked; /* sup_tcache_track_exec(): every exec is reported */
 static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
 static char *status_buf; /* under cache_lock */
@@ -66,6 +68,8 @@ static void entry_close(struct sup_tfacts *f)
 	if (f->rootfd >= 0)
 		close(f->rootfd);
 	f->procfd = f->statusfd = f->rootfd = -1;
+	free(f->exe);
+	f->exe = NULL;
 	f->tid = 0;
 	f->have_status = false;
 	f->root_checked = false;
@@ -380,6 +384,58 @@ int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret
 	s = strndup(buf, (size_t)n);
 	if (!s)
 		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+void sup_tcache_track_exec(bool on)
+{
+	pthread_mutex_lock(&cache_lock);
+	exe_tracked = on;
+	for (size_t i = 0; on == false && i < SUP_TCACHE_ENTRIES; i++) {
+		if (table[i]) {
+			free(table[i]->exe);
+			table[i]->exe = NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void sup_tcache_exec_seen(pid_t pid)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
+		struct sup_tfacts *f = table[i];
+
+		if (f && (f->tid == pid || f->status.tgid == pid)) {
+			free(f->exe);
+			f->exe = NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+int sup_tfacts_exe(struct sup_tfacts *f, char **ret)
+{
+	char *s;
+	int r;
+
+	pthread_mutex_lock(&cache_lock);
+	s = f->exe ? strdup(f->exe) : NULL;
+	pthread_mutex_unlock(&cache_lock);
+	if (f->exe && !s)
+		return -ENOMEM;
+	if (s) {
+		*ret = s;
+		return 0;
+	}
+	r = sup_tfacts_readlink(f, "exe", &s);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&cache_lock);
+	if (exe_tracked && !f->exe)
+		f->exe = strdup(s); /* a failed copy only means no caching */
+	pthread_mutex_unlock(&cache_lock);
 	*ret = s;
 	return 0;
 }

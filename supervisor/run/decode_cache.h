@@ -77,6 +77,21 @@ int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view);
 /* readlinkat(/proc/TID, name) into a new string. 0 or -errno (-ESRCH). */
 int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret);
 
+/*
+ * /proc/TID/exe into a new string, read once per thread and then served
+ * from the cache, but only while exec tracking is on: the supervisor
+ * traces every sandboxed task and calls sup_tcache_exec_seen() at each
+ * PTRACE_EVENT_EXEC, before the new image runs, so a cached name is never
+ * older than the image making the call. (An agent with CAP_SYS_RESOURCE
+ * can rename its exe with PR_SET_MM_EXE_FILE; the name was never evidence
+ * against the agent itself.) 0 or -errno (-ESRCH).
+ */
+int sup_tfacts_exe(struct sup_tfacts *f, char **ret);
+/* Exec tracking on (PROG is traced) or off (every read goes to /proc). */
+void sup_tcache_track_exec(bool on);
+/* pid (and its thread group) completed an exec: forget its exe. */
+void sup_tcache_exec_seen(pid_t pid);
+
 /* Drop every entry (tests, shutdown). */
 void sup_tcache_flush(void);
 

@@ -26,6 +26,7 @@
 #include "policy/trust.h"
 #include "policy/warm.h"
 #include "supervisor/run/approval.h"
+#include "supervisor/run/decode_cache.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/human.h"
@@ -462,6 +463,8 @@ int main(int argc, char **argv)
 		loop.execcheck = NULL;
 	}
 	loop.tracing = child.traced;
+	/* Every exec is seen at PTRACE_EVENT_EXEC: the exe name can be cached. */
+	sup_tcache_track_exec(child.traced);
 	loop.listener = child.listener;
 	loop.prog_pid = child.pid;
 	if ((rc = sup_launch_go(&child)) < 0) {

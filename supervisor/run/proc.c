@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "supervisor/run/decode_cache.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/loop.h"
 #include "supervisor/run/verdict.h"
@@ -100,6 +101,10 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 	case PTRACE_EVENT_EXEC: {
 		unsigned long former = (unsigned long)pid;
 		ptrace(PTRACE_GETEVENTMSG, pid, 0, &former);
+		/* before the new image runs: its calls must not see the old exe */
+		sup_tcache_exec_seen(pid);
+		if ((pid_t)former != pid)
+			sup_tcache_exec_seen((pid_t)former);
 		if (!loop->execcheck ||
 		    sup_execcheck_verify(loop->execcheck, pid, (pid_t)former, reason,
 					 sizeof reason) == 0) {

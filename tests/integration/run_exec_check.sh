@@ -19,6 +19,24 @@ expect_audit "$killed" 'e["decision_source"]=="exec_check" and e["verdict"]=="de
 grep -q "other=0" "$WS/out" || fail "unexpected outcomes"
 echo "  $(cat "$WS/out")"
 
+# The exe named in each entry is the image that made the call, also when
+# a thread other than the leader execs (the new image inherits the
+# leader's tid, whose old exe the supervisor has cached).
+touch "$WS/by-python" "$WS/by-rm"
+cat >"$WS/thread_exec.py" <<'PY'
+import os, sys, threading
+os.unlink(sys.argv[1])
+t = threading.Thread(target=lambda: os.execv("/usr/bin/rm", ["rm", sys.argv[2]]))
+t.start()
+t.join()
+PY
+gate /usr/bin/python3 "$WS/thread_exec.py" "$WS/by-python" "$WS/by-rm"
+expect_rc 0 "thread exec"
+[ -e "$WS/by-python" ] || [ -e "$WS/by-rm" ] && fail "a file was not removed"
+PYEXE=$(readlink -f /usr/bin/python3)
+expect_audit 1 "e.get('path')=='$WS/by-python' and e['exe']=='$PYEXE'" "unlink by python names python"
+expect_audit 1 "e.get('path')=='$WS/by-rm' and e['exe']=='/usr/bin/rm'" "unlink by rm after a thread's exec names rm"
+
 # The check is off only on request, and says so.
 ATTESTA_EXEC_CHECK=off gate true
 expect_rc 0 "true without exec check"
