@@ -55,6 +55,7 @@ struct sup_tfacts {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool exe_tracked; /* sup_tcache_track_exec(): every exec is reported */
+static bool roots_fixed; /* sup_tcache_roots_fixed(): no task can change its root */
 static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
 static char *status_buf; /* under cache_lock */
@@ -346,7 +347,12 @@ int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view)
 {
 	int r = 0;
 
-	if (!f->root_checked || f->root_checked_for != f->notif_id) {
+	/* With roots fixed (the filter refuses chroot, pivot_root, setns,
+	 * unshare, mount and new namespaces to every sandboxed task), the
+	 * root opened for this thread is still its root: no statx. */
+	bool fixed = roots_fixed && f->rootfd >= 0 && f->root.valid;
+
+	if (!fixed && (!f->root_checked || f->root_checked_for != f->notif_id)) {
 		struct root_id now;
 
 		if (f->rootfd >= 0 && root_identity(f->procfd, "root", 0, &now) == 0 &&
@@ -386,6 +392,13 @@ int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret
 		return -ENOMEM;
 	*ret = s;
 	return 0;
+}
+
+void sup_tcache_roots_fixed(bool on)
+{
+	pthread_mutex_lock(&cache_lock);
+	roots_fixed = on;
+	pthread_mutex_unlock(&cache_lock);
 }
 
 void sup_tcache_track_exec(bool on)

@@ -87,6 +87,12 @@ int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret
  * against the agent itself.) 0 or -errno (-ESRCH).
  */
 int sup_tfacts_exe(struct sup_tfacts *f, char **ret);
+/* SECURITY: on only when the seccomp filter refuses every way to change
+ * a root (chroot, pivot_root, setns, unshare, mount, clone with a new
+ * namespace; filter.c add_no_namespaces): then a thread's root, checked
+ * when its entry is opened, is not re-checked for each notification
+ * (one statx saved). Off (shim-only mode): checked every time. */
+void sup_tcache_roots_fixed(bool on);
 /* Exec tracking on (PROG is traced) or off (every read goes to /proc). */
 void sup_tcache_track_exec(bool on);
 /* pid (and its thread group) completed an exec: forget its exe. */

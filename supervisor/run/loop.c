@@ -68,6 +68,33 @@ void sup_held_remove(struct sup_loop *loop, struct sup_held *held)
 	}
 }
 
+/* A few freed records kept for the next notifications: a record is
+ * bigger than malloc's small bins, and allocating one after the audit
+ * entry's many small frees made malloc consolidate on every decision.
+ * Only the loop's thread allocates and frees them. */
+#define SPARE_HELD 8
+static struct sup_held *spare_held[SPARE_HELD];
+static size_t n_spare_held;
+
+struct sup_held *sup_held_new(void)
+{
+	struct sup_held *held;
+
+	if (n_spare_held == 0)
+		return calloc(1, sizeof(struct sup_held));
+	held = spare_held[--n_spare_held];
+	memset(held, 0, sizeof *held);
+	return held;
+}
+
+static void held_recycle(struct sup_held *held)
+{
+	if (n_spare_held < SPARE_HELD)
+		spare_held[n_spare_held++] = held;
+	else
+		free(held);
+}
+
 void sup_held_free(struct sup_held *held)
 {
 	if (!held)
@@ -79,7 +106,7 @@ void sup_held_free(struct sup_held *held)
 	 * (ENOSYS), as a dead supervisor does in seccomp mode. */
 	if (held->from_shim && held->shim_conn >= 0)
 		close(held->shim_conn);
-	free(held);
+	held_recycle(held);
 }
 
 int sup_loop_init(struct sup_loop *loop)
@@ -144,6 +171,8 @@ void sup_loop_release(struct sup_loop *loop)
 		}
 	}
 	loop->n_held = 0;
+	while (n_spare_held)
+		free(spare_held[--n_spare_held]);
 	sup_shimloop_free(loop->shim);
 	loop->shim = NULL;
 	if (loop->epfd >= 0)
@@ -193,13 +222,13 @@ static void arm_sync_timer(struct sup_loop *loop)
 
 static int handle_notification(struct sup_loop *loop)
 {
-	struct sup_held *held = calloc(1, sizeof *held);
+	struct sup_held *held = sup_held_new();
 	if (!held)
 		return -ENOMEM;
 	/* The kernel insists on a zeroed buffer (calloc did it). */
 	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
 		int e = errno;
-		free(held);
+		held_recycle(held);
 		/* ENOENT: the caller died (or was interrupted) before we took
 		 * it, or nobody uses the filter any more; EINTR: a signal. */
 		if (e == ENOENT || e == EINTR)

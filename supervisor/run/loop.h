@@ -132,6 +132,9 @@ void sup_loop_release(struct sup_loop *loop);
 void sup_held_insert(struct sup_loop *loop, struct sup_held *held);
 struct sup_held *sup_held_find(struct sup_loop *loop, uint64_t id);
 void sup_held_remove(struct sup_loop *loop, struct sup_held *held);
+/* A zeroed record (from a small free list, else calloc), NULL on ENOMEM;
+ * sup_held_free() gives it back. Loop thread only. */
+struct sup_held *sup_held_new(void);
 void sup_held_free(struct sup_held *held);
 
 #endif

@@ -465,6 +465,8 @@ int main(int argc, char **argv)
 	loop.tracing = child.traced;
 	/* Every exec is seen at PTRACE_EVENT_EXEC: the exe name can be cached. */
 	sup_tcache_track_exec(child.traced);
+	/* The filter refuses chroot, namespaces and mounts (filter.c). */
+	sup_tcache_roots_fixed(!shim_mode);
 	loop.listener = child.listener;
 	loop.prog_pid = child.pid;
 	if ((rc = sup_launch_go(&child)) < 0) {

@@ -143,7 +143,7 @@ static void serve(struct sup_loop *loop, struct sup_shimloop *s, int fd)
 		close(fd);
 		return;
 	}
-	held = calloc(1, sizeof(*held));
+	held = sup_held_new();
 	if (held == NULL) {
 		close(fd);
 		return;
