@@ -49,6 +49,17 @@ struct emu {
 	bool has_addr;
 };
 
+static bool forbidden_known;
+static dev_t forbidden_dev;
+static ino_t forbidden_ino;
+
+void sup_emulate_forbid_socket(dev_t dev, ino_t ino)
+{
+	forbidden_dev = dev;
+	forbidden_ino = ino;
+	forbidden_known = true;
+}
+
 static void set_result(struct seccomp_notif_resp *resp, const struct seccomp_notif *req,
 		       long long val, int err)
 {
@@ -137,6 +148,8 @@ static int build_addr(struct emu *e)
 			return -EPERM; /* was canonical when decided: swapped since */
 		if (!S_ISSOCK(st.st_mode))
 			return ECONNREFUSED; /* what the kernel answers */
+		if (forbidden_known && st.st_dev == forbidden_dev && st.st_ino == forbidden_ino)
+			return EPERM; /* the approval socket, renamed since the decision */
 		memset(sun, 0, sizeof(*sun));
 		sun->sun_family = AF_UNIX;
 		snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d", e->unix_fd);

@@ -32,6 +32,7 @@
 #define ATTESTA_SUP_EMULATE_H
 
 #include <linux/seccomp.h>
+#include <sys/types.h>
 
 #include "policy/action.h"
 
@@ -50,5 +51,16 @@
  */
 int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 		const struct pol_action *action, struct seccomp_notif_resp *ret_resp);
+
+/*
+ * SECURITY: the approval socket (device and inode). An emulated connect
+ * or send is made by the supervisor, so the approval server would see the
+ * supervisor as its peer, not the sandboxed caller: the decision refuses
+ * the socket by name, and the emulation refuses it again by identity on
+ * the file it is about to use, so renaming the approval socket onto an
+ * allowed path between decision and emulation gains nothing (the target
+ * gets EPERM). Set once before the loop runs.
+ */
+void sup_emulate_forbid_socket(dev_t dev, ino_t ino);
 
 #endif

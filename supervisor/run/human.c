@@ -23,6 +23,7 @@
 #include "policy/diag.h"
 #include "policy/trust.h"
 #include "supervisor/run/approval.h"
+#include "supervisor/run/emulate.h"
 #include "supervisor/run/scope.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
@@ -143,6 +144,7 @@ int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_si
 		loop->approval_sock_known = true;
 		loop->approval_dev = st.st_dev;
 		loop->approval_ino = st.st_ino;
+		sup_emulate_forbid_socket(st.st_dev, st.st_ino);
 	} else if (path) {
 		rc = -errno;
 		snprintf(why, why_size, "cannot stat approval socket '%s': %s", path,
