@@ -63,6 +63,20 @@ void pol_audit_close(struct pol_audit_log *log);
 int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
 		     enum pol_audit_kind kind, char *ret_entry_id, size_t id_size);
 
+/* The same for fields built as a pol_json object (canonjson.h) in an
+ * arena the caller owns and keeps alive until this returns: no cJSON tree
+ * to build and convert (the supervisor's per-decision path). Numbers must
+ * be made as pol_json_from_cjson() would make them with
+ * pol_audit_float_keys (pol_json_number(); members named there are always
+ * floats). The object's members are changed (owned keys dropped, defaults
+ * and chain fields added). Same results as pol_audit_append(). */
+struct pol_json;
+int pol_audit_append_json(struct pol_audit_log *log, struct pol_json *fields,
+			  enum pol_audit_kind kind, char *ret_entry_id, size_t id_size);
+/* Reference fields whose numbers are always floats, even when integral
+ * (risk_score, review_duration_seconds, score, ...). NULL-terminated. */
+extern const char *const pol_audit_float_keys[];
+
 /* Make every entry written so far durable now (group commit; with
  * audit.sync: off, no fdatasync) and bring the head file up to date. */
 int pol_audit_sync(struct pol_audit_log *log);

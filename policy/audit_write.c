@@ -23,7 +23,7 @@
 #include "pol_limits.h"
 
 /* Reference fields whose numbers are floats even when integral. */
-static const char *const float_keys[] = {
+const char *const pol_audit_float_keys[] = {
 	"risk_score", "review_duration_seconds", "score", "weight", "contribution", "boost", NULL
 };
 
@@ -139,18 +139,32 @@ static int refresh_locked(struct pol_audit_log *log)
 	return r;
 }
 
+static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *entry,
+				    char *ret_id, uint64_t *ret_gen);
+
 /* Build, chain and write one entry; the file lock is held. */
 int audit_append_locked(struct pol_audit_log *log, const cJSON *fields, char *ret_id,
 			 uint64_t *ret_gen)
 {
-	char id[128], hash[AUDIT_HASH_HEX + 1], mac[AUDIT_HASH_HEX + 1];
 	struct pol_json *entry;
-	ssize_t n;
 	int r;
 
 	pol_json_arena_reset(log->arena);
-	if ((r = pol_json_from_cjson(log->arena, fields, float_keys, &entry)) < 0)
+	if ((r = pol_json_from_cjson(log->arena, fields, pol_audit_float_keys, &entry)) < 0)
 		return r;
+	return audit_append_json_locked(log, entry, ret_id, ret_gen);
+}
+
+/* The same for an entry already built as pol_json (its members are
+ * changed: owned keys dropped, defaults and chain fields added). The
+ * caller has reset log->arena (nodes are added from it). */
+static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *entry,
+				    char *ret_id, uint64_t *ret_gen)
+{
+	char id[128], hash[AUDIT_HASH_HEX + 1], mac[AUDIT_HASH_HEX + 1];
+	ssize_t n;
+	int r;
+
 	if (entry->kind != POL_JSON_OBJECT)
 		return -EINVAL;
 	drop_owned(entry, id, sizeof(id));
@@ -242,15 +256,17 @@ static int sync_to(struct pol_audit_log *log, uint64_t gen)
 	return r;
 }
 
-int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
-		     enum pol_audit_kind kind, char *ret_entry_id, size_t id_size)
+/* pol_audit_append() and pol_audit_append_json(): exactly one of fields
+ * and entry is set. */
+static int append_common(struct pol_audit_log *log, const cJSON *fields, struct pol_json *entry,
+			 enum pol_audit_kind kind, char *ret_entry_id, size_t id_size)
 {
 	char id[128];
 	uint64_t gen = 0;
 	bool durable_now;
 	int r;
 
-	if (!log || !fields || (ret_entry_id && id_size < 33))
+	if (!log || (!fields && !entry) || (ret_entry_id && id_size < 33))
 		return -EINVAL;
 	pthread_mutex_lock(&log->lock);
 	if (log->bg && log->sync_error) {
@@ -264,8 +280,12 @@ int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
 	if (r == 0) {
 		/* refresh even with the lock kept: a copytruncate ignores flock */
 		r = refresh_locked(log);
-		if (r == 0)
+		if (r == 0 && fields) {
 			r = audit_append_locked(log, fields, id, &gen);
+		} else if (r == 0) {
+			pol_json_arena_reset(log->arena);
+			r = audit_append_json_locked(log, entry, id, &gen);
+		}
 		if (log->bg && r == 0) {
 			if (!log->flock_held) {
 				log->flock_held = true;
@@ -291,6 +311,18 @@ int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
 	if (ret_entry_id)
 		snprintf(ret_entry_id, id_size, "%s", id);
 	return 0;
+}
+
+int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
+		     enum pol_audit_kind kind, char *ret_entry_id, size_t id_size)
+{
+	return fields ? append_common(log, fields, NULL, kind, ret_entry_id, id_size) : -EINVAL;
+}
+
+int pol_audit_append_json(struct pol_audit_log *log, struct pol_json *fields,
+			  enum pol_audit_kind kind, char *ret_entry_id, size_t id_size)
+{
+	return fields ? append_common(log, NULL, fields, kind, ret_entry_id, id_size) : -EINVAL;
 }
 
 static int write_head(struct pol_audit_log *log)

@@ -119,6 +119,10 @@ struct pol_json *pol_json_string_from_bytes(struct pol_json_arena *arena, const 
 					    size_t len);
 struct pol_json *pol_json_int(struct pol_json_arena *arena, long long value);
 struct pol_json *pol_json_float(struct pol_json_arena *arena, double value);
+/* A number as pol_json_from_cjson() writes a cJSON number: an integer if
+ * it is integral and |value| < 2^53 (and always_float is false), else a
+ * float. */
+struct pol_json *pol_json_number(struct pol_json_arena *arena, double value, bool always_float);
 /* Append child to an array, or member (with key given as raw bytes, decoded
  * like pol_json_string_from_bytes) to an object. Return 0 or -ENOMEM. */
 int pol_json_add(struct pol_json_arena *arena, struct pol_json *container, const char *key,

@@ -108,6 +108,14 @@ int pol_json_add(struct pol_json_arena *arena, struct pol_json *container, const
 	return 0;
 }
 
+struct pol_json *pol_json_number(struct pol_json_arena *arena, double value, bool always_float)
+{
+	if (!always_float && isfinite(value) && value == floor(value) &&
+	    fabs(value) < 9007199254740992.0)
+		return pol_json_int(arena, (long long)value);
+	return pol_json_float(arena, value);
+}
+
 static bool is_float_key(const char *key, const char *const *float_keys)
 {
 	for (; key && float_keys && *float_keys; float_keys++)
@@ -134,16 +142,10 @@ static int from_cjson(struct pol_json_arena *arena, const cJSON *item,
 	case cJSON_NULL:
 		v = pol_json_new(arena, POL_JSON_NULL);
 		break;
-	case cJSON_Number: {
-		double d = item->valuedouble;
-
-		if (!is_float_key(item->string, float_keys) && isfinite(d) && d == floor(d) &&
-		    fabs(d) < 9007199254740992.0)
-			v = pol_json_int(arena, (long long)d);
-		else
-			v = pol_json_float(arena, d);
+	case cJSON_Number:
+		v = pol_json_number(arena, item->valuedouble,
+				    is_float_key(item->string, float_keys));
 		break;
-	}
 	case cJSON_String:
 		v = pol_json_string_from_bytes(arena, item->valuestring ? item->valuestring : "",
 					       item->valuestring ? strlen(item->valuestring) : 0);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "policy/audit.h"
+#include "policy/canonjson.h"
 #include "supervisor/run/approval.h"
 #include "supervisor/run/proc.h"
 #include "supervisor/run/shimloop.h"
@@ -173,6 +174,8 @@ void sup_loop_release(struct sup_loop *loop)
 	loop->n_held = 0;
 	while (n_spare_held)
 		free(spare_held[--n_spare_held]);
+	pol_json_arena_free(loop->entry_arena);
+	loop->entry_arena = NULL;
 	sup_shimloop_free(loop->shim);
 	loop->shim = NULL;
 	if (loop->epfd >= 0)

@@ -88,6 +88,7 @@ struct sup_loop {
 	 * also the gate requests. NULL: no shim. Owned. */
 	struct sup_shimloop *shim;
 	bool shim_mode;
+	struct pol_json_arena *entry_arena; /* audit entries are built here (verdict_entry.h) */
 
 	/* state */
 	int epfd, sigfd, timerfd;

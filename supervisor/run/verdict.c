@@ -12,7 +12,6 @@
  */
 #include "supervisor/run/verdict.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/shimloop.h"
+#include "supervisor/run/verdict_entry.h"
 #include "supervisor/run/human.h"
 #include "supervisor/run/scope.h"
 
@@ -53,205 +53,6 @@ void sup_verdict_iso_time(double epoch, char *buf, size_t size)
 	snprintf(buf, size, "%s.%06ld+00:00", date, usec);
 }
 
-static const char *mode_name(enum pol_policy_mode mode)
-{
-	switch (mode) {
-	case POL_MODE_SHADOW: return "shadow";
-	case POL_MODE_AUDIT_ONLY: return "audit_only";
-	default: return "enforce";
-	}
-}
-
-static const char *syscall_name(int nr)
-{
-	switch (nr) {
-	case SYS_execve: return "execve";
-	case SYS_execveat: return "execveat";
-	case SYS_unlink: return "unlink";
-	case SYS_unlinkat: return "unlinkat";
-	case SYS_rmdir: return "rmdir";
-	case SYS_connect: return "connect";
-	case SYS_sendto: return "sendto";
-	case SYS_sendmsg: return "sendmsg";
-	case SYS_sendmmsg: return "sendmmsg";
-	default: return "unknown";
-	}
-}
-
-static enum pol_action_class class_of_syscall(int nr)
-{
-	switch (nr) {
-	case SYS_execve: case SYS_execveat: return POL_ACTION_EXEC;
-	case SYS_unlink: case SYS_unlinkat: return POL_ACTION_UNLINK;
-	case SYS_rmdir: return POL_ACTION_RMDIR;
-	case SYS_connect: return POL_ACTION_CONNECT;
-	default: return POL_ACTION_SENDTO;
-	}
-}
-
-static void add_str(cJSON *o, const char *key, const char *value)
-{
-	if (value)
-		cJSON_AddStringToObject(o, key, value);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static cJSON *strv_json(const struct pol_strv *v, const char *first)
-{
-	cJSON *a = cJSON_CreateArray();
-	if (!a)
-		return NULL;
-	if (first)
-		cJSON_AddItemToArray(a, cJSON_CreateString(first));
-	for (size_t i = 0; i < v->count; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(v->items[i]));
-	return a;
-}
-
-static cJSON *factors_json(const struct pol_assessment *a)
-{
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && i < a->n_factors; i++) {
-		const struct pol_factor *f = &a->factors[i];
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			break;
-		cJSON_AddStringToObject(o, "name", f->name);
-		cJSON_AddNumberToObject(o, "contribution", f->contribution);
-		add_str(o, "description", f->description);
-		add_str(o, "evidence", f->evidence);
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
-/* The audit entry for a finished call (fields of DESIGN §8 except those
- * pol_audit_append sets). NULL on ENOMEM. */
-static cJSON *build_entry(struct sup_loop *loop, const struct sup_held *held, bool approved,
-			  const char *verdict, const char *decision_source, const char *reason,
-			  const char *const *approver_ids, int answer_errno,
-			  const struct sup_verdict_extra *x)
-{
-	const struct pol_action *act = held->action;
-	const struct pol_decision *d = held->evaluated ? &held->decision : NULL;
-	char when[48];
-	double now = sup_verdict_now();
-	cJSON *e = cJSON_CreateObject();
-	if (!e)
-		return NULL;
-
-	enum pol_action_class cls = act ? act->action_class : class_of_syscall(held->req.data.nr);
-	char *desc = act ? pol_action_describe(act) : NULL;
-	add_str(e, "action_name", act && act->function_name ? act->function_name
-							    : syscall_name(held->req.data.nr));
-	if (desc)
-		cJSON_AddStringToObject(e, "action_description", desc);
-	else
-		cJSON_AddStringToObject(e, "action_description", syscall_name(held->req.data.nr));
-	free(desc);
-	cJSON_AddStringToObject(e, "agent_id", loop->agent_id);
-	cJSON_AddNumberToObject(e, "risk_score", d ? d->assessment.score : 1.0);
-	cJSON_AddStringToObject(e, "risk_level",
-				pol_level_name(d ? d->assessment.level : POL_LEVEL_CRITICAL));
-	if (d && d->challenge != POL_CHALLENGE_AUTO_APPROVE && !d->blocked) {
-		cJSON_AddStringToObject(e, "challenge_type", pol_challenge_name(d->challenge));
-		if (x && x->challenge_presented)
-			cJSON_AddBoolToObject(e, "challenge_passed", x->challenge_passed);
-		else
-			cJSON_AddNullToObject(e, "challenge_passed"); /* never presented */
-	} else {
-		cJSON_AddStringToObject(e, "challenge_type", "");
-		cJSON_AddNullToObject(e, "challenge_passed");
-	}
-	cJSON *approvers = cJSON_AddArrayToObject(e, "approver_ids");
-	for (size_t i = 0; approvers && approver_ids && approver_ids[i]; i++)
-		cJSON_AddItemToArray(approvers, cJSON_CreateString(approver_ids[i]));
-	cJSON_AddStringToObject(e, "verdict", verdict);
-	/* The real review time, never padded (rubber-stamps finds it). */
-	cJSON_AddNumberToObject(e, "review_duration_seconds",
-				x && x->challenge_presented ? x->review_seconds : 0.0);
-	if (x && x->challenge_presented)
-		cJSON_AddBoolToObject(e, "min_review_met", x->min_review_met);
-	else
-		cJSON_AddBoolToObject(e, "min_review_met",
-				      !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
-				      d->minimum_review_seconds <= 0.0);
-	sup_verdict_iso_time(held->intercepted_at, when, sizeof when);
-	cJSON_AddStringToObject(e, "intercepted_at", when);
-	sup_verdict_iso_time(now, when, sizeof when);
-	cJSON_AddStringToObject(e, "decided_at", when);
-	cJSON_AddStringToObject(e, "executed_at", approved ? when : "");
-	cJSON_AddStringToObject(e, "session_id", loop->session_id);
-	cJSON_AddStringToObject(e, "environment", loop->environment);
-
-	cJSON *meta = cJSON_AddObjectToObject(e, "metadata");
-	if (meta) {
-		cJSON_AddStringToObject(meta, "syscall", syscall_name(held->req.data.nr));
-		cJSON_AddNumberToObject(meta, "tid", held->req.pid);
-		/* How the call was held: the kernel gate, or the weaker
-		 * shim-only mode (docs/shim.md: what it misses). */
-		cJSON_AddStringToObject(meta, "mode", loop->shim_mode ? "shim" : "seccomp");
-		/* The shim's claims, display context only (never scored). */
-		if (act && act->libc_entry)
-			cJSON_AddStringToObject(meta, "libc_entry", act->libc_entry);
-		if (act && act->libc_command)
-			cJSON_AddStringToObject(meta, "libc_command", act->libc_command);
-		if (act && act->chain.count)
-			cJSON_AddItemToObject(meta, "chain", strv_json(&act->chain, NULL));
-		if (act && act->action_class == POL_ACTION_EXEC && act->exec_anonymous)
-			cJSON_AddBoolToObject(meta, "exec_anonymous", true);
-		if (act && (act->action_class == POL_ACTION_UNLINK ||
-			    act->action_class == POL_ACTION_RMDIR) && act->file.known) {
-			cJSON *f = cJSON_AddObjectToObject(meta, "file");
-			if (f) {
-				cJSON_AddStringToObject(f, "type", act->file.type);
-				cJSON_AddNumberToObject(f, "size", (double)act->file.size);
-				cJSON_AddNumberToObject(f, "owner", act->file.owner);
-			}
-		}
-		if (d && d->critical_action)
-			cJSON_AddBoolToObject(meta, "critical_action", true);
-		if (d)
-			cJSON_AddNumberToObject(meta, "trust", d->trust);
-		if (x && x->challenge_result)
-			cJSON_AddItemToObject(meta, "challenge_result",
-					      cJSON_Duplicate(x->challenge_result, true));
-		if (x && x->session_grant)
-			cJSON_AddBoolToObject(meta, "session_grant", true);
-		if (x && x->escalation)
-			cJSON_AddBoolToObject(meta, "escalation", true);
-		if (x && x->warning)
-			cJSON_AddBoolToObject(meta, "warning", true);
-	}
-
-	/* syscall fields */
-	cJSON_AddStringToObject(e, "action_class", pol_action_class_name(cls));
-	cJSON_AddNumberToObject(e, "pid", act && act->tgid ? act->tgid : (int)held->req.pid);
-	cJSON_AddNumberToObject(e, "ppid", act ? act->ppid : 0);
-	add_str(e, "exe", act ? act->exe : NULL);
-	if (act && cls == POL_ACTION_EXEC)
-		cJSON_AddItemToObject(e, "argv", strv_json(&act->args, act->argv0 ? act->argv0 : ""));
-	else
-		cJSON_AddNullToObject(e, "argv");
-	add_str(e, "cwd", act ? act->cwd : NULL);
-	add_str(e, "path", act ? act->path : NULL);
-	if (act && act->address && act->args.count > 0)
-		cJSON_AddStringToObject(e, "address", act->args.items[0]); /* "host:port" / unix path */
-	else
-		add_str(e, "address", act ? act->address : NULL);
-	add_str(e, "host", act ? act->host : NULL);
-	cJSON_AddBoolToObject(e, "host_verified", act && act->host_verified);
-	cJSON_AddNumberToObject(e, "errno", answer_errno);
-	cJSON_AddStringToObject(e, "decision_source", decision_source);
-	cJSON_AddStringToObject(e, "mode", mode_name(loop->config->mode));
-	add_str(e, "reason", reason && *reason ? reason : NULL);
-	if (d)
-		cJSON_AddItemToObject(e, "factors", factors_json(&d->assessment));
-	else
-		cJSON_AddItemToObject(e, "factors", cJSON_CreateArray());
-	return e;
-}
 
 static int deny_errno_of(const struct sup_loop *loop)
 {
@@ -286,13 +87,15 @@ static int append_entry(struct sup_loop *loop, const struct sup_held *held, bool
 			const char *const *approver_ids, int answer_errno, enum pol_audit_kind kind,
 			const struct sup_verdict_extra *x, char *ret_id, size_t id_size)
 {
-	cJSON *entry = build_entry(loop, held, approved, verdict, source, reason, approver_ids,
-				   answer_errno, x);
+	if (!loop->entry_arena && !(loop->entry_arena = pol_json_arena_new()))
+		return -ENOMEM;
+	pol_json_arena_reset(loop->entry_arena);
+	struct pol_json *entry = sup_verdict_entry(loop->entry_arena, loop, held, approved, verdict,
+						   source, reason, approver_ids, answer_errno, x);
 	if (!entry)
 		return -ENOMEM;
 	char entry_id[64];
-	int rc = pol_audit_append(loop->audit, entry, kind, entry_id, sizeof entry_id);
-	cJSON_Delete(entry);
+	int rc = pol_audit_append_json(loop->audit, entry, kind, entry_id, sizeof entry_id);
 	if (rc >= 0 && ret_id && id_size)
 		snprintf(ret_id, id_size, "%s", entry_id);
 	return rc;
@@ -637,7 +440,7 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 	/* shadow / audit_only: record what enforce would have done, let it run. */
 	if (!approved && config->mode != POL_MODE_ENFORCE) {
 		char shadow[360];
-		snprintf(shadow, sizeof shadow, "%s: would deny: %s", mode_name(config->mode), why);
+		snprintf(shadow, sizeof shadow, "%s: would deny: %s", sup_policy_mode_name(config->mode), why);
 		return sup_verdict_finish(loop, held, true, "approved", source, shadow, NULL);
 	}
 	return sup_verdict_finish(loop, held, approved, verdict, source, why, NULL);

@@ -1,0 +1,268 @@
+/*
+ * sup_verdict_entry(): the audit entry of a finished call as a pol_json
+ * object in the caller's arena (see verdict_entry.h). Numbers follow the
+ * rule pol_audit_append() applies to a cJSON entry (pol_json_number with
+ * pol_audit_float_keys), so both paths write the same bytes. Trusts the
+ * decoded action only as far as the decoders bounded it; every string is
+ * copied as bytes (surrogateescape), never interpreted.
+ */
+#include "supervisor/run/verdict_entry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "policy/audit.h"
+
+/* A builder with a sticky error: the first failed allocation makes the
+ * whole entry NULL. */
+struct jb {
+	struct pol_json_arena *arena;
+	bool failed;
+};
+
+static bool is_float_key(const char *key)
+{
+	for (const char *const *k = pol_audit_float_keys; *k; k++)
+		if (!strcmp(key, *k))
+			return true;
+	return false;
+}
+
+static void put(struct jb *b, struct pol_json *obj, const char *key, struct pol_json *v)
+{
+	if (!obj || !v || pol_json_add(b->arena, obj, key, v) < 0)
+		b->failed = true;
+}
+
+static struct pol_json *node(struct jb *b, enum pol_json_kind kind)
+{
+	return pol_json_new(b->arena, kind);
+}
+
+/* A string, or null for NULL. */
+static struct pol_json *str(struct jb *b, const char *s)
+{
+	return s ? pol_json_string_from_bytes(b->arena, s, strlen(s))
+		 : pol_json_new(b->arena, POL_JSON_NULL);
+}
+
+static struct pol_json *boolean(struct jb *b, bool v)
+{
+	return pol_json_new(b->arena, v ? POL_JSON_TRUE : POL_JSON_FALSE);
+}
+
+static void put_str(struct jb *b, struct pol_json *obj, const char *key, const char *s)
+{
+	put(b, obj, key, str(b, s));
+}
+
+static void put_num(struct jb *b, struct pol_json *obj, const char *key, double v)
+{
+	put(b, obj, key, pol_json_number(b->arena, v, is_float_key(key)));
+}
+
+static void put_bool(struct jb *b, struct pol_json *obj, const char *key, bool v)
+{
+	put(b, obj, key, boolean(b, v));
+}
+
+static struct pol_json *strv(struct jb *b, const struct pol_strv *v, const char *first)
+{
+	struct pol_json *a = node(b, POL_JSON_ARRAY);
+
+	if (first)
+		put(b, a, NULL, str(b, first));
+	for (size_t i = 0; i < v->count; i++)
+		put(b, a, NULL, str(b, v->items[i]));
+	return a;
+}
+
+static struct pol_json *factors(struct jb *b, const struct pol_assessment *a)
+{
+	struct pol_json *arr = node(b, POL_JSON_ARRAY);
+
+	for (size_t i = 0; a && i < a->n_factors; i++) {
+		const struct pol_factor *f = &a->factors[i];
+		struct pol_json *o = node(b, POL_JSON_OBJECT);
+
+		put_str(b, o, "name", f->name);
+		put_num(b, o, "contribution", f->contribution);
+		put_str(b, o, "description", f->description);
+		put_str(b, o, "evidence", f->evidence);
+		put(b, arr, NULL, o);
+	}
+	return arr;
+}
+
+static const char *syscall_name(int nr)
+{
+	switch (nr) {
+	case SYS_execve: return "execve";
+	case SYS_execveat: return "execveat";
+	case SYS_unlink: return "unlink";
+	case SYS_unlinkat: return "unlinkat";
+	case SYS_rmdir: return "rmdir";
+	case SYS_connect: return "connect";
+	case SYS_sendto: return "sendto";
+	case SYS_sendmsg: return "sendmsg";
+	case SYS_sendmmsg: return "sendmmsg";
+	default: return "unknown";
+	}
+}
+
+static enum pol_action_class class_of_syscall(int nr)
+{
+	switch (nr) {
+	case SYS_execve: case SYS_execveat: return POL_ACTION_EXEC;
+	case SYS_unlink: case SYS_unlinkat: return POL_ACTION_UNLINK;
+	case SYS_rmdir: return POL_ACTION_RMDIR;
+	case SYS_connect: return POL_ACTION_CONNECT;
+	default: return POL_ACTION_SENDTO;
+	}
+}
+
+const char *sup_policy_mode_name(enum pol_policy_mode mode)
+{
+	switch (mode) {
+	case POL_MODE_SHADOW: return "shadow";
+	case POL_MODE_AUDIT_ONLY: return "audit_only";
+	default: return "enforce";
+	}
+}
+
+static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
+				 const struct sup_held *held, const struct pol_decision *d,
+				 const struct sup_verdict_extra *x)
+{
+	const struct pol_action *act = held->action;
+	struct pol_json *meta = node(b, POL_JSON_OBJECT);
+
+	put_str(b, meta, "syscall", syscall_name(held->req.data.nr));
+	put_num(b, meta, "tid", held->req.pid);
+	/* How the call was held: the kernel gate, or the weaker shim-only
+	 * mode (docs/shim.md: what it misses). */
+	put_str(b, meta, "mode", loop->shim_mode ? "shim" : "seccomp");
+	/* The shim's claims, display context only (never scored). */
+	if (act && act->libc_entry)
+		put_str(b, meta, "libc_entry", act->libc_entry);
+	if (act && act->libc_command)
+		put_str(b, meta, "libc_command", act->libc_command);
+	if (act && act->chain.count)
+		put(b, meta, "chain", strv(b, &act->chain, NULL));
+	if (act && act->action_class == POL_ACTION_EXEC && act->exec_anonymous)
+		put_bool(b, meta, "exec_anonymous", true);
+	if (act && (act->action_class == POL_ACTION_UNLINK || act->action_class == POL_ACTION_RMDIR) &&
+	    act->file.known) {
+		struct pol_json *f = node(b, POL_JSON_OBJECT);
+
+		put_str(b, f, "type", act->file.type);
+		put_num(b, f, "size", (double)act->file.size);
+		put_num(b, f, "owner", act->file.owner);
+		put(b, meta, "file", f);
+	}
+	if (d && d->critical_action)
+		put_bool(b, meta, "critical_action", true);
+	if (d)
+		put_num(b, meta, "trust", d->trust);
+	if (x && x->challenge_result) {
+		struct pol_json *cr = NULL;
+
+		if (pol_json_from_cjson(b->arena, x->challenge_result, pol_audit_float_keys, &cr) < 0)
+			b->failed = true;
+		else
+			put(b, meta, "challenge_result", cr);
+	}
+	if (x && x->session_grant)
+		put_bool(b, meta, "session_grant", true);
+	if (x && x->escalation)
+		put_bool(b, meta, "escalation", true);
+	if (x && x->warning)
+		put_bool(b, meta, "warning", true);
+	return meta;
+}
+
+struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_loop *loop,
+				   const struct sup_held *held, bool approved, const char *verdict,
+				   const char *decision_source, const char *reason,
+				   const char *const *approver_ids, int answer_errno,
+				   const struct sup_verdict_extra *x)
+{
+	const struct pol_action *act = held->action;
+	const struct pol_decision *d = held->evaluated ? &held->decision : NULL;
+	const int nr = held->req.data.nr;
+	struct jb b = { .arena = arena };
+	struct pol_json *e = node(&b, POL_JSON_OBJECT);
+	char when[48];
+	double now = sup_verdict_now();
+
+	if (!e)
+		return NULL;
+	enum pol_action_class cls = act ? act->action_class : class_of_syscall(nr);
+	char *desc = act ? pol_action_describe(act) : NULL;
+
+	put_str(&b, e, "action_name",
+		act && act->function_name ? act->function_name : syscall_name(nr));
+	put_str(&b, e, "action_description", desc ? desc : syscall_name(nr));
+	free(desc);
+	put_str(&b, e, "agent_id", loop->agent_id);
+	put_num(&b, e, "risk_score", d ? d->assessment.score : 1.0);
+	put_str(&b, e, "risk_level", pol_level_name(d ? d->assessment.level : POL_LEVEL_CRITICAL));
+	if (d && d->challenge != POL_CHALLENGE_AUTO_APPROVE && !d->blocked) {
+		put_str(&b, e, "challenge_type", pol_challenge_name(d->challenge));
+		if (x && x->challenge_presented)
+			put_bool(&b, e, "challenge_passed", x->challenge_passed);
+		else
+			put(&b, e, "challenge_passed", node(&b, POL_JSON_NULL)); /* never presented */
+	} else {
+		put_str(&b, e, "challenge_type", "");
+		put(&b, e, "challenge_passed", node(&b, POL_JSON_NULL));
+	}
+	struct pol_json *approvers = node(&b, POL_JSON_ARRAY);
+	for (size_t i = 0; approver_ids && approver_ids[i]; i++)
+		put(&b, approvers, NULL, str(&b, approver_ids[i]));
+	put(&b, e, "approver_ids", approvers);
+	put_str(&b, e, "verdict", verdict);
+	/* The real review time, never padded (rubber-stamps finds it). */
+	put_num(&b, e, "review_duration_seconds",
+		x && x->challenge_presented ? x->review_seconds : 0.0);
+	if (x && x->challenge_presented)
+		put_bool(&b, e, "min_review_met", x->min_review_met);
+	else
+		put_bool(&b, e, "min_review_met",
+			 !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
+				 d->minimum_review_seconds <= 0.0);
+	sup_verdict_iso_time(held->intercepted_at, when, sizeof when);
+	put_str(&b, e, "intercepted_at", when);
+	sup_verdict_iso_time(now, when, sizeof when);
+	put_str(&b, e, "decided_at", when);
+	put_str(&b, e, "executed_at", approved ? when : "");
+	put_str(&b, e, "session_id", loop->session_id);
+	put_str(&b, e, "environment", loop->environment);
+	put(&b, e, "metadata", metadata(&b, loop, held, d, x));
+
+	/* syscall fields */
+	put_str(&b, e, "action_class", pol_action_class_name(cls));
+	put_num(&b, e, "pid", act && act->tgid ? act->tgid : (int)held->req.pid);
+	put_num(&b, e, "ppid", act ? act->ppid : 0);
+	put_str(&b, e, "exe", act ? act->exe : NULL);
+	if (act && cls == POL_ACTION_EXEC)
+		put(&b, e, "argv", strv(&b, &act->args, act->argv0 ? act->argv0 : ""));
+	else
+		put(&b, e, "argv", node(&b, POL_JSON_NULL));
+	put_str(&b, e, "cwd", act ? act->cwd : NULL);
+	put_str(&b, e, "path", act ? act->path : NULL);
+	if (act && act->address && act->args.count > 0)
+		put_str(&b, e, "address", act->args.items[0]); /* "host:port" / unix path */
+	else
+		put_str(&b, e, "address", act ? act->address : NULL);
+	put_str(&b, e, "host", act ? act->host : NULL);
+	put_bool(&b, e, "host_verified", act && act->host_verified);
+	put_num(&b, e, "errno", answer_errno);
+	put_str(&b, e, "decision_source", decision_source);
+	put_str(&b, e, "mode", sup_policy_mode_name(loop->config->mode));
+	put_str(&b, e, "reason", reason && *reason ? reason : NULL);
+	put(&b, e, "factors", factors(&b, d ? &d->assessment : NULL));
+	return b.failed ? NULL : e;
+}
