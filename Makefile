@@ -21,6 +21,18 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 PQ_CFLAGS  := $(shell pkg-config --cflags libpq 2>/dev/null)
 PQ_LIBS    := $(shell pkg-config --libs libpq 2>/dev/null)
+# attesta-run links libcrypto, libpcre2, libyaml and libseccomp statically:
+# resolving libcrypto's thousands of symbols at every start cost about a
+# third of the start-up budget (docs/BENCHMARKS.md). STATIC_LIBS=0 links
+# them dynamically (distribution security updates then apply without a
+# rebuild; a static build must be rebuilt when they change).
+STATIC_LIBS ?= 1
+ifeq ($(STATIC_LIBS),1)
+RUN_LIBS   := -Wl,-Bstatic -lcrypto -lpcre2-8 -lyaml -lseccomp -Wl,-Bdynamic \
+              $(shell pkg-config --libs libcjson 2>/dev/null)
+else
+RUN_LIBS   := $(PKG_LIBS)
+endif
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wimplicit-fallthrough -Werror
@@ -114,7 +126,7 @@ $(ATTESTA): $(CLI_OBJS) $(LIBCOMMON) $(LIBPOLICY)
 
 $(ATTESTA_RUN): $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(RUN_LIBS) -lm
 
 $(PRELOAD_SO): $(PRELOAD_OBJS)
 	@$(if $(Q),echo "  LD      $@")

@@ -1,7 +1,9 @@
 /*
- * The seccomp user-notification probe (see notifyprobe.h): a forked child
- * tries to load an allow-all filter with a listener and reports the errno
- * through its exit status. Reads nothing from any sandbox.
+ * The seccomp user-notification probe (see notifyprobe.h): a vfork()ed
+ * child tries to load an allow-all filter with a listener and reports the
+ * errno through its exit status. vfork: the child only makes three raw
+ * system calls, and copying the supervisor's page tables for them cost
+ * about a millisecond of start-up. Reads nothing from any sandbox.
  */
 #include "supervisor/run/notifyprobe.h"
 
@@ -20,7 +22,7 @@ int sup_notify_probe(char *reason, size_t size)
 	pid_t pid;
 	int status = 0, err;
 
-	pid = fork();
+	pid = vfork();
 	if (pid < 0) {
 		err = errno;
 		snprintf(reason, size, "cannot fork the seccomp probe: %s", strerror(err));
@@ -31,7 +33,8 @@ int sup_notify_probe(char *reason, size_t size)
 		struct sock_fprog prog = { .len = 1, .filter = &allow };
 		long fd;
 
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		/* raw calls only: this child shares the parent's memory */
+		if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			_exit(errno > 0 && errno < 255 ? errno : 255);
 		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
 			     &prog);
