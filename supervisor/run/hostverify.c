@@ -29,6 +29,7 @@ struct sup_hostverify {
 	pthread_cond_t work; /* a name was queued, or stop */
 	pthread_cond_t done; /* an answer was stored */
 	bool stop;
+	unsigned want_threads; /* started on the first name queued */
 	unsigned threads;
 	unsigned running; /* threads that have not exited */
 	pthread_t tid[THREADS_MAX];
@@ -145,22 +146,28 @@ int sup_hostverify_new(const struct sup_hostverify_opts *opts, struct sup_hostve
 	pthread_cond_init(&hv->work, &ca);
 	pthread_cond_init(&hv->done, &ca);
 	pthread_condattr_destroy(&ca);
-	for (unsigned i = 0; i < o.threads; i++) {
-		/* The threads must not take the signals the loop reads with
-		 * signalfd: the caller blocks them before calling us, and a new
-		 * thread inherits that mask. */
-		rc = pthread_create(&hv->tid[i], NULL, resolver_main, hv);
-		if (rc != 0) {
-			sup_hostverify_free(hv);
-			return -rc;
-		}
-		pthread_mutex_lock(&hv->lock);
-		hv->threads++;
-		hv->running++;
-		pthread_mutex_unlock(&hv->lock);
-	}
+	hv->want_threads = o.threads;
 	*ret_hv = hv;
 	return 0;
+}
+
+/* Start the resolver threads (hv->lock held), once: most runs never
+ * verify a host name, and two threads cost start-up time. They must not
+ * take the signals the loop reads with signalfd: the loop's thread, which
+ * calls us, has them blocked, and a new thread inherits that mask. 0 if
+ * at least one runs. */
+static int start_threads(struct sup_hostverify *hv)
+{
+	int rc = 0;
+
+	while (hv->threads < hv->want_threads) {
+		rc = pthread_create(&hv->tid[hv->threads], NULL, resolver_main, hv);
+		if (rc != 0)
+			break;
+		hv->threads++;
+		hv->running++;
+	}
+	return hv->threads > 0 ? 0 : -rc;
 }
 
 void sup_hostverify_free(struct sup_hostverify *hv)
@@ -220,6 +227,8 @@ int sup_hostverify_check(struct sup_hostverify *hv, const char *name, const stru
 				break;
 			}
 			if (rc < 0 && rc != -EALREADY)
+				break;
+			if ((rc = start_threads(hv)) < 0)
 				break;
 			pthread_cond_signal(&hv->work);
 			continue;

@@ -22,8 +22,8 @@
  * supervisor as an unaudited DNS channel. At most 32 names wait for a
  * resolver at once.
  *
- * Thread-safety: sup_hostverify_check may be called from any thread; the
- * object owns its resolver threads.
+ * Thread-safety: sup_hostverify_check may be called from any thread with
+ * the loop's signals blocked; the object owns its resolver threads.
  */
 #ifndef ATTESTA_SUP_HOSTVERIFY_H
 #define ATTESTA_SUP_HOSTVERIFY_H
@@ -59,8 +59,11 @@ enum sup_hostverify_result {
 
 struct sup_hostverify;
 
-/* Start the resolver threads. opts may be NULL. -EINVAL, -ENOMEM, or the
- * error of pthread_create. sup_hostverify_free(NULL) is a no-op. */
+/* Create the verifier; its resolver threads start with the first name
+ * queued (from the thread that queues it, which must have the loop's
+ * signals blocked). opts may be NULL. -EINVAL or -ENOMEM (a failed
+ * pthread_create is returned by sup_hostverify_check). Thread-safety as
+ * above. sup_hostverify_free(NULL) is a no-op. */
 int sup_hostverify_new(const struct sup_hostverify_opts *opts, struct sup_hostverify **ret_hv);
 
 /* Stop the threads and free. A thread stuck in a slow resolution for more
