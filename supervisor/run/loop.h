@@ -77,6 +77,7 @@ struct sup_loop {
 	bool kill_on_exit;
 	bool give_terminal;
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */
+	bool killable_recv;               /* WAIT_KILLABLE_RECV: only SIGKILL ends a held call */
 	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */
 	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
 	struct sup_scope_table *scopes;   /* NULL: no approval scopes; owned */

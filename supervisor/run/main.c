@@ -463,6 +463,7 @@ int main(int argc, char **argv)
 		loop.execcheck = NULL;
 	}
 	loop.tracing = child.traced;
+	loop.killable_recv = child.killable;
 	/* Every exec is seen at PTRACE_EVENT_EXEC: the exe name can be cached. */
 	sup_tcache_track_exec(child.traced);
 	/* The filter refuses chroot, namespaces and mounts (filter.c). */

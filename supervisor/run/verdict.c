@@ -166,7 +166,12 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 			sup_execcheck_expect(loop->execcheck, held->req.pid, held->action);
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else if (approved && held->action) {
-		if (!still_valid(loop, held->id))
+		/* The decoder checked the id after reading the target's memory.
+		 * With WAIT_KILLABLE_RECV nothing but SIGKILL ends the call
+		 * since, so an automatic decision (microseconds later) need not
+		 * ask again; a human one (seconds or minutes later) does. */
+		bool fresh = loop->killable_recv && strcmp(decision_source, "human") != 0;
+		if (!fresh && !still_valid(loop, held->id))
 			goto done;
 		rc = sup_emulate(loop->listener, &held->req, held->action, &resp);
 		if (rc < 0) {
