@@ -8,8 +8,10 @@
  *
  * SECURITY: the attacker is the sandboxed program, which controls the
  * path and the directory tree. The decided path is canonical (no symlink,
- * no "." or "..") so the emulation can reopen it with
- * RESOLVE_NO_SYMLINKS and act on exactly what was decided, or fail.
+ * no "." or ".."), and the parent directory opened to name it is handed
+ * to the emulation (sup_decode_keep), which removes the final component
+ * in that very directory: later renames or symlink swaps of its path
+ * cannot redirect the removal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,8 +62,7 @@ static void file_info(int parent, const char *name, struct pol_file_info *info)
  * SECURITY: without symlinks the resolution is purely lexical, so for an
  * absolute path the canonical name is the normalized path itself, in the
  * target's view (chroot included); a relative one is named from the fd as
- * in the slow path. The emulation reopens that name with the same
- * RESOLVE_NO_SYMLINKS rule, so a later swap still fails there.
+ * in the slow path. The emulation acts in the directory opened here.
  */
 static int fast_parent(struct sup_decode_ctx *ctx, int base, const char *parent, char *canon,
 		       size_t canon_size, int *ret_fd, bool *ret_have_canon)
@@ -189,6 +190,9 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	*ret_action = a;
 	a = NULL;
 	r = SUP_DECODE_GATED;
+	/* the directory judged here is the one the emulation acts in */
+	ctx->parent_fd = pfd;
+	pfd = -1;
 out:
 	pol_action_free(a);
 	if (pfd >= 0)

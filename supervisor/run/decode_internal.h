@@ -24,6 +24,7 @@ struct sup_decode_ctx {
 	struct sup_view view;
 	char *reason;
 	size_t reason_size;
+	int parent_fd;            /* out: unlink/rmdir's parent directory (O_PATH), or -1 */
 };
 
 /* Fill ctx->reason and return err. */

@@ -5,8 +5,10 @@
  *
  * SECURITY: the attacker is the sandboxed program. After the decision it
  * may change its memory (the path, the sockaddr, the msghdr) or the file
- * tree. We use the action's copies only: the unlink parent is reopened
- * from its canonical path with RESOLVE_NO_SYMLINKS (a component swapped
+ * tree. We use the action's copies only: an unlink acts in the parent
+ * directory the decoder opened for the decision (sup_emulate_at), or the
+ * parent is reopened from its canonical path with RESOLVE_NO_SYMLINKS (a
+ * component swapped
  * for a symlink fails instead of redirecting us); an AF_UNIX socket is
  * opened O_PATH|O_NOFOLLOW and connected to through /proc/self/fd/N; the
  * address is re-encoded from the decided text. Only the payload of a send
@@ -47,6 +49,7 @@ struct emu {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool has_addr;
+	int parent_fd;   /* the decoder's unlink parent (borrowed), or -1 */
 };
 
 static bool forbidden_known;
@@ -99,20 +102,35 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 
 	if (!e->action->path)
 		return -EINVAL;
-	r = open_parent(e, e->action->path, name, sizeof(name), &pfd);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		set_result(resp, e->req, 0, r);
-		return 0;
+	if (e->parent_fd >= 0) {
+		/* SECURITY: the directory the decoder resolved and named for
+		 * the decision, held open since: renaming it, or swapping a
+		 * component of its path for a symlink, cannot move the removal
+		 * anywhere else. Only the final component is looked up again. */
+		char parent[POL_TARGET_MAX_PATH];
+		bool trailing;
+
+		r = sup_path_split(e->action->path, parent, sizeof(parent), name, sizeof(name),
+				   &trailing);
+		if (r < 0)
+			return -EINVAL;
+	} else {
+		r = open_parent(e, e->action->path, name, sizeof(name), &pfd);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			set_result(resp, e->req, 0, r);
+			return 0;
+		}
 	}
 	r = sup_creds_assume(&e->status, &saved);
 	if (r == 0) {
-		rc = unlinkat(pfd, name, rmdir_ ? AT_REMOVEDIR : 0);
+		rc = unlinkat(pfd >= 0 ? pfd : e->parent_fd, name, rmdir_ ? AT_REMOVEDIR : 0);
 		err = rc < 0 ? errno : 0;
 	}
 	sup_creds_restore(&saved);
-	close(pfd);
+	if (pfd >= 0)
+		close(pfd);
 	if (r < 0)
 		return r;
 	set_result(resp, e->req, 0, err);
@@ -408,6 +426,13 @@ restore:
 int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 		const struct pol_action *action, struct seccomp_notif_resp *ret_resp)
 {
+	return sup_emulate_at(listener_fd, req, action, -1, ret_resp);
+}
+
+int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
+		   const struct pol_action *action, int parent_fd,
+		   struct seccomp_notif_resp *ret_resp)
+{
 	struct seccomp_notif_resp resp;
 	struct sup_tfacts *facts = NULL;
 	struct emu e;
@@ -421,6 +446,7 @@ int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 	e.sock = -1;
 	e.unix_fd = -1;
 	e.view.rootfd = -1;
+	e.parent_fd = parent_fd;
 	switch (req->data.nr) {
 	case SYS_unlink:
 		want = POL_ACTION_UNLINK;

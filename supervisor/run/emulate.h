@@ -5,10 +5,12 @@
  * what was decided (the copies in struct pol_action) and returns the
  * result to the target:
  *
- *   unlink/rmdir       unlinkat(parent, name, flags) with the parent
- *                      opened O_PATH in the target's view (no symlinks
- *                      followed on the already-canonical path) and with
- *                      the target's fsuid/fsgid/groups/capabilities.
+ *   unlink/rmdir       unlinkat(parent, name, flags) in the parent
+ *                      directory the decoder resolved for the decision
+ *                      (sup_emulate_at), or reopened O_PATH in the
+ *                      target's view from the canonical path without
+ *                      following symlinks (sup_emulate), with the target's
+ *                      fsuid/fsgid/groups/capabilities.
  *   connect            connect() on the target's own socket, taken with
  *                      pidfd_getfd(), with the supervisor's sockaddr copy.
  *   sendto/sendmsg/    the payload is copied from the target (bounded by
@@ -51,6 +53,13 @@
  */
 int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 		const struct pol_action *action, struct seccomp_notif_resp *ret_resp);
+
+/* The same, removing in parent_fd (from sup_decode_keep(): the directory
+ * that was decided on, borrowed) instead of reopening the action's parent
+ * path; parent_fd -1 is sup_emulate(). */
+int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
+		   const struct pol_action *action, int parent_fd,
+		   struct seccomp_notif_resp *ret_resp);
 
 /*
  * SECURITY: the approval socket (device and inode). An emulated connect

@@ -82,9 +82,14 @@ struct sup_held *sup_held_new(void)
 	struct sup_held *held;
 
 	if (n_spare_held == 0)
-		return calloc(1, sizeof(struct sup_held));
-	held = spare_held[--n_spare_held];
+		held = calloc(1, sizeof(struct sup_held));
+	else
+		held = spare_held[--n_spare_held];
+	if (!held)
+		return NULL;
 	memset(held, 0, sizeof *held);
+	held->parent_fd = -1;
+	held->shim_conn = -1;
 	return held;
 }
 
@@ -107,6 +112,8 @@ void sup_held_free(struct sup_held *held)
 	 * (ENOSYS), as a dead supervisor does in seccomp mode. */
 	if (held->from_shim && held->shim_conn >= 0)
 		close(held->shim_conn);
+	if (held->parent_fd >= 0)
+		close(held->parent_fd);
 	held_recycle(held);
 }
 
@@ -248,8 +255,9 @@ static int handle_notification(struct sup_loop *loop)
 	sup_shimloop_drain(loop);
 
 	/* The decoder reads target memory once and re-checks ID_VALID. */
-	held->decode_result = sup_decode(loop->listener, &held->req, &loop->decode_opts,
-					 &held->action, held->reason, sizeof held->reason);
+	held->decode_result = sup_decode_keep(loop->listener, &held->req, &loop->decode_opts,
+					      &held->action, &held->parent_fd, held->reason,
+					      sizeof held->reason);
 	if (held->decode_result == -ENOENT) {
 		/* the target is gone: nothing to answer, nothing happened */
 		loop->n_gone++;
