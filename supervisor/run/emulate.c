@@ -8,12 +8,11 @@
  * tree. We use the action's copies only: an unlink acts in the parent
  * directory the decoder opened for the decision (sup_emulate_at), or the
  * parent is reopened from its canonical path with RESOLVE_NO_SYMLINKS (a
- * component swapped
- * for a symlink fails instead of redirecting us); an AF_UNIX socket is
- * opened O_PATH|O_NOFOLLOW and connected to through /proc/self/fd/N; the
- * address is re-encoded from the decided text. Only the payload of a send
- * is read here, and it is not part of the decision. Ancillary data is
- * never sent.
+ * component swapped for a symlink fails instead of redirecting us); an
+ * AF_UNIX socket is opened O_PATH|O_NOFOLLOW and connected to through
+ * /proc/self/fd/N; the address is re-encoded from the decided text. Only
+ * the payload of a send is read here, and it is not part of the decision.
+ * Ancillary data is never sent.
  */
 #include "supervisor/run/emulate.h"
 
