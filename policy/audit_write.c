@@ -142,6 +142,40 @@ static int refresh_locked(struct pol_audit_log *log)
 static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *entry,
 				    char *ret_id, uint64_t *ret_gen);
 
+/* log->line = log->scratch (the hashed canonical form) with "chain_hash"
+ * and, if mac is not NULL, "mac" inserted at their marks (the keys of
+ * audit_unhashed_keys, in that order). Two members at one place are
+ * separated like any others. */
+static int splice_line(struct pol_audit_log *log, const struct pol_json_mark marks[2],
+		       const char *hash, const char *mac)
+{
+	const char *values[2] = { hash, mac };
+	size_t pos = 0, last_at = (size_t)-1;
+	bool last_open = false; /* the previous insertion at last_at ended without ',' */
+	int r;
+
+	for (int i = 0; i < 2 && values[i]; i++) {
+		const struct pol_json_mark *m = &marks[i];
+		const char *key = audit_unhashed_keys[i];
+		bool after = m->after_member || (m->offset == last_at && last_open);
+		bool comma_after = !after && m->before_member;
+
+		if ((r = pol_jbuf_append(&log->line, log->scratch.data + pos, m->offset - pos)) < 0 ||
+		    (after && (r = pol_jbuf_append(&log->line, ",", 1)) < 0) ||
+		    (r = pol_jbuf_append(&log->line, "\"", 1)) < 0 ||
+		    (r = pol_jbuf_append(&log->line, key, strlen(key))) < 0 ||
+		    (r = pol_jbuf_append(&log->line, "\":\"", 3)) < 0 ||
+		    (r = pol_jbuf_append(&log->line, values[i], AUDIT_HASH_HEX)) < 0 ||
+		    (r = pol_jbuf_append(&log->line, "\"", 1)) < 0 ||
+		    (comma_after && (r = pol_jbuf_append(&log->line, ",", 1)) < 0))
+			return r;
+		pos = m->offset;
+		last_at = m->offset;
+		last_open = !comma_after;
+	}
+	return pol_jbuf_append(&log->line, log->scratch.data + pos, log->scratch.len - pos);
+}
+
 /* Build, chain and write one entry; the file lock is held. */
 int audit_append_locked(struct pol_audit_log *log, const cJSON *fields, char *ret_id,
 			 uint64_t *ret_gen)
@@ -162,6 +196,7 @@ static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *
 				    char *ret_id, uint64_t *ret_gen)
 {
 	char id[128], hash[AUDIT_HASH_HEX + 1], mac[AUDIT_HASH_HEX + 1];
+	struct pol_json_mark marks[2];
 	ssize_t n;
 	int r;
 
@@ -183,21 +218,20 @@ static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *
 	if (log->seq_known &&
 	    (r = add_member(log, entry, "seq", pol_json_int(log->arena, (long long)log->count))) < 0)
 		return r;
+	/* One canonical pass: the hashed form (without chain_hash and mac),
+	 * then the line is that form with both spliced in where they sort. */
 	log->scratch.len = 0;
-	if ((r = pol_json_canon(entry, audit_unhashed_keys, &log->scratch)) < 0)
+	if ((r = pol_json_canon_marked(entry, audit_unhashed_keys, audit_unhashed_keys, marks,
+				       &log->scratch)) < 0)
 		return r;
 	if ((r = audit_chain_hash(log->md, log->last_hash, log->scratch.data, log->scratch.len,
 				  hash)) < 0)
 		return r;
-	if ((r = add_member(log, entry, "chain_hash", str_node(log, hash))) < 0)
+	if (log->key &&
+	    (r = audit_mac_hex(log->key, log->key_len, hash, AUDIT_HASH_HEX, mac)) < 0)
 		return r;
-	if (log->key) {
-		if ((r = audit_mac_hex(log->key, log->key_len, hash, AUDIT_HASH_HEX, mac)) < 0 ||
-		    (r = add_member(log, entry, "mac", str_node(log, mac))) < 0)
-			return r;
-	}
 	log->line.len = 0;
-	if ((r = pol_json_canon(entry, NULL, &log->line)) < 0 ||
+	if ((r = splice_line(log, marks, hash, log->key ? mac : NULL)) < 0 ||
 	    (r = pol_jbuf_append(&log->line, "\n", 1)) < 0)
 		return r;
 	if (log->line.len > POL_AUDIT_MAX_LINE)

@@ -97,6 +97,25 @@ int pol_json_parse(struct pol_json_arena *arena, const char *text, size_t len,
 int pol_json_canon(const struct pol_json *value, const char *const *skip_keys,
 		   struct pol_jbuf *out);
 
+/* Where a member that is not in an object would go in its canonical
+ * form: at offset, preceded by ',' if after_member, followed by ',' if
+ * before_member and not after_member (the separator rule of the form). */
+struct pol_json_mark {
+	size_t offset;
+	bool after_member;
+	bool before_member;
+};
+
+/* pol_json_canon() of an object, also giving for each of mark_keys
+ * (ascending byte order, NULL-terminated, none of them in the object or
+ * all of them skipped) where a member with that key would be inserted:
+ * the audit writer hashes the form without chain_hash and mac, then
+ * splices them in instead of writing the entry twice. ret_marks has one
+ * element per key. -EINVAL if object is not an object. */
+int pol_json_canon_marked(const struct pol_json *object, const char *const *skip_keys,
+			  const char *const *mark_keys, struct pol_json_mark *ret_marks,
+			  struct pol_jbuf *out);
+
 /* Python repr() of a double as json.dumps writes it. buf >= 32 bytes;
  * returns the length. text_hint (may be NULL) is a decimal form of the same
  * value, used only to guess the digit count faster. */

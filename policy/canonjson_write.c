@@ -379,8 +379,34 @@ static bool skipped(const struct pol_json *m, const char *const *skip_keys)
 static int canon_value(const struct pol_json *v, const char *const *skip_keys,
 		       struct pol_jbuf *out, unsigned depth);
 
+/* Where members with the mark keys would go (pol_json_canon_marked). */
+struct canon_marks {
+	const char *const *keys; /* ascending, NULL-terminated */
+	struct pol_json_mark *at;
+	size_t next;             /* first key not placed yet */
+};
+
+/* Place every mark key that sorts before key (all of them for key NULL)
+ * at the current end of out. */
+static void place_marks(struct canon_marks *mk, const char *key, size_t key_len,
+			const struct pol_jbuf *out, bool after_member)
+{
+	/* key NULL: the closing brace, no member follows */
+	for (; mk && mk->keys[mk->next]; mk->next++) {
+		const char *k = mk->keys[mk->next];
+		size_t kl = strlen(k), n = kl < key_len ? kl : key_len;
+		int c = key ? memcmp(k, key, n) : -1;
+
+		if (key && (c > 0 || (c == 0 && kl >= key_len)))
+			return;
+		mk->at[mk->next].offset = out->len;
+		mk->at[mk->next].after_member = after_member;
+		mk->at[mk->next].before_member = key != NULL;
+	}
+}
+
 static int canon_object(const struct pol_json *v, const char *const *skip_keys,
-			struct pol_jbuf *out, unsigned depth)
+			struct pol_jbuf *out, unsigned depth, struct canon_marks *marks)
 {
 	struct member_ref stack_refs[64], *refs = stack_refs;
 	size_t n = 0;
@@ -423,6 +449,7 @@ static int canon_object(const struct pol_json *v, const char *const *skip_keys,
 			continue;
 		if (skipped(m, skip_keys))
 			continue;
+		place_marks(marks, m->key, m->key_len, out, !first);
 		if (!first && (r = put1(out, ',')) < 0)
 			goto out;
 		first = false;
@@ -431,6 +458,7 @@ static int canon_object(const struct pol_json *v, const char *const *skip_keys,
 		    (r = canon_value(m, NULL, out, depth + 1)) < 0)
 			goto out;
 	}
+	place_marks(marks, NULL, 0, out, !first);
 	r = put1(out, '}');
 out:
 	if (refs != stack_refs)
@@ -474,7 +502,7 @@ static int canon_value(const struct pol_json *v, const char *const *skip_keys,
 		}
 		return put1(out, ']');
 	case POL_JSON_OBJECT:
-		return canon_object(v, skip_keys, out, depth);
+		return canon_object(v, skip_keys, out, depth, NULL);
 	}
 	return -EINVAL;
 }
@@ -483,4 +511,15 @@ int pol_json_canon(const struct pol_json *value, const char *const *skip_keys,
 		   struct pol_jbuf *out)
 {
 	return canon_value(value, skip_keys, out, 0);
+}
+
+int pol_json_canon_marked(const struct pol_json *object, const char *const *skip_keys,
+			  const char *const *mark_keys, struct pol_json_mark *ret_marks,
+			  struct pol_jbuf *out)
+{
+	struct canon_marks mk = { .keys = mark_keys, .at = ret_marks, .next = 0 };
+
+	if (object->kind != POL_JSON_OBJECT)
+		return -EINVAL;
+	return canon_object(object, skip_keys, out, 0, &mk);
 }

@@ -231,6 +231,60 @@ static void test_pol_json_float_repr_kept_and_memoized(void **state)
 	}
 }
 
+
+/* Marks: where absent members would go, with the separator rule. */
+static void check_marks(const char *json, const char *const *keys, const size_t *offsets,
+			const bool *after, const bool *before)
+{
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_json *v = NULL;
+	struct pol_json_mark marks[4];
+	struct pol_jbuf out = { 0 };
+
+	assert_int_equal(pol_json_parse(arena, json, strlen(json), &v, NULL), 0);
+	assert_int_equal(pol_json_canon_marked(v, NULL, keys, marks, &out), 0);
+	assert_string_equal(out.data, json);
+	for (size_t i = 0; keys[i]; i++) {
+		assert_int_equal(marks[i].offset, offsets[i]);
+		assert_int_equal(marks[i].after_member, after[i]);
+		assert_int_equal(marks[i].before_member, before[i]);
+	}
+	pol_jbuf_release(&out);
+	pol_json_arena_free(arena);
+}
+
+static void test_pol_json_canon_marked_places(void **state)
+{
+	static const char *const keys[] = { "a", "c", "e", NULL };
+	static const char *const prefix[] = { "b", "bb", NULL };
+	static const char *const one[] = { "a", NULL };
+
+	(void)state;
+	/* before the first member, between, after the last */
+	check_marks("{\"b\":1,\"d\":[2,{\"a\":0}]}", keys, (const size_t[]){ 1, 6, 22 },
+		    (const bool[]){ false, true, true }, (const bool[]){ true, true, false });
+	/* a key that is a prefix sorts first: "b" < "ba" < "bb" */
+	check_marks("{\"ba\":null}", prefix, (const size_t[]){ 1, 10 },
+		    (const bool[]){ false, true }, (const bool[]){ true, false });
+	/* empty object */
+	check_marks("{}", one, (const size_t[]){ 1 }, (const bool[]){ false },
+		    (const bool[]){ false });
+}
+
+static void test_pol_json_canon_marked_not_object(void **state)
+{
+	static const char *const one[] = { "a", NULL };
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_json *v = pol_json_int(arena, 3);
+	struct pol_json_mark m[1];
+	struct pol_jbuf out = { 0 };
+
+	(void)state;
+	assert_int_equal(pol_json_canon_marked(v, NULL, one, m, &out), -EINVAL);
+	pol_jbuf_release(&out);
+	pol_json_arena_free(arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +295,8 @@ int main(void)
 		cmocka_unit_test(test_pol_json_string_from_bytes_surrogateescape),
 		cmocka_unit_test(test_pol_json_from_cjson_number_kinds),
 		cmocka_unit_test(test_pol_json_canon_skip_keys_top_level_only),
+		cmocka_unit_test(test_pol_json_canon_marked_places),
+		cmocka_unit_test(test_pol_json_canon_marked_not_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
