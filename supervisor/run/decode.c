@@ -401,22 +401,22 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
 	       const struct sup_decode_opts *opts, struct pol_action **ret_action,
 	       char *reason, size_t reason_size)
 {
-	int parent_fd = -1;
-	int r = sup_decode_keep(listener_fd, req, opts, ret_action, &parent_fd, reason,
+	int kept_fd = -1;
+	int r = sup_decode_keep(listener_fd, req, opts, ret_action, &kept_fd, reason,
 				reason_size);
 
-	if (parent_fd >= 0)
-		close(parent_fd);
+	if (kept_fd >= 0)
+		close(kept_fd);
 	return r;
 }
 
 int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
-		    int *ret_parent_fd, char *reason, size_t reason_size)
+		    int *ret_kept_fd, char *reason, size_t reason_size)
 {
 	struct sup_decode_ctx ctx = {
 		.req = req, .opts = opts, .tid = (pid_t)req->pid,
-		.reason = reason, .reason_size = reason_size, .parent_fd = -1,
+		.reason = reason, .reason_size = reason_size, .kept_fd = -1,
 	};
 	struct pol_action *a = NULL;
 	int r;
@@ -458,11 +458,11 @@ int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 	}
 	*ret_action = a;
 	a = NULL;
-	*ret_parent_fd = ctx.parent_fd;
-	ctx.parent_fd = -1;
+	*ret_kept_fd = ctx.kept_fd;
+	ctx.kept_fd = -1;
 out:
-	if (ctx.parent_fd >= 0)
-		close(ctx.parent_fd);
+	if (ctx.kept_fd >= 0)
+		close(ctx.kept_fd);
 	pol_action_free(a);
 	sup_view_release(&ctx.view);
 	sup_tfacts_release(ctx.facts);

@@ -89,12 +89,13 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
 	       const struct sup_decode_opts *opts, struct pol_action **ret_action,
 	       char *reason, size_t reason_size);
 
-/* The same, and for an unlink/rmdir also the parent directory that was
- * resolved and named for the decision (O_PATH, the caller closes it; -1
- * for other calls), so sup_emulate_at() acts in that very directory.
- * *ret_parent_fd is written only on success. */
+/* The same, and the descriptor the decision was made on, for
+ * sup_emulate_at() to act on that very object: for an unlink/rmdir the
+ * parent directory resolved and named (O_PATH), for connect/send the
+ * pidfd_getfd() copy of the socket whose type was read; -1 for exec. The
+ * caller closes it. *ret_kept_fd is written only on success. */
 int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
-		    int *ret_parent_fd, char *reason, size_t reason_size);
+		    int *ret_kept_fd, char *reason, size_t reason_size);
 
 #endif

@@ -191,7 +191,7 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	a = NULL;
 	r = SUP_DECODE_GATED;
 	/* the directory judged here is the one the emulation acts in */
-	ctx->parent_fd = pfd;
+	ctx->kept_fd = pfd;
 	pfd = -1;
 out:
 	pol_action_free(a);

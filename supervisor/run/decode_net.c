@@ -77,6 +77,11 @@ static int socket_type(struct sup_decode_ctx *ctx, int fd, int *ret_type)
 		goto out;
 	}
 	*ret_type = type;
+	/* the socket judged here is the one the emulation uses */
+	if (ctx->kept_fd < 0) {
+		ctx->kept_fd = copy;
+		copy = -1;
+	}
 out:
 	if (copy >= 0)
 		close(copy);

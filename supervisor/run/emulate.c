@@ -44,11 +44,12 @@ struct emu {
 	struct sup_proc_status status;
 	struct sup_view view;
 	int sock;        /* pidfd_getfd copy of the target's socket */
+	bool sock_borrowed; /* sock is the decoder's kept_fd: not ours to close */
 	int unix_fd;     /* O_PATH of an AF_UNIX socket file */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool has_addr;
-	int parent_fd;   /* the decoder's unlink parent (borrowed), or -1 */
+	int kept_fd;     /* the decoder's parent dir or socket copy (borrowed), or -1 */
 };
 
 static bool forbidden_known;
@@ -101,7 +102,7 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 
 	if (!e->action->path)
 		return -EINVAL;
-	if (e->parent_fd >= 0) {
+	if (e->kept_fd >= 0) {
 		/* SECURITY: the directory the decoder resolved and named for
 		 * the decision, held open since: renaming it, or swapping a
 		 * component of its path for a symlink, cannot move the removal
@@ -124,7 +125,7 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 	}
 	r = sup_creds_assume(&e->status, &saved);
 	if (r == 0) {
-		rc = unlinkat(pfd >= 0 ? pfd : e->parent_fd, name, rmdir_ ? AT_REMOVEDIR : 0);
+		rc = unlinkat(pfd >= 0 ? pfd : e->kept_fd, name, rmdir_ ? AT_REMOVEDIR : 0);
 		err = rc < 0 ? errno : 0;
 	}
 	sup_creds_restore(&saved);
@@ -276,12 +277,20 @@ static int emulate_net(struct emu *e, struct seccomp_notif_resp *resp)
 	int pidfd, r, target_err = 0;
 	long long val = 0;
 
-	pidfd = (int)syscall(SYS_pidfd_open, e->status.tgid, 0);
-	if (pidfd < 0)
-		return -ESRCH;
-	e->sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)arg[0], 0);
-	r = e->sock < 0 ? -errno : 0;
-	close(pidfd);
+	if (e->kept_fd >= 0) {
+		/* SECURITY: the socket the decoder took and judged (its type),
+		 * not whatever the target's fd number names now. */
+		e->sock = e->kept_fd;
+		e->sock_borrowed = true;
+		r = 0;
+	} else {
+		pidfd = (int)syscall(SYS_pidfd_open, e->status.tgid, 0);
+		if (pidfd < 0)
+			return -ESRCH;
+		e->sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)arg[0], 0);
+		r = e->sock < 0 ? -errno : 0;
+		close(pidfd);
+	}
 	if (r == -EBADF) {
 		set_result(resp, e->req, 0, EBADF);
 		return 0;
@@ -429,7 +438,7 @@ int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 }
 
 int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
-		   const struct pol_action *action, int parent_fd,
+		   const struct pol_action *action, int kept_fd,
 		   struct seccomp_notif_resp *ret_resp)
 {
 	struct seccomp_notif_resp resp;
@@ -445,7 +454,7 @@ int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 	e.sock = -1;
 	e.unix_fd = -1;
 	e.view.rootfd = -1;
-	e.parent_fd = parent_fd;
+	e.kept_fd = kept_fd;
 	switch (req->data.nr) {
 	case SYS_unlink:
 		want = POL_ACTION_UNLINK;
@@ -488,7 +497,7 @@ int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 	if (r == 0)
 		*ret_resp = resp;
 out:
-	if (e.sock >= 0)
+	if (e.sock >= 0 && !e.sock_borrowed)
 		close(e.sock);
 	if (e.unix_fd >= 0)
 		close(e.unix_fd);

@@ -54,11 +54,12 @@
 int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 		const struct pol_action *action, struct seccomp_notif_resp *ret_resp);
 
-/* The same, removing in parent_fd (from sup_decode_keep(): the directory
- * that was decided on, borrowed) instead of reopening the action's parent
- * path; parent_fd -1 is sup_emulate(). */
+/* The same, acting on kept_fd (from sup_decode_keep(), borrowed): the
+ * directory an unlink/rmdir was decided on instead of reopening the
+ * action's parent path, the socket a connect/send was decided on instead
+ * of taking the target's fd again. kept_fd -1 is sup_emulate(). */
 int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
-		   const struct pol_action *action, int parent_fd,
+		   const struct pol_action *action, int kept_fd,
 		   struct seccomp_notif_resp *ret_resp);
 
 /*

@@ -88,7 +88,7 @@ struct sup_held *sup_held_new(void)
 	if (!held)
 		return NULL;
 	memset(held, 0, sizeof *held);
-	held->parent_fd = -1;
+	held->kept_fd = -1;
 	held->shim_conn = -1;
 	return held;
 }
@@ -112,8 +112,8 @@ void sup_held_free(struct sup_held *held)
 	 * (ENOSYS), as a dead supervisor does in seccomp mode. */
 	if (held->from_shim && held->shim_conn >= 0)
 		close(held->shim_conn);
-	if (held->parent_fd >= 0)
-		close(held->parent_fd);
+	if (held->kept_fd >= 0)
+		close(held->kept_fd);
 	held_recycle(held);
 }
 
@@ -256,7 +256,7 @@ static int handle_notification(struct sup_loop *loop)
 
 	/* The decoder reads target memory once and re-checks ID_VALID. */
 	held->decode_result = sup_decode_keep(loop->listener, &held->req, &loop->decode_opts,
-					      &held->action, &held->parent_fd, held->reason,
+					      &held->action, &held->kept_fd, held->reason,
 					      sizeof held->reason);
 	if (held->decode_result == -ENOENT) {
 		/* the target is gone: nothing to answer, nothing happened */

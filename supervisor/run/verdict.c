@@ -173,7 +173,7 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 		bool fresh = loop->killable_recv && strcmp(decision_source, "human") != 0;
 		if (!fresh && !still_valid(loop, held->id))
 			goto done;
-		rc = sup_emulate_at(loop->listener, &held->req, held->action, held->parent_fd, &resp);
+		rc = sup_emulate_at(loop->listener, &held->req, held->action, held->kept_fd, &resp);
 		if (rc < 0) {
 			char why[300];
 			snprintf(why, sizeof why, "emulation failed: %s", strerror(-rc));
@@ -253,7 +253,7 @@ static int finish_no_destination(struct sup_loop *loop, struct sup_held *held)
 	}
 	memset(&resp, 0, sizeof resp);
 	resp.id = held->id;
-	int rc = sup_emulate(loop->listener, &held->req, held->action, &resp);
+	int rc = sup_emulate_at(loop->listener, &held->req, held->action, held->kept_fd, &resp);
 	if (rc < 0) {
 		memset(&resp, 0, sizeof resp);
 		resp.id = held->id;
