@@ -145,6 +145,14 @@ def latency_round(rep):
 E2E = ("cproj", "execloop", "git", "rmtree")
 
 
+def audit_lines(mode):
+    try:
+        with open(os.path.join(T, "audit-%s.jsonl" % mode), "rb") as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0
+
+
 def e2e_round(rep):
     for w in E2E:
         d = os.path.join(T, "w-" + w)
@@ -153,9 +161,13 @@ def e2e_round(rep):
             argv = ["sh", WORKLOADS, "run-" + w, d]
             if label != "native":
                 argv = gate_argv("tiered", argv)
+            before = audit_lines("tiered")
             t0 = time.perf_counter_ns()
             run(argv, stdout=subprocess.DEVNULL)
             record("e2e", label, w, rep, time.perf_counter_ns() - t0)
+            if label != "native":
+                # gated calls decided during the run (one audit entry each)
+                record("e2e-calls", label, w, rep, audit_lines("tiered") - before)
 
 
 # --- start-up ------------------------------------------------------------------
