@@ -33,16 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Newer than some distributions' kernel headers (6.6). */
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+#include "supervisor/common/seccomp_compat.h"
 
 #define PROBE_SPOOFED_RET 4242  /* what the held getppid() is answered with */
 #define PROBE_REMOTE_FD 57      /* where ADDFD places a descriptor in the helper */

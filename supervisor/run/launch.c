@@ -15,13 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/seccomp.h>
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -31,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervisor/common/seccomp_compat.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/shimgate.h"
 #include "supervisor/run/shimrecv.h"
