@@ -40,6 +40,13 @@ static const int gated_exec[] = { SCMP_SYS(execve), SCMP_SYS(execveat) };
 static const int gated_unlink[] = { SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir) };
 static const int gated_connect[] = { SCMP_SYS(connect), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg) };
 
+/* The calls the sandbox may not make at all (signals, tracing and memory
+ * access aimed at the supervisor, io_uring, a nested listener,
+ * namespaces, chroot, mounts) are not refused in BPF but sent to the
+ * supervisor, which answers EPERM without a policy decision and audits
+ * the attempt (sup_filter_refusal). */
+#define REFUSE SCMP_ACT_NOTIFY
+
 bool sup_filter_is_gated(int nr)
 {
 	switch (nr) {
@@ -50,6 +57,59 @@ bool sup_filter_is_gated(int nr)
 	default:
 		return false;
 	}
+}
+
+const char *sup_filter_refusal(int nr)
+{
+	switch (nr) {
+	case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_rt_sigqueueinfo:
+	case SYS_rt_tgsigqueueinfo: case SYS_pidfd_send_signal: case SYS_pidfd_open:
+	case SYS_ptrace: case SYS_process_vm_readv: case SYS_process_vm_writev:
+	case SYS_prlimit64: case SYS_fcntl: case SYS_ioctl:
+		return "refused: aimed at the supervisor (signal, trace, memory, limits or "
+		       "signal-driven I/O)";
+	case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_io_uring_register:
+		return "refused: io_uring can act without a gated system call "
+		       "(gate.allow_io_uring is off)";
+	case SYS_seccomp:
+		return "refused: a seccomp filter with its own listener inside the sandbox";
+	case SYS_unshare: case SYS_setns: case SYS_chroot: case SYS_pivot_root: case SYS_mount:
+	case SYS_umount2: case SYS_open_tree: case SYS_move_mount: case SYS_fsopen:
+	case SYS_fsconfig: case SYS_fsmount: case SYS_fspick: case SYS_mount_setattr:
+	case SYS_clone:
+		return "refused: namespaces, chroot and mounts change what a path means";
+	default:
+		return sup_filter_is_gated(nr) ? NULL : "refused: not a call the gate knows";
+	}
+}
+
+const char *sup_filter_syscall_name(int nr)
+{
+	static const struct { int nr; const char *name; } names[] = {
+		{ SYS_execve, "execve" }, { SYS_execveat, "execveat" }, { SYS_unlink, "unlink" },
+		{ SYS_unlinkat, "unlinkat" }, { SYS_rmdir, "rmdir" }, { SYS_connect, "connect" },
+		{ SYS_sendto, "sendto" }, { SYS_sendmsg, "sendmsg" }, { SYS_sendmmsg, "sendmmsg" },
+		{ SYS_kill, "kill" }, { SYS_tkill, "tkill" }, { SYS_tgkill, "tgkill" },
+		{ SYS_rt_sigqueueinfo, "rt_sigqueueinfo" },
+		{ SYS_rt_tgsigqueueinfo, "rt_tgsigqueueinfo" },
+		{ SYS_pidfd_send_signal, "pidfd_send_signal" }, { SYS_pidfd_open, "pidfd_open" },
+		{ SYS_ptrace, "ptrace" }, { SYS_process_vm_readv, "process_vm_readv" },
+		{ SYS_process_vm_writev, "process_vm_writev" }, { SYS_prlimit64, "prlimit64" },
+		{ SYS_fcntl, "fcntl" }, { SYS_ioctl, "ioctl" },
+		{ SYS_io_uring_setup, "io_uring_setup" }, { SYS_io_uring_enter, "io_uring_enter" },
+		{ SYS_io_uring_register, "io_uring_register" }, { SYS_seccomp, "seccomp" },
+		{ SYS_unshare, "unshare" }, { SYS_setns, "setns" }, { SYS_chroot, "chroot" },
+		{ SYS_pivot_root, "pivot_root" }, { SYS_mount, "mount" }, { SYS_umount2, "umount2" },
+		{ SYS_open_tree, "open_tree" }, { SYS_move_mount, "move_mount" },
+		{ SYS_fsopen, "fsopen" }, { SYS_fsconfig, "fsconfig" }, { SYS_fsmount, "fsmount" },
+		{ SYS_fspick, "fspick" }, { SYS_mount_setattr, "mount_setattr" },
+		{ SYS_clone, "clone" },
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].nr == nr)
+			return names[i].name;
+	return "unknown";
 }
 
 static int add_list(scmp_filter_ctx ctx, const int *nrs, size_t n)
@@ -73,56 +133,56 @@ static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
 	const scmp_datum_t lo = 0xffffffffu;
 	int rc = 0;
 
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, 0xffffffffu));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tkill), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tgkill), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tgkill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ptrace), 1,
 				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(process_vm_readv), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(process_vm_readv), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(process_vm_writev), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(process_vm_writev), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_open), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(pidfd_open), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	/* kill(-pgid) of the supervisor's own process group (the sandbox
 	 * runs in a group of its own). */
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
 	/* tkill is obsolete (glibc uses tgkill) and names a thread without
 	 * its process: the supervisor's worker threads cannot be listed
 	 * here, so refuse it altogether. */
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tkill), 0);
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_sigqueueinfo), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 0);
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(rt_sigqueueinfo), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_tgsigqueueinfo), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(rt_tgsigqueueinfo), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	/* A pidfd can also come from open("/proc/PID", O_DIRECTORY), which
 	 * the filter cannot tell apart: no pidfd signals from the sandbox. */
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_send_signal), 0);
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(pidfd_send_signal), 0);
 	/* prlimit64 on the supervisor: RLIMIT_NOFILE 0 starves it of
 	 * descriptors, RLIMIT_FSIZE 0 kills it at its next audit write. */
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(prlimit64), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	/* Signal-driven I/O aimed at the supervisor (F_SETOWN + F_SETSIG
 	 * SIGKILL + O_ASYNC): owner given as pid or as -pgid. F_SETOWN_EX
 	 * and the FIOSETOWN / SIOCSPGRP ioctls take a pointer the filter
 	 * cannot read: refused. */
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
 				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
 				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
 				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
 				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 1,
 				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ioctl), 1,
 				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, FIOSETOWN));
-	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ioctl), 1,
 				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, SIOCSPGRP));
 	return rc;
 }
@@ -146,11 +206,11 @@ static int add_no_namespaces(scmp_filter_ctx ctx)
 				CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
 	int rc = 0;
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), refused[i], 0);
+		rc = rc ?: seccomp_rule_add(ctx, REFUSE, refused[i], 0);
 	for (unsigned bit = 0; bit < 64; bit++) {
 		if (!(new_ns & (1ULL << bit)))
 			continue;
-		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+		rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(clone), 1,
 					    SCMP_A0(SCMP_CMP_MASKED_EQ, 1ULL << bit, 1ULL << bit));
 	}
 	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
@@ -255,9 +315,9 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 	/* SECURITY: io_uring performs unlinkat/connect/openat without any
 	 * system call the filter could see. */
 	if (!config->allow_io_uring) {
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0);
-		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_enter), 0);
-		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_register), 0);
+		rc = seccomp_rule_add(ctx, REFUSE, SCMP_SYS(io_uring_setup), 0);
+		rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(io_uring_enter), 0);
+		rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(io_uring_register), 0);
 		if (rc < 0)
 			goto out;
 	}
@@ -265,8 +325,9 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 	/* SECURITY: a nested listener inside the sandbox would let the agent
 	 * answer its own notifications (the innermost listener decides
 	 * first). Refuse seccomp(SET_MODE_FILTER, flags & NEW_LISTENER). */
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(seccomp), 2,
-			      SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
+	/* The kernel reads op and flags as 32-bit values: compare those. */
+	rc = seccomp_rule_add(ctx, REFUSE, SCMP_SYS(seccomp), 2,
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, SECCOMP_SET_MODE_FILTER),
 			      SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
 				      SECCOMP_FILTER_FLAG_NEW_LISTENER));
 	if (rc < 0)

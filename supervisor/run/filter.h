@@ -7,11 +7,13 @@
  *
  * What the filter decides in the kernel: everything not listed is allowed;
  * foreign architectures (i386 `int 0x80`) and x32 system call numbers kill
- * the process; io_uring is refused (EPERM) unless gate.allow_io_uring;
- * seccomp() asking for a new listener is refused; kill/tgkill/tkill/
- * ptrace, process_vm_readv/writev, pidfd_open aimed at the supervisor's pid, and
- * kill(-1), are refused. The gated classes (exec, file removal, network)
- * go to the supervisor as user notifications.
+ * the process. The gated classes (exec, file removal, network) go to the
+ * supervisor as user notifications, and so do the calls the sandbox may
+ * not make at all, which the supervisor refuses (EPERM) and audits:
+ * io_uring unless gate.allow_io_uring; seccomp() asking for a new
+ * listener; kill/tgkill/tkill/ptrace, process_vm_readv/writev, pidfd_open
+ * aimed at the supervisor's pid, kill(-1) and the other rules of
+ * add_protect_supervisor(); namespaces, chroot and mounts.
  *
  * Trust: the config is trusted (validated by the policy loader). Nothing
  * here reads sandbox input.
@@ -44,5 +46,14 @@ int sup_filter_load(const struct sock_fprog *prog, bool *ret_killable);
 /* True if syscall number nr of the native arch is one the filter sends to
  * the supervisor (used to reject unexpected notifications fail-closed). */
 bool sup_filter_is_gated(int nr);
+
+/* For a notification the filter sends only to be refused (see filter.c:
+ * signals, tracing or memory access aimed at the supervisor, io_uring, a
+ * nested listener, namespaces, chroot, mounts): a one-line reason for
+ * the audit entry; NULL for a gated call (exec, removal, network). */
+const char *sup_filter_refusal(int nr);
+
+/* The name of a system call the filter gates or refuses, "unknown" else. */
+const char *sup_filter_syscall_name(int nr);
 
 #endif

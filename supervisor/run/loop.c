@@ -28,6 +28,7 @@
 #include "policy/audit.h"
 #include "policy/canonjson.h"
 #include "supervisor/run/approval.h"
+#include "supervisor/run/filter.h"
 #include "supervisor/run/proc.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/scope.h"
@@ -250,6 +251,11 @@ static int handle_notification(struct sup_loop *loop)
 	held->shim_conn = -1;
 	held->intercepted_at = sup_verdict_now();
 	sup_held_insert(loop, held);
+	/* A call the sandbox may not make at all: refused and audited, no
+	 * decoding, no policy (filter.h). */
+	const char *refusal = sup_filter_refusal(held->req.data.nr);
+	if (refusal)
+		return sup_verdict_finish(loop, held, false, "denied", "filter", refusal, NULL);
 	/* The shim queued its annotation before the syscall: read it now so
 	 * the table knows what this thread said (shimloop.h). */
 	sup_shimloop_drain(loop);

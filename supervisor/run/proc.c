@@ -164,6 +164,12 @@ int sup_proc_reap(struct sup_loop *loop)
 		reaped++;
 		if (loop->execcheck)
 			sup_execcheck_forget(loop->execcheck, pid);
+		/* The filter kills a process that makes an x32 or i386 system
+		 * call (no notification is possible there): audit the kill. */
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			sup_verdict_record(loop, pid, -1, "denied", "filter",
+					   "killed by SIGSYS: a system call of a foreign ABI "
+					   "(x32 or i386), or the program's own seccomp filter");
 		if (pid == loop->prog_pid) {
 			loop->prog_exited = true;
 			loop->prog_status = status;

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "policy/audit.h"
+#include "supervisor/run/filter.h"
 
 /* A builder with a sticky error: the first failed allocation makes the
  * whole entry NULL. */
@@ -96,21 +97,6 @@ static struct pol_json *factors(struct jb *b, const struct pol_assessment *a)
 	return arr;
 }
 
-static const char *syscall_name(int nr)
-{
-	switch (nr) {
-	case SYS_execve: return "execve";
-	case SYS_execveat: return "execveat";
-	case SYS_unlink: return "unlink";
-	case SYS_unlinkat: return "unlinkat";
-	case SYS_rmdir: return "rmdir";
-	case SYS_connect: return "connect";
-	case SYS_sendto: return "sendto";
-	case SYS_sendmsg: return "sendmsg";
-	case SYS_sendmmsg: return "sendmmsg";
-	default: return "unknown";
-	}
-}
 
 static enum pol_action_class class_of_syscall(int nr)
 {
@@ -119,7 +105,8 @@ static enum pol_action_class class_of_syscall(int nr)
 	case SYS_unlink: case SYS_unlinkat: return POL_ACTION_UNLINK;
 	case SYS_rmdir: return POL_ACTION_RMDIR;
 	case SYS_connect: return POL_ACTION_CONNECT;
-	default: return POL_ACTION_SENDTO;
+	case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg: return POL_ACTION_SENDTO;
+	default: return POL_ACTION_GENERIC; /* a refused call (filter.h) */
 	}
 }
 
@@ -139,7 +126,7 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 	const struct pol_action *act = held->action;
 	struct pol_json *meta = node(b, POL_JSON_OBJECT);
 
-	put_str(b, meta, "syscall", syscall_name(held->req.data.nr));
+	put_str(b, meta, "syscall", sup_filter_syscall_name(held->req.data.nr));
 	put_num(b, meta, "tid", held->req.pid);
 	/* How the call was held: the kernel gate, or the weaker shim-only
 	 * mode (docs/shim.md: what it misses). */
@@ -203,8 +190,8 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	char *desc = act ? pol_action_describe(act) : NULL;
 
 	put_str(&b, e, "action_name",
-		act && act->function_name ? act->function_name : syscall_name(nr));
-	put_str(&b, e, "action_description", desc ? desc : syscall_name(nr));
+		act && act->function_name ? act->function_name : sup_filter_syscall_name(nr));
+	put_str(&b, e, "action_description", desc ? desc : sup_filter_syscall_name(nr));
 	free(desc);
 	put_str(&b, e, "agent_id", loop->agent_id);
 	put_num(&b, e, "risk_score", d ? d->assessment.score : 1.0);

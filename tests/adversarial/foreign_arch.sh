@@ -20,7 +20,10 @@ for bin in adv_raw adv_raw-static; do
 		rc=$(result_rc "$m")
 		[ -z "$rc" ] || [ "$rc" -lt 0 ] || fail "$bin $m: the call succeeded"
 		case "$RC" in
-		159) echo "ok: $bin $m killed by SIGSYS" ;;
+		159)
+			expect_audit_min 1 'e.get("decision_source") == "filter" and "SIGSYS" in (e.get("reason") or "")' \
+				"$bin $m: the SIGSYS kill is audited"
+			echo "ok: $bin $m killed by SIGSYS" ;;
 		139) echo "ok: $bin $m killed by SIGSEGV (no IA32 emulation: the kernel refused int 0x80)" ;;
 		1) echo "ok: $bin $m denied ($(grep "^RESULT" "$WS/out"))" ;;
 		*) fail "$bin $m: attesta-run exited $RC (want 159 = SIGSYS)" ;;

@@ -22,7 +22,8 @@ expect_file PROTECTED.txt "io_uring unlinkat"
 gate "$U" connect 127.0.0.2 "$BADPORT"; sleep 0.3
 expect_denied io_uring_setup
 expect_no_traffic "io_uring connect"
-note "io_uring_setup is refused inside the BPF filter: the attempt is not in the audit log"
+expect_audit_min 2 'e.get("decision_source") == "filter" and e.get("action_name") == "io_uring_setup" and e.get("verdict") == "denied"' \
+	"the refused io_uring_setup calls are audited"
 
 # opting in must say so
 write_config "allow_io_uring: true"

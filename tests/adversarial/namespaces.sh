@@ -27,6 +27,8 @@ one() {
 		# The filter refuses namespace creation inside the sandbox: the
 		# trick cannot even be set up.
 		expect_file "$target" "'$*'"
+		expect_audit_min 1 'e.get("decision_source") == "filter" and e.get("action_name") in ("unshare", "clone") and e.get("verdict") == "denied"' \
+			"the refused unshare is audited"
 		echo "ok: $* (unshare refused inside the sandbox)"
 		return
 	fi

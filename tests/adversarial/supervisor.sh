@@ -55,8 +55,20 @@ one() {
 	grep -q '^RESULT alive-forbidden rc=-1 errno=1 ' "$WS/out" || fail "$a: the forbidden call was not denied afterwards"
 	expect_file PROTECTED.txt "$a"
 	[ "$RC" = 0 ] || fail "$a: attesta-run exited $RC, want 0"
+	# Refused by the filter's rules (not /proc/PID/mem or /fd, which the
+	# kernel refuses for a non-dumpable supervisor): the attempt is audited.
+	case $a in
+	proc-*) ;;
+	*)
+		local n
+		n=$(audit_count 'e.get("decision_source") == "filter" and e.get("verdict") == "denied"')
+		[ "$n" -gt "$FILTER_SEEN" ] || fail "$a: the refused attempt is not in the audit log"
+		FILTER_SEEN=$n
+		;;
+	esac
 	echo "ok: $a ($(sed -n "s/^RESULT $a .*errno=[0-9]* //p" "$WS/out"))"
 }
+FILTER_SEEN=0
 each_case one <<<"$ATTACKS"
 expect_audit_min "$CASES_RUN" "$DENIED_PATH" "the liveness probes were audited"
 verify_chain
