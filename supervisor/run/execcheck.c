@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ struct expectation {
 struct sup_execcheck {
 	struct expectation *items;
 	size_t count, capacity;
+	pid_t *traced;          /* tasks we are the tracer of (seized for an exec) */
+	size_t n_traced, cap_traced;
 };
 
 int sup_execcheck_new(struct sup_execcheck **ret_check)
@@ -55,6 +58,7 @@ void sup_execcheck_free(struct sup_execcheck *check)
 	for (size_t i = 0; i < check->count; i++)
 		free(check->items[i].argv);
 	free(check->items);
+	free(check->traced);
 	free(check);
 }
 
@@ -160,9 +164,67 @@ void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
 	e->argv_len = at;
 }
 
+static bool untrack(struct sup_execcheck *c, pid_t tid)
+{
+	for (size_t i = 0; i < c->n_traced; i++) {
+		if (c->traced[i] == tid) {
+			c->traced[i] = c->traced[--c->n_traced];
+			return true;
+		}
+	}
+	return false;
+}
+
+int sup_execcheck_track(struct sup_execcheck *check, pid_t tid)
+{
+	for (size_t i = 0; i < check->n_traced; i++)
+		if (check->traced[i] == tid)
+			return 0;
+	if (check->n_traced == check->cap_traced) {
+		size_t cap = check->cap_traced ? 2 * check->cap_traced : 16;
+		pid_t *n = realloc(check->traced, cap * sizeof *n);
+		if (!n)
+			return -ENOMEM;
+		check->traced = n;
+		check->cap_traced = cap;
+	}
+	check->traced[check->n_traced++] = tid;
+	return 0;
+}
+
+int sup_execcheck_attach(struct sup_execcheck *check, pid_t tid)
+{
+	const long opts = PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+	int r;
+
+	for (size_t i = 0; i < check->n_traced; i++)
+		if (check->traced[i] == tid)
+			return 0; /* ours already (PROG before its first exec, or an
+				   * approved exec that failed) */
+	/* Reserve first: a seized task we could not remember would never be
+	 * detached. */
+	if ((r = sup_execcheck_track(check, tid)) < 0)
+		return r;
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)opts) < 0) {
+		r = -errno;
+		untrack(check, tid);
+		return r;
+	}
+	return 0;
+}
+
+void sup_execcheck_detach(struct sup_execcheck *check, pid_t pid, pid_t former_tid)
+{
+	ptrace(PTRACE_DETACH, pid, 0, 0);
+	untrack(check, pid);
+	untrack(check, former_tid);
+}
+
 void sup_execcheck_forget(struct sup_execcheck *check, pid_t tid)
 {
 	struct expectation *e = find(check, tid);
+
+	untrack(check, tid);
 	if (!e)
 		return;
 	free(e->argv);

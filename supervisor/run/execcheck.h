@@ -3,13 +3,15 @@
  * supervisor answers CONTINUE and the kernel re-reads the path from the
  * target's memory, which another thread (or a vfork parent's other
  * threads) may have changed after the decision. So the supervisor is also
- * the ptrace tracer of every sandboxed process (PTRACE_O_TRACEEXEC, and
- * TRACEFORK/VFORK/CLONE so new processes and threads are traced from
- * their first instruction), and at PTRACE_EVENT_EXEC — after the new
- * image is mapped, before it runs one user instruction — compares
- * /proc/PID/exe (device and inode) with the file that was approved for
- * that thread. A mismatch, or an exec nobody approved, kills the process
- * (SIGKILL) and is audited.
+ * the ptrace tracer of each thread whose exec it approves: it seizes the
+ * thread (PTRACE_O_TRACEEXEC) while the thread is still held in the
+ * notification, before answering CONTINUE, and at PTRACE_EVENT_EXEC —
+ * after the new image is mapped, before it runs one user instruction —
+ * compares /proc/PID/exe (device and inode) with the file that was
+ * approved for that thread, then detaches. A mismatch kills the process
+ * (SIGKILL) and is audited. No other stop is asked for: forks, threads
+ * and signals of the sandbox never wait for the supervisor. A thread that
+ * cannot be seized (another process traces it) cannot exec.
  *
  * Scripts: for "#!" files the kernel's exe is the interpreter; at approval
  * time the approved file's shebang is followed (up to 4 levels) and the
@@ -47,7 +49,17 @@ void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
 int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_tid,
 			 char *reason, size_t reason_size);
 
-/* Forget a thread's expectation (the thread is gone). */
+/* Become tid's tracer (PTRACE_SEIZE with TRACEEXEC | EXITKILL) for the
+ * exec about to be answered CONTINUE, unless it is ours already. 0, or
+ * -errno (-EPERM: another tracer; the exec must then be denied). */
+int sup_execcheck_attach(struct sup_execcheck *check, pid_t tid);
+/* Remember tid as traced by us (the launcher seized PROG). 0 or -ENOMEM. */
+int sup_execcheck_track(struct sup_execcheck *check, pid_t tid);
+/* After a verified PTRACE_EVENT_EXEC: detach pid (resumes it) and forget
+ * it and the thread that made the exec. */
+void sup_execcheck_detach(struct sup_execcheck *check, pid_t pid, pid_t former_tid);
+
+/* Forget a thread's expectation and tracing (the thread is gone). */
 void sup_execcheck_forget(struct sup_execcheck *check, pid_t tid);
 
 #endif

@@ -334,11 +334,10 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 	ret_child->trace_errno = 0;
 	if (opts->trace) {
 		/* The child is blocked reading the go byte, before its first
-		 * exec: seizing now means every exec, fork, vfork and clone
-		 * from PROG's first instruction on is seen. EXITKILL: if the
-		 * supervisor dies, nothing runs on unverified. */
-		long o = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-			 PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL;
+		 * exec: seizing now means PROG's own exec is verified (later
+		 * execs are seized when approved, execcheck.h). EXITKILL: if
+		 * the supervisor dies, nothing runs on unverified. */
+		long o = PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 		if (ptrace(PTRACE_SEIZE, pid, 0, (void *)o) == 0)
 			ret_child->traced = true;
 		else

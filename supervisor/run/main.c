@@ -463,6 +463,11 @@ int main(int argc, char **argv)
 		loop.execcheck = NULL;
 	}
 	loop.tracing = child.traced;
+	if (execcheck && child.traced && sup_execcheck_track(execcheck, child.pid) < 0) {
+		fprintf(stderr, "attesta-run: out of memory\n");
+		kill(child.pid, SIGKILL);
+		goto out;
+	}
 	loop.killable_recv = child.killable;
 	/* Every exec is seen at PTRACE_EVENT_EXEC: the exe name can be cached. */
 	sup_tcache_track_exec(child.traced);

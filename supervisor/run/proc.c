@@ -105,10 +105,14 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 		sup_tcache_exec_seen(pid);
 		if ((pid_t)former != pid)
 			sup_tcache_exec_seen((pid_t)former);
-		if (!loop->execcheck ||
-		    sup_execcheck_verify(loop->execcheck, pid, (pid_t)former, reason,
-					 sizeof reason) == 0) {
+		if (!loop->execcheck) {
 			trace_cont(pid, 0);
+			return;
+		}
+		if (sup_execcheck_verify(loop->execcheck, pid, (pid_t)former, reason,
+					 sizeof reason) == 0) {
+			/* verified: let it run untraced until its next exec */
+			sup_execcheck_detach(loop->execcheck, pid, (pid_t)former);
 			return;
 		}
 		/* SECURITY: what runs is not what was approved (the path was

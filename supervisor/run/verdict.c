@@ -123,6 +123,23 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 	enum pol_audit_kind kind;
 	int rc;
 
+	/* SECURITY: an approved exec runs only if the supervisor can watch
+	 * it land (execcheck.h): become the thread's tracer now, while it is
+	 * held; if that fails (another process traces it), deny. */
+	char attach_why[160];
+	if (approved && !held->from_shim && loop->execcheck && held->action &&
+	    held->action->action_class == POL_ACTION_EXEC) {
+		int a = sup_execcheck_attach(loop->execcheck, (pid_t)held->req.pid);
+		if (a < 0) {
+			snprintf(attach_why, sizeof attach_why,
+				 "cannot trace the exec to verify it: %s", strerror(-a));
+			approved = false;
+			verdict = "denied";
+			decision_source = "exec_check";
+			reason = attach_why;
+		}
+	}
+
 	if (!approved)
 		kind = POL_AUDIT_DENY;
 	else if (!strcmp(decision_source, "human"))
