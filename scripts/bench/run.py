@@ -121,6 +121,9 @@ def latency_round(rep):
                   "--repeat-base", str(rep)]
         regimes.append(("floor-native", [fb, "--label", "n", "--mode", "native"] + common, "floor"))
         regimes.append(("floor-notify", [fb, "--label", "f", "--mode", "notify"] + common, "floor"))
+        # the same with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, which attesta-run uses
+        regimes.append(("floor-sync", [fb, "--label", "w", "--mode", "notify", "--sync-wakeup"] +
+                        common, "floor"))
         regimes.append(("floor-fdatasync", [fb, "--label", "s", "--mode", "notify", "--audit",
                                             os.path.join(T, "floor-audit.log"), "--fsync",
                                             "fdatasync"] + common, "floor"))
