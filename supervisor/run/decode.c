@@ -265,7 +265,7 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 		fd = base;
 		base = -1;
 	} else {
-		r = sup_view_walk(&ctx->view, base, path, !(flags & AT_SYMLINK_NOFOLLOW), &fd);
+		r = sup_view_walk_exec(&ctx->view, base, path, !(flags & AT_SYMLINK_NOFOLLOW), &fd);
 		if (r < 0) {
 			if (sup_decode_path_error(r)) {
 				r = SUP_DECODE_FAILS_BASE - r;
@@ -292,7 +292,12 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 		r = follow_shebangs(ctx, base, &prog, &interpreters);
 		if (r == 0 && interpreters.count)
 			r = sup_view_fd_path(&ctx->view, prog, program, sizeof(program), &deleted_prog);
-		close(prog);
+		/* the program that will run (the interpreter of a script): its
+		 * identity is what the exec check expects (execcheck.h) */
+		if (r == 0 && ctx->kept_fd < 0)
+			ctx->kept_fd = prog;
+		else
+			close(prog);
 		if (r < 0) {
 			r = sup_decode_fail(ctx, r, "cannot follow the '#!' interpreter of '%s' (pid %d): %s",
 					    resolved, (int)ctx->tid, strerror(-r));

@@ -92,8 +92,10 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
 /* The same, and the descriptor the decision was made on, for
  * sup_emulate_at() to act on that very object: for an unlink/rmdir the
  * parent directory resolved and named (O_PATH), for connect/send the
- * pidfd_getfd() copy of the socket whose type was read; -1 for exec. The
- * caller closes it. *ret_kept_fd is written only on success. */
+ * pidfd_getfd() copy of the socket whose type was read, for an exec the
+ * program that will run (a script's interpreter), whose identity the
+ * exec check expects. The caller closes it. *ret_kept_fd is written only
+ * on success. */
 int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
 		    int *ret_kept_fd, char *reason, size_t reason_size);

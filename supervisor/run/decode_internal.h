@@ -24,8 +24,8 @@ struct sup_decode_ctx {
 	struct sup_view view;
 	char *reason;
 	size_t reason_size;
-	int kept_fd;              /* out: unlink/rmdir's parent directory (O_PATH) or the
-	                           * socket's pidfd_getfd copy, for the emulation; or -1 */
+	int kept_fd;              /* out: unlink/rmdir's parent directory (O_PATH), the
+	                           * socket copy or the exec'd program (decode.h); or -1 */
 };
 
 /* Fill ctx->reason and return err. */

@@ -46,6 +46,15 @@ int sup_view_open_base(const struct sup_view *view, int dirfd, int *ret_fd);
 int sup_view_walk(const struct sup_view *view, int base_fd, const char *path,
 		  bool follow_final, int *ret_fd);
 
+/* sup_view_walk() for an exec path: an absolute path with follow_final
+ * is first resolved by one openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+ * from the target's root (the kernel follows symlinks as the exec will);
+ * a magic link, a result on procfs (where "/proc/self" would name the
+ * supervisor), or any error takes the component walk, which also gives
+ * the precise error. The exec check verifies what actually runs. */
+int sup_view_walk_exec(const struct sup_view *view, int base_fd, const char *path,
+		       bool follow_final, int *ret_fd);
+
 /*
  * The absolute path of fd as the target sees it (the supervisor's
  * /proc/self/fd/N, with the target's root prefix removed). *ret_deleted

@@ -124,6 +124,12 @@ static int identify(pid_t tid, const char *path, dev_t *ret_dev, ino_t *ret_ino,
 void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
 			  const struct pol_action *action)
 {
+	sup_execcheck_expect_fd(check, tid, action, -1);
+}
+
+void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
+			     const struct pol_action *action, int prog_fd)
+{
 	struct expectation *e = find(check, tid);
 	if (!e) {
 		if (check->count == check->capacity) {
@@ -141,8 +147,18 @@ void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
 	memset(e, 0, sizeof *e);
 	e->tid = tid;
 	snprintf(e->path, sizeof e->path, "%s", action->path ? action->path : "?");
-	if (action->path && identify(tid, action->path, &e->dev, &e->ino, &e->script) == 0)
+	struct stat st;
+	if (prog_fd >= 0) {
+		if (fstat(prog_fd, &st) == 0) {
+			e->dev = st.st_dev;
+			e->ino = st.st_ino;
+			e->script = action->interpreter != NULL;
+			e->known = true;
+		}
+	} else if (action->path &&
+		   identify(tid, action->path, &e->dev, &e->ino, &e->script) == 0) {
 		e->known = true;
+	}
 	/* argv as approved, NUL-separated like /proc/PID/cmdline */
 	size_t len = strlen(action->argv0 ? action->argv0 : "") + 1;
 	for (size_t i = 0; i < action->args.count; i++)

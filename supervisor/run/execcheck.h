@@ -42,6 +42,12 @@ void sup_execcheck_free(struct sup_execcheck *check);
  * remembered as "unknown" and fails the check. */
 void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
 			  const struct pol_action *action);
+/* The same with the program the decoder resolved for the decision (the
+ * interpreter of a script: sup_decode_keep()'s descriptor): its identity
+ * is taken with fstat, not by resolving the path again. prog_fd -1 is
+ * sup_execcheck_expect(). */
+void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
+			     const struct pol_action *action, int prog_fd);
 
 /* At PTRACE_EVENT_EXEC of process pid whose exec was made by thread
  * former_tid: 0 if /proc/PID/exe is what was approved for former_tid (the

@@ -180,7 +180,8 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 	}
 	if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
 		if (loop->execcheck)
-			sup_execcheck_expect(loop->execcheck, held->req.pid, held->action);
+			sup_execcheck_expect_fd(loop->execcheck, held->req.pid, held->action,
+						held->kept_fd);
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else if (approved && held->action) {
 		/* The decoder checked the id after reading the target's memory.
