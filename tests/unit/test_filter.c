@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -47,11 +49,44 @@ static void test_sup_filter_is_gated_table(void **state)
 		assert_true(sup_filter_is_gated(gated[i]));
 	for (size_t i = 0; i < sizeof free_calls / sizeof free_calls[0]; i++)
 		assert_false(sup_filter_is_gated(free_calls[i]));
+	/* every gated call is decided, never refused outright */
+	for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
+		assert_null(sup_filter_refusal(gated[i]));
+	assert_non_null(sup_filter_refusal(SYS_kill));
+	assert_non_null(sup_filter_refusal(SYS_io_uring_setup));
+	assert_string_equal(sup_filter_syscall_name(SYS_unshare), "unshare");
+	assert_string_equal(sup_filter_syscall_name(SYS_read), "unknown");
 }
 
 /* Child checks, one bit each; the child exits with the failed bits. */
 enum { BAD_IOURING = 1, BAD_SECCOMP = 2, BAD_KILL_SUP = 4, BAD_KILL_ALL = 8, BAD_GETPID = 16,
-       BAD_LOAD = 32, BAD_PTRACE = 64 };
+       BAD_LOAD = 32, BAD_PTRACE = 64, BAD_NOTIFIED = 128 };
+
+/* Stands in for the supervisor in the child: refused calls reach the
+ * listener (filter.c sends them instead of failing them in BPF); each must
+ * be one sup_filter_refusal() names, and is answered EPERM. */
+static int listener_fd = -1;
+static volatile int served_bad;
+
+static void *serve_refusals(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct seccomp_notif req;
+		struct seccomp_notif_resp resp;
+
+		memset(&req, 0, sizeof req);
+		if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+			continue;
+		if (!sup_filter_refusal(req.data.nr) || sup_filter_is_gated(req.data.nr))
+			served_bad = 1;
+		memset(&resp, 0, sizeof resp);
+		resp.id = req.id;
+		resp.error = -EPERM;
+		ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+	return NULL;
+}
 
 static int run_child_checks(bool allow_io_uring)
 {
@@ -70,6 +105,10 @@ static int run_child_checks(bool allow_io_uring)
 		int fd = sup_filter_load(&prog, &killable);
 		if (fd < 0)
 			_exit(BAD_LOAD);
+		listener_fd = fd;
+		pthread_t server;
+		if (pthread_create(&server, NULL, serve_refusals, NULL) != 0)
+			_exit(BAD_LOAD);
 		long r = syscall(SYS_io_uring_setup, 1, NULL);
 		if (allow_io_uring ? (r < 0 && errno == EPERM) : !(r < 0 && errno == EPERM))
 			bad |= BAD_IOURING;
@@ -84,6 +123,8 @@ static int run_child_checks(bool allow_io_uring)
 			bad |= BAD_PTRACE;
 		if (syscall(SYS_getpid) != getpid())
 			bad |= BAD_GETPID;
+		if (served_bad)
+			bad |= BAD_NOTIFIED;
 		_exit(bad);
 	}
 	int status;
