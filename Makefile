@@ -154,14 +154,14 @@ $(BUILD)/tools/run_%: $(BUILD)/obj/tests/tools/run_%.o $(RUN_LIB_OBJS) $(LIBCOMM
 # Small test programs run under the gate (raw syscalls, threads, vfork...).
 # Not sanitized: they run with the (plain) preload library in LD_PRELOAD,
 # and the product under test, not these programs, is what `make asan` checks.
-$(BUILD)/helpers/%: tests/helpers/%.c
+$(BUILD)/helpers/%: tests/helpers/%.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. -o $@ $< -lpthread
 
 # gate_static is gate_raw linked statically (no ld.so, no shared libc):
 # only the kernel-level gate can see its calls. Never sanitized (static).
-$(BUILD)/helpers/gate_static: tests/helpers/gate_static.c tests/helpers/gate_raw.c
+$(BUILD)/helpers/gate_static: tests/helpers/gate_static.c tests/helpers/gate_raw.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (static)")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
@@ -177,12 +177,12 @@ ADV_BINS     := $(patsubst tests/adversarial/%.c,$(BUILD)/adversarial/%,$(ADV_SR
 ADV_CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. -Itests/adversarial
 all: $(ADV_BINS)
 
-$(BUILD)/adversarial/%-static: tests/adversarial/%.c tests/adversarial/adv.h
+$(BUILD)/adversarial/%-static: tests/adversarial/%.c tests/adversarial/adv.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (static)")
 	$(Q)$(CC) $(ADV_CFLAGS) -static -o $@ $< -lpthread
 
-$(BUILD)/adversarial/%: tests/adversarial/%.c tests/adversarial/adv.h
+$(BUILD)/adversarial/%: tests/adversarial/%.c tests/adversarial/adv.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ADV_CFLAGS) -o $@ $< -lpthread

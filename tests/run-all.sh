@@ -9,12 +9,20 @@ export BUILD
 pass=0; fail=0; failed=""
 log=$(mktemp -d /tmp/attesta-check.XXXXXX)
 
+# A hung test must not stall the whole run: each gets TEST_TIMEOUT
+# seconds (default 20 minutes; the unprivileged adversarial rerun at
+# full race budgets is the longest, ~6 minutes here). --foreground: the
+# tests stay in the terminal's process group, as they were before.
+TEST_TIMEOUT=${TEST_TIMEOUT:-1200}
 run_one() {
 	name=$1; shift
-	if "$@" >"$log/$(echo "$name" | tr '/' '_').log" 2>&1; then
+	if timeout --foreground -k 10 "$TEST_TIMEOUT" "$@" >"$log/$(echo "$name" | tr '/' '_').log" 2>&1; then
 		pass=$((pass + 1)); echo "PASS  $name"
 	else
 		rc=$?
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+			echo "      (timed out after ${TEST_TIMEOUT} s)" >>"$log/$(echo "$name" | tr '/' '_').log"
+		fi
 		if [ "$rc" -eq 77 ]; then
 			echo "SKIP  $name ($(tail -n 1 "$log/$(echo "$name" | tr '/' '_').log"))"
 		else

@@ -37,15 +37,6 @@ static void *flip(void *arg)
 	return NULL;
 }
 
-/* Under the gate every process is ptrace-traced by the supervisor (exec
- * verification), and LeakSanitizer cannot run under ptrace: in `make
- * asan` builds this helper skips the leak check (ASan itself stays on). */
-int __lsan_is_turned_off(void);
-int __lsan_is_turned_off(void)
-{
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 4) {

@@ -47,15 +47,6 @@ static int inet_addr_of(const char *ip, const char *port, struct sockaddr_in *si
 	return inet_pton(AF_INET, ip, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
-/* Under the gate every process is ptrace-traced by the supervisor (exec
- * verification), and LeakSanitizer cannot run under ptrace: in `make
- * asan` builds this helper skips the leak check (ASan itself stays on). */
-int __lsan_is_turned_off(void);
-int __lsan_is_turned_off(void)
-{
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
