@@ -24,6 +24,7 @@
 #include "policy/trust.h"
 #include "supervisor/run/approval.h"
 #include "supervisor/run/emulate.h"
+#include "supervisor/run/repeat.h"
 #include "supervisor/run/scope.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
@@ -94,6 +95,9 @@ static void decided(void *ctx, void *cookie, const struct sup_approval_outcome *
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: held call: %s\n", strerror(-rc));
 	record_trust(loop, o);
+	/* A refusal is not asked again for the same call at once (repeat.h). */
+	if (!o->approved && o->human_decision && held->action)
+		sup_repeat_note(loop->repeats, held->action, o->verdict, sup_repeat_now_ms());
 	/* Only a human approval that was written down grants anything. */
 	if (o->approved && !strcmp(o->decision_source, "human"))
 		add_scopes(loop, held, o, entry_id);
@@ -134,6 +138,11 @@ int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_si
 	rc = sup_scope_table_new(&loop->scopes);
 	if (rc < 0) {
 		snprintf(why, why_size, "cannot create the scope table: %s", strerror(-rc));
+		return rc;
+	}
+	rc = sup_repeat_new(&loop->repeats);
+	if (rc < 0) {
+		snprintf(why, why_size, "out of memory");
 		return rc;
 	}
 	rc = sup_approval_new(&opts, &ops, &loop->approval, why, why_size);

@@ -30,6 +30,7 @@
 #include "supervisor/run/approval.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/scope.h"
 #include "supervisor/run/tty.h"
@@ -171,6 +172,8 @@ void sup_loop_release(struct sup_loop *loop)
 	loop->approval = NULL;
 	sup_scope_table_free(loop->scopes);
 	loop->scopes = NULL;
+	sup_repeat_free(loop->repeats);
+	loop->repeats = NULL;
 	loop->n_watch = 0;
 	for (size_t b = 0; b < SUP_HELD_BUCKETS; b++) {
 		while (loop->held[b]) {

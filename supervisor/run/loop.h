@@ -82,6 +82,7 @@ struct sup_loop {
 	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */
 	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
 	struct sup_scope_table *scopes;   /* NULL: no approval scopes; owned */
+	struct sup_repeat *repeats;       /* calls a human refused just now; owned */
 	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
 	dev_t approval_dev;
 	ino_t approval_ino;

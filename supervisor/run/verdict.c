@@ -26,6 +26,7 @@
 #include "policy/trust.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/execcheck.h"
+#include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/verdict_entry.h"
 #include "supervisor/run/human.h"
@@ -426,6 +427,18 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 				 pol_level_name(d->assessment.level),
 				 pol_challenge_name(d->challenge));
 			return sup_verdict_finish(loop, held, true, "approved", src, why, NULL);
+		}
+		/* The same call refused by a human a moment ago (a shell trying
+		 * the next PATH entry for the same file): refused again at
+		 * once, not asked again (repeat.h). */
+		const char *was = config->mode == POL_MODE_ENFORCE && loop->repeats
+					  ? sup_repeat_find(loop->repeats, held->action,
+							    sup_repeat_now_ms())
+					  : NULL;
+		if (was) {
+			snprintf(why, sizeof why, "the same call was %s by a human less than %d s ago",
+				 was, SUP_REPEAT_WINDOW_MS / 1000);
+			return sup_verdict_finish(loop, held, false, "denied", "repeat", why, NULL);
 		}
 		/* Hold it for a human; finished later by human.c. Shadow and
 		 * audit_only never make the agent wait. */
