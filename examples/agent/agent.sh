@@ -31,6 +31,10 @@ step "ask the local service"
 "$py" "$here/probe.py" local
 
 step "now the forbidden part: remove .env (secrets) and call the cloud metadata service"
+# The audit log shows this exec refused twice: after EPERM the shell tries
+# the next PATH entry, and /usr/bin/rm and /bin/rm are the same file on a
+# merged-/usr system. (With a human approver the retry is refused as a
+# repeat, without asking again: docs/approvals.md.)
 if out=$(rm .env 2>&1); then echo "[agent] .env removed (should never happen)"; else echo "[agent] rm .env: refused (${out##*: })"; fi
 "$py" "$here/probe.py" metadata
 step "done"
