@@ -373,7 +373,9 @@ int sup_loop_run(struct sup_loop *loop)
 	}
 	if (loop->tty)
 		sup_tty_drain(loop->tty);
-	pol_audit_sync(loop->audit);
+	int src = pol_audit_sync(loop->audit);
+	if (src < 0)
+		fprintf(stderr, "attesta-run: cannot sync audit log at exit: %s\n", strerror(-src));
 	sup_proc_restore_terminal(loop);
 	return sup_proc_exit_code(loop->prog_status);
 }

@@ -126,11 +126,16 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 
 	/* SECURITY: an approved exec runs only if the supervisor can watch
 	 * it land (execcheck.h): become the thread's tracer now, while it is
-	 * held; if that fails (another process traces it), deny. */
+	 * held; if that fails (another process traces it), deny. The id is
+	 * checked first: only while the caller is still held in this
+	 * notification does its tid name it (a human may have taken minutes,
+	 * and a dead caller's tid could name another process by now). */
 	char attach_why[160];
 	if (approved && !held->from_shim && loop->execcheck && held->action &&
 	    held->action->action_class == POL_ACTION_EXEC) {
-		int a = sup_execcheck_attach(loop->execcheck, (pid_t)held->req.pid);
+		int a = still_valid(loop, held->id)
+				? sup_execcheck_attach(loop->execcheck, (pid_t)held->req.pid)
+				: -ESRCH;
 		if (a < 0) {
 			snprintf(attach_why, sizeof attach_why,
 				 "cannot trace the exec to verify it: %s", strerror(-a));
