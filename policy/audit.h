@@ -29,6 +29,10 @@ enum pol_audit_kind {
 	POL_AUDIT_HUMAN,      /* a human decision: durable before return */
 	POL_AUDIT_ATTESTATION,/* attestation entries: durable before return */
 	POL_AUDIT_SYSTEM,     /* repairs, start/stop records: durable before return */
+	POL_AUDIT_DEFERRED,   /* durable within sync_window_ms, or with the next
+			       * entry made durable (any audit.sync but off):
+			       * the session-start entry, which must not cost
+			       * start-up an fdatasync (docs/audit.md) */
 };
 
 /* Open (creating 0600, parents 0700) the log named by config->audit_path
@@ -131,6 +135,10 @@ enum pol_audit_problem {
 	POL_AUDIT_P_HEAD_INVALID,    /* head file unreadable, malformed or bad mac */
 	POL_AUDIT_P_TRUNCATED,       /* the head records entries the log lacks */
 	POL_AUDIT_P_HEAD_MISMATCH,   /* the entry the head names has another hash */
+	/* Session reports (docs/audit.md, "Sessions"): not counted in
+	 * problems or broken; see the result's session counts. */
+	POL_AUDIT_P_SESSION_UNCLOSED,/* started, no closing entry, writer gone */
+	POL_AUDIT_P_SESSION_RUNNING, /* started, no closing entry, writer alive */
 };
 const char *pol_audit_problem_name(enum pol_audit_problem problem);
 
@@ -148,10 +156,38 @@ struct pol_audit_verify_result {
 	bool head_checked;     /* a head file was found and compared */
 	uint64_t first_seq;    /* seq of the first entry (0 unless rotated) */
 	bool continuation;     /* the log continues a rotated one */
+	uint64_t macs_unchecked; /* without a key: entries that carry a mac */
+	uint64_t sessions;       /* session-start entries */
+	uint64_t sessions_unclosed; /* ... without a closing entry, writer gone */
+	uint64_t sessions_running;  /* ... without a closing entry, writer alive */
 };
 
 #define POL_AUDIT_VERIFY_NO_HEAD 0x1u /* ignore path + ".head" */
 #define POL_AUDIT_VERIFY_THREADS 0x2u /* hash on all CPUs (same result) */
+#define POL_AUDIT_VERIFY_NO_SESSIONS 0x4u /* do not report unclosed sessions */
+
+/* Session entries (docs/audit.md, "Sessions"): attesta-run appends one
+ * when it starts and one when it exits in order; metadata names the
+ * writer process (supervisor_pid, supervisor_start_ticks: field 22 of
+ * /proc/PID/stat, boot_id) so verify can tell a writer that died from one
+ * still running. */
+#define POL_AUDIT_SESSION_START "session.start"
+#define POL_AUDIT_SESSION_END "session.end"
+#define POL_AUDIT_BOOT_ID_LEN 36
+
+struct pol_audit_proc_id {
+	int pid;
+	uint64_t start_ticks;                   /* /proc/PID/stat field 22 */
+	char boot_id[POL_AUDIT_BOOT_ID_LEN + 1]; /* /proc/sys/kernel/random/boot_id */
+};
+
+/* The identity of process pid (0: this process). 0 or -errno (-ENOENT:
+ * no such process). */
+int pol_audit_proc_identity(int pid, struct pol_audit_proc_id *ret_id);
+
+/* 1 if the process id names is running now (same boot, same pid, same
+ * start time), 0 if not, -errno if that cannot be told. */
+int pol_audit_proc_alive(const struct pol_audit_proc_id *id);
 
 /* Verify the whole log at path. key/key_len (key may be NULL) is the HMAC
  * key: with one, every entry needs a valid mac and the head file its mac.

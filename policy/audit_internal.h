@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "canonjson.h"
 
 #define AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
@@ -50,5 +51,35 @@ int audit_head_read(const char *head_path, const unsigned char *key, size_t key_
 /* Write atomically: temp file beside it, fsync, rename. */
 int audit_head_write(const char *head_path, const unsigned char *key, size_t key_len,
 		     const struct audit_head *head);
+
+/* Sessions started and not (yet) closed, in log order (audit_session.c). */
+#define AUDIT_SESSION_ID_MAX 64
+struct audit_open_session {
+	char sid[AUDIT_SESSION_ID_MAX + 1];
+	uint64_t line;                /* line index of its start entry */
+	bool id_known;
+	struct pol_audit_proc_id id;  /* the writer */
+};
+struct audit_sessions {
+	struct audit_open_session *v;
+	size_t n, cap;
+};
+/* What a session entry says (audit_session_ref_parse): kind 0 for any
+ * other entry. */
+enum { AUDIT_SESSION_NONE = 0, AUDIT_SESSION_START, AUDIT_SESSION_END };
+struct audit_session_ref {
+	uint8_t kind;
+	bool id_known;                /* start: supervisor_* and boot_id valid */
+	char sid[AUDIT_SESSION_ID_MAX + 1];
+	struct pol_audit_proc_id id;
+};
+/* From an entry's action_name, session_id and metadata members (each may
+ * be NULL). */
+void audit_session_ref_parse(const struct pol_json *action_name, const struct pol_json *session_id,
+			     const struct pol_json *metadata, struct audit_session_ref *out);
+int audit_sessions_start(struct audit_sessions *s, const struct audit_session_ref *ref,
+			 uint64_t line);
+void audit_sessions_end(struct audit_sessions *s, const char *sid);
+void audit_sessions_free(struct audit_sessions *s);
 
 #endif

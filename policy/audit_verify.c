@@ -45,6 +45,8 @@ const char *pol_audit_problem_name(enum pol_audit_problem problem)
 	case POL_AUDIT_P_HEAD_INVALID: return "head_invalid";
 	case POL_AUDIT_P_TRUNCATED: return "truncated";
 	case POL_AUDIT_P_HEAD_MISMATCH: return "head_mismatch";
+	case POL_AUDIT_P_SESSION_UNCLOSED: return "session_unclosed";
+	case POL_AUDIT_P_SESSION_RUNNING: return "session_running";
 	}
 	return "unknown";
 }
@@ -109,6 +111,7 @@ enum { REC_BLANK = 0, REC_TOO_LONG, REC_NOT_JSON, REC_ENTRY };
 #define F_WOULD_DENY 0x080u
 #define F_TORN       0x100u /* no newline after it */
 #define F_ENOMEM     0x200u
+#define F_MAC_SEEN   0x400u /* carries a mac member (counted without a key) */
 
 struct line_rec {
 	uint8_t kind;
@@ -118,6 +121,7 @@ struct line_rec {
 	char hash[AUDIT_HASH_HEX];
 	char prev[AUDIT_HASH_HEX];
 	char id[33];
+	struct audit_session_ref session;
 };
 
 struct worker {
@@ -151,7 +155,7 @@ static bool hex_member(const struct pol_json *m, char out[AUDIT_HASH_HEX])
 static void check_one(struct worker *w, struct line_rec *rec, const char *line, size_t len)
 {
 	const struct pol_json *hash = NULL, *prev = NULL, *mac = NULL, *seq = NULL, *id = NULL,
-			      *would_deny = NULL;
+			      *would_deny = NULL, *action = NULL, *sid = NULL, *meta = NULL;
 	char expect[AUDIT_HASH_HEX + 1], want_mac[AUDIT_HASH_HEX + 1], from[AUDIT_HASH_HEX + 1];
 	struct pol_json *e;
 	int r;
@@ -183,12 +187,20 @@ static void check_one(struct worker *w, struct line_rec *rec, const char *line, 
 		case 8:
 			if (!memcmp(m->key, "entry_id", 8))
 				id = m;
+			else if (!memcmp(m->key, "metadata", 8))
+				meta = m;
 			break;
 		case 10:
 			if (!memcmp(m->key, "chain_hash", 10))
 				hash = m;
 			else if (!memcmp(m->key, "would_deny", 10))
 				would_deny = m;
+			else if (!memcmp(m->key, "session_id", 10))
+				sid = m;
+			break;
+		case 11:
+			if (!memcmp(m->key, "action_name", 11))
+				action = m;
 			break;
 		case 13:
 			if (!memcmp(m->key, "previous_hash", 13))
@@ -212,6 +224,9 @@ static void check_one(struct worker *w, struct line_rec *rec, const char *line, 
 	}
 	if (would_deny && would_deny->kind == POL_JSON_TRUE)
 		rec->flags |= F_WOULD_DENY;
+	if (mac)
+		rec->flags |= F_MAC_SEEN;
+	audit_session_ref_parse(action, sid, meta, &rec->session);
 	if (rec->flags & F_HASH) {
 		/* the link is judged against the stored previous hash; the
 		 * ordered phase checks that it is the previous entry's hash */
@@ -289,10 +304,12 @@ struct verifier {
 	bool have_seq;
 	uint64_t last_seq;
 	struct id_set ids;
+	struct audit_sessions sessions;
 
 	bool head_valid;
 	struct audit_head head;
 	bool head_entry_seen;
+	bool sessions_on;
 };
 
 static void problem(struct verifier *v, uint64_t line, enum pol_audit_problem p,
@@ -349,6 +366,15 @@ static int link_one(struct verifier *v, uint64_t idx, const struct line_rec *rec
 			"previous_hash of the first entry is not the genesis hash (entries removed from the start?)" :
 			"previous_hash is not the chain_hash of the entry before (deleted, inserted or moved entry)");
 	}
+	if (!v->keyed && (rec->flags & F_MAC_SEEN))
+		v->res->macs_unchecked++;
+	if (rec->session.kind == AUDIT_SESSION_START) {
+		v->res->sessions++;
+		if ((r = audit_sessions_start(&v->sessions, &rec->session, idx)) < 0)
+			return r;
+	} else if (rec->session.kind == AUDIT_SESSION_END) {
+		audit_sessions_end(&v->sessions, rec->session.sid);
+	}
 	if (v->keyed && (rec->flags & F_MAC_NONE))
 		problem(v, idx, POL_AUDIT_P_NO_MAC, "entry has no mac");
 	else if (v->keyed && (rec->flags & F_MAC_BAD))
@@ -394,6 +420,34 @@ torn:
 	return 0;
 }
 
+/* Sessions started and never closed (docs/audit.md, "Sessions"): the
+ * writer died (SIGKILL, crash, power loss) or is still running. Reported
+ * through on_problem, counted apart from the problems. */
+static void report_sessions(struct verifier *v)
+{
+	for (size_t i = 0; i < v->sessions.n; i++) {
+		const struct audit_open_session *o = &v->sessions.v[i];
+		int alive = o->id_known ? pol_audit_proc_alive(&o->id) : -EINVAL;
+		char detail[256];
+
+		if (alive == 0) {
+			v->res->sessions_unclosed++;
+			snprintf(detail, sizeof(detail),
+				 "session %s (pid %d) ended without a closing entry: the supervisor died",
+				 o->sid, o->id.pid);
+		} else {
+			v->res->sessions_running++;
+			snprintf(detail, sizeof(detail),
+				 alive == 1 ? "session %s (pid %d) has no closing entry yet: the supervisor is still running"
+					    : "session %s (pid %d) has no closing entry and whether its supervisor still runs cannot be told (process hidden or identity missing)",
+				 o->sid, o->id.pid);
+		}
+		if (v->on_problem)
+			v->on_problem(v->ctx, o->line, alive == 0 ? POL_AUDIT_P_SESSION_UNCLOSED
+								  : POL_AUDIT_P_SESSION_RUNNING, detail);
+	}
+}
+
 #define BATCH_BYTES (8u << 20)
 #define MAX_WORKERS 8
 
@@ -430,6 +484,7 @@ int pol_audit_verify(const char *path, const unsigned char *key, size_t key_len,
 	char *head_path = NULL;
 
 	memset(result, 0, sizeof(*result));
+	v.sessions_on = !(flags & POL_AUDIT_VERIFY_NO_SESSIONS);
 	memset(w, 0, sizeof(w));
 	if (flags & POL_AUDIT_VERIFY_THREADS) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -523,12 +578,15 @@ int pol_audit_verify(const char *path, const unsigned char *key, size_t key_len,
 			"head file records %llu entries but the log %s%llu",
 			(unsigned long long)v.head.count, v.have_seq ? "ends at seq " : "has entries: ",
 			(unsigned long long)(v.have_seq ? v.last_seq : v.res->entries));
+	if (v.sessions_on)
+		report_sessions(&v);
 out:
 	if (map)
 		munmap((void *)map, (size_t)st.st_size);
 	close(fd);
 	free(head_path);
 	free(v.ids.slots);
+	audit_sessions_free(&v.sessions);
 	for (int i = 0; i < MAX_WORKERS; i++) {
 		free(w[i].recs);
 		pol_jbuf_release(&w[i].canon);

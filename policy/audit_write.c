@@ -331,15 +331,20 @@ static int append_common(struct pol_audit_log *log, const cJSON *fields, struct 
 			log->flock_held = false;
 		}
 	}
-	if (r == 0 && log->sync_mode == POL_SYNC_TIERED && kind == POL_AUDIT_AUTO && !log->pending) {
+	/* DEFERRED: like an auto entry in every mode but off; a later
+	 * durable entry's fdatasync covers it (the file's data in order) */
+	if (r == 0 && !log->pending &&
+	    ((log->sync_mode == POL_SYNC_TIERED && kind == POL_AUDIT_AUTO) ||
+	     (log->sync_mode != POL_SYNC_OFF && kind == POL_AUDIT_DEFERRED))) {
 		clock_gettime(CLOCK_MONOTONIC, &log->pending_since);
 		log->pending = true;
 	}
 	pthread_mutex_unlock(&log->lock);
 	if (r < 0)
 		return r;
-	durable_now = log->sync_mode == POL_SYNC_ALWAYS ||
-		      (log->sync_mode == POL_SYNC_TIERED && kind != POL_AUDIT_AUTO);
+	durable_now = kind != POL_AUDIT_DEFERRED &&
+		      (log->sync_mode == POL_SYNC_ALWAYS ||
+		       (log->sync_mode == POL_SYNC_TIERED && kind != POL_AUDIT_AUTO));
 	if (durable_now && (r = sync_to(log, gen)) < 0)
 		return r;
 	if (ret_entry_id)

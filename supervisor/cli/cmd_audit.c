@@ -1,12 +1,16 @@
 /*
  * `attesta audit verify|export|rubber-stamps|stats|get ID|inspect`: the
  * command-line readers of the hash-chained audit log. This file parses the
- * shared options (-c FILE, --log PATH, --key FILE, --json, filters) and runs
- * verify; cmd_audit_query.c has the others. The log is untrusted input and
- * is only ever read here.
+ * shared options (-c FILE, --log PATH, --key FILE, --json, filters, the
+ * log as a positional argument), finds the config as attesta-run does
+ * (pol_config_load_or_default: -c FILE, else ./attesta.yaml, else the
+ * defaults; docs/config.md) and dispatches; cmd_audit_verify.c runs
+ * verify, cmd_audit_query.c the others. The log is untrusted input and is
+ * only ever read here.
  *
- * Exit codes: 0 ok / intact, 1 broken log (verify) or nothing found (get),
- * 2 usage error or unreadable log or key.
+ * Exit codes (docs/audit.md): verify 0 intact, 1 broken or incomplete, 2
+ * unreadable log or key, or MACs it could not check; the others 0, 1 when
+ * `get` finds nothing; 2 on usage errors or an unreadable log.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,25 +24,96 @@
 #include "commands.h"
 #include "config.h"
 
-#define AUDIT_EXIT_BROKEN 1
-#define AUDIT_EXIT_UNREADABLE 2
+#define COMMON_HELP \
+	"The log: LOG, else --log PATH, else audit.path of the config. The config:\n" \
+	"-c FILE, else ./attesta.yaml, else the defaults (log .attesta/audit.jsonl).\n" \
+	"--key FILE overrides audit.hmac_key_file.\n"
+#define FILTER_HELP \
+	"FILTERS: --action NAME --verdict V --agent ID --since ISO --until ISO\n" \
+	"         --reason-prefix P\n"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: attesta audit COMMAND [-c FILE | --log PATH] [--key FILE] [--json]\n"
+		"usage: attesta audit COMMAND [OPTIONS] [LOG]   (attesta audit COMMAND --help)\n"
 		"\n"
-		"  verify                 check the hash chain (exit 0 intact, 1 broken, 2 unreadable)\n"
-		"  export [--format jsonl|json|csv] [FILTERS]\n"
-		"  rubber-stamps [--min-risk LEVEL] [--max-seconds S]\n"
-		"  stats [FILTERS]\n"
-		"  get ID                 print the entries with this entry_id\n"
-		"  inspect [FILTERS]      list entries (e.g. --reason-prefix attestation:)\n"
-		"\n"
-		"FILTERS: --action NAME --verdict V --agent ID --since ISO --until ISO\n"
-		"         --reason-prefix P\n"
-		"-c FILE reads audit.path and audit.hmac_key_file from a config; --log and\n"
-		"--key override them. --no-head skips the head file check.\n");
+		"  verify [LOG]           check the chain, MACs, head file and sessions\n"
+		"                         (exit 0 intact, 1 broken or incomplete, 2 unreadable\n"
+		"                         or not verifiable: MACs and no key)\n"
+		"  export [--format jsonl|json|csv] [FILTERS] [LOG]\n"
+		"  rubber-stamps [--min-risk LEVEL] [--max-seconds S] [LOG]\n"
+		"  stats [FILTERS] [LOG]\n"
+		"  get ID [LOG]           print the entries with this entry_id\n"
+		"  inspect [FILTERS] [LOG] list entries (e.g. --reason-prefix attestation:)\n"
+		"\n" FILTER_HELP COMMON_HELP);
+}
+
+struct sub_help {
+	const char *name;
+	const char *text;
+};
+
+static const struct sub_help sub_helps[] = {
+	{ "verify",
+	  "usage: attesta audit verify [-c FILE] [--log PATH | LOG] [--key FILE | --no-mac]\n"
+	  "                            [--no-head] [--no-sessions] [--json]\n"
+	  "\n"
+	  "Check every entry's chain hash and link, seq, entry ids, MACs (with the key),\n"
+	  "the head file (a truncated tail), and that every session attesta-run started\n"
+	  "has a closing entry. Prints \"chain intact\" only for what it checked:\n"
+	  "entries with MACs and no key are \"MACs not checked: no key\n"
+	  "(audit.hmac_key_file)\" and exit 2, unless --no-mac skips MACs on purpose.\n"
+	  "\n"
+	  "  --no-mac       check the plain chain only (says so)\n"
+	  "  --no-head      do not compare the head file (LOG.head)\n"
+	  "  --no-sessions  do not report sessions without a closing entry (an older\n"
+	  "                 rotated file whose sessions continued in the next one)\n"
+	  "  --json         one JSON object (docs/audit.md)\n"
+	  "\n"
+	  "Exit: 0 intact; 1 broken (lines listed) or incomplete (a session's\n"
+	  "supervisor died without a closing entry); 2 unreadable log or key, MACs\n"
+	  "not checked for want of a key, or a usage error.\n" },
+	{ "export",
+	  "usage: attesta audit export [-c FILE] [--log PATH | LOG] [--format jsonl|json|csv]\n"
+	  "                            [FILTERS]\n"
+	  "\n"
+	  "Print the entries that match: the stored lines (jsonl, the default), a JSON\n"
+	  "array of them (json), or CSV with the reference exporter's columns. Does not\n"
+	  "verify the log: run `attesta audit verify` for that.\n" },
+	{ "rubber-stamps",
+	  "usage: attesta audit rubber-stamps [-c FILE] [--log PATH | LOG]\n"
+	  "                                   [--min-risk low|medium|high|critical]\n"
+	  "                                   [--max-seconds S] [--json]\n"
+	  "\n"
+	  "List approvals of at least --min-risk (default high) decided in at most\n"
+	  "--max-seconds (default 5).\n" },
+	{ "stats",
+	  "usage: attesta audit stats [-c FILE] [--log PATH | LOG] [FILTERS] [--json]\n"
+	  "\n"
+	  "Counts by verdict, level and action, and review times.\n" },
+	{ "get",
+	  "usage: attesta audit get ID [-c FILE] [--log PATH | LOG] [--json]\n"
+	  "\n"
+	  "Print every entry with entry_id ID (an entry and its advisory shadow).\n"
+	  "Exit 1 if there is none.\n" },
+	{ "inspect",
+	  "usage: attesta audit inspect [-c FILE] [--log PATH | LOG] [FILTERS] [--json]\n"
+	  "\n"
+	  "List the entries that match (e.g. --reason-prefix attestation:).\n" },
+};
+
+static void sub_usage(const char *sub, FILE *out)
+{
+	for (size_t i = 0; i < sizeof(sub_helps) / sizeof(sub_helps[0]); i++) {
+		if (strcmp(sub, sub_helps[i].name))
+			continue;
+		fprintf(out, "%s\n", sub_helps[i].text);
+		if (strcmp(sub, "verify") && strcmp(sub, "get") && strcmp(sub, "rubber-stamps"))
+			fputs(FILTER_HELP, out);
+		fputs(COMMON_HELP, out);
+		return;
+	}
+	usage(out);
 }
 
 static int level_rank(const char *name)
@@ -51,251 +126,204 @@ static int level_rank(const char *name)
 	return -1;
 }
 
-/* --- verify ---------------------------------------------------------------- */
-
-struct verify_out {
-	bool json;
-	uint64_t *broken;
-	size_t n_broken, cap;
-	uint64_t last_line;
-	bool first_problem;
-};
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7F)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
-static void on_problem(void *ctx, uint64_t line, enum pol_audit_problem problem,
-		       const char *detail)
-{
-	struct verify_out *out = ctx;
-
-	if (line != UINT64_MAX && (out->n_broken == 0 || out->last_line != line)) {
-		if (out->n_broken == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 64;
-			uint64_t *b = realloc(out->broken, cap * sizeof(*b));
-
-			if (b) {
-				out->broken = b;
-				out->cap = cap;
-			}
-		}
-		if (out->n_broken < out->cap)
-			out->broken[out->n_broken++] = line;
-		out->last_line = line;
-	}
-	if (out->json) {
-		printf("%s{\"line\":", out->first_problem ? "" : ",");
-		if (line == UINT64_MAX)
-			printf("null");
-		else
-			printf("%llu", (unsigned long long)line);
-		printf(",\"problem\":\"%s\",\"detail\":", pol_audit_problem_name(problem));
-		json_str(detail);
-		putchar('}');
-		out->first_problem = false;
-	} else {
-		char shown[256];
-
-		/* SECURITY: details quote the log (an entry id); no control
-		 * characters from a hostile log reach the terminal */
-		snprintf(shown, sizeof(shown), "%s", detail);
-		for (char *p = shown; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7F)
-				*p = '?';
-		if (line == UINT64_MAX)
-			printf("log: %s: %s\n", pol_audit_problem_name(problem), shown);
-		else
-			printf("line %llu: %s: %s\n", (unsigned long long)line,
-			       pol_audit_problem_name(problem), shown);
-	}
-}
-
-static int run_verify(struct audit_cli *cli)
-{
-	struct verify_out out = { .json = cli->json, .first_problem = true };
-	struct pol_audit_verify_result res;
-	int r;
-
-	if (cli->json) {
-		printf("{\"path\":");
-		json_str(cli->log_path);
-		printf(",\"problems\":[");
-	}
-	r = pol_audit_verify(cli->log_path, cli->key, cli->key_len,
-			     (cli->no_head ? POL_AUDIT_VERIFY_NO_HEAD : 0) | POL_AUDIT_VERIFY_THREADS, on_problem, &out, &res);
-	if (r < 0) {
-		if (cli->json)
-			printf("],\"error\":\"%s\"}\n", strerror(-r));
-		fprintf(stderr, "attesta: cannot read audit log '%s': %s\n", cli->log_path,
-			strerror(-r));
-		free(out.broken);
-		return AUDIT_EXIT_UNREADABLE;
-	}
-	if (cli->json) {
-		printf("],\"intact\":%s,\"total\":%llu,\"entries\":%llu,\"broken\":[",
-		       res.problems ? "false" : "true", (unsigned long long)res.lines,
-		       (unsigned long long)res.entries);
-		for (size_t i = 0; i < out.n_broken; i++)
-			printf("%s%llu", i ? "," : "", (unsigned long long)out.broken[i]);
-		printf("],\"head_checked\":%s,\"mac_checked\":%s,\"continuation\":%s}\n",
-		       res.head_checked ? "true" : "false", cli->key ? "true" : "false",
-		       res.continuation ? "true" : "false");
-	} else if (!res.problems) {
-		printf("audit log '%s': %llu entries, chain intact%s%s%s\n", cli->log_path,
-		       (unsigned long long)res.lines, cli->key ? ", macs valid" : "",
-		       res.head_checked ? ", head file matches" : "",
-		       res.continuation ? " (continues a rotated log)" : "");
-	} else {
-		printf("audit log '%s': %llu entries, BROKEN (%llu problems)\nbroken lines:",
-		       cli->log_path, (unsigned long long)res.lines,
-		       (unsigned long long)res.problems);
-		for (size_t i = 0; i < out.n_broken; i++)
-			printf("%s%llu", i ? "," : " ", (unsigned long long)out.broken[i]);
-		printf("%s\n", out.n_broken ? "" : " (none: see the log-level problems above)");
-	}
-	free(out.broken);
-	return res.problems ? AUDIT_EXIT_BROKEN : CLI_EXIT_OK;
-}
-
-/* --- options --------------------------------------------------------------- */
-
 enum {
 	OPT_LOG = 256, OPT_KEY, OPT_JSON, OPT_NO_HEAD, OPT_FORMAT, OPT_ACTION, OPT_VERDICT,
-	OPT_AGENT, OPT_SINCE, OPT_UNTIL, OPT_REASON, OPT_MIN_RISK, OPT_MAX_SECONDS,
+	OPT_AGENT, OPT_SINCE, OPT_UNTIL, OPT_REASON, OPT_MIN_RISK, OPT_MAX_SECONDS, OPT_NO_MAC,
+	OPT_NO_SESSIONS,
 };
 
-int cmd_audit(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "key", required_argument, NULL, OPT_KEY },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "no-head", no_argument, NULL, OPT_NO_HEAD },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "action", required_argument, NULL, OPT_ACTION },
-		{ "verdict", required_argument, NULL, OPT_VERDICT },
-		{ "agent", required_argument, NULL, OPT_AGENT },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "until", required_argument, NULL, OPT_UNTIL },
-		{ "reason-prefix", required_argument, NULL, OPT_REASON },
-		{ "min-risk", required_argument, NULL, OPT_MIN_RISK },
-		{ "max-seconds", required_argument, NULL, OPT_MAX_SECONDS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct audit_cli cli = { .format = "jsonl", .min_risk = 2, .max_seconds = 5.0 };
-	const char *config_path = NULL, *key_path = NULL, *sub;
-	struct pol_config *config = NULL;
-	struct pol_diag diag = { 0 };
-	char msg[1200], *end;
-	int opt, r, rc = CLI_EXIT_USAGE;
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "no-mac", no_argument, NULL, OPT_NO_MAC },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-head", no_argument, NULL, OPT_NO_HEAD },
+	{ "no-sessions", no_argument, NULL, OPT_NO_SESSIONS },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "action", required_argument, NULL, OPT_ACTION },
+	{ "verdict", required_argument, NULL, OPT_VERDICT },
+	{ "agent", required_argument, NULL, OPT_AGENT },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "reason-prefix", required_argument, NULL, OPT_REASON },
+	{ "min-risk", required_argument, NULL, OPT_MIN_RISK },
+	{ "max-seconds", required_argument, NULL, OPT_MAX_SECONDS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-	}
-	sub = argv[1];
+struct audit_args {
+	const char *config_path, *log_opt, *key_path;
+	bool help;
+};
+
+/* The options into cli and a; the operands (ID for get, then LOG) are
+ * left at argv[optind..argc). 0 or an exit code. */
+static int parse_options(const char *sub, int argc, char **argv, struct audit_cli *cli,
+			 struct audit_args *a)
+{
+	char *end;
+	int opt;
+
 	optind = 1;
-	while ((opt = getopt_long(argc - 1, argv + 1, "c:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case OPT_LOG: cli.log_path = optarg; break;
-		case OPT_KEY: key_path = optarg; break;
-		case OPT_JSON: cli.json = true; break;
-		case OPT_NO_HEAD: cli.no_head = true; break;
-		case OPT_FORMAT: cli.format = optarg; break;
-		case OPT_ACTION: cli.action = optarg; break;
-		case OPT_VERDICT: cli.verdict = optarg; break;
-		case OPT_AGENT: cli.agent = optarg; break;
-		case OPT_SINCE: cli.since = optarg; break;
-		case OPT_UNTIL: cli.until = optarg; break;
-		case OPT_REASON: cli.reason_prefix = optarg; break;
+		case 'c': a->config_path = optarg; break;
+		case OPT_LOG: a->log_opt = optarg; break;
+		case OPT_KEY: a->key_path = optarg; break;
+		case OPT_NO_MAC: cli->no_mac = true; break;
+		case OPT_JSON: cli->json = true; break;
+		case OPT_NO_HEAD: cli->no_head = true; break;
+		case OPT_NO_SESSIONS: cli->no_sessions = true; break;
+		case OPT_FORMAT: cli->format = optarg; break;
+		case OPT_ACTION: cli->action = optarg; break;
+		case OPT_VERDICT: cli->verdict = optarg; break;
+		case OPT_AGENT: cli->agent = optarg; break;
+		case OPT_SINCE: cli->since = optarg; break;
+		case OPT_UNTIL: cli->until = optarg; break;
+		case OPT_REASON: cli->reason_prefix = optarg; break;
 		case OPT_MIN_RISK:
-			if ((cli.min_risk = level_rank(optarg)) < 0) {
+			if ((cli->min_risk = level_rank(optarg)) < 0) {
 				fprintf(stderr, "attesta: unknown risk level '%s'\n", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case OPT_MAX_SECONDS:
-			cli.max_seconds = strtod(optarg, &end);
+			cli->max_seconds = strtod(optarg, &end);
 			if (end == optarg || *end) {
 				fprintf(stderr, "attesta: invalid --max-seconds '%s'\n", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
+			a->help = true;
+			break;
+		case ':':
+			fprintf(stderr, "attesta: option '%s' needs a value\n", argv[optind - 1]);
+			return CLI_EXIT_USAGE;
 		default:
-			usage(stderr);
+			fprintf(stderr, "attesta: unknown option '%s'\n", argv[optind - 1]);
+			sub_usage(sub, stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
+	return 0;
+}
+
+/* ID (get) and LOG from the operands. 0 or an exit code. */
+static int take_operands(const char *sub, int argc, char **argv, struct audit_cli *cli,
+			 const struct audit_args *a)
+{
+	int i = optind;
+
 	if (!strcmp(sub, "get")) {
-		if (optind + 1 >= argc) {
+		if (i >= argc) {
 			fprintf(stderr, "attesta: audit get needs an entry id\n");
 			return CLI_EXIT_USAGE;
 		}
-		cli.id = argv[optind + 1];
-		optind++;
+		cli->id = argv[i++];
 	}
-	if (optind + 1 < argc) {
-		fprintf(stderr, "attesta: unexpected argument '%s'\n", argv[optind + 1]);
+	if (i < argc) {
+		if (a->log_opt) {
+			fprintf(stderr, "attesta: give the log once: --log '%s' or '%s'\n",
+				a->log_opt, argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+		if (!*argv[i]) {
+			fprintf(stderr, "attesta: empty log name\n");
+			return CLI_EXIT_USAGE;
+		}
+		cli->log_path = argv[i++];
+	} else {
+		cli->log_path = a->log_opt;
+	}
+	if (i < argc) {
+		fprintf(stderr, "attesta: unexpected argument '%s'\n", argv[i]);
 		return CLI_EXIT_USAGE;
 	}
+	return 0;
+}
+
+static int dispatch(const char *sub, struct audit_cli *cli)
+{
+	if (!strcmp(sub, "verify"))
+		return audit_cli_verify(cli);
+	if (!strcmp(sub, "export"))
+		return audit_cli_export(cli);
+	if (!strcmp(sub, "stats"))
+		return audit_cli_stats(cli);
+	if (!strcmp(sub, "get"))
+		return audit_cli_get(cli);
+	if (!strcmp(sub, "inspect"))
+		return audit_cli_inspect(cli);
+	return audit_cli_rubber_stamps(cli);
+}
+
+static bool known_sub(const char *sub)
+{
+	for (size_t i = 0; i < sizeof(sub_helps) / sizeof(sub_helps[0]); i++)
+		if (!strcmp(sub, sub_helps[i].name))
+			return true;
+	return false;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	struct audit_cli cli = { .format = "jsonl", .min_risk = 2, .max_seconds = 5.0 };
+	struct audit_args a = { 0 };
+	struct pol_config *config = NULL;
+	struct pol_diag diag = { 0 };
+	const char *sub, *key_path;
+	char msg[1200];
+	int r, rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	sub = argv[1];
+	if (!known_sub(sub)) {
+		fprintf(stderr, "attesta: unknown audit command '%s'\n", sub);
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	/* argv + 1: getopt skips the subcommand as its argv[0] */
+	if ((rc = parse_options(sub, argc - 1, argv + 1, &cli, &a)) != 0)
+		return rc;
+	if (a.help) {
+		sub_usage(sub, stdout);
+		return CLI_EXIT_OK;
+	}
+	if ((rc = take_operands(sub, argc - 1, argv + 1, &cli, &a)) != 0)
+		return rc;
 	if (strcmp(cli.format, "jsonl") && strcmp(cli.format, "json") && strcmp(cli.format, "csv")) {
 		fprintf(stderr, "attesta: unknown export format '%s' (jsonl, json, csv)\n", cli.format);
 		return CLI_EXIT_USAGE;
 	}
-	if (config_path) {
-		r = pol_config_load(config_path, &config, &diag);
-		if (r < 0) {
-			pol_diag_format(&diag, msg, sizeof(msg));
-			fprintf(stderr, "attesta: %s\n", msg);
-			return CLI_EXIT_USAGE;
-		}
-		if (!cli.log_path)
-			cli.log_path = config->audit_path;
-		if (!key_path)
-			key_path = config->audit_hmac_key_file;
+	if (cli.no_mac && a.key_path) {
+		fprintf(stderr, "attesta: --no-mac and --key exclude each other\n");
+		return CLI_EXIT_USAGE;
+	}
+	/* The same config attesta-run would use here (docs/config.md). */
+	r = pol_config_load_or_default(a.config_path, &config, &diag);
+	if (r < 0) {
+		pol_diag_format(&diag, msg, sizeof(msg));
+		fprintf(stderr, "attesta: %s\n", diag.message[0] ? msg : strerror(-r));
+		return CLI_EXIT_USAGE;
 	}
 	if (!cli.log_path)
-		cli.log_path = ".attesta/audit.jsonl";
+		cli.log_path = config->audit_path ? config->audit_path : ".attesta/audit.jsonl";
+	key_path = a.key_path ? a.key_path : cli.no_mac ? NULL : config->audit_hmac_key_file;
+	rc = AUDIT_EXIT_UNREADABLE;
+	memset(&diag, 0, sizeof(diag));
 	if (key_path && (r = pol_audit_key_load(key_path, &cli.key, &cli.key_len, &diag)) < 0) {
 		pol_diag_format(&diag, msg, sizeof(msg));
 		fprintf(stderr, "attesta: %s\n", msg);
-		rc = AUDIT_EXIT_UNREADABLE;
 		goto out;
 	}
-	if (!strcmp(sub, "verify"))
-		rc = run_verify(&cli);
-	else if (!strcmp(sub, "export"))
-		rc = audit_cli_export(&cli);
-	else if (!strcmp(sub, "stats"))
-		rc = audit_cli_stats(&cli);
-	else if (!strcmp(sub, "get"))
-		rc = audit_cli_get(&cli);
-	else if (!strcmp(sub, "inspect"))
-		rc = audit_cli_inspect(&cli);
-	else if (!strcmp(sub, "rubber-stamps"))
-		rc = audit_cli_rubber_stamps(&cli);
-	else {
-		fprintf(stderr, "attesta: unknown audit command '%s'\n", sub);
-		usage(stderr);
-		rc = CLI_EXIT_USAGE;
-	}
+	rc = dispatch(sub, &cli);
 out:
 	free(cli.key);
 	pol_config_free(config);

@@ -14,6 +14,8 @@ struct audit_cli {
 	size_t key_len;
 	bool json;
 	bool no_head;
+	bool no_mac;              /* verify: skip MACs on purpose (--no-mac) */
+	bool no_sessions;         /* verify: --no-sessions */
 	const char *format;       /* export: jsonl | json | csv */
 	/* filters */
 	const char *action, *verdict, *agent, *since, *until, *reason_prefix;
@@ -23,6 +25,11 @@ struct audit_cli {
 	const char *id;           /* get */
 };
 
+/* Exit codes of verify (and of an unreadable log). */
+#define AUDIT_EXIT_BROKEN 1
+#define AUDIT_EXIT_UNREADABLE 2
+
+int audit_cli_verify(struct audit_cli *cli);
 int audit_cli_export(struct audit_cli *cli);
 int audit_cli_stats(struct audit_cli *cli);
 int audit_cli_get(struct audit_cli *cli);

@@ -30,6 +30,7 @@
 #include "supervisor/run/approval.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/session.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/scope.h"
@@ -373,6 +374,8 @@ int sup_loop_run(struct sup_loop *loop)
 	}
 	if (loop->tty)
 		sup_tty_drain(loop->tty);
+	/* the closing entry, made durable by the sync below (session.h) */
+	sup_session_end(loop, NULL, 0);
 	int src = pol_audit_sync(loop->audit);
 	if (src < 0)
 		fprintf(stderr, "attesta-run: cannot sync audit log at exit: %s\n", strerror(-src));

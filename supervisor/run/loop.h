@@ -73,6 +73,7 @@ struct sup_loop {
 	const char *agent_id;
 	const char *environment;
 	char session_id[40];
+	bool session_open;                /* session-start entry written (session.h) */
 	int listener;
 	pid_t prog_pid;
 	bool kill_on_exit;

@@ -35,12 +35,12 @@
 #include "supervisor/run/loop.h"
 #include "supervisor/run/notifyprobe.h"
 #include "supervisor/run/proc.h"
+#include "supervisor/run/session.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/shimrecv.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 
-#define DEFAULT_CONFIG "attesta.yaml"
 #define EXIT_OWN SUP_EXIT_INTERNAL
 
 static const char usage_text[] =
@@ -287,11 +287,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	memset(&diag, 0, sizeof diag);
-	rc = pol_config_load(o.config_path ? o.config_path : DEFAULT_CONFIG, &config, &diag);
-	if (rc == -ENOENT && !o.config_path) {
-		config = pol_config_new_default();
-		rc = config ? 0 : -ENOMEM;
-	}
+	/* -c FILE, else ./attesta.yaml, else the defaults: the one discovery
+	 * every `attesta` command shares (docs/config.md) */
+	rc = pol_config_load_or_default(o.config_path, &config, &diag);
 	if (rc < 0) {
 		pol_diag_format(&diag, line, sizeof line);
 		fprintf(stderr, "attesta-run: %s\n", diag.message[0] ? line : strerror(-rc));
@@ -481,6 +479,15 @@ int main(int argc, char **argv)
 	sup_tcache_roots_fixed(!shim_mode);
 	loop.listener = child.listener;
 	loop.prog_pid = child.pid;
+	/* Before PROG runs: no gated call is released before the session is
+	 * in the log (docs/audit.md, "Sessions"); fail closed without it. */
+	if ((rc = sup_session_start(&loop, o.prog_argv, cwd)) < 0) {
+		fprintf(stderr, "attesta-run: cannot write the session-start audit entry: %s\n",
+			strerror(-rc));
+		kill(-child.pid, SIGKILL);
+		kill(child.pid, SIGKILL);
+		goto out;
+	}
 	if ((rc = sup_launch_go(&child)) < 0) {
 		fprintf(stderr, "attesta-run: cannot start '%s': %s\n", o.prog_argv[0],
 			strerror(-rc));
@@ -503,6 +510,8 @@ int main(int argc, char **argv)
 		code = rc;
 	}
 out:
+	/* every exit after the session started is closed in the log */
+	sup_session_end(&loop, "the reason is on its standard error", code);
 	if (warming)
 		pthread_join(warm, NULL);
 	sup_loop_release(&loop);

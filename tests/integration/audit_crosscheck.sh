@@ -49,8 +49,15 @@ for i, line in enumerate(open(sys.argv[1])):
 open(sys.argv[2], "w").writelines(out)
 open(sys.argv[2] + ".head", "w").write('{"count":%d,"last_hash":"%s"}\n' % (len(out), prev))
 PY
-"$ATTESTA" audit verify --no-head --log "$T/forged.jsonl" >/dev/null ||
+# without the key, verify must not call it intact (the macs are unchecked)
+"$ATTESTA" audit verify --no-head --log "$T/forged.jsonl" >"$T/out"; rc=$?
+[ $rc -eq 2 ] && grep -q 'MACs not checked: no key (audit.hmac_key_file)' "$T/out" ||
+	fail "macs and no key: exit $rc, want 2 and 'MACs not checked': $(cat "$T/out")"
+grep -q 'chain intact' "$T/out" && fail "macs and no key reported as intact"
+# --no-mac asks for the plain chain on purpose, which a rewrite keeps valid
+"$ATTESTA" audit verify --no-mac --no-head --log "$T/forged.jsonl" >"$T/out" ||
 	fail "a recomputed plain chain is a valid plain chain (the key is what catches it)"
+grep -q 'MACs not checked (--no-mac)' "$T/out" || fail "--no-mac without its note: $(cat "$T/out")"
 "$ATTESTA" audit verify --json --key "$T/key" --log "$T/forged.jsonl" > "$T/out"; rc=$?
 [ $rc -eq 1 ] || fail "forged keyed log: exit $rc"
 grep -q '"line":3,"problem":"bad_mac"' "$T/out" || fail "forged entry 3 not reported: $(cat "$T/out")"
