@@ -61,6 +61,7 @@ void pol_audit_warm(void)
 {
 	(void)sha256_md();
 	tzset(); /* localtime_r() of the entries' timestamps */
+	audit_proc_identity_warm(); /* the session-start entry (audit_session.c) */
 }
 
 int audit_chain_hash(struct evp_md_ctx_st *md, const char *prev, const char *canonical,

@@ -81,5 +81,7 @@ int audit_sessions_start(struct audit_sessions *s, const struct audit_session_re
 			 uint64_t line);
 void audit_sessions_end(struct audit_sessions *s, const char *sid);
 void audit_sessions_free(struct audit_sessions *s);
+/* Read this process's identity into a cache (pol_audit_warm). */
+void audit_proc_identity_warm(void);
 
 #endif

@@ -97,7 +97,7 @@ static int start_ticks(int pid, uint64_t *ret, bool *ret_exited)
 	return 0;
 }
 
-int pol_audit_proc_identity(int pid, struct pol_audit_proc_id *ret_id)
+static int identity_read(int pid, struct pol_audit_proc_id *ret_id)
 {
 	struct pol_audit_proc_id id = { .pid = pid > 0 ? pid : (int)getpid() };
 	bool exited;
@@ -107,6 +107,39 @@ int pol_audit_proc_identity(int pid, struct pol_audit_proc_id *ret_id)
 		return r;
 	*ret_id = id;
 	return 0;
+}
+
+/* This process's identity, read ahead by pol_audit_warm() on attesta-run's
+ * warm-up thread so the session-start entry does not pay for the two /proc
+ * reads on the start-up path (docs/audit.md, "Sessions"). */
+static struct pol_audit_proc_id self_cache;
+static int self_state; /* 0 not read, 1 being read, 2 ready */
+
+void audit_proc_identity_warm(void)
+{
+	struct pol_audit_proc_id id;
+	int expect = 0;
+
+	if (!__atomic_compare_exchange_n(&self_state, &expect, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	if (identity_read(0, &id) == 0) {
+		self_cache = id;
+		__atomic_store_n(&self_state, 2, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&self_state, 0, __ATOMIC_RELEASE);
+	}
+}
+
+int pol_audit_proc_identity(int pid, struct pol_audit_proc_id *ret_id)
+{
+	/* the cache names the process that read it (not a forked child) */
+	if ((pid <= 0 || pid == getpid()) && __atomic_load_n(&self_state, __ATOMIC_ACQUIRE) == 2 &&
+	    self_cache.pid == getpid()) {
+		*ret_id = self_cache;
+		return 0;
+	}
+	return identity_read(pid, ret_id);
 }
 
 int pol_audit_proc_alive(const struct pol_audit_proc_id *id)

@@ -14,7 +14,7 @@ void pol_risk_warm(void);    /* risk.c: the reference scorer's patterns */
 void pol_agent_warm(void);   /* agent_exec.c: the agent profile's rule patterns */
 void pol_pystr_warm(void);   /* pystr.c: C locale, printable-text pattern */
 void pol_regex_warm(void);   /* regex.c: match context */
-void pol_audit_warm(void);   /* audit_entry.c: SHA-256 fetched once, tzset */
+void pol_audit_warm(void);   /* audit_entry.c: SHA-256 fetched once, tzset, own identity */
 
 /* All of the above. */
 void pol_warm_up(void);
