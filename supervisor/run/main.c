@@ -506,6 +506,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: event loop failed: %s\n", strerror(-rc));
 		kill(-child.pid, SIGKILL);
 		code = EXIT_OWN;
+		snprintf(reason, sizeof reason, "event loop failed: %s", strerror(-rc));
+		sup_session_end(&loop, reason, code);
 	} else {
 		code = rc;
 	}
