@@ -7,6 +7,7 @@
 #include "supervisor/run/statepaths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +27,21 @@ static struct {
 } files[STATE_MAX_FILES];
 static size_t n_files;
 
+/* Each identity is held open (O_PATH) for the supervisor's lifetime: the
+ * head file and the trust store are replaced by rename when written, and
+ * a freed inode number could be given to an unrelated new file of the
+ * agent, which would then be refused. A held inode is never reused. */
 static struct {
 	dev_t dev;
 	ino_t ino;
+	int fd;
 } ids[STATE_MAX_IDS];
 static size_t n_ids;
 
 void sup_state_paths_reset(void)
 {
+	for (size_t i = 0; i < n_ids; i++)
+		close(ids[i].fd);
 	n_files = 0;
 	n_ids = 0;
 }
@@ -41,14 +49,26 @@ void sup_state_paths_reset(void)
 static void add_id(const char *path)
 {
 	struct stat st;
+	int fd;
 
-	if (n_ids >= STATE_MAX_IDS || lstat(path, &st) < 0)
+	if (n_ids >= STATE_MAX_IDS)
 		return;
-	for (size_t i = 0; i < n_ids; i++)
-		if (ids[i].dev == st.st_dev && ids[i].ino == st.st_ino)
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < n_ids; i++) {
+		if (ids[i].dev == st.st_dev && ids[i].ino == st.st_ino) {
+			close(fd);
 			return;
+		}
+	}
 	ids[n_ids].dev = st.st_dev;
 	ids[n_ids].ino = st.st_ino;
+	ids[n_ids].fd = fd;
 	n_ids++;
 }
 

@@ -8,7 +8,8 @@
  *
  * The list is computed once at start-up (resolved absolute paths, and the
  * device and inode of each file and of each directory above it where they
- * exist) and read-only afterwards: lookups are safe from any thread.
+ * exist, each held open so its inode is never reused) and read-only
+ * afterwards: lookups are safe from any thread.
  *
  * SECURITY: the attacker is the sandboxed program, which may try to move
  * the log away (rename, then unlink under an unguarded name), replace it,
