@@ -104,6 +104,12 @@ struct pol_action {
 	bool rename_replaces;        /* an existing destination is removed */
 	bool rename_exchange;        /* RENAME_EXCHANGE: both names swap */
 	unsigned rename_flags;
+	/* Absolute paths under a directory the rename moves (the source, or
+	 * an exchanged destination), as listed when decided; truncated when
+	 * there were more than POL_RENAME_TREE_MAX_ENTRIES or a level deeper
+	 * than POL_RENAME_TREE_MAX_DEPTH, or a directory could not be read. */
+	struct pol_strv rename_tree;
+	bool rename_tree_truncated;
 
 	/* connect / sendto */
 	int family;                  /* AF_INET, AF_INET6, AF_UNIX */

@@ -91,6 +91,14 @@ static void agent_analyze_rename(const struct agent_env *env, const struct pol_a
 			  "rename %s %s '%s'", removes ? (i ? "replaces" : "moves away") : "into",
 			  agent_zone_name(zone), paths[i]);
 	}
+	if (action->rename_tree_truncated) {
+		safe = false;
+		agent_add(res, "unjudged_tree", SEV_HIGH,
+			  "rename moves a directory with more than %d names (or %d levels, or an "
+			  "unreadable one) under '%s': not every name was judged",
+			  POL_RENAME_TREE_MAX_ENTRIES, POL_RENAME_TREE_MAX_DEPTH,
+			  paths[0] ? paths[0] : "");
+	}
 	res->commands++;
 	if (safe)
 		res->safe_commands++;

@@ -32,7 +32,9 @@ static bool riskier(const struct pol_decision *a, const struct pol_decision *b)
  *
  * A directory moved away takes every name under it along: its removal is
  * also scored spelled "DIR/", so a path pattern that names the tree's
- * contents ("/vault/") matches the move of the directory itself.
+ * contents ("/vault/") matches the move of the directory itself, and the
+ * removal of each name the decoder listed under it is scored too (a
+ * pattern naming one file by its full path).
  */
 
 /* Score the removal of path (spelled with a trailing slash when
@@ -106,6 +108,13 @@ static int evaluate_rename(struct pol_engine *e, const struct pol_action *action
 		r = score_removal(e, action, trust, path, info, false, how, &d);
 		if (r == 0 && info->known && !strcmp(info->type, "dir"))
 			r = score_removal(e, action, trust, path, info, true, how, &d);
+	}
+	/* every name under a moved directory (listed by the decoder) */
+	for (size_t i = 0; i < action->rename_tree.count && r == 0; i++) {
+		static const struct pol_file_info unknown = { .known = false };
+
+		r = score_removal(e, action, trust, action->rename_tree.items[i], &unknown, false,
+				  "moves away", &d);
 	}
 	if (r < 0) {
 		pol_decision_release(&d);

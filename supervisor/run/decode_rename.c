@@ -14,9 +14,12 @@
  * decided (type, whether the destination exists) is recorded so the
  * engine can score the removals (docs/decode.md).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
@@ -52,6 +55,62 @@ static int kernel_result(const char *oldname, const char *newname, bool old_trai
 	if (new_trailing && !is_dir((flags & RENAME_EXCHANGE) ? dst : src))
 		return ENOTDIR;
 	return 0;
+}
+
+/*
+ * SECURITY: a moved directory takes every name under it along, and a
+ * policy may guard one of them by its full path (a pattern the directory's
+ * own path does not match). List them, bounded, in the target's view
+ * (below the held parent, never following a symlink), for the engine to
+ * score each as a removal. What cannot be listed (too many, too deep,
+ * unreadable) marks the list truncated: the agent profile then rates the
+ * rename at least HIGH (docs/decode.md).
+ */
+static void list_tree(int parent, const char *name, const char *full, unsigned depth,
+		      struct pol_action *a)
+{
+	char path[POL_TARGET_MAX_PATH];
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if (depth >= POL_RENAME_TREE_MAX_DEPTH) {
+		a->rename_tree_truncated = true;
+		return;
+	}
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		a->rename_tree_truncated = true;
+		return;
+	}
+	while ((de = readdir(dir))) {
+		bool is_subdir = de->d_type == DT_DIR;
+		int n;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (a->rename_tree.count >= POL_RENAME_TREE_MAX_ENTRIES) {
+			a->rename_tree_truncated = true;
+			break;
+		}
+		n = snprintf(path, sizeof(path), "%s/%s", full, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    pol_strv_push(&a->rename_tree, path, (size_t)n) < 0) {
+			a->rename_tree_truncated = true;
+			break;
+		}
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			is_subdir = fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISDIR(st.st_mode);
+		}
+		if (is_subdir)
+			list_tree(dirfd(dir), de->d_name, path, depth + 1, a);
+	}
+	closedir(dir);
 }
 
 int sup_decode_rename(struct sup_decode_ctx *ctx, int olddirfd, uint64_t old_addr, int newdirfd,
@@ -103,6 +162,10 @@ int sup_decode_rename(struct sup_decode_ctx *ctx, int olddirfd, uint64_t old_add
 	a->rename_exchange = (flags & RENAME_EXCHANGE) != 0;
 	a->rename_replaces = dst.known && !a->rename_exchange;
 	a->rename_flags = (unsigned)flags;
+	if (is_dir(&src))
+		list_tree(oldpfd, oldname, oldfull, 0, a);
+	if (a->rename_exchange && is_dir(&dst))
+		list_tree(newpfd, newname, newfull, 0, a);
 	if ((r = pol_action_set(&a->function_name, "rename")) < 0 ||
 	    (r = pol_action_set(&a->path, oldfull)) < 0 ||
 	    (r = pol_action_set(&a->dest_path, newfull)) < 0 ||

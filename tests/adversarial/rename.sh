@@ -21,6 +21,9 @@ AUDIT=$WS/state/audit.jsonl
 RULES="$RULES
     - pattern: \"VAULT/\"
       target: path
+      boost: 1.0
+    - pattern: \"keep/sub/important[.]db\$\"
+      target: path
       boost: 1.0"
 write_config
 
@@ -30,9 +33,10 @@ fresh() {
 	# a native RENAME_WHITEOUT leaves a whiteout device at the old name
 	rm -f "$WS/PROTECTED.txt" "$WS/ok.txt"
 	reset_targets
-	rm -rf "$WS/moved" "$WS/moved.txt" "$WS/gone" "$WS/VAULT" "$WS/state.moved" "$WS/scratch"
-	mkdir -p "$WS/VAULT"
+	rm -rf "$WS/moved" "$WS/moved.txt" "$WS/gone" "$WS/VAULT" "$WS/keep" "$WS/big" "$WS/big.moved" "$WS/state.moved" "$WS/scratch"
+	mkdir -p "$WS/VAULT" "$WS/keep/sub"
 	echo data >"$WS/VAULT/data"
+	echo db >"$WS/keep/sub/important.db"
 	echo other >"$WS/ok.txt"
 	# the gate's files as the native control sees them (a scratch copy:
 	# the real ones must not move)
@@ -47,6 +51,8 @@ intact() {
 	PROTECTED.txt) [ "$(cat "$WS/PROTECTED.txt" 2>/dev/null)" = secret ] ;;
 	PROTECTED.d) [ "$(cat "$WS/PROTECTED.d/victim" 2>/dev/null)" = secret ] ;;
 	VAULT) [ "$(cat "$WS/VAULT/data" 2>/dev/null)" = data ] ;;
+	keep) [ "$(cat "$WS/keep/sub/important.db" 2>/dev/null)" = db ] ;;
+	big) [ -d "$WS/big" ] && [ ! -e "$WS/big.moved" ] ;;
 	state/*|attesta.yaml) [ -e "$WS/$1" ] && [ ! -e "$WS/state.moved" ] ;;
 	*) return 2 ;;
 	esac
@@ -71,6 +77,8 @@ renameat . PROTECTED.d okdir moved|PROTECTED.d|rename
 renameat-procfd PROTECTED.d victim moved|PROTECTED.d|rename
 renameat2 PROTECTED.txt moved.txt hi|PROTECTED.txt|flags
 move-rmtree VAULT moved|VAULT|vault
+move-rmtree keep moved|keep|keep
+rename big big.moved|big|big
 rename state/audit.jsonl moved.jsonl|state/audit.jsonl|hard
 rename attesta.yaml moved.yaml|attesta.yaml|hard
 rename state state.moved|state/audit.jsonl|hard
@@ -83,6 +91,8 @@ one() {
 	[ "$1" = RAW ] && { prog=$RAW; shift; }
 	local mode=$1
 	fresh
+	# a directory with more names than the decoder lists (1024)
+	[ "$target" = big ] && { mkdir -p "$WS/big"; (cd "$WS/big" && seq 1100 | xargs touch); }
 	case $target in state/*|attesta.yaml) GATE_CWD=$WS/scratch ;; esac
 	native "$prog" "$@"
 	GATE_CWD=
@@ -94,6 +104,7 @@ one() {
 		fi
 	fi
 	fresh
+	[ "$target" = big ] && { mkdir -p "$WS/big"; (cd "$WS/big" && seq 1100 | xargs touch); }
 	local before hard_before
 	before=$(audit_count "$DENIED_RENAME")
 	hard_before=$(audit_count 'e.get("decision_source")=="hard_rule"')
@@ -106,6 +117,10 @@ one() {
 		fail "'$args': no hard_rule entry audited" ;;
 	flags) [ "$(audit_count 'e.get("decision_source")=="decoder" and "renameat2 flags" in (e.get("reason") or "")')" -gt 0 ] ||
 		fail "'$args': unknown flags not audited" ;;
+	keep) [ "$(audit_count 'e.get("verdict")!="approved" and e.get("action_class")=="rename" and "important.db" in str(e.get("factors"))')" -gt 0 ] ||
+		fail "'$args': the move of the directory above a guarded file was not audited as denied" ;;
+	big) [ "$(audit_count 'e.get("verdict")!="approved" and e.get("action_class")=="rename" and "unjudged_tree" in str(e.get("factors"))')" -gt 0 ] ||
+		fail "'$args': the move of a directory too large to judge was not audited as denied" ;;
 	vault) [ "$(audit_count 'e.get("verdict")!="approved" and e.get("action_class")=="rename" and "VAULT" in (e.get("path") or "")')" -gt 0 ] ||
 		fail "'$args': the directory move was not audited as denied" ;;
 	esac

@@ -593,6 +593,33 @@ static void test_pol_engine_evaluate_rename_as_removal(void **state)
 	assert_non_null(factor(&d, "rename"));
 	pol_decision_release(&d);
 	pol_config_free(config);
+	/* every name the decoder listed under a moved directory is scored as
+	 * a removal; a list it could not finish makes the rename HIGH */
+	{
+		struct pol_engine *engine = NULL;
+		struct pol_diag diag;
+		char text[512];
+		struct pol_action *a;
+
+		config = config_from("risk:\n  amplifiers:\n    - pattern: \"keep/sub/db$\"\n"
+				     "      target: path\n      boost: 1.0\n");
+		assert_int_equal(pol_engine_new(config, &engine, &diag), 0);
+		substitute("$W/keep $W/moved srcdir", text, sizeof(text));
+		a = make_action("rename", text, "development");
+		substitute("$W/keep/sub/db", text, sizeof(text));
+		assert_int_equal(pol_strv_push(&a->rename_tree, text, strlen(text)), 0);
+		assert_int_equal(pol_engine_evaluate(engine, a, 0.5, false, &d), 0);
+		assert_int_equal(d.assessment.level, POL_LEVEL_CRITICAL);
+		pol_decision_release(&d);
+		pol_strv_release(&a->rename_tree);
+		a->rename_tree_truncated = true;
+		assert_int_equal(pol_engine_evaluate(engine, a, 0.5, false, &d), 0);
+		assert_true(d.assessment.level >= POL_LEVEL_HIGH);
+		pol_decision_release(&d);
+		pol_action_free(a);
+		pol_engine_free(engine);
+		pol_config_free(config);
+	}
 	/* an override for `rename` raises it, and cannot lower it below the
 	 * removal it makes */
 	config = config_from("risk:\n  overrides:\n    rename: critical\n");
