@@ -25,6 +25,7 @@ static const char *const class_names[] = {
 	[POL_ACTION_RMDIR] = "rmdir",
 	[POL_ACTION_CONNECT] = "connect",
 	[POL_ACTION_SENDTO] = "sendto",
+	[POL_ACTION_RENAME] = "rename",
 };
 
 #define N_CLASSES (sizeof(class_names) / sizeof(class_names[0]))
@@ -110,6 +111,8 @@ void pol_action_free(struct pol_action *action)
 	free(action->cwd);
 	free(action->argv0);
 	free(action->path);
+	free(action->dest_path);
+	pol_strv_release(&action->rename_tree);
 	free(action->interpreter);
 	pol_strv_release(&action->env);
 	pol_strv_release(&action->chain);
@@ -271,6 +274,20 @@ static int describe_syscall(const struct pol_action *action, struct pol_text *ou
 		if ((r = pol_text_append(out, " ", 1)) < 0)
 			return r;
 		return append_word(out, target);
+	case POL_ACTION_RENAME:
+		target = action->path ? action->path : action->args.count ? action->args.items[0] : "";
+		if ((r = pol_text_append(out, " ", 1)) < 0 || (r = append_word(out, target)) < 0 ||
+		    (r = pol_text_append(out, " ", 1)) < 0)
+			return r;
+		target = action->dest_path ? action->dest_path
+			 : action->args.count > 1 ? action->args.items[1] : "";
+		if ((r = append_word(out, target)) < 0)
+			return r;
+		if (action->rename_exchange)
+			return pol_text_append_str(out, " (exchange)");
+		if (action->rename_replaces)
+			return pol_text_append_str(out, " (replaces it)");
+		return 0;
 	case POL_ACTION_CONNECT:
 	case POL_ACTION_SENDTO:
 		target = action->args.count ? action->args.items[0] : action->address ? action->address : "";
@@ -386,6 +403,11 @@ static bool add_syscall_fields(cJSON *obj, const struct pol_action *a)
 		       cJSON_AddNumberToObject(file, "size", (double)a->file.size) &&
 		       cJSON_AddNumberToObject(file, "owner", a->file.owner);
 	}
+	case POL_ACTION_RENAME:
+		return add_str(obj, "path", a->path) && add_str(obj, "dest_path", a->dest_path) &&
+		       cJSON_AddBoolToObject(obj, "replaces", a->rename_replaces) &&
+		       cJSON_AddBoolToObject(obj, "exchange", a->rename_exchange) &&
+		       cJSON_AddNumberToObject(obj, "rename_flags", a->rename_flags);
 	case POL_ACTION_CONNECT:
 	case POL_ACTION_SENDTO:
 		return add_str(obj, "family", family_name(a->family)) &&

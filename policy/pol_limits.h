@@ -67,6 +67,14 @@
 /* Process chain depth shown to approvers and written to the audit log. */
 #define POL_CHAIN_MAX_DEPTH 16
 
+/* A directory moved by a rename takes every name under it along: the
+ * decoder lists them (at most this many entries, this deep) and each is
+ * scored as a removal (docs/decode.md). More is not judged name by name
+ * and makes the rename at least HIGH (agent rule unjudged_tree); the cap
+ * bounds the supervisor's work per call (one evaluation per entry). */
+#define POL_RENAME_TREE_MAX_ENTRIES 1024
+#define POL_RENAME_TREE_MAX_DEPTH 16
+
 /* One audit line: an entry with a full argv fits well below this; a longer
  * line in a log is reported as broken rather than read without bound. */
 #define POL_AUDIT_MAX_LINE (1024 * 1024)

@@ -4,15 +4,17 @@
  *
  *   OP median_ns p10_ns p90_ns p99_ns samples
  *
- *   latency [-n N] [-d DIR] OP...       OP: unlink unlinkmiss connect sendto
- *                                            exec getppid rw
+ *   latency [-n N] [-d DIR] OP...       OP: unlink unlinkmiss rename connect
+ *                                            sendto exec getppid rw
  *   latency -c N [-o OP] [-m LIST]      RSS mode: N calls of OP (default
  *                                       sendto); at each count in LIST
  *                                       (comma separated) print the parent's
  *                                       (the supervisor's) VmRSS and VmHWM
  *
  * unlink times unlink(2) of a file created untimed just before; unlinkmiss
- * unlinks a name that does not exist; connect times connect(2) of a fresh
+ * unlinks a name that does not exist; rename times rename(2) of a file
+ * created untimed just before over the previous sample's (an editor's
+ * save: the destination exists and is replaced); connect times connect(2) of a fresh
  * TCP socket to a listener in this process (socket, accept and close are
  * untimed); sendto times one 1-byte UDP datagram to a bound socket in this
  * process (drained untimed); exec times fork + execve(/bin/true) + waitpid;
@@ -38,7 +40,7 @@
 #define BATCH 50
 
 static const char *workdir = "/tmp";
-static char path_buf[4096];
+static char path_buf[4096], dest_buf[4200];
 
 static uint64_t now_ns(void)
 {
@@ -89,6 +91,18 @@ static uint64_t one_unlinkmiss(void)
 	uint64_t t0 = now_ns();
 	if (unlink(path_buf) == 0 || errno != ENOENT)
 		die("unlink of a missing file");
+	return now_ns() - t0;
+}
+
+static uint64_t one_rename(void)
+{
+	int fd = open(path_buf, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("creat");
+	close(fd);
+	uint64_t t0 = now_ns();
+	if (rename(path_buf, dest_buf) < 0)
+		die("rename");
 	return now_ns() - t0;
 }
 
@@ -192,6 +206,7 @@ struct op {
 
 static const struct op ops[] = {
 	{ "unlink", one_unlink, 1, 1 },     { "unlinkmiss", one_unlinkmiss, 1, 1 },
+	{ "rename", one_rename, 1, 1 },
 	{ "connect", one_connect, 1, 1 },   { "sendto", one_sendto, 1, 1 },
 	{ "exec", one_exec, 1, 10 },        { "getppid", one_getppid, BATCH, 1 },
 	{ "rw", one_rw, BATCH, 1 },
@@ -200,6 +215,7 @@ static const struct op ops[] = {
 static void setup(void)
 {
 	snprintf(path_buf, sizeof path_buf, "%s/latency.%d.tmp", workdir, (int)getpid());
+	snprintf(dest_buf, sizeof dest_buf, "%s.renamed", path_buf);
 	tcp_listener = bound_socket(SOCK_STREAM, &tcp_addr);
 	if (listen(tcp_listener, 128) < 0)
 		die("listen");
@@ -308,5 +324,6 @@ int main(int argc, char **argv)
 			return 2;
 		run_op(op, n);
 	}
+	unlink(dest_buf); /* the last rename's destination, if any */
 	return 0;
 }

@@ -160,6 +160,18 @@ static int parse_endpoint(struct pol_action *a, const char *text)
 	return pol_strv_push(&a->args, buf, strlen(buf));
 }
 
+static void score_file_info(const char *path, struct pol_file_info *info)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	info->known = true;
+	snprintf(info->type, sizeof(info->type), "%s", S_ISDIR(st.st_mode) ? "dir" : "file");
+	info->size = (uint64_t)st.st_size;
+	info->owner = st.st_uid;
+}
+
 static int build_syscall_action(int argc, char **argv, const char *cwd, struct pol_action **ret)
 {
 	enum pol_action_class cls;
@@ -167,10 +179,14 @@ static int build_syscall_action(int argc, char **argv, const char *cwd, struct p
 	int r = -ENOMEM;
 
 	if (pol_action_class_parse(argv[0], &cls) < 0 || cls == POL_ACTION_GENERIC) {
-		fprintf(stderr, "attesta: unknown action '%s' (exec, unlink, rmdir, connect, sendto)\n", argv[0]);
+		fprintf(stderr, "attesta: unknown action '%s' (exec, unlink, rmdir, rename, connect, sendto)\n", argv[0]);
 		return -EDOM;
 	}
-	if (argc < 2 || (cls != POL_ACTION_EXEC && argc != 2)) {
+	if (cls == POL_ACTION_RENAME && argc != 3) {
+		fprintf(stderr, "attesta: 'rename' takes SOURCE DESTINATION\n");
+		return -EDOM;
+	}
+	if (argc < 2 || (cls != POL_ACTION_EXEC && cls != POL_ACTION_RENAME && argc != 2)) {
 		fprintf(stderr, "attesta: '%s' takes %s\n", argv[0],
 			cls == POL_ACTION_EXEC ? "PROG [ARG...]" : cls >= POL_ACTION_CONNECT ? "one HOST:PORT" : "one PATH");
 		return -EDOM;
@@ -195,6 +211,18 @@ static int build_syscall_action(int argc, char **argv, const char *cwd, struct p
 		for (int i = 2; i < argc; i++)
 			if (pol_strv_push(&a->args, argv[i], strlen(argv[i])) < 0)
 				goto out;
+	} else if (cls == POL_ACTION_RENAME) {
+		/* what the names are now decides whether the rename replaces
+		 * (or removes a directory), as the decoder sees it */
+		a->path = absolute(cwd, argv[1]);
+		a->dest_path = absolute(cwd, argv[2]);
+		if (!a->path || !a->dest_path || pol_action_set(&a->function_name, "rename") ||
+		    pol_strv_push(&a->args, a->path, strlen(a->path)) < 0 ||
+		    pol_strv_push(&a->args, a->dest_path, strlen(a->dest_path)) < 0)
+			goto out;
+		score_file_info(a->path, &a->file);
+		score_file_info(a->dest_path, &a->dest_file);
+		a->rename_replaces = a->dest_file.known;
 	} else if (cls == POL_ACTION_UNLINK || cls == POL_ACTION_RMDIR) {
 		a->path = absolute(cwd, argv[1]);
 		if (!a->path || pol_action_set(&a->function_name, argv[0]) ||

@@ -392,6 +392,13 @@ static int dispatch(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 	case SYS_unlinkat:
 		return sup_decode_unlink(ctx, (int)arg[0], arg[1], (long)(int)arg[2],
 					 ((int)arg[2] & AT_REMOVEDIR) != 0, ret_action);
+	case SYS_rename:
+		return sup_decode_rename(ctx, AT_FDCWD, arg[0], AT_FDCWD, arg[1], 0, ret_action);
+	case SYS_renameat:
+		return sup_decode_rename(ctx, (int)arg[0], arg[1], (int)arg[2], arg[3], 0, ret_action);
+	case SYS_renameat2:
+		return sup_decode_rename(ctx, (int)arg[0], arg[1], (int)arg[2], arg[3], (long)arg[4],
+					 ret_action);
 	case SYS_connect:
 	case SYS_sendto:
 	case SYS_sendmsg:
@@ -419,9 +426,23 @@ int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
 		    int *ret_kept_fd, char *reason, size_t reason_size)
 {
+	int kept[2] = { -1, -1 };
+	int r = sup_decode_keep2(listener_fd, req, opts, ret_action, kept, reason, reason_size);
+
+	if (kept[1] >= 0)
+		close(kept[1]);
+	if (r >= 0 && r < SUP_DECODE_FAILS_BASE)
+		*ret_kept_fd = kept[0];
+	return r;
+}
+
+int sup_decode_keep2(int listener_fd, const struct seccomp_notif *req,
+		     const struct sup_decode_opts *opts, struct pol_action **ret_action,
+		     int ret_kept_fds[2], char *reason, size_t reason_size)
+{
 	struct sup_decode_ctx ctx = {
 		.req = req, .opts = opts, .tid = (pid_t)req->pid,
-		.reason = reason, .reason_size = reason_size, .kept_fd = -1,
+		.reason = reason, .reason_size = reason_size, .kept_fd = -1, .kept_fd2 = -1,
 	};
 	struct pol_action *a = NULL;
 	int r;
@@ -463,11 +484,14 @@ int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 	}
 	*ret_action = a;
 	a = NULL;
-	*ret_kept_fd = ctx.kept_fd;
-	ctx.kept_fd = -1;
+	ret_kept_fds[0] = ctx.kept_fd;
+	ret_kept_fds[1] = ctx.kept_fd2;
+	ctx.kept_fd = ctx.kept_fd2 = -1;
 out:
 	if (ctx.kept_fd >= 0)
 		close(ctx.kept_fd);
+	if (ctx.kept_fd2 >= 0)
+		close(ctx.kept_fd2);
 	pol_action_free(a);
 	sup_view_release(&ctx.view);
 	sup_tfacts_release(ctx.facts);

@@ -35,7 +35,7 @@ struct sup_decode_opts {
 /* Return values of sup_decode() besides -errno. */
 enum sup_decode_result {
 	/* A gated action: evaluate policy, audit, then respond (emulate for
-	 * unlink/rmdir/connect/sendto, CONTINUE + verify for exec). */
+	 * unlink/rmdir/rename/connect/sendto, CONTINUE + verify for exec). */
 	SUP_DECODE_GATED = 0,
 	/* sendmsg/sendmmsg that names no destination (a connected socket):
 	 * nothing to decide and nothing to audit, but it must still be
@@ -67,8 +67,8 @@ static inline int sup_decode_fails_errno(int result)
  * (pol_action_free()). agent_id, session_id, environment, host and
  * function_doc (if no catalog is linked) are left for the caller to fill.
  *
- * Handled: execve, execveat, unlink, unlinkat, rmdir, connect, sendto,
- * sendmsg, sendmmsg (x86-64 numbers; the filter kills foreign arches).
+ * Handled: execve, execveat, unlink, unlinkat, rmdir, rename, renameat,
+ * renameat2, connect, sendto, sendmsg, sendmmsg (x86-64 numbers; the filter kills foreign arches).
  *
  * Before returning success it re-checks SECCOMP_IOCTL_NOTIF_ID_VALID on
  * listener_fd (pass -1 to skip, e.g. in tests); the caller should still
@@ -99,5 +99,12 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
 int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
 		    int *ret_kept_fd, char *reason, size_t reason_size);
+
+/* The same with both descriptors of a rename: ret_kept_fds[0] the
+ * source's parent directory, [1] the destination's (O_PATH; -1 for other
+ * calls). Written only on success; the caller closes them. */
+int sup_decode_keep2(int listener_fd, const struct seccomp_notif *req,
+		     const struct sup_decode_opts *opts, struct pol_action **ret_action,
+		     int ret_kept_fds[2], char *reason, size_t reason_size);
 
 #endif

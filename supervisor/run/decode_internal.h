@@ -26,6 +26,7 @@ struct sup_decode_ctx {
 	size_t reason_size;
 	int kept_fd;              /* out: unlink/rmdir's parent directory (O_PATH), the
 	                           * socket copy or the exec'd program (decode.h); or -1 */
+	int kept_fd2;             /* out: a rename's destination parent (O_PATH), or -1 */
 };
 
 /* Fill ctx->reason and return err. */
@@ -39,6 +40,19 @@ int sup_decode_read_path(struct sup_decode_ctx *ctx, uint64_t addr, char *buf);
 /* unlink, unlinkat, rmdir. */
 int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
 		      bool is_rmdir, struct pol_action **ret_action);
+/* Resolve the parent of path (relative to dirfd, in the target's view,
+ * symlinked parents followed, the final component not) to an O_PATH
+ * directory *ret_pfd, the absolute canonical full path (POL_TARGET_MAX_PATH
+ * bytes) and the final component name (POL_TARGET_MAX_PATH bytes). what
+ * names the call in messages. 0, SUP_DECODE_FAILS_BASE + errno, or -errno
+ * with ctx->reason set. */
+int sup_decode_parent(struct sup_decode_ctx *ctx, int dirfd, const char *path, const char *what,
+		      char *full, char *name, int *ret_pfd);
+/* lstat of name in parent into info (info->known false when missing). */
+void sup_decode_file_info(int parent, const char *name, struct pol_file_info *info);
+/* rename, renameat, renameat2 (decode_rename.c). */
+int sup_decode_rename(struct sup_decode_ctx *ctx, int olddirfd, uint64_t old_addr, int newdirfd,
+		      uint64_t new_addr, long flags, struct pol_action **ret_action);
 /* connect, sendto, sendmsg, sendmmsg. */
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
 

@@ -37,7 +37,9 @@
 #define X32_SYSCALL_BIT 0x40000000u
 
 static const int gated_exec[] = { SCMP_SYS(execve), SCMP_SYS(execveat) };
-static const int gated_unlink[] = { SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir) };
+/* A rename removes names too (docs/decode.md): gated with the removals. */
+static const int gated_unlink[] = { SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir),
+				    SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2) };
 static const int gated_connect[] = { SCMP_SYS(connect), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg) };
 
 /* The calls the sandbox may not make at all (signals, tracing and memory
@@ -52,6 +54,7 @@ bool sup_filter_is_gated(int nr)
 	switch (nr) {
 	case SYS_execve: case SYS_execveat:
 	case SYS_unlink: case SYS_unlinkat: case SYS_rmdir:
+	case SYS_rename: case SYS_renameat: case SYS_renameat2:
 	case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
 		return true;
 	default:
@@ -88,6 +91,8 @@ const char *sup_filter_syscall_name(int nr)
 	static const struct { int nr; const char *name; } names[] = {
 		{ SYS_execve, "execve" }, { SYS_execveat, "execveat" }, { SYS_unlink, "unlink" },
 		{ SYS_unlinkat, "unlinkat" }, { SYS_rmdir, "rmdir" }, { SYS_connect, "connect" },
+		{ SYS_rename, "rename" }, { SYS_renameat, "renameat" },
+		{ SYS_renameat2, "renameat2" },
 		{ SYS_sendto, "sendto" }, { SYS_sendmsg, "sendmsg" }, { SYS_sendmmsg, "sendmmsg" },
 		{ SYS_kill, "kill" }, { SYS_tkill, "tkill" }, { SYS_tgkill, "tgkill" },
 		{ SYS_rt_sigqueueinfo, "rt_sigqueueinfo" },

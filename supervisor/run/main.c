@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/audit.h"
@@ -37,6 +38,7 @@
 #include "supervisor/run/proc.h"
 #include "supervisor/run/session.h"
 #include "supervisor/run/shimloop.h"
+#include "supervisor/run/statepaths.h"
 #include "supervisor/run/shimrecv.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
@@ -421,6 +423,30 @@ int main(int argc, char **argv)
 		const char *sock = sup_approval_socket_path(loop.approval);
 		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
 			use_tty ? " (prompts on this terminal)" : "");
+	}
+	/* SECURITY: the gate's own files, resolved once, before the sandbox
+	 * starts: renaming or removing them (or a directory above them) from
+	 * inside is a hard rule (statepaths.h). */
+	{
+		const char *audit_path = o.audit_path ? o.audit_path : config->audit_path;
+		char *head = audit_path ? pol_audit_head_path(audit_path) : NULL;
+		struct stat cst;
+		const char *cfg = o.config_path ? o.config_path
+				  : stat(DEFAULT_CONFIG, &cst) == 0 ? DEFAULT_CONFIG : NULL;
+
+		rc = sup_state_paths_add(audit_path, "audit log");
+		rc = rc ?: sup_state_paths_add(head, "audit head file");
+		rc = rc ?: sup_state_paths_add(config->audit_hmac_key_file, "audit key file");
+		rc = rc ?: sup_state_paths_add(config->trust_path, "trust store");
+		rc = rc ?: sup_state_paths_add(cfg, "config file");
+		rc = rc ?: sup_state_paths_add(loop.approval ? sup_approval_socket_path(loop.approval)
+							     : NULL, "approval socket");
+		free(head);
+		if (rc < 0) {
+			fprintf(stderr, "attesta-run: cannot record the gate's own files: %s\n",
+				strerror(-rc));
+			goto out;
+		}
 	}
 	/* With the tty renderer PROG has a terminal of its own (the pty). */
 	loop.give_terminal = !loop.tty && isatty(STDIN_FILENO) &&

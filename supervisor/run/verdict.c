@@ -28,6 +28,7 @@
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
+#include "supervisor/run/statepaths.h"
 #include "supervisor/run/verdict_entry.h"
 #include "supervisor/run/human.h"
 #include "supervisor/run/scope.h"
@@ -197,7 +198,8 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 		bool fresh = loop->killable_recv && strcmp(decision_source, "human") != 0;
 		if (!fresh && !still_valid(loop, held->id))
 			goto done;
-		rc = sup_emulate_at(loop->listener, &held->req, held->action, held->kept_fd, &resp);
+		rc = sup_emulate_at2(loop->listener, &held->req, held->action, held->kept_fd,
+				     held->kept_fd2, &resp);
 		if (rc < 0) {
 			char why[300];
 			snprintf(why, sizeof why, "emulation failed: %s", strerror(-rc));
@@ -386,6 +388,11 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 		return sup_verdict_finish(loop, held, false, "denied", "hard_rule",
 					  "connect to the approval socket from inside the sandbox",
 					  NULL);
+	/* SECURITY (hard rule, like the one above): the sandbox never renames
+	 * or removes the gate's own files or a directory above them
+	 * (statepaths.h); the emulation checks their identity again. */
+	if (sup_state_paths_hit(held->action, why, sizeof why))
+		return sup_verdict_finish(loop, held, false, "denied", "hard_rule", why, NULL);
 	double trust = 0.5;
 	if (loop->trust)
 		trust = pol_trust_score(loop->trust, loop->agent_id, NULL, sup_verdict_now());

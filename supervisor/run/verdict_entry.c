@@ -104,6 +104,7 @@ static enum pol_action_class class_of_syscall(int nr)
 	case SYS_execve: case SYS_execveat: return POL_ACTION_EXEC;
 	case SYS_unlink: case SYS_unlinkat: return POL_ACTION_UNLINK;
 	case SYS_rmdir: return POL_ACTION_RMDIR;
+	case SYS_rename: case SYS_renameat: case SYS_renameat2: return POL_ACTION_RENAME;
 	case SYS_connect: return POL_ACTION_CONNECT;
 	case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg: return POL_ACTION_SENDTO;
 	default: return POL_ACTION_GENERIC; /* a refused call (filter.h) */
@@ -148,6 +149,16 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 		put_num(b, f, "size", (double)act->file.size);
 		put_num(b, f, "owner", act->file.owner);
 		put(b, meta, "file", f);
+	}
+	if (act && act->action_class == POL_ACTION_RENAME) {
+		put_str(b, meta, "dest_path", act->dest_path);
+		put_bool(b, meta, "replaces", act->rename_replaces);
+		put_bool(b, meta, "exchange", act->rename_exchange);
+		put_num(b, meta, "rename_flags", act->rename_flags);
+		if (act->file.known)
+			put_str(b, meta, "source_type", act->file.type);
+		if (act->dest_file.known)
+			put_str(b, meta, "dest_type", act->dest_file.type);
 	}
 	if (d && d->critical_action)
 		put_bool(b, meta, "critical_action", true);

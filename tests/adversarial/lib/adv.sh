@@ -69,6 +69,7 @@ RULES="risk:
     adv_raw-static: low
     adv_race: low
     adv_race-static: low
+    adv_rename: low
     adv_super: low
     adv_uring: low
     adv_nested: low
