@@ -432,7 +432,7 @@ int main(int argc, char **argv)
 		char *head = audit_path ? pol_audit_head_path(audit_path) : NULL;
 		struct stat cst;
 		const char *cfg = o.config_path ? o.config_path
-				  : stat(DEFAULT_CONFIG, &cst) == 0 ? DEFAULT_CONFIG : NULL;
+				  : stat(POL_CONFIG_DEFAULT_PATH, &cst) == 0 ? POL_CONFIG_DEFAULT_PATH : NULL;
 
 		rc = sup_state_paths_add(audit_path, "audit log");
 		rc = rc ?: sup_state_paths_add(head, "audit head file");
