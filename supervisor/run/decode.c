@@ -397,6 +397,9 @@ static int dispatch(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 	case SYS_sendmsg:
 	case SYS_sendmmsg:
 		return sup_decode_net(ctx, ret_action);
+	case SYS_socket:
+	case SYS_socketpair:
+		return sup_decode_socket(ctx, ret_action);
 	default:
 		return sup_decode_fail(ctx, -ENOSYS, "syscall %d is not decoded", ctx->req->data.nr);
 	}

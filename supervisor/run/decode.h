@@ -68,7 +68,8 @@ static inline int sup_decode_fails_errno(int result)
  * function_doc (if no catalog is linked) are left for the caller to fill.
  *
  * Handled: execve, execveat, unlink, unlinkat, rmdir, connect, sendto,
- * sendmsg, sendmmsg (x86-64 numbers; the filter kills foreign arches).
+ * sendmsg, sendmmsg, socket, socketpair (x86-64 numbers; the filter kills
+ * foreign arches).
  *
  * Before returning success it re-checks SECCOMP_IOCTL_NOTIF_ID_VALID on
  * listener_fd (pass -1 to skip, e.g. in tests); the caller should still

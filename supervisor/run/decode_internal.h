@@ -41,6 +41,8 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 		      bool is_rmdir, struct pol_action **ret_action);
 /* connect, sendto, sendmsg, sendmmsg. */
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
+/* socket, socketpair (decode_sock.c). */
+int sup_decode_socket(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
 
 /* Is errno a "this call fails in the kernel anyway" result for a path? */
 static inline bool sup_decode_path_error(int err)

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "supervisor/common/seccomp_compat.h"
+#include "supervisor/common/sockgate.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -53,6 +54,7 @@ bool sup_filter_is_gated(int nr)
 	case SYS_execve: case SYS_execveat:
 	case SYS_unlink: case SYS_unlinkat: case SYS_rmdir:
 	case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+	case SYS_socket: case SYS_socketpair: /* decided at creation (filter_socket.h) */
 		return true;
 	default:
 		return false;
@@ -103,7 +105,7 @@ const char *sup_filter_syscall_name(int nr)
 		{ SYS_open_tree, "open_tree" }, { SYS_move_mount, "move_mount" },
 		{ SYS_fsopen, "fsopen" }, { SYS_fsconfig, "fsconfig" }, { SYS_fsmount, "fsmount" },
 		{ SYS_fspick, "fspick" }, { SYS_mount_setattr, "mount_setattr" },
-		{ SYS_clone, "clone" },
+		{ SYS_clone, "clone" }, { SYS_socket, "socket" }, { SYS_socketpair, "socketpair" },
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -339,6 +341,11 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 		goto out;
 
 	if ((rc = export_bpf(ctx, &prog)) < 0)
+		goto out;
+	/* SECURITY: raw, packet and other sockets whose sends the
+	 * connect/sendto decoder cannot judge are decided at creation
+	 * (filter_socket.h, docs/decode.md). */
+	if (config->intercept_connect && (rc = sup_filter_socket_prepend(&prog)) < 0)
 		goto out;
 	if ((rc = prepend_x32_guard(&prog)) < 0)
 		goto out;
