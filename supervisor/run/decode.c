@@ -448,8 +448,12 @@ int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		goto out;
 	}
 	r = dispatch(&ctx, &a);
-	if (r == SUP_DECODE_GATED)
-		r = fill_common(&ctx, a);
+	if (r == SUP_DECODE_GATED || r == SUP_DECODE_REFUSED) {
+		int c = fill_common(&ctx, a);
+
+		if (c < 0)
+			r = c;
+	}
 	if (r < 0 && r != -ENOENT && listener_fd >= 0 &&
 	    ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		/* the failure was the target dying under us */

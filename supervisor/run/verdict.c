@@ -381,6 +381,9 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 					  NULL);
 	if (held->decode_result == SUP_DECODE_NO_DESTINATION)
 		return finish_no_destination(loop, held);
+	if (held->decode_result == SUP_DECODE_REFUSED)
+		return sup_verdict_finish(loop, held, false, "denied", "decoder",
+					  held->reason[0] ? held->reason : "refused", NULL);
 
 	rc = fill_context(loop, held);
 	if (rc < 0)
