@@ -76,6 +76,10 @@ struct sup_sock_facts {
 	bool is_connect;                 /* connect(), not a send */
 	struct sockaddr_storage bound;
 	socklen_t bound_len;
+	/* The first IPv4 address (network order) of the device the socket
+	 * sends through when it names one (SO_BINDTODEVICE; IP_UNICAST_IF
+	 * for a socket other than TCP), 0 if none or no address. */
+	uint32_t device_v4;
 };
 
 /*
@@ -84,7 +88,9 @@ struct sup_sock_facts {
  * "Canonical addresses"), before sup_sockaddr_decode():
  *   - IPv4 0.0.0.0 (AF_INET or v4-mapped): the socket's bound IPv4
  *     address (AF_INET, or v4-mapped on AF_INET6) if it has one, else
- *     127.0.0.1 (net/ipv4/route.c: daddr = saddr, or loopback);
+ *     the address of the device it is bound to (device_v4), else
+ *     127.0.0.1 (net/ipv4/route.c: daddr = saddr, the source chosen on
+ *     the output device, or loopback);
  *   - IPv6 ::: ::ffff:127.0.0.1 when the socket is bound to a v4-mapped
  *     address, else ::1 (tcp_v6_connect, ip6_datagram_connect,
  *     udpv6_sendmsg);

@@ -38,13 +38,16 @@ static uint32_t bound_v4(const struct sup_sock_facts *s, bool *ret_mapped)
 	return 0;
 }
 
-/* IPv4 INADDR_ANY reaches the socket's bound address, else loopback
+/* IPv4 INADDR_ANY reaches the socket's bound address, else the source
+ * address chosen on its output device (inet_select_addr), else loopback
  * (net/ipv4/route.c ip_route_output_key_hash_rcu: daddr = saddr). */
 static uint32_t any_v4_reaches(const struct sup_sock_facts *s)
 {
 	bool mapped;
 	uint32_t a = bound_v4(s, &mapped);
 
+	if (!a)
+		a = s->device_v4;
 	return a ? a : htonl(INADDR_LOOPBACK);
 }
 

@@ -15,6 +15,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,49 @@ static int read_dest(struct sup_decode_ctx *ctx, uint64_t addr, int64_t len, str
 	return 0;
 }
 
+/* SECURITY: a socket bound to a device (SO_BINDTODEVICE, or
+ * IP_UNICAST_IF for UDP and raw) that sends to 0.0.0.0 reaches the
+ * address the kernel picks on that device (inet_select_addr: its first
+ * primary IPv4 address), not loopback. Find it in the target's network
+ * namespace, which is ours (the sandbox may not unshare). */
+static int device_address(struct sup_decode_ctx *ctx, int sock, struct sup_sock_facts *f)
+{
+	struct ifaddrs *list = NULL;
+	char name[IF_NAMESIZE];
+	int index = 0;
+	socklen_t l = sizeof index;
+
+	f->device_v4 = 0;
+	if (f->domain != AF_INET && f->domain != AF_INET6)
+		return 0;
+	if (getsockopt(sock, SOL_SOCKET, SO_BINDTOIFINDEX, &index, &l) < 0)
+		index = 0;
+	if (!index && f->type != SOCK_STREAM) {
+		uint32_t uc = 0;
+
+		l = sizeof uc;
+		if (getsockopt(sock, IPPROTO_IP, IP_UNICAST_IF, &uc, &l) == 0)
+			index = (int)ntohl(uc); /* network order (ip_sockglue.c) */
+	}
+	if (!index)
+		return 0;
+	if (!if_indextoname((unsigned)index, name))
+		return 0; /* gone: the kernel fails the call too */
+	if (getifaddrs(&list) < 0)
+		return sup_decode_fail(ctx, -errno, "cannot list interface addresses: %m");
+	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, name)) {
+			struct sockaddr_in sin;
+
+			memcpy(&sin, i->ifa_addr, sizeof sin);
+			f->device_v4 = sin.sin_addr.s_addr;
+			break;
+		}
+	}
+	freeifaddrs(list);
+	return 0;
+}
+
 /* The socket's facts (type, domain, protocol, bound address) from a
  * pidfd_getfd copy, which is kept for the emulation. */
 static int socket_facts(struct sup_decode_ctx *ctx, int fd, struct sup_sock_facts *ret)
@@ -90,6 +136,9 @@ static int socket_facts(struct sup_decode_ctx *ctx, int fd, struct sup_sock_fact
 	ret->bound_len = sizeof(ret->bound);
 	if (getsockname(copy, (struct sockaddr *)&ret->bound, &ret->bound_len) < 0)
 		ret->bound_len = 0;
+	r = device_address(ctx, copy, ret);
+	if (r < 0)
+		goto out;
 	/* the socket judged here is the one the emulation uses */
 	if (ctx->kept_fd < 0) {
 		ctx->kept_fd = copy;

@@ -168,6 +168,38 @@ static void test_sup_sockaddr_canonicalize_unspec(void **state)
 	assert_string_equal(out, "unspec");
 }
 
+/* A device-bound socket: 0.0.0.0 reaches the device's address unless
+ * the socket is bound to an address; :: is ::1 regardless. */
+static void test_sup_sockaddr_canonicalize_device(void **state)
+{
+	unsigned char buf[sizeof(struct sockaddr_storage)];
+	struct sup_sock_facts f;
+	char out[SUP_SOCKADDR_TEXT_MAX + 32];
+	size_t len;
+
+	(void)state;
+	facts_for(AF_INET, SOCK_DGRAM, IPPROTO_UDP, false, NULL, &f);
+	inet_pton(AF_INET, "192.0.2.2", &f.device_v4);
+	len = make("0.0.0.0", 53, 0, buf);
+	canon_text(buf, len, &f, out, sizeof out);
+	assert_string_equal(out, "192.0.2.2:53");
+
+	facts_for(AF_INET, SOCK_STREAM, IPPROTO_TCP, true, "127.0.0.5", &f);
+	inet_pton(AF_INET, "192.0.2.2", &f.device_v4);
+	len = make("0.0.0.0", 53, 0, buf);
+	canon_text(buf, len, &f, out, sizeof out);
+	assert_string_equal(out, "127.0.0.5:53");
+
+	facts_for(AF_INET6, SOCK_DGRAM, IPPROTO_UDP, false, NULL, &f);
+	inet_pton(AF_INET, "192.0.2.2", &f.device_v4);
+	len = make("::", 53, 0, buf);
+	canon_text(buf, len, &f, out, sizeof out);
+	assert_string_equal(out, "[::1]:53");
+	len = make("::ffff:0.0.0.0", 53, 0, buf);
+	canon_text(buf, len, &f, out, sizeof out);
+	assert_string_equal(out, "192.0.2.2:53");
+}
+
 /* Longer than needed: the kernel reads the family's structure only. */
 static void test_sup_sockaddr_canonicalize_long_length(void **state)
 {
@@ -206,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sup_sockaddr_canonicalize_table),
 		cmocka_unit_test(test_sup_sockaddr_canonicalize_unspec),
+		cmocka_unit_test(test_sup_sockaddr_canonicalize_device),
 		cmocka_unit_test(test_sup_sockaddr_canonicalize_long_length),
 		cmocka_unit_test(test_sup_sockaddr_canonicalize_unix_untouched),
 	};
