@@ -4,8 +4,9 @@
  * creation" and "Canonical addresses"), one per run, by raw syscalls:
  *
  *   packet-send HOST PORT          an Ethernet frame carrying IPv4/UDP to
- *                                  HOST:PORT, sent on an AF_PACKET socket
- *                                  bound to lo (root: CAP_NET_RAW)
+ *                                  HOST:PORT, sent without an address on
+ *                                  an AF_PACKET socket bound to lo (root:
+ *                                  CAP_NET_RAW)
  *   raw-udp SOCKHOST SOCKPORT UDPPORT   a raw IPPROTO_UDP socket: the UDP
  *                                  header in the payload names UDPPORT,
  *                                  the sockaddr names SOCKPORT (ignored)
@@ -136,7 +137,10 @@ static int do_packet_send(const char *mode)
 	ll.sll_family = AF_PACKET;
 	ll.sll_protocol = htons(ETH_P_IP);
 	ll.sll_ifindex = (int)if_nametoindex("lo");
-	long rc = syscall(SYS_sendto, fd, frame, n, 0, &ll, sizeof ll);
+	/* bound, then a send without an address: no destination to judge */
+	if (bind((int)fd, (struct sockaddr *)&ll, sizeof ll) < 0)
+		adv_die("bind");
+	long rc = syscall(SYS_sendto, fd, frame, n, 0, NULL, 0);
 	return adv_result(mode, rc, errno);
 }
 
