@@ -21,6 +21,10 @@
  *   dev-connect DEV DEST PORT      TCP with SO_BINDTODEVICE DEV, connect
  *   dev-sendto DEV DEST PORT       UDP with SO_BINDTODEVICE DEV, sendto
  *   ucif-sendto DEV DEST PORT      UDP with IP_UNICAST_IF DEV, sendto
+ *   srr-send HOP DEST PORT         UDP connected to DEST:PORT (allowed),
+ *                                  then IP_OPTIONS with a loose source
+ *                                  route through HOP, then send(): the
+ *                                  datagram goes to HOP
  *
  * The socket() call is part of the attempt: its failure is the RESULT.
  * Prints a RESULT line and exits as adv.h says. Attacker code: needs
@@ -219,6 +223,26 @@ static int do_spelled(const char *mode)
 	return adv_result(mode, rc, errno);
 }
 
+static int do_srr(const char *mode)
+{
+	struct sockaddr_storage dst;
+	uint8_t opt[8] = { 0x83, 7, 4, 0, 0, 0, 0, 0 }; /* LSRR, one hop, EOL */
+	socklen_t dlen = make_addr(arg(3), (unsigned)atoi(arg(4)), &dst);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || dst.ss_family != AF_INET)
+		adv_die("socket");
+	if (inet_pton(AF_INET, arg(2), opt + 3) != 1)
+		adv_die("first hop");
+	if (syscall(SYS_connect, fd, &dst, dlen) < 0)
+		adv_die("connect (the allowed destination)");
+	long rc = syscall(SYS_setsockopt, fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof opt);
+	if (rc < 0)
+		return adv_result(mode, rc, errno);
+	rc = syscall(SYS_sendto, fd, "adv-packet-srr", 14, 0, NULL, 0);
+	return adv_result(mode, rc, errno);
+}
+
 int main(int argc, char **argv)
 {
 	g_argv = argv;
@@ -231,6 +255,8 @@ int main(int argc, char **argv)
 		return do_raw(mode);
 	if (!strcmp(mode, "sctp"))
 		return do_sctp(mode);
+	if (!strcmp(mode, "srr-send"))
+		return do_srr(mode);
 	if (!strncmp(mode, "bound-", 6) || !strncmp(mode, "dev-", 4) ||
 	    !strncmp(mode, "ucif-", 5) || !strcmp(mode, "unspec-sendto"))
 		return do_spelled(mode);
