@@ -3,15 +3,19 @@
  * sendmsg, sendmmsg. The address is copied once from the target (bounded
  * by its addrlen, at most a sockaddr_storage), decoded by
  * supervisor/common/sockaddr.c, and for AF_UNIX path names resolved in
- * the target's view to an absolute canonical path. The socket type comes
- * from the target's own socket (a pidfd_getfd copy, SO_TYPE).
+ * the target's view to an absolute canonical path. The socket's facts
+ * (type, domain, protocol, bound address and device) come from the
+ * target's own socket (a pidfd_getfd copy), and the destination is made
+ * canonical with them: the address the kernel will reach is judged and
+ * used (supervisor/common/sockcanon.c, docs/decode.md).
  *
  * SECURITY: the attacker is the sandboxed program; it controls the
  * msghdr/mmsghdr structures and can change them from another thread. We
  * copy them once; the emulation sends to the decided address only and
  * re-reads nothing but the payload. Ancillary data (SCM_RIGHTS,
  * SCM_CREDENTIALS) cannot be sent faithfully by the supervisor and is
- * refused. sendmmsg naming more than one destination is refused.
+ * refused. sendmmsg naming more than one destination is refused (the
+ * refusal names them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -329,7 +333,7 @@ static int refuse_mmsg(struct sup_decode_ctx *ctx, struct pol_action *a, struct 
 		o += (size_t)snprintf(list + o, sizeof list - o, ", %s", one);
 	}
 	if (others->more && o < sizeof list)
-		snprintf(list + o, sizeof list - o, " (+%zu more)", others->more);
+		snprintf(list + o, sizeof list - o, " (and up to %zu more)", others->more);
 	if ((r = pol_strv_push(&a->args, list, strlen(list))) < 0 ||
 	    (r = pol_action_set(&a->address, list)) < 0)
 		return sup_decode_fail(ctx, r, "out of memory");
