@@ -26,6 +26,7 @@ static const char *const class_names[] = {
 	[POL_ACTION_CONNECT] = "connect",
 	[POL_ACTION_SENDTO] = "sendto",
 	[POL_ACTION_RENAME] = "rename",
+	[POL_ACTION_SOCKET] = "socket",
 };
 
 #define N_CLASSES (sizeof(class_names) / sizeof(class_names[0]))
@@ -299,6 +300,13 @@ static int describe_syscall(const struct pol_action *action, struct pol_text *ou
 			    (r = pol_text_append_str(out, action->host_verified ? ")" : ", unverified)")) < 0)
 				return r;
 		}
+		return 0;
+	case POL_ACTION_SOCKET:
+		/* family, type, protocol: names chosen by the decoder */
+		for (size_t i = 0; i < action->args.count; i++)
+			if ((r = pol_text_append(out, " ", 1)) < 0 ||
+			    (r = append_word(out, action->args.items[i])) < 0)
+				return r;
 		return 0;
 	default:
 		return 0;

@@ -33,9 +33,10 @@ enum pol_action_class {
 	POL_ACTION_CONNECT,
 	POL_ACTION_SENDTO,
 	POL_ACTION_RENAME,      /* rename, renameat, renameat2: a removal (docs/decode.md) */
+	POL_ACTION_SOCKET,      /* socket/socketpair of a kind decided at creation */
 };
 
-/* "generic", "exec", "unlink", "rmdir", "connect", "sendto", "rename". */
+/* "generic", "exec", "unlink", "rmdir", "connect", "sendto", "rename", "socket". */
 const char *pol_action_class_name(enum pol_action_class action_class);
 /* Inverse of the above; returns -EINVAL for an unknown name. */
 int pol_action_class_parse(const char *name, enum pol_action_class *ret_class);

@@ -312,6 +312,7 @@ void agent_analyze(const struct agent_env *env, const struct pol_action *action,
 		agent_analyze_connect(action, res);
 		break;
 	case POL_ACTION_GENERIC:
+	case POL_ACTION_SOCKET: /* decided by gate.allow_socket_families, not scored */
 		break;
 	}
 }

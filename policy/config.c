@@ -71,6 +71,7 @@ void pol_config_free(struct pol_config *config)
 	free(config->agent_id);
 	free(config->approval_socket);
 	cfg_strv_release(&config->env_vars);
+	cfg_strv_release(&config->allow_socket_families);
 	free(config->escalation_command);
 	free(config->approval_group);
 	free(config->node_id);

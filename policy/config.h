@@ -128,6 +128,7 @@ struct pol_config {
 	char *approval_socket;           /* NULL: $XDG_RUNTIME_DIR/attesta/approve.sock or /tmp/attesta-UID/ */
 	int deny_errno;                  /* EPERM */
 	bool allow_io_uring;             /* false */
+	struct pol_strv allow_socket_families; /* empty: every gated socket kind denied (sockfam.h) */
 	bool builtin_agent_profile;      /* true */
 	struct pol_strv env_vars;        /* env var names copied into exec contexts */
 	char *escalation_command;        /* NULL */

@@ -5,7 +5,7 @@
  *   OP median_ns p10_ns p90_ns p99_ns samples
  *
  *   latency [-n N] [-d DIR] OP...       OP: unlink unlinkmiss rename connect
- *                                            sendto exec getppid rw
+ *                                            sendto exec getppid rw socket
  *   latency -c N [-o OP] [-m LIST]      RSS mode: N calls of OP (default
  *                                       sendto); at each count in LIST
  *                                       (comma separated) print the parent's
@@ -20,7 +20,8 @@
  * process (drained untimed); exec times fork + execve(/bin/true) + waitpid;
  * getppid and rw are the ungated controls (one sample = a batch of 50 raw
  * getppid calls, or 50 one-byte write+read pairs on a pipe, reported per
- * call). Each kind warms up with 10% of N first. Trusts nothing: it is the
+ * call); socket times socket(AF_INET, SOCK_STREAM) (close untimed), which
+ * the gate passes in BPF (docs/decode.md, "Socket creation"). Each kind warms up with 10% of N first. Trusts nothing: it is the
  * program under test and knows nothing about the gate.
  */
 #include <arpa/inet.h>
@@ -197,6 +198,17 @@ static uint64_t one_rw(void)
 	return now_ns() - t0;
 }
 
+static uint64_t one_socket(void)
+{
+	uint64_t t0 = now_ns();
+	long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint64_t t = now_ns() - t0;
+	if (fd < 0)
+		die("socket");
+	close((int)fd);
+	return t;
+}
+
 struct op {
 	const char *name;
 	uint64_t (*one)(void);
@@ -209,7 +221,7 @@ static const struct op ops[] = {
 	{ "rename", one_rename, 1, 1 },
 	{ "connect", one_connect, 1, 1 },   { "sendto", one_sendto, 1, 1 },
 	{ "exec", one_exec, 1, 10 },        { "getppid", one_getppid, BATCH, 1 },
-	{ "rw", one_rw, BATCH, 1 },
+	{ "rw", one_rw, BATCH, 1 },         { "socket", one_socket, 1, 1 },
 };
 
 static void setup(void)

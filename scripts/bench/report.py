@@ -132,7 +132,8 @@ for op in GATED_OPS:
                        "MISSED by %+.1f us" % ((a - s) / 1000.0)))
 
 # --- budget rows: ungated calls, end-to-end -------------------------------------
-for op, name in (("getppid", "getppid"), ("rw", "pipe write+read")):
+for op, name in (("getppid", "getppid"), ("rw", "pipe write+read"),
+                 ("socket", "socket(AF_INET, SOCK_STREAM) (passed in BPF)")):
     n, g = med("lat", "native", op), med("lat", "gated-tiered", op)
     lo, hi = spread("lat", "native", op)
     r = None if n is None or g is None else g / n
@@ -241,7 +242,7 @@ cols = [("native", "native"), ("floor-native", "floor native"), ("floor-notify",
         ("gated-off", "attesta off")]
 out.append("| call | " + " | ".join(c[1] for c in cols) + " |")
 out.append("|---|" + "---|" * len(cols))
-for op in GATED_OPS + ("getppid", "rw"):
+for op in GATED_OPS + ("getppid", "rw", "socket"):
     cells = []
     for lab, _ in cols:
         v = med("lat", lab, op)

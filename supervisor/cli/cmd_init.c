@@ -78,6 +78,7 @@ static const char template_text[] =
 	"  approval_socket: null         # null: $XDG_RUNTIME_DIR/attesta/approve.sock\n"
 	"  deny_errno: EPERM             # EPERM | EACCES | a number: the error a denied call gets\n"
 	"  allow_io_uring: false         # io_uring bypasses the gate, so it is refused unless true\n"
+	"  allow_socket_families: []     # raw, packet, sctp, vsock ...: sockets decided at creation (default deny)\n"
 	"  builtin_agent_profile: true   # the built-in agent profile (rm -rf, curl | sh, ...)\n"
 	"  env_vars: []                  # environment variables shown with an exec\n"
 	"  escalation_command: null      # program run when fail_mode is escalate\n"

@@ -404,6 +404,9 @@ static int dispatch(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 	case SYS_sendmsg:
 	case SYS_sendmmsg:
 		return sup_decode_net(ctx, ret_action);
+	case SYS_socket:
+	case SYS_socketpair:
+		return sup_decode_socket(ctx, ret_action);
 	default:
 		return sup_decode_fail(ctx, -ENOSYS, "syscall %d is not decoded", ctx->req->data.nr);
 	}
@@ -466,8 +469,12 @@ int sup_decode_keep2(int listener_fd, const struct seccomp_notif *req,
 		goto out;
 	}
 	r = dispatch(&ctx, &a);
-	if (r == SUP_DECODE_GATED)
-		r = fill_common(&ctx, a);
+	if (r == SUP_DECODE_GATED || r == SUP_DECODE_REFUSED) {
+		int c = fill_common(&ctx, a);
+
+		if (c < 0)
+			r = c;
+	}
 	if (r < 0 && r != -ENOENT && listener_fd >= 0 &&
 	    ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		/* the failure was the target dying under us */

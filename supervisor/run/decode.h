@@ -43,6 +43,11 @@ enum sup_decode_result {
 	 * target memory and another thread could add a msg_name after we
 	 * read it). action->address is NULL in this case. */
 	SUP_DECODE_NO_DESTINATION = 1,
+	/* The call is refused without a policy decision (reason says why,
+	 * e.g. a sendmmsg naming several destinations), and *ret_action
+	 * describes it for the audit entry (its address names what was
+	 * refused). Deny and audit; never emulate. */
+	SUP_DECODE_REFUSED = 2,
 	/* SUP_DECODE_FAILS_BASE + errno: the call is certain to fail in the
 	 * kernel with that errno (exec or unlink of a path that does not
 	 * exist, ENOTDIR in a parent, AF_UNIX connect to a missing socket).
@@ -68,7 +73,8 @@ static inline int sup_decode_fails_errno(int result)
  * function_doc (if no catalog is linked) are left for the caller to fill.
  *
  * Handled: execve, execveat, unlink, unlinkat, rmdir, rename, renameat,
- * renameat2, connect, sendto, sendmsg, sendmmsg (x86-64 numbers; the filter kills foreign arches).
+ * renameat2, connect, sendto, sendmsg, sendmmsg, socket, socketpair (x86-64
+ * numbers; the filter kills foreign arches).
  *
  * Before returning success it re-checks SECCOMP_IOCTL_NOTIF_ID_VALID on
  * listener_fd (pass -1 to skip, e.g. in tests); the caller should still

@@ -55,6 +55,8 @@ int sup_decode_rename(struct sup_decode_ctx *ctx, int olddirfd, uint64_t old_add
 		      uint64_t new_addr, long flags, struct pol_action **ret_action);
 /* connect, sendto, sendmsg, sendmmsg. */
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
+/* socket, socketpair (decode_sock.c). */
+int sup_decode_socket(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
 
 /* Is errno a "this call fails in the kernel anyway" result for a path? */
 static inline bool sup_decode_path_error(int err)

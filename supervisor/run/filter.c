@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 #include "config.h"
 #include "supervisor/common/seccomp_compat.h"
+#include "supervisor/common/sockgate.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -56,6 +58,7 @@ bool sup_filter_is_gated(int nr)
 	case SYS_unlink: case SYS_unlinkat: case SYS_rmdir:
 	case SYS_rename: case SYS_renameat: case SYS_renameat2:
 	case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+	case SYS_socket: case SYS_socketpair: /* decided at creation (filter_socket.h) */
 		return true;
 	default:
 		return false;
@@ -81,6 +84,9 @@ const char *sup_filter_refusal(int nr)
 	case SYS_fsconfig: case SYS_fsmount: case SYS_fspick: case SYS_mount_setattr:
 	case SYS_clone:
 		return "refused: namespaces, chroot and mounts change what a path means";
+	case SYS_setsockopt:
+		return "refused: IP source routing options and IPv6 routing headers send to "
+		       "another host than the judged destination";
 	default:
 		return sup_filter_is_gated(nr) ? NULL : "refused: not a call the gate knows";
 	}
@@ -108,7 +114,8 @@ const char *sup_filter_syscall_name(int nr)
 		{ SYS_open_tree, "open_tree" }, { SYS_move_mount, "move_mount" },
 		{ SYS_fsopen, "fsopen" }, { SYS_fsconfig, "fsconfig" }, { SYS_fsmount, "fsmount" },
 		{ SYS_fspick, "fspick" }, { SYS_mount_setattr, "mount_setattr" },
-		{ SYS_clone, "clone" },
+		{ SYS_clone, "clone" }, { SYS_socket, "socket" }, { SYS_socketpair, "socketpair" },
+		{ SYS_setsockopt, "setsockopt" },
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -222,6 +229,29 @@ static int add_no_namespaces(scmp_filter_ctx ctx)
 	return rc;
 }
 
+/* SECURITY: an IPv4 loose/strict source route (IP_OPTIONS) or an IPv6
+ * routing header (IPV6_RTHDR, and the RFC 2292 IPV6_2292RTHDR and
+ * IPV6_2292PKTOPTIONS) sends every later packet of the socket to the
+ * route's first hop, also sends that are never held (send() on a
+ * connected socket, write()): the gate judged another destination
+ * (docs/decode.md, "Canonical addresses"). The option buffer is memory
+ * the filter cannot read, so these options are refused whole (the same
+ * options as ancillary data are refused by the decoder). */
+static int add_no_source_route(scmp_filter_ctx ctx)
+{
+	static const struct { int level, name; } opts[] = {
+		{ IPPROTO_IP, IP_OPTIONS }, { IPPROTO_IPV6, IPV6_RTHDR },
+		{ IPPROTO_IPV6, IPV6_2292RTHDR }, { IPPROTO_IPV6, IPV6_2292PKTOPTIONS },
+	};
+	int rc = 0;
+	/* the kernel reads level and optname as ints */
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(setsockopt), 2,
+					    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)opts[i].level),
+					    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)opts[i].name));
+	return rc;
+}
+
 /* Prepend: on x86_64, a syscall number with the x32 bit (other than -1,
  * which the kernel uses for a syscall a tracer skipped) kills the process. */
 static int prepend_x32_guard(struct sock_fprog *prog)
@@ -313,6 +343,7 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 		 * connected socket, whose connect was gated: decide it here. */
 		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
 					    SCMP_A4(SCMP_CMP_NE, 0));
+		rc = rc ?: add_no_source_route(ctx);
 		if (rc < 0)
 			goto out;
 	}
@@ -344,6 +375,11 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 		goto out;
 
 	if ((rc = export_bpf(ctx, &prog)) < 0)
+		goto out;
+	/* SECURITY: raw, packet and other sockets whose sends the
+	 * connect/sendto decoder cannot judge are decided at creation
+	 * (filter_socket.h, docs/decode.md). */
+	if (config->intercept_connect && (rc = sup_filter_socket_prepend(&prog)) < 0)
 		goto out;
 	if ((rc = prepend_x32_guard(&prog)) < 0)
 		goto out;

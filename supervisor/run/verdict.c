@@ -185,7 +185,13 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 			loop->n_denied++;
 		return 0;
 	}
-	if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
+	if (approved && held->action && held->action->action_class == POL_ACTION_SOCKET) {
+		/* socket()/socketpair() read no pointer argument (socketpair only
+		 * writes its sv; docs/decode.md,
+		 * "Socket creation"): the kernel makes the very call that was
+		 * decided, so CONTINUE is safe (the id is re-checked below). */
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
 		if (loop->execcheck)
 			sup_execcheck_expect_fd(loop->execcheck, held->req.pid, held->action,
 						held->kept_fd);
@@ -377,11 +383,16 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 					  NULL);
 	if (held->decode_result == SUP_DECODE_NO_DESTINATION)
 		return finish_no_destination(loop, held);
+	if (held->decode_result == SUP_DECODE_REFUSED)
+		return sup_verdict_finish(loop, held, false, "denied", "decoder",
+					  held->reason[0] ? held->reason : "refused", NULL);
 
 	rc = fill_context(loop, held);
 	if (rc < 0)
 		return sup_verdict_finish(loop, held, false, "denied", "supervisor",
 					  "out of memory", NULL);
+	if (held->action->action_class == POL_ACTION_SOCKET)
+		return sup_verdict_socket(loop, held);
 	/* SECURITY (DESIGN §7, hard rule, not scored, not softened by any
 	 * mode): the sandbox never reaches the approval socket. */
 	if (sup_human_is_approval_socket(loop, held->action))

@@ -74,6 +74,7 @@ RULES="risk:
     adv_uring: low
     adv_nested: low
     adv_shim: low
+    adv_net: low
     adv_storm: low
   amplifiers:
     - pattern: \"PROTECTED\"
