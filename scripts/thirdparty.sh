@@ -21,7 +21,7 @@ TESTS=${THIRDPARTY_TESTS:-test_os test_shutil test_subprocess test_socket test_t
 	{ echo "thirdparty: skip: $PY has no test suite (Debian: libpython3.11-testsuite)"; exit 77; }
 
 WS=$(mktemp -d /tmp/attesta-thirdparty.XXXXXX)
-trap 'rm -rf "$WS"' EXIT
+trap '[ -n "${THIRDPARTY_KEEP:-}" ] && echo "kept $WS" || rm -rf "$WS"' EXIT
 chmod 755 "$WS"
 
 # Approve everything: shadow mode decides, audits and allows every call,
@@ -37,20 +37,23 @@ trust:
   path: $WS/trust.json
 EOF
 
-mods=
-for t in $TESTS; do mods="$mods test.$t"; done
+# regrtest, verbose, one process; the VSOCK tests of test_socket are left
+# out: on a VM whose hypervisor offers vsock but does not answer, their
+# accept() never returns (natively as well as gated).
+SUITE="-m test -v -i *VSOCK*"
 
 # One line per test case: "<id> <outcome>", sorted.
 run_suite() { # $1 = label, rest = command prefix
 	label=$1; shift
 	mkdir -p "$WS/$label"
 	start=$(date +%s.%N)
-	(cd "$WS/$label" && "$@" "$PY" -m unittest -v $mods) >"$WS/$label.out" 2>&1
+	# shellcheck disable=SC2086
+	(cd "$WS/$label" && "$@" "$PY" $SUITE $TESTS) >"$WS/$label.out" 2>&1
 	end=$(date +%s.%N)
 	echo "$start $end" | awk '{printf "%.1f", $2 - $1}' >"$WS/$label.time"
 	grep -E '^test[^ ]* \(.*\) \.\.\. ' "$WS/$label.out" |
 		sed -E 's/^([^ ]+) \(([^)]+)\) \.\.\. ([a-zA-Z]+).*/\2.\1 \3/' |
-		sort >"$WS/$label.cases"
+		sort -u >"$WS/$label.cases"
 }
 
 summary() { # $1 = label
@@ -61,7 +64,7 @@ summary() { # $1 = label
 
 run_suite native env
 run_suite gated "$BUILD/attesta-run" -c "$WS/attesta.yaml" --
-echo "thirdparty: $PY -m unittest$mods"
+echo "thirdparty: $PY $SUITE $TESTS"
 summary native
 summary gated
 decisions=$(wc -l <"$WS/audit.jsonl" 2>/dev/null || echo 0)
@@ -73,8 +76,9 @@ if [ ! -s "$WS/native.cases" ]; then
 	exit 1
 fi
 if ! diff -u "$WS/native.cases" "$WS/gated.cases" >"$WS/diff"; then
-	echo "thirdparty: FAIL: results differ (native -> gated):"
-	grep -E '^[-+][^-+]' "$WS/diff" | head -n 40
+	echo "thirdparty: FAIL: results differ; per test class, cases native -> gated:"
+	grep -E '^[-+][^-+]' "$WS/diff" |
+		sed -E 's/^([-+])([^ ]+)\.[^. ]+ ([A-Z]+|[a-z]+)$/\1 \2 \3/' | sort | uniq -c | head -n 60
 	for c in $(grep -E '^\+' "$WS/diff" | grep -vE ' ok$| skipped$' | sed -E 's/^\+([^ ]+).*/\1/' | head -n 5); do
 		echo "--- gated output for ${c##*.}:"
 		grep -A 15 -E "^(FAIL|ERROR): ${c##*.} " "$WS/gated.out" | head -n 20
