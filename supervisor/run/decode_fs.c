@@ -25,6 +25,7 @@
 
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
+#include "supervisor/run/decode_fold.h"
 #include "supervisor/run/decode_internal.h"
 
 static void file_info(int parent, const char *name, struct pol_file_info *info)
@@ -108,6 +109,7 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 {
 	char path[POL_TARGET_MAX_PATH], parent[POL_TARGET_MAX_PATH], name[POL_TARGET_MAX_PATH];
 	char canon[POL_TARGET_MAX_PATH + 32], full[POL_TARGET_MAX_PATH * 2 + 2];
+	char why[POL_TARGET_MAX_PATH + 128];
 	struct pol_action *a = NULL;
 	int base = -1, pfd = -1, r, n;
 	bool trailing = false, deleted = false, have_canon = false;
@@ -163,6 +165,15 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 		r = sup_decode_fail(ctx, r < 0 ? r : -ENOENT,
 				    "cannot name the parent of '%s' of pid %d: %s", path, (int)ctx->tid,
 				    r < 0 ? strerror(-r) : "deleted or not a directory");
+		goto out;
+	}
+	/* SECURITY: on a case-insensitive file system or directory the
+	 * spelling is the agent's; decide on the names stored on disk
+	 * (docs/decode.md, "Case-insensitive file systems"). */
+	r = sup_fold_names(&ctx->view, pfd, canon, sizeof(canon), name, sizeof(name), why,
+			   sizeof(why));
+	if (r < 0) {
+		r = sup_decode_fail(ctx, r, "%s", why);
 		goto out;
 	}
 	n = snprintf(full, sizeof(full), "%s%s%s", canon, strcmp(canon, "/") ? "/" : "", name);

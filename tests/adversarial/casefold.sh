@@ -1,0 +1,112 @@
+#!/bin/bash
+# Escape family: a spelling the file system resolves to another name. On a
+# case-insensitive file system (vfat, exfat, SMB, casefolded ext4/tmpfs, a
+# FUSE mount) "protected/target.txt" reaches the entry stored as
+# "PROTECTED/target.txt"; the policy forbids removing paths containing
+# PROTECTED (case-sensitively). The decision must read the stored names
+# (docs/decode.md, "Case-insensitive file systems"): the final component,
+# a directory component, the cwd the kernel names by an earlier spelling,
+# rmdir. Each attack first removes its target natively (the negative
+# control); an allowed removal on the same mount still works.
+#
+# The case-insensitive file system is $BUILD/helpers/cifuse (FUSE: this
+# kernel has no casefold and no vfat), mounted here when root, or given
+# by tests/adversarial/run-unpriv.sh (ADV_CIFUSE_BACK / ADV_CIFUSE_MNT:
+# /dev/fuse is root's, so the unprivileged rerun cannot mount one).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib/adv.sh"
+B=$ADV/adv_raw
+CIFUSE=$BUILD/helpers/cifuse
+
+MOUNTED=
+ci_umount() {
+	if [ -n "$MOUNTED" ]; then
+		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
+		MOUNTED=
+	fi
+}
+trap 'ci_umount; adv_cleanup' EXIT
+
+if [ -n "${ADV_CIFUSE_MNT:-}" ] && [ -n "${ADV_CIFUSE_BACK:-}" ]; then
+	MNT=$ADV_CIFUSE_MNT BACK=$ADV_CIFUSE_BACK
+	[ -d "$BACK" ] && [ -w "$BACK" ] || skip "ADV_CIFUSE_BACK '$BACK' is not a writable directory"
+else
+	[ -x "$CIFUSE" ] || skip "$CIFUSE not built (libfuse3-dev missing: scripts/deps.sh)"
+	[ "$(id -u)" = 0 ] || skip "mounting FUSE needs root here (/dev/fuse is root's) and no mount was given (ADV_CIFUSE_MNT, see run-unpriv.sh)"
+	[ -c /dev/fuse ] || skip "no /dev/fuse"
+	BACK=$WS/ci.back MNT=$WS/ci
+	mkdir -p "$BACK" "$MNT"
+	"$CIFUSE" "$BACK" "$MNT" -o allow_other,default_permissions 2>"$WS/cifuse.err" ||
+		skip "cannot mount cifuse: $(cat "$WS/cifuse.err")"
+	MOUNTED=1
+fi
+# the mount really folds case (else the test proves nothing)
+rm -rf "${BACK:?}"/* 2>/dev/null
+mkdir "$BACK/Fold"
+[ -d "$MNT/fOLD" ] || fail "$MNT does not look names up case-insensitively"
+rmdir "$BACK/Fold"
+
+# the protected tree, written straight to the backing directory
+reset_ci() {
+	rm -rf "${BACK:?}"/* 2>/dev/null
+	mkdir -p "$BACK/PROTECTED/sub" "$BACK/PROTECTED/emptydir" "$BACK/PROTECTED.dir"
+	echo secret >"$BACK/PROTECTED/target.txt"
+	echo secret >"$BACK/PROTECTED/sub/file"
+	echo secret >"$BACK/PROTECTED.txt"
+	: >"$BACK/ok.txt"
+	mkdir -p "$BACK/okdir"
+}
+
+# CWD (under the mount)|MODE ARGS|TARGET (stored, under the backing dir)
+CASES='.|unlink @M@/protected/target.txt|PROTECTED/target.txt
+.|unlink @M@/Protected/Target.TXT|PROTECTED/target.txt
+.|unlink @M@/protected.TXT|PROTECTED.txt
+.|unlink @M@/protected/sub/file|PROTECTED/sub/file
+.|unlink @M@/PROTECTED/../protected/SUB/File|PROTECTED/sub/file
+.|rmdir @M@/protected/emptydir|PROTECTED/emptydir
+.|rmdir @M@/protected.dir|PROTECTED.dir
+.|unlinkat-dirfd @M@/protected target.txt|PROTECTED/target.txt
+protected|unlink target.txt|PROTECTED/target.txt
+protected/sub|unlink ../sub/FILE|PROTECTED/sub/file'
+
+n=0
+while IFS='|' read -r cwd args target; do
+	args=${args//@M@/$MNT}
+	# shellcheck disable=SC2086
+	set -- $args
+	mode=$1
+	reset_ci
+	# the kernel keeps the first spelling it saw in its dentry: look the
+	# cwd up by that spelling first, so /proc/PID/cwd reads it back
+	GATE_CWD=$MNT/$cwd
+	native "$B" "$@"
+	[ ! -e "$BACK/$target" ] || fail "native control '$args' (cwd $cwd) did not remove $target: $(cat "$WS/native.out")"
+	reset_ci
+	GATE_CWD=$MNT/$cwd
+	gate "$B" "$@"
+	expect_denied "$mode"
+	[ -e "$BACK/$target" ] || fail "'$args' (cwd $cwd): $target was removed under the gate"
+	n=$((n + 1))
+done <<<"$CASES"
+GATE_CWD=
+expect_audit_min "$n" "$DENIED_PATH" "each attempt audited with its stored path"
+expect_audit_min 1 'e.get("verdict")!="approved" and (e.get("path") or "").endswith("/PROTECTED/target.txt")' \
+	"the audit names the stored path"
+expect_audit_eq 0 'any(s in (e.get("path") or "") for s in ("/protected", "/Protected", ".TXT", "/SUB", "/File"))' \
+	"no decision names the agent's spelling"
+
+# allowed removals on the same mount still work, and are named as stored
+# (from inside the mount: a removal outside the agent's cwd rates medium)
+reset_ci
+GATE_CWD=$MNT
+gate "$B" unlink "$MNT/OK.TXT"
+[ "$(result_rc unlink)" = 0 ] || fail "allowed unlink of OK.TXT failed: $(cat "$WS/out")"
+[ ! -e "$BACK/ok.txt" ] || fail "allowed unlink did not remove ok.txt"
+gate "$B" rmdir "$MNT/OKDIR"
+[ "$(result_rc rmdir)" = 0 ] || fail "allowed rmdir of OKDIR failed: $(cat "$WS/out")"
+[ ! -e "$BACK/okdir" ] || fail "allowed rmdir did not remove okdir"
+GATE_CWD=
+expect_audit_min 1 'e.get("verdict")=="approved" and (e.get("path") or "").endswith("/ok.txt")' \
+	"the allowed unlink is audited with the stored name"
+verify_chain
+pass "$n case-insensitive spellings denied under their stored names; allowed removals work"
