@@ -319,3 +319,46 @@ fail:
 	close(cur);
 	return r;
 }
+
+int sup_fold_fd_path(const struct sup_view *view, int fd, char *path, size_t path_size, char *why,
+		     size_t why_size)
+{
+	char dir[POL_TARGET_MAX_PATH + 32], name[NAME_MAX + 1];
+	struct stat want, st;
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+	int dfd = -1, r;
+
+	if (path[0] != '/' || !slash || slash[1] == '\0')
+		return 0; /* "/" itself, or not a path (memfd: the caller's) */
+	dlen = slash == path ? 1 : (size_t)(slash - path);
+	if (dlen >= sizeof(dir) || strlen(slash + 1) > NAME_MAX) {
+		snprintf(why, why_size, "cannot name '%s': too long", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	snprintf(name, sizeof(name), "%s", slash + 1);
+	r = sup_view_reopen_dir(view, dir, &dfd);
+	if (r == 0 && (fstat(fd, &want) < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0))
+		r = -errno;
+	if (r == 0 && (st.st_dev != want.st_dev || st.st_ino != want.st_ino))
+		r = -ESTALE; /* renamed since it was read back */
+	if (r < 0) {
+		snprintf(why, why_size, "cannot find '%s' again to read its stored name: %s", path,
+			 strerror(-r));
+		goto out;
+	}
+	r = sup_fold_names(view, dfd, dir, sizeof(dir), name, sizeof(name), why, why_size);
+	if (r < 0)
+		goto out;
+	if ((size_t)snprintf(path, path_size, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) >=
+	    path_size) {
+		snprintf(why, why_size, "cannot name '%s': too long", dir);
+		r = -ENAMETOOLONG;
+	}
+out:
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+}

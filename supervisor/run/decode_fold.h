@@ -65,4 +65,16 @@ int sup_fold_find_stored(int dir, const char *spelled, const struct stat *want, 
 int sup_fold_names(const struct sup_view *view, int pfd, char *canon, size_t canon_size,
 		   char *name, size_t name_size, char *why, size_t why_size);
 
+/*
+ * sup_fold_names() for the object fd whose absolute path in the target's
+ * view (read back from the kernel) is path: its parent is reopened from
+ * the target's root (sup_view_reopen_dir) and must still hold that very
+ * object under that name, then path is rewritten in place to the stored
+ * names. Used for the program of an exec and its interpreter. A path
+ * that is not absolute (an anonymous object) is left alone. 0 or -errno
+ * with why filled (-ESTALE: renamed since it was read back).
+ */
+int sup_fold_fd_path(const struct sup_view *view, int fd, char *path, size_t path_size, char *why,
+		     size_t why_size);
+
 #endif

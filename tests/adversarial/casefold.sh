@@ -6,7 +6,8 @@
 # PROTECTED (case-sensitively). The decision must read the stored names
 # (docs/decode.md, "Case-insensitive file systems"): the final component,
 # a directory component, the cwd the kernel names by an earlier spelling,
-# rmdir. Each attack first removes its target natively (the negative
+# rmdir, and the program an exec runs (directly or as a script's "#!"
+# interpreter). Each attack first removes its target natively (the negative
 # control); an allowed removal on the same mount still works.
 #
 # The case-insensitive file system is $BUILD/helpers/cifuse (FUSE: this
@@ -95,6 +96,31 @@ expect_audit_min 1 'e.get("verdict")!="approved" and (e.get("path") or "").endsw
 expect_audit_eq 0 'any(s in (e.get("path") or "") for s in ("/protected", "/Protected", ".TXT", "/SUB", "/File"))' \
 	"no decision names the agent's spelling"
 
+# exec: "FORBIDDEN-TOOL" runs the program stored as forbidden-tool; a
+# script whose "#!" names it so runs it too
+exec_case() {
+	reset_ci
+	rm -f "$ADV_MARKER"
+	cp "$WS/forbidden-tool" "$BACK/forbidden-tool"
+	printf '#!%s/FORBIDDEN-TOOL\n' "$MNT" >"$BACK/script"
+	chmod 755 "$BACK/script"
+	native "$B" exec "$1"
+	[ -e "$ADV_MARKER" ] || fail "native control: exec $1 did not run forbidden-tool: $(cat "$WS/native.out")"
+	rm -f "$ADV_MARKER"
+	gate "$B" exec "$1"
+	expect_denied exec
+	expect_no_marker "exec $1"
+}
+GATE_CWD=$MNT
+exec_case "$MNT/FORBIDDEN-TOOL"
+exec_case "$MNT/Script"
+GATE_CWD=
+expect_audit_min 1 'e.get("verdict")!="approved" and e.get("action_class")=="exec" and e.get("action_name")=="forbidden-tool"' \
+	"the exec audited under the stored program name"
+expect_audit_min 2 'e.get("verdict")!="approved" and e.get("action_class")=="exec"' "both execs audited"
+expect_audit_eq 0 '"FORBIDDEN" in (e.get("path") or "") + (e.get("action_name") or "") and e.get("action_class")=="exec" and e.get("verdict")=="approved"' \
+	"no exec approved under the agent's spelling"
+
 # allowed removals on the same mount still work, and are named as stored
 # (from inside the mount: a removal outside the agent's cwd rates medium)
 reset_ci
@@ -109,4 +135,4 @@ GATE_CWD=
 expect_audit_min 1 'e.get("verdict")=="approved" and (e.get("path") or "").endswith("/ok.txt")' \
 	"the allowed unlink is audited with the stored name"
 verify_chain
-pass "$n case-insensitive spellings denied under their stored names; allowed removals work"
+pass "$n removals and 2 execs by case-insensitive spellings denied under their stored names; allowed removals work"
