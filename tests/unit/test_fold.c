@@ -19,6 +19,19 @@
 
 #include "supervisor/run/decode_fold.c"
 
+/* decode_path.c's, for a view whose root is ours */
+int sup_view_reopen_dir(const struct sup_view *view, const char *canonical, int *ret_fd)
+{
+	int fd;
+
+	(void)view;
+	fd = open(canonical, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
 static char dir_path[64];
 static int dirfd_;
 
@@ -238,6 +251,35 @@ static void test_sup_fold_names_rewrites_final_and_walks_up(void **state)
 	close(view.rootfd);
 }
 
+static void test_sup_fold_fd_path(void **state)
+{
+	struct sup_view view = { .rootfd = -1 };
+	char path[POL_TARGET_MAX_PATH], why[256];
+	int fd;
+
+	(void)state;
+	mkfile("prog");
+	view.rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(view.rootfd >= 0);
+	fd = openat(dirfd_, "prog", O_PATH | O_CLOEXEC);
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "%s/prog", dir_path);
+	assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)), 0);
+	assert_true(strstr(path, "/prog") != NULL);
+	/* renamed since it was read back: refused */
+	assert_int_equal(renameat(dirfd_, "prog", dirfd_, "other"), 0);
+	mkfile("prog");
+	snprintf(path, sizeof(path), "%s/prog", dir_path);
+	assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)),
+			 -ESTALE);
+	assert_non_null(strstr(why, "cannot find"));
+	/* an anonymous object is left alone */
+	snprintf(path, sizeof(path), "anon_inode:[memfd]");
+	assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)), 0);
+	close(fd);
+	close(view.rootfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +297,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sup_fold_names_rewrites_final_and_walks_up, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_sup_fold_fd_path, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
