@@ -67,7 +67,7 @@ int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 {
 	char swapped[NAME_MAX + 1];
 	struct statfs sfs;
-	struct stat st;
+	struct stat st, own;
 	bool weak = false, letters = false;
 	size_t i, len = strlen(spelled);
 
@@ -94,8 +94,14 @@ int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 	*ret_weak_ino = false;
 	if (!letters)
 		return 0;
+	/* the common case, one failed lookup (a cached negative dentry) */
 	if (fstatat(dir, swapped, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (!target) {
+		if (fstatat(dir, spelled, &own, AT_SYMLINK_NOFOLLOW) < 0)
+			return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+		target = &own;
+	}
 	return st.st_dev == target->st_dev && st.st_ino == target->st_ino;
 }
 
@@ -237,14 +243,14 @@ int sup_fold_names(const struct sup_view *view, int pfd, char *canon, size_t can
 	int cur = -1, par = -1, r;
 
 	comp[0] = '\0';
-	if (fstatat(pfd, name, &want, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0; /* nothing to name: the caller answers ENOENT */
-	r = sup_fold_dir_folds(pfd, name, &want, &weak);
+	r = sup_fold_dir_folds(pfd, name, NULL, &weak);
 	if (r <= 0) {
 		if (r < 0)
 			fold_why(why, why_size, r, canon, name);
 		return r;
 	}
+	if (fstatat(pfd, name, &want, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0; /* nothing to name: the caller answers ENOENT */
 	r = sup_fold_find_stored(pfd, name, &want, weak, stored, sizeof(stored));
 	if (r < 0 || strlen(stored) >= name_size) {
 		r = r < 0 ? r : -ENAMETOOLONG;

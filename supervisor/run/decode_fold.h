@@ -21,7 +21,8 @@
 
 /*
  * Does the lookup of spelled in directory dir (any fd, O_PATH is fine)
- * ignore case? target is the stat of what that lookup reached. 1 (it
+ * ignore case? target is the stat of what that lookup reached (NULL: it
+ * is stat'ed here when needed). 1 (it
  * folds: FUSE, SMB/NFS/9p/ceph, vfat/exfat/ntfs/hfs/isofs by type; any
  * other file system when spelled with its ASCII letters' case swapped
  * reaches the same inode), 0 (it does not, or spelled has no ASCII
