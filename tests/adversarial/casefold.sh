@@ -19,33 +19,44 @@
 B=$ADV/adv_raw
 CIFUSE=$BUILD/helpers/cifuse
 
-MOUNTED=
+# mount_ci VAR_PREFIX [--noino]: a cifuse mount under $WS, or the one
+# run-unpriv.sh gave (ADV_CIFUSE_MNT/_BACK, ADV_CIFUSE_NOINO_MNT/_BACK);
+# sets ${VAR_PREFIX}_MNT and ${VAR_PREFIX}_BACK.
+MOUNTS=
 ci_umount() {
-	if [ -n "$MOUNTED" ]; then
-		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
-		MOUNTED=
-	fi
+	local m
+	for m in $MOUNTS; do fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+	MOUNTS=
 }
 trap 'ci_umount; adv_cleanup' EXIT
-
-if [ -n "${ADV_CIFUSE_MNT:-}" ] && [ -n "${ADV_CIFUSE_BACK:-}" ]; then
-	MNT=$ADV_CIFUSE_MNT BACK=$ADV_CIFUSE_BACK
-	[ -d "$BACK" ] && [ -w "$BACK" ] || skip "ADV_CIFUSE_BACK '$BACK' is not a writable directory"
-else
-	[ -x "$CIFUSE" ] || skip "$CIFUSE not built (libfuse3-dev missing: scripts/deps.sh)"
-	[ "$(id -u)" = 0 ] || skip "mounting FUSE needs root here (/dev/fuse is root's) and no mount was given (ADV_CIFUSE_MNT, see run-unpriv.sh)"
-	[ -c /dev/fuse ] || skip "no /dev/fuse"
-	BACK=$WS/ci.back MNT=$WS/ci
-	mkdir -p "$BACK" "$MNT"
-	"$CIFUSE" "$BACK" "$MNT" -o allow_other,default_permissions 2>"$WS/cifuse.err" ||
-		skip "cannot mount cifuse: $(cat "$WS/cifuse.err")"
-	MOUNTED=1
-fi
-# the mount really folds case (else the test proves nothing)
-rm -rf "${BACK:?}"/* 2>/dev/null
-mkdir "$BACK/Fold"
-[ -d "$MNT/fOLD" ] || fail "$MNT does not look names up case-insensitively"
-rmdir "$BACK/Fold"
+mount_ci() {
+	local pfx=$1 given_mnt given_back mnt back
+	given_mnt=ADV_CIFUSE${2:+_NOINO}_MNT given_back=ADV_CIFUSE${2:+_NOINO}_BACK
+	if [ -n "${!given_mnt:-}" ] && [ -n "${!given_back:-}" ]; then
+		mnt=${!given_mnt} back=${!given_back}
+		[ -d "$back" ] && [ -w "$back" ] || skip "$given_back '$back' is not a writable directory"
+	else
+		[ -x "$CIFUSE" ] || skip "$CIFUSE not built (libfuse3-dev missing: scripts/deps.sh)"
+		[ "$(id -u)" = 0 ] || skip "mounting FUSE needs root here (/dev/fuse is root's) and no mount was given ($given_mnt, see run-unpriv.sh)"
+		[ -c /dev/fuse ] || skip "no /dev/fuse"
+		back=$WS/$pfx.back mnt=$WS/$pfx
+		mkdir -p "$back" "$mnt"
+		"$CIFUSE" ${2:-} "$back" "$mnt" -o allow_other,default_permissions 2>"$WS/cifuse.err" ||
+			skip "cannot mount cifuse: $(cat "$WS/cifuse.err")"
+		MOUNTS="$MOUNTS $mnt"
+	fi
+	# the mount really folds case (else the test proves nothing)
+	rm -rf "${back:?}"/* 2>/dev/null
+	mkdir "$back/Fold"
+	[ -d "$mnt/fOLD" ] || fail "$mnt does not look names up case-insensitively"
+	rmdir "$back/Fold"
+	printf -v "${pfx}_MNT" %s "$mnt"
+	printf -v "${pfx}_BACK" %s "$back"
+}
+mount_ci ci
+# the same file system with inode numbers libfuse makes up per spelling
+# (readdir cannot tell which entry a spelling reached: matched by name)
+mount_ci cinoino --noino
 
 # the protected tree, written straight to the backing directory
 reset_ci() {
@@ -71,24 +82,29 @@ protected|unlink target.txt|PROTECTED/target.txt
 protected/sub|unlink ../sub/FILE|PROTECTED/sub/file'
 
 n=0
-while IFS='|' read -r cwd args target; do
-	args=${args//@M@/$MNT}
-	# shellcheck disable=SC2086
-	set -- $args
-	mode=$1
-	reset_ci
-	# the kernel keeps the first spelling it saw in its dentry: look the
-	# cwd up by that spelling first, so /proc/PID/cwd reads it back
-	GATE_CWD=$MNT/$cwd
-	native "$B" "$@"
-	[ ! -e "$BACK/$target" ] || fail "native control '$args' (cwd $cwd) did not remove $target: $(cat "$WS/native.out")"
-	reset_ci
-	GATE_CWD=$MNT/$cwd
-	gate "$B" "$@"
-	expect_denied "$mode"
-	[ -e "$BACK/$target" ] || fail "'$args' (cwd $cwd): $target was removed under the gate"
-	n=$((n + 1))
-done <<<"$CASES"
+for which in ci cinoino; do
+	MNT=${which}_MNT BACK=${which}_BACK
+	MNT=${!MNT} BACK=${!BACK}
+	while IFS='|' read -r cwd args target; do
+		args=${args//@M@/$MNT}
+		# shellcheck disable=SC2086
+		set -- $args
+		mode=$1
+		reset_ci
+		GATE_CWD=$MNT/$cwd
+		native "$B" "$@"
+		[ ! -e "$BACK/$target" ] || fail "$which: native control '$args' (cwd $cwd) did not remove $target: $(cat "$WS/native.out")"
+		reset_ci
+		# the cwd is looked up by its lowercase spelling (cd), so the
+		# kernel reads it back so (/proc/PID/cwd)
+		GATE_CWD=$MNT/$cwd
+		gate "$B" "$@"
+		expect_denied "$mode"
+		[ -e "$BACK/$target" ] || fail "$which: '$args' (cwd $cwd): $target was removed under the gate"
+		n=$((n + 1))
+	done <<<"$CASES"
+done
+MNT=$ci_MNT BACK=$ci_BACK
 GATE_CWD=
 expect_audit_min "$n" "$DENIED_PATH" "each attempt audited with its stored path"
 expect_audit_min 1 'e.get("verdict")!="approved" and (e.get("path") or "").endswith("/PROTECTED/target.txt")' \
@@ -123,16 +139,20 @@ expect_audit_eq 0 '"FORBIDDEN" in (e.get("path") or "") + (e.get("action_name") 
 
 # allowed removals on the same mount still work, and are named as stored
 # (from inside the mount: a removal outside the agent's cwd rates medium)
-reset_ci
-GATE_CWD=$MNT
-gate "$B" unlink "$MNT/OK.TXT"
-[ "$(result_rc unlink)" = 0 ] || fail "allowed unlink of OK.TXT failed: $(cat "$WS/out")"
-[ ! -e "$BACK/ok.txt" ] || fail "allowed unlink did not remove ok.txt"
-gate "$B" rmdir "$MNT/OKDIR"
-[ "$(result_rc rmdir)" = 0 ] || fail "allowed rmdir of OKDIR failed: $(cat "$WS/out")"
-[ ! -e "$BACK/okdir" ] || fail "allowed rmdir did not remove okdir"
+for which in ci cinoino; do
+	MNT=${which}_MNT BACK=${which}_BACK
+	MNT=${!MNT} BACK=${!BACK}
+	reset_ci
+	GATE_CWD=$MNT
+	gate "$B" unlink "$MNT/OK.TXT"
+	[ "$(result_rc unlink)" = 0 ] || fail "$which: allowed unlink of OK.TXT failed: $(cat "$WS/out")"
+	[ ! -e "$BACK/ok.txt" ] || fail "$which: allowed unlink did not remove ok.txt"
+	gate "$B" rmdir "$MNT/OKDIR"
+	[ "$(result_rc rmdir)" = 0 ] || fail "$which: allowed rmdir of OKDIR failed: $(cat "$WS/out")"
+	[ ! -e "$BACK/okdir" ] || fail "$which: allowed rmdir did not remove okdir"
+done
 GATE_CWD=
-expect_audit_min 1 'e.get("verdict")=="approved" and (e.get("path") or "").endswith("/ok.txt")' \
+expect_audit_min 2 'e.get("verdict")=="approved" and (e.get("path") or "").endswith("/ok.txt")' \
 	"the allowed unlink is audited with the stored name"
 verify_chain
 pass "$n removals and 2 execs by case-insensitive spellings denied under their stored names; allowed removals work"

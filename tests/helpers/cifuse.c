@@ -4,13 +4,15 @@
  * has no casefold ext4/tmpfs and no vfat: this is the case-insensitive
  * file system the test can mount).
  *
- *   cifuse BACKING MOUNTPOINT [-f] [-o allow_other,...]
+ *   cifuse [--noino] BACKING MOUNTPOINT [-f] [-o allow_other,...]
  *
  * Every component of a path is matched against the backing directory's
  * entries: an exact name first, else the first entry equal under ASCII
  * case folding, else the name as spelled (a new file). readdir returns
  * the stored names; inode numbers are the backing files' (use_ino), as
- * on vfat or casefolded ext4. A test helper: it trusts its caller.
+ * on vfat or casefolded ext4. --noino lets libfuse number the nodes
+ * instead (stat shows a number per spelling, readdir an unknown one), as
+ * many FUSE file systems do. A test helper: it trusts its caller.
  */
 #define FUSE_USE_VERSION 31
 #include <dirent.h>
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 static char backing[PATH_MAX];
+static int noino;
 
 /* The backing path of path (starts with '/'), components folded. */
 static int resolve(const char *path, char *out, size_t size)
@@ -244,7 +247,7 @@ static int ci_statfs(const char *path, struct statvfs *sv)
 static void *ci_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	(void)conn;
-	cfg->use_ino = 1;      /* the backing inode numbers, as a disk file system */
+	cfg->use_ino = !noino; /* the backing inode numbers, as a disk file system */
 	cfg->hard_remove = 1;  /* unlink removes, never renames to .fuse_hidden */
 	cfg->entry_timeout = 0;
 	cfg->negative_timeout = 0;
@@ -276,6 +279,11 @@ static const struct fuse_operations ci_ops = {
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--noino") == 0) {
+		noino = 1;
+		argv[1] = argv[0];
+		argv++, argc--;
+	}
 	if (argc < 3 || !realpath(argv[1], backing)) {
 		fprintf(stderr, "usage: cifuse BACKING MOUNTPOINT [fuse options]\n");
 		return 2;
