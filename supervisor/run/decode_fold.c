@@ -232,6 +232,60 @@ static bool same_inode(int a, int b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+static bool has_ascii_letter(const char *s)
+{
+	for (; *s; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			return true;
+	return false;
+}
+
+/*
+ * For a final name without an ASCII letter ("123"), which the probe
+ * cannot respell: does the directory holding the nearest component of
+ * canon that has one fold? SECURITY: else "/ci/protected/123" in a
+ * casefolded directory would skip the walk that finds "PROTECTED".
+ * 1, 0 or -errno.
+ */
+static int ancestor_folds(const struct sup_view *view, int pfd, const char *canon)
+{
+	char comp[NAME_MAX + 1];
+	size_t end = strlen(canon), start;
+	int cur, par, r = 0;
+	bool weak;
+
+	cur = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -errno;
+	while (end > 0) {
+		struct stat st;
+
+		start = end;
+		while (start > 0 && canon[start - 1] != '/')
+			start--;
+		if (end == start || end - start > NAME_MAX || same_inode(cur, view->rootfd))
+			break;
+		memcpy(comp, canon + start, end - start);
+		comp[end - start] = '\0';
+		par = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (par < 0 || fstat(cur, &st) < 0) {
+			r = -errno;
+			if (par >= 0)
+				close(par);
+			break;
+		}
+		close(cur);
+		cur = par;
+		if (has_ascii_letter(comp)) {
+			r = sup_fold_dir_folds(par, comp, &st, &weak);
+			break;
+		}
+		end = start - 1;
+	}
+	close(cur);
+	return r;
+}
+
 int sup_fold_names(const struct sup_view *view, int pfd, char *canon, size_t canon_size,
 		   char *name, size_t name_size, char *why, size_t why_size)
 {
@@ -244,6 +298,8 @@ int sup_fold_names(const struct sup_view *view, int pfd, char *canon, size_t can
 
 	comp[0] = '\0';
 	r = sup_fold_dir_folds(pfd, name, NULL, &weak);
+	if (r == 0 && !has_ascii_letter(name))
+		r = ancestor_folds(view, pfd, canon);
 	if (r <= 0) {
 		if (r < 0)
 			fold_why(why, why_size, r, canon, name);

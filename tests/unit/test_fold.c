@@ -222,6 +222,13 @@ static void test_sup_fold_names_case_sensitive_unchanged(void **state)
 					why, sizeof(why)), 0);
 	assert_string_equal(canon, dir_path);
 	assert_string_equal(name, "target.txt");
+	/* a name without letters: the directory above is probed instead */
+	mkfile("123");
+	snprintf(name, sizeof(name), "123");
+	assert_int_equal(sup_fold_names(&view, dirfd_, canon, sizeof(canon), name, sizeof(name),
+					why, sizeof(why)), 0);
+	assert_string_equal(canon, dir_path);
+	assert_string_equal(name, "123");
 	/* a missing name is left for the caller's ENOENT */
 	snprintf(name, sizeof(name), "missing");
 	assert_int_equal(sup_fold_names(&view, dirfd_, canon, sizeof(canon), name, sizeof(name),
