@@ -464,11 +464,17 @@ int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 	r = dispatch(&ctx, &a);
 	if (r == SUP_DECODE_GATED)
 		r = fill_common(&ctx, a);
-	if (r < 0 && r != -ENOENT && listener_fd >= 0 &&
+	if (r < 0 && listener_fd >= 0 &&
 	    ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		/* the failure was the target dying under us */
 		r = sup_decode_fail(&ctx, -ENOENT, "notification %llu is no longer valid",
 				    (unsigned long long)req->id);
+	else if (r == -ENOENT)
+		/* SECURITY: -ENOENT tells the loop the target is gone (decode.h)
+		 * and it drops the call unanswered and unaudited; a decoder's own
+		 * ENOENT (a deleted parent, a stored name not found) with the
+		 * target still waiting is a denial like any other failure. */
+		r = -EIO;
 	if (r < 0 || r >= SUP_DECODE_FAILS_BASE)
 		goto out;
 	/* Everything was read: make sure it was read from the process that

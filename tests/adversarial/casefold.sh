@@ -112,6 +112,39 @@ expect_audit_min 1 'e.get("verdict")!="approved" and (e.get("path") or "").endsw
 expect_audit_eq 0 'any(s in (e.get("path") or "") for s in ("/protected", "/Protected", ".TXT", "/SUB", "/File"))' \
 	"no decision names the agent's spelling"
 
+# 8.3 short names (vfat; SMB servers that keep them): "PROTEC~1.TXT"
+# reaches "PROTECTED.txt" and the spelling says nothing of PROTECTED. With
+# real inode numbers the stored name is found by inode; without them
+# (cinoino) nothing equal under case folding is found: refused.
+CASES83='unlink @M@/PROTEC~1.TXT|PROTECTED.txt
+unlink @M@/protec~1/target.txt|PROTECTED/target.txt
+rmdir @M@/PROTEC~1.DIR|PROTECTED.dir'
+n83=0
+for which in ci cinoino; do
+	MNT=${which}_MNT BACK=${which}_BACK
+	MNT=${!MNT} BACK=${!BACK}
+	while IFS='|' read -r args target; do
+		args=${args//@M@/$MNT}
+		# shellcheck disable=SC2086
+		set -- $args
+		reset_ci
+		GATE_CWD=$MNT
+		native "$B" "$@"
+		[ ! -e "$BACK/$target" ] || fail "$which: native control '$args' did not remove $target: $(cat "$WS/native.out")"
+		reset_ci
+		gate "$B" "$@"
+		expect_denied "$1"
+		[ -e "$BACK/$target" ] || fail "$which: '$args': $target was removed under the gate"
+		n83=$((n83 + 1))
+	done <<<"$CASES83"
+done
+GATE_CWD=
+expect_audit_min 3 'e.get("verdict")!="approved" and "/ci/PROTECTED" in (e.get("path") or "")' \
+	"8.3 names audited with the stored path"
+expect_audit_min 3 'e.get("verdict")!="approved" and "cannot find the stored name" in (e.get("reason") or "")' \
+	"8.3 names without inode numbers refused with the reason"
+MNT=$ci_MNT BACK=$ci_BACK
+
 # exec: "FORBIDDEN-TOOL" runs the program stored as forbidden-tool; a
 # script whose "#!" names it so runs it too
 exec_case() {
@@ -155,4 +188,4 @@ GATE_CWD=
 expect_audit_min 2 'e.get("verdict")=="approved" and (e.get("path") or "").endswith("/ok.txt")' \
 	"the allowed unlink is audited with the stored name"
 verify_chain
-pass "$n removals and 2 execs by case-insensitive spellings denied under their stored names; allowed removals work"
+pass "$n removals, $n83 by 8.3 names and 2 execs by other spellings denied under their stored names; allowed removals work"

@@ -8,7 +8,8 @@
  *
  * Every component of a path is matched against the backing directory's
  * entries: an exact name first, else the first entry equal under ASCII
- * case folding, else the name as spelled (a new file). readdir returns
+ * case folding or whose vfat-style 8.3 alias it is ("PROTEC~1.TXT" for
+ * "PROTECTED.txt"), else the name as spelled (a new file). readdir returns
  * the stored names; inode numbers are the backing files' (use_ino), as
  * on vfat or casefolded ext4. --noino lets libfuse number the nodes
  * instead (stat shows a number per spelling, readdir an unknown one), as
@@ -30,6 +31,28 @@
 #include <unistd.h>
 
 static char backing[PATH_MAX];
+
+/* The vfat-style 8.3 alias of a long name: "PROTECTED.txt" is
+ * "PROTEC~1.TXT" (first six letters of the base, "~1", three of the
+ * extension, upper case; collisions ignored: a test helper). */
+static void short_alias(const char *name, char *out, size_t size)
+{
+	const char *dot = strrchr(name, '.');
+	size_t n = 0, i;
+
+	if (dot == name)
+		dot = NULL;
+	for (i = 0; name + i != dot && name[i] && n < 6 && n + 1 < size; i++)
+		if (name[i] != '.' && name[i] != ' ')
+			out[n++] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+	n += (size_t)snprintf(out + n, size - n, "~1");
+	if (dot && dot[1] && n + 1 < size) {
+		out[n++] = '.';
+		for (i = 1; dot[i] && i <= 3 && n + 1 < size; i++)
+			out[n++] = (char)(dot[i] >= 'a' && dot[i] <= 'z' ? dot[i] - 32 : dot[i]);
+	}
+	out[n < size ? n : size - 1] = '\0';
+}
 static int noino;
 
 /* The backing path of path (starts with '/'), components folded. */
@@ -57,9 +80,13 @@ static int resolve(const char *path, char *out, size_t size)
 		out[len] = '\0';
 		dir = opendir(out);
 		if (dir) {
+			char alias[16];
+
 			while ((d = readdir(dir))) {
-				if (strcasecmp(d->d_name, comp) == 0 && strcmp(d->d_name, ".") &&
-				    strcmp(d->d_name, "..")) {
+				if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+					continue;
+				short_alias(d->d_name, alias, sizeof(alias));
+				if (strcasecmp(d->d_name, comp) == 0 || strcasecmp(alias, comp) == 0) {
 					snprintf(name, sizeof(name), "%s", d->d_name);
 					break;
 				}
