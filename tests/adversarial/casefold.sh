@@ -139,7 +139,7 @@ for which in ci cinoino; do
 	done <<<"$CASES83"
 done
 GATE_CWD=
-expect_audit_min 3 'e.get("verdict")!="approved" and "/ci/PROTECTED" in (e.get("path") or "")' \
+expect_audit_min 3 "e.get('verdict')!='approved' and '$ci_MNT/PROTECTED' in (e.get('path') or '')" \
 	"8.3 names audited with the stored path"
 expect_audit_min 3 'e.get("verdict")!="approved" and "cannot find the stored name" in (e.get("reason") or "")' \
 	"8.3 names without inode numbers refused with the reason"
