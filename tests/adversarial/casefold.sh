@@ -6,6 +6,7 @@
 # PROTECTED (case-sensitively). The decision must read the stored names
 # (docs/decode.md, "Case-insensitive file systems"): the final component,
 # a directory component, the cwd the kernel names by an earlier spelling,
+# "//" and "/." and a trailing slash, a symlink whose text is respelled,
 # rmdir, and the program an exec runs (directly or as a script's "#!"
 # interpreter). Each attack first removes its target natively (the negative
 # control); an allowed removal on the same mount still works.
@@ -67,6 +68,7 @@ reset_ci() {
 	echo secret >"$BACK/PROTECTED.txt"
 	: >"$BACK/ok.txt"
 	mkdir -p "$BACK/okdir"
+	ln -s protected "$BACK/oklink" # a symlink whose text is another spelling
 }
 
 # CWD (under the mount)|MODE ARGS|TARGET (stored, under the backing dir)
@@ -79,7 +81,10 @@ CASES='.|unlink @M@/protected/target.txt|PROTECTED/target.txt
 .|rmdir @M@/protected.dir|PROTECTED.dir
 .|unlinkat-dirfd @M@/protected target.txt|PROTECTED/target.txt
 protected|unlink target.txt|PROTECTED/target.txt
-protected/sub|unlink ../sub/FILE|PROTECTED/sub/file'
+protected/sub|unlink ../sub/FILE|PROTECTED/sub/file
+.|unlink @M@//protected//./target.txt|PROTECTED/target.txt
+.|rmdir @M@/protected.dir/|PROTECTED.dir
+.|unlink @M@/oklink/target.txt|PROTECTED/target.txt'
 
 n=0
 for which in ci cinoino; do
