@@ -27,14 +27,15 @@
 
 #include "policy/pol_limits.h"
 
-/* Case-insensitive by design, or whose server decides (weak inodes). */
+/* Case-insensitive by design, or decided by a daemon or server that may
+ * fold in ways an ASCII probe does not see and number inodes loosely
+ * (FUSE, SMB). NFS, 9p and ceph are probed like local file systems: their
+ * inode numbers are the server's, and searching every directory on every
+ * removal would cost network round trips on ordinary home directories. */
 #define FOLD_FUSE 0x65735546u
 #define FOLD_CIFS 0xff534d42u
 #define FOLD_SMB2 0xfe534d42u
 #define FOLD_SMB 0x517bu
-#define FOLD_NFS 0x6969u
-#define FOLD_V9FS 0x01021997u
-#define FOLD_CEPH 0x00c36400u
 #define FOLD_MSDOS 0x4d44u
 #define FOLD_EXFAT 0x2011bab0u
 #define FOLD_NTFS 0x5346544eu
@@ -48,8 +49,7 @@
 static int type_folds(uint32_t type, bool *weak)
 {
 	switch (type) {
-	case FOLD_FUSE: case FOLD_CIFS: case FOLD_SMB2: case FOLD_SMB: case FOLD_NFS:
-	case FOLD_V9FS: case FOLD_CEPH:
+	case FOLD_FUSE: case FOLD_CIFS: case FOLD_SMB2: case FOLD_SMB:
 		*weak = true;
 		return 1;
 	case FOLD_MSDOS: case FOLD_EXFAT: case FOLD_NTFS: case FOLD_NTFS3: case FOLD_HFS:

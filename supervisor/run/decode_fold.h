@@ -22,13 +22,13 @@
 /*
  * Does the lookup of spelled in directory dir (any fd, O_PATH is fine)
  * ignore case? target is the stat of what that lookup reached (NULL: it
- * is stat'ed here when needed). 1 (it
- * folds: FUSE, SMB/NFS/9p/ceph, vfat/exfat/ntfs/hfs/isofs by type; any
- * other file system when spelled with its ASCII letters' case swapped
- * reaches the same inode), 0 (it does not, or spelled has no ASCII
- * letter on a file system that is not folding by type), or -errno.
+ * is stat'ed here when needed). 1 when it folds: FUSE, SMB, vfat, exfat,
+ * ntfs, hfs and isofs by type; any other file system (NFS included) when
+ * spelled with its ASCII letters' case swapped reaches the same inode.
+ * 0 when it does not, or when spelled has no ASCII letter on a file
+ * system that is not folding by type. -errno on failure.
  * *ret_weak_ino is set for file systems whose inode numbers may not match
- * between readdir and stat (FUSE, network file systems).
+ * between readdir and stat (FUSE, SMB).
  */
 int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 		       bool *ret_weak_ino);
