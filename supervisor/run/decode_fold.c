@@ -27,11 +27,14 @@
 
 #include "policy/pol_limits.h"
 
-/* Case-insensitive by design, or decided by a daemon or server that may
- * fold in ways an ASCII probe does not see and number inodes loosely
- * (FUSE, SMB). NFS, 9p and ceph are probed like local file systems: their
- * inode numbers are the server's, and searching every directory on every
- * removal would cost network round trips on ordinary home directories. */
+/* Case-insensitive by design (vfat, exfat, ntfs, hfs, isofs), or decided
+ * by a server that is so in practice and numbers inodes loosely (SMB):
+ * always searched. FUSE (sshfs, rclone, gocryptfs, ...) is mostly
+ * case-sensitive, and searching every directory on every removal would
+ * make rm -r quadratic over the network: a plain ASCII name is probed
+ * like on a local file system, any name an ASCII probe cannot vouch for
+ * is searched (see fuse_needs_search). NFS, 9p and ceph are probed: their
+ * inode numbers are the server's. */
 #define FOLD_FUSE 0x65735546u
 #define FOLD_CIFS 0xff534d42u
 #define FOLD_SMB2 0xfe534d42u
@@ -44,12 +47,16 @@
 #define FOLD_HFSPLUS 0x482bu
 #define FOLD_ISOFS 0x9660u
 
-/* 1 when file systems of this type fold case whatever the name; sets
+/* 1 when file systems of this type fold case whatever the name, -1 for
+ * FUSE (probe or search by the name), 0 for the others (probe); sets
  * *weak for those whose readdir inode numbers may differ from stat's. */
 static int type_folds(uint32_t type, bool *weak)
 {
 	switch (type) {
-	case FOLD_FUSE: case FOLD_CIFS: case FOLD_SMB2: case FOLD_SMB:
+	case FOLD_FUSE:
+		*weak = true;
+		return -1;
+	case FOLD_CIFS: case FOLD_SMB2: case FOLD_SMB:
 		*weak = true;
 		return 1;
 	case FOLD_MSDOS: case FOLD_EXFAT: case FOLD_NTFS: case FOLD_NTFS3: case FOLD_HFS:
@@ -62,9 +69,34 @@ static int type_folds(uint32_t type, bool *weak)
 	}
 }
 
+/*
+ * On FUSE the daemon decides what a name reaches. SECURITY: the probe
+ * only sees ASCII case folding; a name without an ASCII letter, with a
+ * byte outside ASCII (Unicode folding, normalization), ending in '.' or
+ * ' ' (stripped by Windows-like file systems) or with '~' (an 8.3 alias)
+ * could reach another stored name without the probe noticing: searched.
+ */
+static bool fuse_needs_search(const char *name)
+{
+	size_t len = strlen(name);
+	bool letters = false;
+
+	if (len == 0 || name[len - 1] == '.' || name[len - 1] == ' ' || strchr(name, '~'))
+		return true;
+	for (; *name; name++) {
+		if ((unsigned char)*name >= 0x80)
+			return true;
+		if ((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z'))
+			letters = true;
+	}
+	return !letters;
+}
+
 int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 		       bool *ret_weak_ino)
 {
+	int kind;
+
 	char swapped[NAME_MAX + 1];
 	struct statfs sfs;
 	struct stat st, own;
@@ -73,7 +105,8 @@ int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 
 	if (fstatfs(dir, &sfs) < 0)
 		return -errno;
-	if (type_folds((uint32_t)sfs.f_type, &weak)) {
+	kind = type_folds((uint32_t)sfs.f_type, &weak);
+	if (kind > 0 || (kind < 0 && fuse_needs_search(spelled))) {
 		*ret_weak_ino = weak;
 		return 1;
 	}
@@ -91,12 +124,17 @@ int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 			c = (char)(c - 'A' + 'a'), letters = true;
 		swapped[i] = c;
 	}
-	*ret_weak_ino = false;
+	*ret_weak_ino = weak;
 	if (!letters)
 		return 0;
 	/* the common case, one failed lookup (a cached negative dentry) */
 	if (fstatat(dir, swapped, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	/* SECURITY: a FUSE daemon may number each spelling's node apart
+	 * (libfuse without use_ino): that the swapped spelling exists is
+	 * enough (a case-sensitive one holding both costs a search). */
+	if (weak)
+		return 1;
 	if (!target) {
 		if (fstatat(dir, spelled, &own, AT_SYMLINK_NOFOLLOW) < 0)
 			return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;

@@ -258,6 +258,20 @@ static void test_sup_fold_names_rewrites_final_and_walks_up(void **state)
 	close(view.rootfd);
 }
 
+static void test_fuse_needs_search(void **state)
+{
+	(void)state;
+	assert_false(fuse_needs_search("target.txt"));
+	assert_false(fuse_needs_search("a-b_c.d"));
+	assert_true(fuse_needs_search("123"));               /* no letter to swap */
+	assert_true(fuse_needs_search("caf\xc3\xa9"));        /* Unicode folding, NFC/NFD */
+	assert_true(fuse_needs_search("\xe2\x84\xaa"));       /* KELVIN SIGN */
+	assert_true(fuse_needs_search("PROTECTED.txt."));    /* trailing dot */
+	assert_true(fuse_needs_search("PROTECTED.txt "));    /* trailing space */
+	assert_true(fuse_needs_search("PROTEC~1.TXT"));      /* an 8.3 alias */
+	assert_true(fuse_needs_search(""));
+}
+
 static void test_sup_fold_fd_path(void **state)
 {
 	struct sup_view view = { .rootfd = -1 };
@@ -305,6 +319,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sup_fold_names_rewrites_final_and_walks_up, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sup_fold_fd_path, setup, teardown),
+		cmocka_unit_test(test_fuse_needs_search),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
