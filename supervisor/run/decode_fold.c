@@ -95,13 +95,12 @@ static bool fuse_needs_search(const char *name)
 int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 		       bool *ret_weak_ino)
 {
-	int kind;
-
 	char swapped[NAME_MAX + 1];
 	struct statfs sfs;
 	struct stat st, own;
 	bool weak = false, letters = false;
 	size_t i, len = strlen(spelled);
+	int kind;
 
 	if (fstatfs(dir, &sfs) < 0)
 		return -errno;
@@ -111,8 +110,9 @@ int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 		return 1;
 	}
 	/* Any other file system (ext4, tmpfs or f2fs with casefolded
-	 * directories, XFS ascii-ci, one we do not know): ask it. A name
-	 * with no ASCII letter cannot be respelled in ASCII case. */
+	 * directories, XFS ascii-ci, NFS, one we do not know) and plain
+	 * names on FUSE: ask it. A name with no ASCII letter cannot be
+	 * respelled in ASCII case. */
 	if (len > NAME_MAX)
 		return -ENAMETOOLONG;
 	for (i = 0; i <= len; i++) {
