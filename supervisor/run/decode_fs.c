@@ -8,7 +8,8 @@
  *
  * SECURITY: the attacker is the sandboxed program, which controls the
  * path and the directory tree. The decided path is canonical (no symlink,
- * no "." or ".."), and the parent directory opened to name it is handed
+ * no "." or "..", the names as stored on a case-insensitive file system:
+ * decode_fold.h), and the parent directory opened to name it is handed
  * to the emulation (sup_decode_keep), which removes the final component
  * in that very directory: later renames or symlink swaps of its path
  * cannot redirect the removal.
