@@ -64,6 +64,13 @@ RUN_SRCS     := $(sort $(wildcard supervisor/run/*.c))
 PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRCS  := $(sort $(wildcard tests/helpers/*.c))
+# cifuse (a case-insensitive FUSE file system for tests) needs libfuse3;
+# without it the helper is not built and its test skips.
+FUSE_CFLAGS  := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS    := $(shell pkg-config --libs fuse3 2>/dev/null)
+ifeq ($(FUSE_LIBS),)
+HELPER_SRCS  := $(filter-out tests/helpers/cifuse.c,$(HELPER_SRCS))
+endif
 TOOL_SRCS    := $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -158,6 +165,11 @@ $(BUILD)/helpers/%: tests/helpers/%.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. -o $@ $< -lpthread
+
+$(BUILD)/helpers/cifuse: tests/helpers/cifuse.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror $(FUSE_CFLAGS) -o $@ $< $(FUSE_LIBS)
 
 # gate_static is gate_raw linked statically (no ld.so, no shared libc):
 # only the kernel-level gate can see its calls. Never sanitized (static).

@@ -27,6 +27,7 @@
 #include "policy/catalog.h"
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
+#include "supervisor/run/decode_fold.h"
 #include "supervisor/run/decode_internal.h"
 #include "supervisor/run/target_mem.h"
 
@@ -233,6 +234,7 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 {
 	char path[POL_TARGET_MAX_PATH], resolved[POL_TARGET_MAX_PATH + 32];
 	char program[POL_TARGET_MAX_PATH + 32];
+	char why[POL_TARGET_MAX_PATH + 128];
 	bool deleted_prog = false;
 	struct pol_strv interpreters = { 0 };
 	struct pol_strv argv = { 0 };
@@ -282,6 +284,14 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 				    (int)ctx->tid, strerror(-r));
 		goto out;
 	}
+	/* SECURITY: on a case-insensitive file system "FORBIDDEN-TOOL" runs
+	 * the file stored as "forbidden-tool": name it as stored
+	 * (docs/decode.md, "Case-insensitive file systems"). */
+	if (!deleted && (r = sup_fold_fd_path(&ctx->view, fd, resolved, sizeof(resolved), why,
+					      sizeof(why))) < 0) {
+		r = sup_decode_fail(ctx, r, "%s", why);
+		goto out;
+	}
 	{
 		int prog = -1;
 		prog = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -292,6 +302,13 @@ static int decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr
 		r = follow_shebangs(ctx, base, &prog, &interpreters);
 		if (r == 0 && interpreters.count)
 			r = sup_view_fd_path(&ctx->view, prog, program, sizeof(program), &deleted_prog);
+		if (r == 0 && interpreters.count && !deleted_prog &&
+		    (r = sup_fold_fd_path(&ctx->view, prog, program, sizeof(program), why,
+					  sizeof(why))) < 0) {
+			close(prog);
+			r = sup_decode_fail(ctx, r, "%s", why);
+			goto out;
+		}
 		/* the program that will run (the interpreter of a script): its
 		 * identity is what the exec check expects (execcheck.h) */
 		if (r == 0 && ctx->kept_fd < 0)
@@ -475,11 +492,17 @@ int sup_decode_keep2(int listener_fd, const struct seccomp_notif *req,
 		if (c < 0)
 			r = c;
 	}
-	if (r < 0 && r != -ENOENT && listener_fd >= 0 &&
+	if (r < 0 && listener_fd >= 0 &&
 	    ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		/* the failure was the target dying under us */
 		r = sup_decode_fail(&ctx, -ENOENT, "notification %llu is no longer valid",
 				    (unsigned long long)req->id);
+	else if (r == -ENOENT)
+		/* SECURITY: -ENOENT tells the loop the target is gone (decode.h)
+		 * and it drops the call unanswered and unaudited; a decoder's own
+		 * ENOENT (a deleted parent, a stored name not found) with the
+		 * target still waiting is a denial like any other failure. */
+		r = -EIO;
 	if (r < 0 || r >= SUP_DECODE_FAILS_BASE)
 		goto out;
 	/* Everything was read: make sure it was read from the process that

@@ -8,7 +8,8 @@
  *
  * SECURITY: the attacker is the sandboxed program, which controls the
  * path and the directory tree. The decided path is canonical (no symlink,
- * no "." or ".."), and the parent directory opened to name it is handed
+ * no "." or "..", the names as stored on a case-insensitive file system:
+ * decode_fold.h), and the parent directory opened to name it is handed
  * to the emulation (sup_decode_keep), which removes the final component
  * in that very directory: later renames or symlink swaps of its path
  * cannot redirect the removal.
@@ -25,6 +26,7 @@
 
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
+#include "supervisor/run/decode_fold.h"
 #include "supervisor/run/decode_internal.h"
 
 static void file_info(int parent, const char *name, struct pol_file_info *info)
@@ -107,6 +109,7 @@ int sup_decode_parent(struct sup_decode_ctx *ctx, int dirfd, const char *path, c
 		      char *full, char *name, int *ret_pfd)
 {
 	char parent[POL_TARGET_MAX_PATH], canon[POL_TARGET_MAX_PATH + 32];
+	char why[POL_TARGET_MAX_PATH + 128];
 	int base = -1, pfd = -1, r, n;
 	bool trailing = false, deleted = false, have_canon = false;
 
@@ -145,6 +148,15 @@ int sup_decode_parent(struct sup_decode_ctx *ctx, int dirfd, const char *path, c
 		r = sup_decode_fail(ctx, r < 0 ? r : -ENOENT,
 				    "cannot name the parent of '%s' of pid %d: %s", path, (int)ctx->tid,
 				    r < 0 ? strerror(-r) : "deleted or not a directory");
+		goto out;
+	}
+	/* SECURITY: on a case-insensitive file system or directory the
+	 * spelling is the agent's; decide on the names stored on disk
+	 * (docs/decode.md, "Case-insensitive file systems"). */
+	r = sup_fold_names(&ctx->view, pfd, canon, sizeof(canon), name, POL_TARGET_MAX_PATH, why,
+			   sizeof(why));
+	if (r < 0) {
+		r = sup_decode_fail(ctx, r, "%s", why);
 		goto out;
 	}
 	n = snprintf(full, POL_TARGET_MAX_PATH, "%s%s%s", canon, strcmp(canon, "/") ? "/" : "",
