@@ -26,6 +26,8 @@ struct sup_decode_ctx {
 	size_t reason_size;
 	int kept_fd;              /* out: unlink/rmdir's parent directory (O_PATH), the
 	                           * socket copy or the exec'd program (decode.h); or -1 */
+	struct pol_action *partial; /* out: what a failed exec decode knew, for the
+	                           * audit entry of the denial (sup_decode_keep) */
 };
 
 /* Fill ctx->reason and return err. */
@@ -39,6 +41,25 @@ int sup_decode_read_path(struct sup_decode_ctx *ctx, uint64_t addr, char *buf);
 /* unlink, unlinkat, rmdir. */
 int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
 		      bool is_rmdir, struct pol_action **ret_action);
+/* execve, execveat (decode_exec.c). */
+int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
+		    uint64_t argv_addr, uint64_t envp_addr, long flags,
+		    struct pol_action **ret_action);
+
+/* decode_loader.c: is the ELF at rdfd (st, parsed info) the dynamic
+ * loader (by identity and DT_SONAME, cached)? 0 or -errno. */
+struct stat;
+struct sup_elf_info;
+int sup_loader_classify(int rdfd, const struct stat *st, const struct sup_elf_info *info,
+			bool *ret_loader);
+/* Resolve path in the target's view (O_PATH fd of a regular file in
+ * *ret_fd) and tell whether the result is fixed: no directory, symlink
+ * or file on the way that creds could replace or write (else *ret_fixed
+ * is false and why says what). 0 or -errno. */
+int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
+			     const struct sup_proc_status *creds, int *ret_fd, bool *ret_fixed,
+			     char *why, size_t why_size);
+
 /* connect, sendto, sendmsg, sendmmsg. */
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
 
