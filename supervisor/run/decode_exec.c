@@ -368,9 +368,9 @@ static int decode_elf(struct sup_decode_ctx *ctx, int prog, struct head *h, cons
 	return r;
 }
 
-/* The first PARTIAL_ARGC words of argv, each cut at PARTIAL_ARG_BYTES,
- * for the audit entry of an exec refused because argv is over the cap;
- * a last word "...(truncated)" says so. */
+/* The first PARTIAL_ARGC words of argv, each cut at PARTIAL_ARG_BYTES
+ * (ending "..."), for the audit entry of an exec refused because argv is
+ * over the cap; a last word "...(truncated)" says the list is not whole. */
 static void partial_argv(struct sup_decode_ctx *ctx, uint64_t argv_addr, struct pol_action *a)
 {
 	char word[PARTIAL_ARG_BYTES + 1];
@@ -378,13 +378,13 @@ static void partial_argv(struct sup_decode_ctx *ctx, uint64_t argv_addr, struct 
 		uint64_t p = 0;
 		size_t len = 0;
 		if (sup_target_read(ctx->tid, argv_addr + i * 8, &p, sizeof p) < 0 || !p)
-			return;
+			break;
 		int r = sup_target_read_string(ctx->tid, p, word, PARTIAL_ARG_BYTES, &len);
 		if (r == -E2BIG) {
 			memcpy(word + PARTIAL_ARG_BYTES - 3, "...", 4);
 			len = PARTIAL_ARG_BYTES;
 		} else if (r < 0) {
-			return;
+			break;
 		}
 		if (i == 0)
 			pol_action_set(&a->argv0, word);

@@ -74,6 +74,7 @@ RULES="risk:
     adv_nested: low
     adv_shim: low
     adv_storm: low
+    adv_loader: low
   amplifiers:
     - pattern: \"PROTECTED\"
       target: path
