@@ -213,14 +213,18 @@ static int resolve_elf_interp(struct sup_decode_ctx *ctx, const char *interp,
 	}
 	if ((r = sup_view_fd_path(&ctx->view, fd, path, sizeof path, &deleted)) < 0)
 		goto out;
-	if ((r = read_head(fd, &h)) < 0)
-		goto out;
-	struct sup_elf_info info;
-	if (h.rdfd >= 0 && sup_elf_is_elf(h.buf, h.len) &&
-	    sup_elf_parse(h.buf, h.len, pread_exact, &h.rdfd, &info) == 0)
-		r = sup_loader_classify(h.rdfd, &st, &info, &loader);
-	if (r < 0)
-		goto out;
+	/* the system loader is seen on every dynamic exec: its class is
+	 * cached by identity, the file is read once */
+	if (!sup_loader_cached(&st, &loader)) {
+		struct sup_elf_info info;
+		if ((r = read_head(fd, &h)) < 0)
+			goto out;
+		if (h.rdfd >= 0 && sup_elf_is_elf(h.buf, h.len) &&
+		    sup_elf_parse(h.buf, h.len, pread_exact, &h.rdfd, &info) == 0)
+			r = sup_loader_classify(h.rdfd, &st, &info, &loader);
+		if (r < 0)
+			goto out;
+	}
 	a->elf_interp_dev = st.st_dev;
 	a->elf_interp_ino = st.st_ino;
 	a->elf_interp_loader = loader && S_ISREG(st.st_mode);

@@ -52,6 +52,9 @@ struct stat;
 struct sup_elf_info;
 int sup_loader_classify(int rdfd, const struct stat *st, const struct sup_elf_info *info,
 			bool *ret_loader);
+/* The cached answer for the file st (same identity, size, mtime, ctime):
+ * true and *ret_loader, or false (not seen). */
+bool sup_loader_cached(const struct stat *st, bool *ret_loader);
 /* Resolve path in the target's view (O_PATH fd of a regular file in
  * *ret_fd) and tell whether the result is fixed: no directory, symlink
  * or file on the way that creds could replace or write (else *ret_fixed

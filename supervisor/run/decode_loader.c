@@ -62,21 +62,29 @@ static int pread_exact(void *ctx, void *buf, size_t len, uint64_t off)
 	return (size_t)n == len ? 0 : -ENOEXEC;
 }
 
+bool sup_loader_cached(const struct stat *st, bool *ret_loader)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&seen_lock);
+	for (size_t i = 0; i < n_seen && !hit; i++) {
+		if (same_file(&seen[i], st)) {
+			*ret_loader = seen[i].loader;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&seen_lock);
+	return hit;
+}
+
 int sup_loader_classify(int rdfd, const struct stat *st, const struct sup_elf_info *info,
 			bool *ret_loader)
 {
 	*ret_loader = false;
 	if (info->type != ET_DYN || info->has_interp)
 		return 0; /* runs by itself only as a static(-pie) program */
-	pthread_mutex_lock(&seen_lock);
-	for (size_t i = 0; i < n_seen; i++) {
-		if (same_file(&seen[i], st)) {
-			*ret_loader = seen[i].loader;
-			pthread_mutex_unlock(&seen_lock);
-			return 0;
-		}
-	}
-	pthread_mutex_unlock(&seen_lock);
+	if (sup_loader_cached(st, ret_loader))
+		return 0;
 	char soname[SUP_ELF_SONAME_MAX];
 	int fd = rdfd;
 	int r = sup_elf_soname(info, pread_exact, &fd, soname, sizeof soname);
