@@ -111,6 +111,7 @@ void pol_action_free(struct pol_action *action)
 	free(action->argv0);
 	free(action->path);
 	free(action->interpreter);
+	pol_strv_release(&action->interp_argv);
 	free(action->elf_interp);
 	free(action->loader_target);
 	pol_strv_release(&action->loader_argv);

@@ -90,6 +90,8 @@ struct pol_action {
 	struct pol_file_info file;   /* unlink/rmdir target */
 	bool exec_anonymous;         /* exec of a memfd / deleted file / AT_EMPTY_PATH fd */
 	char *interpreter;           /* exec of a "#!" script: the program that really runs, or NULL */
+	struct pol_strv interp_argv; /* its words before the script (interpreter, "#!" argument,
+	                              * nested ones), as the kernel passes them */
 	/* exec of a dynamic ELF: its PT_INTERP resolved in the target's view
 	 * (NULL for a static program) and its identity; elf_interp_loader
 	 * when it is the dynamic loader (docs/decode.md). */

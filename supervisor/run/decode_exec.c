@@ -146,7 +146,7 @@ static int parse_shebang(const struct head *h, char *interp, size_t isize, char 
  * in the target's view; on return *io_fd is the final program, h its head
  * and inserted the words the kernel puts before the script (outermost
  * interpreter first). 0 or -errno. */
-static int follow_shebangs(struct sup_decode_ctx *ctx, int base, int *io_fd,
+static int follow_shebangs(struct sup_decode_ctx *ctx, int *io_fd,
 			   struct pol_strv *inserted, struct head *h)
 {
 	char interp[SHEBANG_BUF], arg[SHEBANG_BUF];
@@ -159,8 +159,14 @@ static int follow_shebangs(struct sup_decode_ctx *ctx, int base, int *io_fd,
 			return r;
 		if (depth == SHEBANG_DEPTH)
 			return -ELOOP;
-		int next = -1;
-		r = sup_view_walk(&ctx->view, base, interp, true, &next);
+		/* SECURITY: open_exec() resolves a relative interpreter against
+		 * the caller's cwd, never against execveat's dirfd. */
+		int next = -1, cwd = -1;
+		if (interp[0] != '/' && (r = sup_view_open_base(&ctx->view, AT_FDCWD, &cwd)) < 0)
+			return r;
+		r = sup_view_walk(&ctx->view, cwd, interp, true, &next);
+		if (cwd >= 0)
+			close(cwd);
 		if (r < 0)
 			return r;
 		close(*io_fd);
@@ -504,7 +510,7 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 		r = sup_decode_fail(ctx, -errno, "out of descriptors");
 		goto out;
 	}
-	r = follow_shebangs(ctx, base, &prog, &interpreters, &h);
+	r = follow_shebangs(ctx, &prog, &interpreters, &h);
 	if (r == 0 && interpreters.count)
 		r = sup_view_fd_path(&ctx->view, prog, program, sizeof(program), &deleted_prog);
 	if (r < 0) {
@@ -518,6 +524,12 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 		r = sup_decode_fail(ctx, r, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < interpreters.count; i++)
+		if ((r = pol_strv_push(&a->interp_argv, interpreters.items[i],
+				       strlen(interpreters.items[i]))) < 0) {
+			r = sup_decode_fail(ctx, r, "out of memory");
+			goto out;
+		}
 	r = decode_elf(ctx, prog, &h, interpreters.count ? program : path, &interpreters, &argv, a);
 	if (r != 0)
 		goto out;

@@ -69,6 +69,28 @@ out:
 	return rc;
 }
 
+/* `INTERPRETER [ARG] [nested words] SCRIPT ARGS`: the "#!" argument is
+ * part of what runs (`#!/lib64/ld-linux-x86-64.so.2 /path/prog` runs
+ * prog: docs/decode.md). */
+static int judge_script(struct sup_loop *loop, struct sup_held *held, double trust)
+{
+	const struct pol_action *ex = held->action;
+	struct pol_strv args = { 0 };
+	int rc = 0;
+
+	for (size_t i = 1; rc == 0 && i < ex->interp_argv.count; i++)
+		rc = pol_strv_push(&args, ex->interp_argv.items[i], strlen(ex->interp_argv.items[i]));
+	if (rc == 0)
+		rc = pol_strv_push(&args, ex->path, strlen(ex->path));
+	for (size_t i = 0; rc == 0 && i < ex->args.count; i++)
+		rc = pol_strv_push(&args, ex->args.items[i], strlen(ex->args.items[i]));
+	if (rc == 0)
+		rc = judge(loop, held, trust, ex->interpreter, ex->interpreter, NULL, &args, 0,
+			   "the script runs", "interpreter");
+	pol_strv_release(&args);
+	return rc;
+}
+
 int sup_verdict_exec_judge(struct sup_loop *loop, struct sup_held *held, double trust)
 {
 	const struct pol_action *ex = held->action;
@@ -78,8 +100,7 @@ int sup_verdict_exec_judge(struct sup_loop *loop, struct sup_held *held, double 
 	 * chose by writing the script (`./innocent.sh` starting
 	 * "#!/path/forbidden-tool"). */
 	if (ex->interpreter)
-		rc = judge(loop, held, trust, ex->interpreter, ex->interpreter, ex->path, &ex->args, 0,
-			   "the script runs", "interpreter");
+		rc = judge_script(loop, held, trust);
 	/* SECURITY: an ELF whose PT_INTERP names another program runs that
 	 * program first, with the ELF as its business. The dynamic loader
 	 * itself only maps the program, which is what was judged. */

@@ -5,9 +5,11 @@
 # an fd or an O_PATH fd of ld.so), as the PT_INTERP of an innocent ELF
 # (a static build of the marker as interpreter), and a race that swaps
 # the PT_INTERP target between the decision and the exec (caught by the
-# exec check at PTRACE_EVENT_EXEC). Also: an exec refused because its
-# argv is over the supervisor's cap is audited with its path, cwd and
-# ppid. Each route first runs the marker natively (the negative control).
+# exec check at PTRACE_EVENT_EXEC), a memfd holding that ELF, and a "#!"
+# script whose interpreter is ld.so and whose "#!" argument is the
+# program (`#!/lib64/ld-linux-x86-64.so.2 /ws/forbidden-tool`). Also: an
+# exec refused because its argv is over the supervisor's cap is audited
+# with its path, cwd and ppid. Each route first runs the marker natively (the negative control).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/adv.sh"
 L=$ADV/adv_loader
@@ -55,6 +57,9 @@ echo 'int main(void) { return 0; }' >"$WS/innocent.c"
 "$CC" -O1 -o "$WS/racy-elf" "$WS/innocent.c" -Wl,--dynamic-linker="$WS/r/interp" ||
 	skip "cannot link with --dynamic-linker"
 ln -s "$LD" "$WS/ldlink"
+# a "#!" line whose argument is the program: the loader runs it
+printf '#!%s %s\n' "$LD" "$WS/forbidden-tool" >"$WS/ldarg.sh"
+chmod +x "$WS/ldarg.sh"
 cp "$LD" "$WS/ldcopy"
 
 CASES="exec $LD ./forbidden-tool
@@ -69,19 +74,23 @@ exec ./ldcopy $WS/forbidden-tool
 fexecve $LD ./forbidden-tool
 opath $LD ./forbidden-tool
 exec ./innocent-elf
-fexecve ./innocent-elf"
+fexecve ./innocent-elf
+raw exec-memfd ./innocent-elf
+exec ./ldarg.sh"
 one() {
 	local line=$1
 	# shellcheck disable=SC2086
 	set -- $line
+	local prog=$L
+	if [ "$1" = raw ]; then prog=$ADV/adv_raw; shift; fi
 	rm -f "$ADV_MARKER"
-	native "$L" "$@"
+	native "$prog" "$@"
 	[ -e "$ADV_MARKER" ] || fail "native control '$line' did not run the marker: $(cat "$WS/native.out")"
 	rm -f "$ADV_MARKER"
 	local q='e.get("action_class")=="exec" and e.get("verdict")!="approved"'
 	local before after
 	before=$(audit_count "$q")
-	gate "$L" "$@"
+	gate "$prog" "$@"
 	expect_no_marker "'$line'"
 	expect_denied "$1"
 	after=$(audit_count "$q")
