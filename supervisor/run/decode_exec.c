@@ -426,6 +426,13 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	r = sup_decode_read_path(ctx, path_addr, path);
 	if (r < 0)
 		return r;
+	/* From here a denial can name the program: keep what is known (the
+	 * path as given until it is resolved). */
+	a = pol_action_new(POL_ACTION_EXEC);
+	if (!a || pol_action_set(&a->path, path) < 0) {
+		r = sup_decode_fail(ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
 	if (path[0] != '/' || (path[0] == '\0' && (flags & AT_EMPTY_PATH))) {
 		r = sup_view_open_base(&ctx->view, dirfd, &base);
 		if (r < 0) {
@@ -458,12 +465,6 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	if (r < 0) {
 		r = sup_decode_fail(ctx, r, "cannot name exec target '%s' of pid %d: %s", path,
 				    (int)ctx->tid, strerror(-r));
-		goto out;
-	}
-	/* From here a denial can name the program: keep what is known. */
-	a = pol_action_new(POL_ACTION_EXEC);
-	if (!a) {
-		r = sup_decode_fail(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
 	a->exec_anonymous = deleted;
