@@ -171,11 +171,10 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 	if (strlen(path) >= sizeof todo)
 		return -ENAMETOOLONG;
 	snprintf(todo, sizeof todo, "%s", path);
-	cur = fcntl(path[0] == '/' ? view->rootfd : -1, F_DUPFD_CLOEXEC, 3);
-	if (path[0] != '/') {
-		r = sup_view_open_base(view, AT_FDCWD, &cur);
-		if (r < 0)
-			return r;
+	if (path[0] == '/') {
+		cur = fcntl(view->rootfd, F_DUPFD_CLOEXEC, 3);
+	} else if ((r = sup_view_open_base(view, AT_FDCWD, &cur)) < 0) {
+		return r;
 	}
 	if (cur < 0 || fstat(cur, &cst) < 0) {
 		r = -errno;
