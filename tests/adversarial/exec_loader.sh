@@ -111,6 +111,21 @@ expect_audit_min 1 'e.get("verdict")!="approved" and "forbidden-tool" in str(e["
 if [ "$(id -u)" != 0 ]; then
 	gate "$L" exec "$LD" /bin/true
 	[ "$RC" = 0 ] || fail "ld.so /bin/true is refused for an unprivileged agent (rc=$RC)"
+	# ... and its target is judged like an exec of it: a policy that
+	# forbids `true` refuses `ld.so /bin/true` (native: it runs).
+	native "$LD" /bin/true
+	[ "$NRC" = 0 ] || fail "native ld.so /bin/true failed ($NRC)"
+	saved_rules=$RULES
+	RULES=${RULES/forbidden-tool: critical/forbidden-tool: critical
+    true: critical}
+	write_config
+	gate "$L" exec "$LD" /bin/true
+	RULES=$saved_rules
+	write_config
+	expect_denied exec
+	expect_audit_min 1 'e.get("verdict")!="approved" and e["metadata"].get("loader_target",{}).get("path","").endswith("/true")' \
+		"ld.so /bin/true judged as true"
+	echo "ok: the loader's pinned target is judged by the policy"
 fi
 # A dynamic program keeps working (the mapped loader is verified).
 gate /bin/sh -c '/bin/true && ls / >/dev/null && echo dyn-ok'
