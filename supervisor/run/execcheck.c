@@ -341,31 +341,55 @@ static int check_mappings(pid_t pid, const struct expectation *e, char *reason, 
 		goto out;
 	}
 	maps[n] = '\0';
+	struct map { unsigned long long start, end, ino; unsigned maj, min; } m[128];
+	size_t nm = 0;
 	for (char *line = maps, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		unsigned long long start, end, off, ino;
-		unsigned maj, min;
+		unsigned long long off;
 		char perms[8];
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj,
-			   &min, &ino) != 7) {
-			snprintf(reason, size, "exec verification: unreadable mapping of '%s'", e->path);
+		struct map x;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &x.start, &x.end, perms, &off,
+			   &x.maj, &x.min, &x.ino) != 7 || (x.ino && nm == sizeof m / sizeof m[0])) {
+			snprintf(reason, size, "exec verification: unreadable mappings of '%s'", e->path);
 			goto out;
 		}
-		if (ino == 0)
-			continue; /* stack, vdso, heap */
-		dev_t dev = makedev(maj, min);
-		bool is_interp = e->want_interp && dev == e->idev && ino == e->iino;
-		bool is_exe = dev == e->dev && ino == e->ino;
-		if (base && start <= base && base < end && !is_interp) {
+		if (x.ino) /* not stack, vdso, heap */
+			m[nm++] = x;
+	}
+	/* maps shows the superblock's device: for a btrfs subvolume (and
+	 * overlayfs on some kernels) stat() reports another one. The
+	 * program's own mapping (same inode number, verified through
+	 * /proc/PID/exe) gives that alias for its file system; an
+	 * interpreter on the same file system is matched through it. */
+	bool exact = false, alias_set = false;
+	dev_t alias = 0;
+	for (size_t i = 0; i < nm; i++) {
+		dev_t d = makedev(m[i].maj, m[i].min);
+		if (m[i].ino == e->ino && d == e->dev)
+			exact = true;
+		else if (m[i].ino == e->ino && !alias_set) {
+			alias = d;
+			alias_set = true;
+		}
+	}
+	if (exact)
+		alias_set = false;
+	for (size_t i = 0; i < nm; i++) {
+		dev_t dev = makedev(m[i].maj, m[i].min);
+		bool exe_dev = dev == e->dev || (alias_set && dev == alias);
+		bool is_interp = e->want_interp && m[i].ino == e->iino &&
+				 (dev == e->idev || (e->idev == e->dev && exe_dev));
+		bool is_exe = m[i].ino == e->ino && exe_dev;
+		if (base && m[i].start <= base && base < m[i].end && !is_interp) {
 			snprintf(reason, size, "exec verification: the ELF interpreter mapped for '%s' "
 				 "is not the approved '%s'", e->path, e->want_interp ? e->ipath : "(none)");
 			goto out;
 		}
 		if (!is_interp && !is_exe) {
 			snprintf(reason, size, "exec verification: '%s' maps a file (%u:%u inode %llu) "
-				 "that was not approved%s%s", e->path, maj, min, ino,
+				 "that was not approved%s%s", e->path, m[i].maj, m[i].min, m[i].ino,
 				 e->want_interp ? "; approved interpreter " : "",
 				 e->want_interp ? e->ipath : "");
 			goto out;
