@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
@@ -114,9 +115,18 @@ static bool in_groups(const struct sup_proc_status *c, gid_t g)
 	return false;
 }
 
+/* Does fd (a file or directory) carry a POSIX access ACL? Its grants are
+ * not evaluated: any ACL makes the path unpinned (fail closed). */
+static bool has_acl(int fd)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	return getxattr(p, "system.posix_acl_access", NULL, 0) > 0;
+}
+
 /* Can creds change st's contents (a directory: its entries), by mode or
- * by owning it (an owner can chmod)? POSIX ACLs are not read: see
- * docs/decode.md. */
+ * by owning it (an owner can chmod)? POSIX ACLs: see has_acl(). */
 static bool writable(const struct stat *st, const struct sup_proc_status *c)
 {
 	if (st->st_uid == c->fsuid)
@@ -213,6 +223,10 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 			*ret_fixed = false;
 			snprintf(why, why_size, "'%.200s' can be replaced by the agent", name);
 		}
+		if (*ret_fixed && has_acl(cur)) {
+			*ret_fixed = false;
+			snprintf(why, why_size, "a directory on the way to '%.200s' has a POSIX ACL", name);
+		}
 		if (S_ISLNK(st.st_mode)) {
 			ssize_t n = readlinkat(next, "", link, sizeof link - 1);
 			if (n < 0 || (size_t)n >= sizeof link - 1 || ++links > MAX_SYMLINKS) {
@@ -262,9 +276,10 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 		r = -EACCES;
 		goto out;
 	}
-	if (*ret_fixed && writable(&cst, creds)) {
+	if (*ret_fixed && (writable(&cst, creds) || has_acl(cur))) {
 		*ret_fixed = false;
-		snprintf(why, why_size, "the file is writable by the agent");
+		snprintf(why, why_size, "the file is writable by the agent%s",
+			 has_acl(cur) ? " (or has a POSIX ACL)" : "");
 	}
 	*ret_fd = cur;
 	cur = -1;
