@@ -115,6 +115,10 @@ void pol_action_free(struct pol_action *action)
 	free(action->dest_path);
 	pol_strv_release(&action->rename_tree);
 	free(action->interpreter);
+	pol_strv_release(&action->interp_argv);
+	free(action->elf_interp);
+	free(action->loader_target);
+	pol_strv_release(&action->loader_argv);
 	pol_strv_release(&action->env);
 	pol_strv_release(&action->chain);
 	free(action->address);
@@ -392,6 +396,10 @@ static bool add_syscall_fields(cJSON *obj, const struct pol_action *a)
 	if (a->libc_command && !cJSON_AddStringToObject(obj, "libc_command", a->libc_command))
 		return false;
 	if (a->interpreter && !cJSON_AddStringToObject(obj, "interpreter", a->interpreter))
+		return false;
+	if (a->elf_interp && !cJSON_AddStringToObject(obj, "elf_interp", a->elf_interp))
+		return false;
+	if (a->loader_target && !cJSON_AddStringToObject(obj, "loader_target", a->loader_target))
 		return false;
 	switch (a->action_class) {
 	case POL_ACTION_EXEC:

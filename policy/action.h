@@ -93,6 +93,19 @@ struct pol_action {
 	struct pol_file_info file;   /* unlink/rmdir target; rename source */
 	bool exec_anonymous;         /* exec of a memfd / deleted file / AT_EMPTY_PATH fd */
 	char *interpreter;           /* exec of a "#!" script: the program that really runs, or NULL */
+	struct pol_strv interp_argv; /* its words before the script (interpreter, "#!" argument,
+	                              * nested ones), as the kernel passes them */
+	/* exec of a dynamic ELF: its PT_INTERP resolved in the target's view
+	 * (NULL for a static program) and its identity; elf_interp_loader
+	 * when it is the dynamic loader (docs/decode.md). */
+	char *elf_interp;
+	uint64_t elf_interp_dev, elf_interp_ino;
+	bool elf_interp_loader;
+	/* exec of the dynamic loader as a program: the program it is asked
+	 * to run (resolved), its identity and the argv it will get, or NULL. */
+	char *loader_target;
+	uint64_t loader_target_dev, loader_target_ino;
+	struct pol_strv loader_argv;
 	struct pol_strv env;         /* exec: "NAME=value" for env vars named in config */
 	struct pol_strv chain;       /* process chain, caller first: "python3", "bash", "agent" */
 

@@ -101,7 +101,10 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
  * pidfd_getfd() copy of the socket whose type was read, for an exec the
  * program that will run (a script's interpreter), whose identity the
  * exec check expects. The caller closes it. *ret_kept_fd is written only
- * on success. */
+ * on success. Unlike sup_decode(), a refused exec (an error other than
+ * -ENOENT) may set *ret_action to what was known (path, cwd, ppid, argv
+ * cut with a "...(truncated)" word): for the audit entry of the denial
+ * only, never to decide on. */
 int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
 		    int *ret_kept_fd, char *reason, size_t reason_size);

@@ -27,6 +27,8 @@ struct sup_decode_ctx {
 	int kept_fd;              /* out: unlink/rmdir's parent directory (O_PATH), the
 	                           * socket copy or the exec'd program (decode.h); or -1 */
 	int kept_fd2;             /* out: a rename's destination parent (O_PATH), or -1 */
+	struct pol_action *partial; /* out: what a failed exec decode knew, for the
+	                           * audit entry of the denial (sup_decode_keep) */
 };
 
 /* Fill ctx->reason and return err. */
@@ -53,6 +55,28 @@ void sup_decode_file_info(int parent, const char *name, struct pol_file_info *in
 /* rename, renameat, renameat2 (decode_rename.c). */
 int sup_decode_rename(struct sup_decode_ctx *ctx, int olddirfd, uint64_t old_addr, int newdirfd,
 		      uint64_t new_addr, long flags, struct pol_action **ret_action);
+/* execve, execveat (decode_exec.c). */
+int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
+		    uint64_t argv_addr, uint64_t envp_addr, long flags,
+		    struct pol_action **ret_action);
+
+/* decode_loader.c: is the ELF at rdfd (st, parsed info) the dynamic
+ * loader (by identity and DT_SONAME, cached)? 0 or -errno. */
+struct stat;
+struct sup_elf_info;
+int sup_loader_classify(int rdfd, const struct stat *st, const struct sup_elf_info *info,
+			bool *ret_loader);
+/* The cached answer for the file st (same identity, size, mtime, ctime):
+ * true and *ret_loader, or false (not seen). */
+bool sup_loader_cached(const struct stat *st, bool *ret_loader);
+/* Resolve path in the target's view (O_PATH fd of a regular file in
+ * *ret_fd) and tell whether the result is fixed: no directory, symlink
+ * or file on the way that creds could replace or write (else *ret_fixed
+ * is false and why says what). 0 or -errno. */
+int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
+			     const struct sup_proc_status *creds, int *ret_fd, bool *ret_fixed,
+			     char *why, size_t why_size);
+
 /* connect, sendto, sendmsg, sendmmsg. */
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
 /* socket, socketpair (decode_sock.c). */

@@ -141,6 +141,27 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 		put(b, meta, "chain", strv(b, &act->chain, NULL));
 	if (act && act->action_class == POL_ACTION_EXEC && act->exec_anonymous)
 		put_bool(b, meta, "exec_anonymous", true);
+	/* What else the exec runs (docs/decode.md): a reader sees it. */
+	if (act && act->action_class == POL_ACTION_EXEC && act->interpreter)
+		put_str(b, meta, "interpreter", act->interpreter);
+	if (act && act->action_class == POL_ACTION_EXEC && act->elf_interp) {
+		struct pol_json *o = node(b, POL_JSON_OBJECT);
+
+		put_str(b, o, "path", act->elf_interp);
+		put_num(b, o, "dev", (double)act->elf_interp_dev);
+		put_num(b, o, "ino", (double)act->elf_interp_ino);
+		put_bool(b, o, "loader", act->elf_interp_loader);
+		put(b, meta, "elf_interp", o);
+	}
+	if (act && act->action_class == POL_ACTION_EXEC && act->loader_target) {
+		struct pol_json *o = node(b, POL_JSON_OBJECT);
+
+		put_str(b, o, "path", act->loader_target);
+		put_num(b, o, "dev", (double)act->loader_target_dev);
+		put_num(b, o, "ino", (double)act->loader_target_ino);
+		put(b, o, "argv", strv(b, &act->loader_argv, NULL));
+		put(b, meta, "loader_target", o);
+	}
 	if (act && (act->action_class == POL_ACTION_UNLINK || act->action_class == POL_ACTION_RMDIR) &&
 	    act->file.known) {
 		struct pol_json *f = node(b, POL_JSON_OBJECT);

@@ -6,9 +6,10 @@
  * the same text); sockaddr bytes with fuzzed socket facts are made
  * canonical (idempotent; never an unspecified IPv4/IPv6 destination
  * after); path bytes are split, joined and normalized; flag words
- * are validated. Build: clang -fsanitize=fuzzer,address -D_GNU_SOURCE -I.
+ * are validated; a first byte from 0xf0 feeds an ELF file to the header
+ * reader (supervisor/common/elfhdr.c). Build: clang -fsanitize=fuzzer,address -D_GNU_SOURCE -I.
  * tests/fuzz/fuzz_decode.c supervisor/common/sockaddr.c
- * supervisor/common/path.c
+ * supervisor/common/path.c supervisor/common/elfhdr.c
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
+#include "supervisor/common/elfhdr.h"
 #include "supervisor/common/path.h"
 #include "supervisor/common/sockaddr.h"
 
@@ -119,6 +121,31 @@ static void fuzz_path(const uint8_t *data, size_t size)
 	sup_path_proc_self_rewrite(path, 42, 43, buf, sizeof(buf));
 }
 
+/* An ELF file an agent wrote: the header reader must stay in bounds and
+ * give a NUL-terminated interpreter and soname. */
+static int fuzz_rd(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	const struct { const uint8_t *d; size_t n; } *f = ctx;
+	if (off > f->n || len > f->n - off)
+		return -1;
+	memcpy(buf, f->d + off, len);
+	return 0;
+}
+
+static void fuzz_elf(const uint8_t *data, size_t size)
+{
+	struct { const uint8_t *d; size_t n; } f = { data, size };
+	struct sup_elf_info info;
+	char so[SUP_ELF_SONAME_MAX];
+
+	if (sup_elf_parse(data, size < 512 ? size : 512, fuzz_rd, &f, &info) != 0)
+		return;
+	if (info.has_interp && strlen(info.interp) >= sizeof info.interp)
+		abort();
+	if (sup_elf_soname(&info, fuzz_rd, &f, so, sizeof so) == 1 && strlen(so) >= sizeof so)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char reason[128];
@@ -126,6 +153,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (data[0] >= 0xf0) {
+		fuzz_elf(data + 1, size - 1);
+		return 0;
+	}
 	switch (data[0] % 4) {
 	case 0:
 		fuzz_sockaddr(data + 1, size - 1);

@@ -76,6 +76,7 @@ RULES="risk:
     adv_shim: low
     adv_net: low
     adv_storm: low
+    adv_loader: low
   amplifiers:
     - pattern: \"PROTECTED\"
       target: path
