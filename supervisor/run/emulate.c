@@ -36,6 +36,7 @@
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/target_mem.h"
 
 struct emu {
@@ -122,6 +123,16 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 			set_result(resp, e->req, 0, r);
 			return 0;
 		}
+	}
+	/* SECURITY: the decision refused protected state (verdict.c); this
+	 * is the same check on the name looked up now. Inside the agent's
+	 * namespace the name is a mount point it cannot rename, so it still
+	 * names the same file at the unlinkat below. */
+	if (sup_state_is_protected_at(pfd >= 0 ? pfd : e->kept_fd, name)) {
+		if (pfd >= 0)
+			close(pfd);
+		set_result(resp, e->req, 0, EPERM);
+		return 0;
 	}
 	r = sup_creds_assume(&e->status, &saved);
 	if (r == 0) {

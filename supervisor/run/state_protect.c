@@ -11,6 +11,7 @@
 #include "supervisor/run/state_protect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -38,6 +39,20 @@ bool sup_state_is_protected(dev_t dev, ino_t ino)
 		if (guard[i].dev == dev && guard[i].ino == ino)
 			return true;
 	return false;
+}
+
+bool sup_state_is_protected_at(int dirfd, const char *path)
+{
+	const char *name = strrchr(path, '/');
+	struct stat st;
+
+	if (!n_guard)
+		return false;
+	name = name && name[1] ? name + 1 : path;
+	if (dirfd >= 0 ? fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+		       : lstat(path, &st) < 0)
+		return false;
+	return sup_state_is_protected(st.st_dev, st.st_ino);
 }
 
 static int mkdir_p(const char *dir)

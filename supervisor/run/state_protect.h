@@ -72,6 +72,10 @@ void sup_state_plan_release(struct sup_state_plan *plan);
  * bind and let it plant a new one. */
 bool sup_state_is_protected(dev_t dev, ino_t ino);
 
+/* The same for the file named by path's last component in directory
+ * dirfd (or path itself when dirfd < 0), not following a symlink. */
+bool sup_state_is_protected_at(int dirfd, const char *path);
+
 /* What protection `attesta doctor` and the start-up line report. */
 const char *sup_state_mode(const struct sup_state_plan *plan);
 
