@@ -52,7 +52,12 @@ bool sup_state_is_protected_at(int dirfd, const char *path)
 	if (dirfd >= 0 ? fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
 		       : lstat(path, &st) < 0)
 		return false;
-	return sup_state_is_protected(st.st_dev, st.st_ino);
+	if (sup_state_is_protected(st.st_dev, st.st_ino))
+		return true;
+	/* inside a protected directory (.attesta/, the profiles) */
+	if (dirfd >= 0 && fstat(dirfd, &st) == 0)
+		return sup_state_is_protected(st.st_dev, st.st_ino);
+	return false;
 }
 
 static int mkdir_p(const char *dir)
