@@ -112,6 +112,53 @@ static int canon(const char *cwd, const char *path, bool make_dir, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static char *absolute(const char *cwd, const char *path)
+{
+	char *out = NULL;
+	if (asprintf(&out, "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/",
+		     path) < 0)
+		return NULL;
+	return out;
+}
+
+/* SECURITY: a symlink on the way to a state path, in a directory the
+ * agent can write, is the agent's to re-point: this run uses the resolved
+ * (protected) path, but the next run would follow the link to wherever
+ * the agent planted its own audit log, trust store or config. */
+static int check_symlinks(const char *path, uid_t agent, char *why, size_t why_size)
+{
+	char prefix[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof prefix)
+		return 0;
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i])
+			continue;
+		struct stat st, dir;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		if (lstat(prefix, &st) < 0)
+			return 0;
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		char *parent = strrchr(prefix, '/');
+		*parent = '\0';
+		if (stat(prefix[0] ? prefix : "/", &dir) < 0)
+			return -errno;
+		bool writable = (dir.st_mode & 0002) ||
+				(dir.st_uid == agent && (dir.st_mode & 0200));
+		*parent = '/';
+		if (!writable)
+			continue;
+		snprintf(why, why_size, "cannot protect '%s': it goes through the symlink '%s' in "
+			 "a directory the agent can write (it could re-point it for the next run); "
+			 "name the real path", path, prefix);
+		return -ELOOP;
+	}
+	return 0;
+}
+
 static bool is_under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -174,6 +221,14 @@ int sup_state_plan_paths(struct sup_state_plan *plan, struct pol_config *config,
 		snprintf(why, why_size, "trust store '%s': %s", trust, strerror(-r));
 		return r;
 	}
+	const char *spelled[4] = { audit && *audit ? audit : ".attesta/audit.jsonl",
+				   trust && *trust ? trust : ".attesta/trust.json",
+				   config->audit_hmac_key_file,
+				   config->source && strcmp(config->source, "<default>") ? config->source
+											  : NULL };
+	for (size_t i = 0; i < 4; i++)
+		if (spelled[i] && !(plan->spelled[i] = absolute(cwd, spelled[i])))
+			return -ENOMEM;
 	/* the supervisor itself uses the canonical path from now on */
 	char *t = strdup(plan->trust_path);
 	if (!t)
@@ -445,6 +500,12 @@ int sup_state_plan_finish(struct sup_state_plan *plan, struct pol_audit_log *aud
 						      : list_add(&ro, approval_socket);
 	if (r < 0)
 		goto out;
+	uid_t agent = plan->sb.switch_user ? plan->sb.uid : geteuid();
+	for (size_t i = 0; i < 4; i++)
+		if (plan->spelled[i] && (r = check_symlinks(plan->spelled[i], agent, why,
+							    why_size)) < 0 && !plan->unprotected_ok)
+			goto out;
+	r = 0;
 	const char *linked[] = { plan->audit_path, head, plan->trust_path, plan->key_path,
 				 plan->config_path };
 	for (size_t i = 0; i < sizeof linked / sizeof linked[0]; i++)
@@ -517,5 +578,7 @@ void sup_state_plan_release(struct sup_state_plan *plan)
 	free(plan->profile_dirs);
 	free(plan->cwd);
 	free(plan->workspace);
+	for (size_t i = 0; i < 4; i++)
+		free(plan->spelled[i]);
 	memset(plan, 0, sizeof *plan);
 }

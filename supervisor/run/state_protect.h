@@ -32,6 +32,7 @@ struct sup_state_plan {
 	size_t n_profile_dirs;
 	char *cwd;                 /* canonical working directory and workspace */
 	char *workspace;
+	char *spelled[4];          /* audit, trust, key, config as configured (absolute) */
 	bool unprotected_ok;       /* --unprotected-state */
 	bool defer_trust;          /* the trust store is bound by file: save it at the end */
 	const char *mode;          /* "another uid and a mount namespace", ... */

@@ -11,7 +11,7 @@
  * link, then append through the link), symlinkswap (a symlink renamed onto
  * it), plant (create PATH, which must not exist), procroot (append to
  * PATH through /proc/PID/root of the parent process: another mount
- * namespace), handle (name_to_handle_at + open_by_handle_at, then append),
+ * namespace), procroot-outside (the same through the parent's parent), handle (name_to_handle_at + open_by_handle_at, then append),
  * ancestor (rename PATH, a directory above the state, away and back).
  * Exit 0 when every attempt succeeded (the native control), 1 when none did.
  */
@@ -92,10 +92,27 @@ static long attack(const char *what, const char *path)
 		close((int)fd);
 		return rc;
 	}
-	if (!strcmp(what, "procroot")) {
-		/* the parent's root is the same directory, in its own mount
-		 * namespace, where no bind mount protects the file */
-		snprintf(other, sizeof other, "/proc/%d/root%s", (int)getppid(), path);
+	if (!strcmp(what, "procroot") || !strcmp(what, "procroot-outside")) {
+		/* A process outside sees the same path in its own mount
+		 * namespace, where no bind mount protects the file: the parent
+		 * (the supervisor, non-dumpable) or its parent (an ordinary
+		 * process of the same uid). */
+		pid_t pid = getppid();
+		if (!strcmp(what, "procroot-outside")) {
+			char stat[512];
+			snprintf(other, sizeof other, "/proc/%d/stat", (int)pid);
+			long sfd = sys_open(other, O_RDONLY);
+			long n = sfd < 0 ? -1 : syscall(SYS_read, (int)sfd, stat, sizeof stat - 1);
+			if (n <= 0)
+				return -1;
+			stat[n] = '\0';
+			const char *p = strrchr(stat, ')');
+			int gp = 0;
+			if (!p || sscanf(p + 2, "%*c %d", &gp) != 1)
+				return -1;
+			pid = gp;
+		}
+		snprintf(other, sizeof other, "/proc/%d/root%s", (int)pid, path);
 		return append_to(other);
 	}
 	if (!strcmp(what, "handle")) {
