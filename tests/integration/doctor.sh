@@ -23,7 +23,8 @@ rc() { cat rc.txt; }
 json() { python3 -c "import json,sys; d=json.load(open('out.txt')); $1"; }
 
 IDS="user_notification pidfd_getfd process_vm_readv wait_killable_recv exec_verification
-openat2 yama_ptrace_scope cap_sys_ptrace sync_wake_up addfd io_uring root kernel seccomp_actions"
+openat2 yama_ptrace_scope cap_sys_ptrace sync_wake_up addfd io_uring root kernel seccomp_actions
+state_protection"
 
 # --- usage ------------------------------------------------------------------
 run "$A" doctor --bogus
