@@ -64,7 +64,9 @@ static const char *try_mount_ns(bool root, int *ret_err)
 		return *ret_err = errno, "bind mount";
 	if (mount(NULL, self, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
 		return *ret_err = errno, "read-only remount";
-	if (syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) <= 0)
+	/* unprivileged, the user namespace suffices (sandbox_ns.c) */
+	if (root && syscall(SYS_landlock_create_ruleset, NULL, 0,
+			    LANDLOCK_CREATE_RULESET_VERSION) <= 0)
 		return *ret_err = errno, "Landlock";
 	return NULL;
 }
@@ -95,7 +97,7 @@ void doctor_probe_state(struct doctor_result *r)
 		r->status = DOCTOR_OK;
 		snprintf(r->detail, sizeof r->detail, "%s",
 			 root ? "mount namespace; the agent runs as root (use --user NAME)"
-			      : "mount namespace in a user namespace, Landlock");
+			      : "mount namespace in a user namespace");
 		snprintf(r->consequence, sizeof r->consequence,
 			 "the audit log, head, key, trust store, config and profiles are read-only "
 			 "for the agent%s", root ? ", but a root agent keeps root's other powers" : "");

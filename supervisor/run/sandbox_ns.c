@@ -133,12 +133,15 @@ static int verify_paths(const struct sup_sandbox *sb, char *step, size_t step_si
 	return 0;
 }
 
-/* SECURITY: without it an agent of the same uid opens
- * /proc/PID/root/... of any dumpable process of its uid outside the
- * namespace and writes the state through that process's mounts. A
- * Landlock domain may not ptrace (nor open /proc/PID/root, cwd, fd, mem
- * of) a process outside it. The ruleset itself only forbids making
- * device nodes. Needs NO_NEW_PRIVS, which launch.c sets anyway. */
+/* SECURITY: /proc/PID/root/... of a process outside the namespace leads
+ * to the state through that process's mounts. Unprivileged, the user
+ * namespace already stops it (ptrace access to a process in another user
+ * namespace needs CAP_SYS_PTRACE there); a root agent without
+ * CAP_SYS_PTRACE still reaches every root process whose capabilities are
+ * a subset of its own. A Landlock domain may not ptrace (nor open
+ * /proc/PID/root, cwd, fd, mem of) a process outside it, whatever the
+ * uids. The ruleset itself only forbids making device nodes. Needs
+ * NO_NEW_PRIVS, which launch.c sets anyway. */
 static int join_landlock(void)
 {
 	struct landlock_ruleset_attr attr = {

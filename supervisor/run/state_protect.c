@@ -522,9 +522,13 @@ int sup_state_plan_finish(struct sup_state_plan *plan, struct pol_audit_log *aud
 	plan->sb.landlock = sup_sandbox_landlock_abi() > 0;
 	plan->sb.optional = plan->unprotected_ok;
 	const char *impossible = NULL;
-	if (!plan->sb.landlock && !plan->sb.switch_user)
-		impossible = "Landlock is unavailable, so an agent of the same uid could write "
-			     "them through /proc/PID/root of another of its processes";
+	/* Unprivileged, the user namespace already keeps the agent from
+	 * /proc/PID/root of processes outside (ptrace access needs
+	 * CAP_SYS_PTRACE in their namespace); a root agent reaches any root
+	 * process whose capabilities are a subset of its own. */
+	if (!plan->sb.landlock && root && !plan->sb.switch_user)
+		impossible = "Landlock is unavailable, so a root agent could write them through "
+			     "/proc/PID/root of another root process";
 	else if (shim_mode && root && !plan->sb.switch_user)
 		impossible = "in shim-only mode a root agent could unmount the protection";
 	if (impossible && !plan->unprotected_ok) {

@@ -32,6 +32,8 @@ RULES=${RULES/overrides:/overrides:
 write_config
 gate "$STATE" plant "$WS/init.txt"
 [ "$RC" = 0 ] || fail "first run exited $RC: $(cat "$WS/err")"
+# (attesta-run creates a missing trust store itself; an older one did not)
+[ -f "$WS/trust.json" ] || printf '{"format": "attesta-trust", "version": 1, "agents": {}}\n' >"$WS/trust.json"
 FILES="$AUDIT $WS/trust.json $WS/attesta.yaml"
 sums() { sha256sum "$WS/trust.json" "$WS/attesta.yaml"; }
 
