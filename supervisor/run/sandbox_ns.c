@@ -193,6 +193,25 @@ static int drop_all_caps(void)
 	return 0;
 }
 
+/* A devpts instance of the sandbox's own on /dev/pts (and /dev/ptmx bound
+ * to its ptmx): the user's terminals (/dev/pts/N, same uid) are not there
+ * to be opened by path, to write text beside a prompt or read keys
+ * (docs/attesta-run.md, "The gate's own files"). Terminals PROG inherits
+ * as descriptors keep working, and new ones come from this instance.
+ * Best effort: without it nothing else is weakened. */
+static void private_devpts(void)
+{
+	struct stat st;
+
+	if (stat("/dev/pts/ptmx", &st) < 0 || stat("/dev/ptmx", &st) < 0)
+		return;
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return;
+	if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0)
+		umount2("/dev/pts", MNT_DETACH);
+}
+
 static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, char *step,
 			size_t step_size)
 {
@@ -208,6 +227,7 @@ static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, char *ste
 		return fail_step(step, step_size, "private mounts", NULL, errno);
 	if ((r = bind_paths(sb, step, step_size)) < 0)
 		return r;
+	private_devpts();
 	/* SECURITY: the working directory still names the mount beneath the
 	 * new binds; "audit.jsonl" relative to it would reach the writable
 	 * file. Enter it again by name, through the binds, and check that it

@@ -15,6 +15,8 @@
 #                     refused by the filter and audited
 #   approval socket   remove, rename, or plant beside the approval socket
 #                     in its directory (bound read-only)
+#   terminals         write to the user's /dev/pts/N by path: the sandbox
+#                     has a devpts instance of its own (ENOENT)
 #   symlinked state   the state directory replaced by a symlink before
 #                     start-up (a previous run could have planted it):
 #                     attesta-run refuses to start (125)
@@ -94,6 +96,21 @@ expect_audit_min 1 'e.get("decision_source")=="hard_rule" and "approve.sock" in 
 	"removal of the approval socket refused"
 sed -i "s|renderer: socket|renderer: none|; /approval_socket:/d" "$WS/attesta.yaml"
 
+# the user's terminals by path: a pty of this script, /dev/pts/N
+python3 -c 'import os, pty, sys, time
+m, s = pty.openpty()
+sys.stdout.write(os.ttyname(s) + "\n"); sys.stdout.flush()
+time.sleep(60)' >"$WS/ptyname" &
+PTY_PID=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$WS/ptyname" ] && break; sleep 0.2; done
+PTY=$(cat "$WS/ptyname")
+[ -c "$PTY" ] || fail "no pty for the terminal case"
+native "$STATE" append "$PTY"
+[ "$NRC" = 0 ] || { cat "$WS/native.out"; fail "native write to $PTY does not work"; }
+gate "$STATE" append "$PTY"
+grep -q '^RESULT append:.* rc=-1 errno=2 ' "$WS/out" || fail "$PTY reachable by path under the gate: $(cat "$WS/out")"
+kill "$PTY_PID" 2>/dev/null
+
 # a symlinked state directory, planted before start-up
 mkdir -p "$WS/real"
 ln -s real "$WS/linked"
@@ -156,4 +173,4 @@ PY
 else
 	note "not root: the 'no protection possible' part needs a user namespace of its own"
 fi
-pass "outside /proc/PID/root, supervisor root, workspace rename, file handles, approval socket directory, symlinked state, --unprotected-state"
+pass "outside /proc/PID/root, supervisor root, workspace rename, file handles, approval socket directory, /dev/pts/N, symlinked state, --unprotected-state"
