@@ -17,6 +17,8 @@
 #                     in its directory (bound read-only)
 #   terminals         write to the user's /dev/pts/N by path: the sandbox
 #                     has a devpts instance of its own (ENOENT)
+#   hard link         a second name of the trust store made before start-up:
+#                     attesta-run refuses to start (125)
 #   symlinked state   the state directory replaced by a symlink before
 #                     start-up (a previous run could have planted it):
 #                     attesta-run refuses to start (125)
@@ -110,6 +112,14 @@ native "$STATE" append "$PTY"
 gate "$STATE" append "$PTY"
 grep -q '^RESULT append:.* rc=-1 errno=2 ' "$WS/out" || fail "$PTY reachable by path under the gate: $(cat "$WS/out")"
 kill "$PTY_PID" 2>/dev/null
+
+# a second name of a state file, made before start-up: no bind of the
+# first name covers it
+ln "$WS/trust.json" "$WS/trust.link"
+gate "$STATE" append "$WS/trust.link"
+[ "$RC" = 125 ] && grep -q "it has 2 hard links" "$WS/err" || fail "hard-linked trust store: exit $RC: $(cat "$WS/err")"
+grep -q EVIL "$WS/trust.json" && fail "written through the hard link"
+rm -f "$WS/trust.link"
 
 # a symlinked state directory, planted before start-up
 mkdir -p "$WS/real"
