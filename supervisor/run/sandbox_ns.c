@@ -9,6 +9,7 @@
  */
 #include "supervisor/run/sandbox_ns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -16,6 +17,7 @@
 #include <linux/landlock.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -133,6 +135,38 @@ static int verify_paths(const struct sup_sandbox *sb, char *step, size_t step_si
 	return 0;
 }
 
+/* SECURITY: a directory descriptor PROG would inherit (one the user's
+ * shell left open, without close-on-exec) still names the mount beneath
+ * the binds, in the namespace outside: openat(fd, "audit.jsonl") would
+ * reach the writable file. Refuse rather than close what the user
+ * passed on purpose. */
+static int check_inherited_dirs(char *step, size_t step_size)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return fail_step(step, step_size, "cannot list descriptors", NULL, errno);
+	while (r == 0 && (e = readdir(d))) {
+		struct stat st;
+		char name[32];
+		int fd = atoi(e->d_name);
+		int flags;
+
+		if (e->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		flags = fcntl(fd, F_GETFD);
+		if (flags < 0 || (flags & FD_CLOEXEC) || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(name, sizeof name, "%d", fd);
+		r = fail_step(step, step_size, "PROG would inherit a directory descriptor "
+			      "(it reaches around the protection; close it):", name, EBADF);
+	}
+	closedir(d);
+	return r;
+}
+
 /* SECURITY: /proc/PID/root/... of a process outside the namespace leads
  * to the state through that process's mounts. Unprivileged, the user
  * namespace already stops it (ptrace access to a process in another user
@@ -244,7 +278,9 @@ static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, char *ste
 		return fail_step(step, step_size, "enter the working directory again", cwd, errno);
 	if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
 		return fail_step(step, step_size, "working directory replaced:", cwd, ESTALE);
-	return verify_paths(sb, step, step_size);
+	if ((r = verify_paths(sb, step, step_size)) < 0)
+		return r;
+	return check_inherited_dirs(step, step_size);
 }
 
 int sup_sandbox_enter(const struct sup_sandbox *sb, char *step, size_t step_size)

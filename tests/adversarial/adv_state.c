@@ -12,7 +12,8 @@
  * it), plant (create PATH, which must not exist), procroot (append to
  * PATH through /proc/PID/root of the parent process: another mount
  * namespace), procroot-outside (the same through the parent's parent), handle (name_to_handle_at + open_by_handle_at, then append),
- * ancestor (rename PATH, a directory above the state, away and back).
+ * ancestor (rename PATH, a directory above the state, away and back),
+ * fdat (append through an inherited descriptor 3 of PATH's directory).
  * Exit 0 when every attempt succeeded (the native control), 1 when none did.
  */
 #include "adv.h"
@@ -124,6 +125,16 @@ static long attack(const char *what, const char *path)
 		/* any descriptor on the same file system will do: "/" */
 		long mfd = sys_open("/", O_RDONLY | O_DIRECTORY);
 		fd = syscall(SYS_open_by_handle_at, (int)mfd, &h.fh, O_WRONLY | O_APPEND);
+		if (fd < 0)
+			return -1;
+		rc = syscall(SYS_write, (int)fd, "EVIL\n", 5);
+		close((int)fd);
+		return rc;
+	}
+	if (!strcmp(what, "fdat")) {
+		/* through an inherited descriptor 3 of PATH's directory */
+		const char *base = strrchr(path, '/');
+		fd = syscall(SYS_openat, 3, base ? base + 1 : path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd < 0)
 			return -1;
 		rc = syscall(SYS_write, (int)fd, "EVIL\n", 5);

@@ -7,6 +7,11 @@
 # decoy.sock while the call is held; a human approves "connect to
 # decoy.sock". The connect must fail (EPERM): the emulation refuses the
 # approval socket by identity, not only by the name it had when decided.
+# Since the gate's files are read-only binds in the sandbox (docs/attesta-
+# run.md, "The gate's own files"), the agent's own rename fails (EBUSY):
+# the test checks that, then makes the swap from outside the sandbox (as
+# another process of the user could), so the emulation's check is still
+# what stands between the held connect and the approval server.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/adv.sh"
 [ -x "$CLI" ] || skip "$CLI not built"
@@ -23,8 +28,11 @@ decoy.bind("decoy.sock")
 decoy.listen(4)
 def swap():
     time.sleep(1.5)
-    os.rename("$SOCK", "decoy.sock")  # rename is not a gated call
-    print("SWAPPED", flush=True)
+    try:
+        os.rename("$SOCK", "decoy.sock")  # rename is not a gated call
+        print("SWAPPED", flush=True)
+    except OSError as e:
+        print("SWAP refused", e.errno, flush=True)
 threading.Thread(target=swap).start()
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 try:
@@ -41,8 +49,9 @@ PY
 gate_pid=$!
 for _ in $(seq 100); do grep -q "held #1 connect" "$WS/err" && break; sleep 0.1; done
 grep -q "held #1 connect" "$WS/err" || { kill "$gate_pid"; fail "the connect to decoy.sock was not held"; }
-for _ in $(seq 50); do grep -q SWAPPED "$WS/out" && break; sleep 0.1; done
-grep -q SWAPPED "$WS/out" || { kill "$gate_pid"; fail "the agent did not rename the approval socket"; }
+for _ in $(seq 50); do grep -q "SWAP" "$WS/out" && break; sleep 0.1; done
+grep -q "SWAP refused 16" "$WS/out" || { kill "$gate_pid"; fail "the agent's rename of the approval socket was not refused (EBUSY): $(cat "$WS/out")"; }
+mv "$SOCK" "$WS/decoy.sock" || { kill "$gate_pid"; fail "cannot swap the socket from outside"; }
 echo yes >"$WS/yes.txt"
 "$CLI" approve 1 --socket "$WS/decoy.sock" --answers-file "$WS/yes.txt" >"$WS/approve.out" 2>&1 ||
 	note "approve exited $?: $(head -2 "$WS/approve.out")"

@@ -17,6 +17,8 @@
 #                     in its directory (bound read-only)
 #   terminals         write to the user's /dev/pts/N by path: the sandbox
 #                     has a devpts instance of its own (ENOENT)
+#   inherited dir fd  a directory descriptor left open by the user's shell
+#                     still names the mounts outside: refused (125)
 #   hard link         a second name of the trust store made before start-up:
 #                     attesta-run refuses to start (125)
 #   symlinked state   the state directory replaced by a symlink before
@@ -112,6 +114,18 @@ native "$STATE" append "$PTY"
 gate "$STATE" append "$PTY"
 grep -q '^RESULT append:.* rc=-1 errno=2 ' "$WS/out" || fail "$PTY reachable by path under the gate: $(cat "$WS/out")"
 kill "$PTY_PID" 2>/dev/null
+
+# an inherited directory descriptor (the user's shell left fd 3 open)
+cp -a "$WS/trust.json" "$WS/trust.bak"
+( cd "$WS" && exec 3<"$WS" && exec "$STATE" fdat "$WS/trust.json" ) >"$WS/native.out" 2>&1 ||
+	{ cat "$WS/native.out"; fail "native write through an inherited directory fd does not work"; }
+cp -a "$WS/trust.bak" "$WS/trust.json"
+( cd "$WS" && exec 3<"$WS" && exec "$RUN" -c "$WS/attesta.yaml" -- "$STATE" fdat "$WS/trust.json" ) \
+	>"$WS/out" 2>"$WS/err"
+rc=$?
+[ "$rc" = 125 ] && grep -q "inherit a directory descriptor" "$WS/err" ||
+	fail "inherited directory fd: exit $rc: $(cat "$WS/out" "$WS/err")"
+grep -q EVIL "$WS/trust.json" && fail "written through the inherited directory fd"
 
 # a second name of a state file, made before start-up: no bind of the
 # first name covers it
