@@ -410,6 +410,19 @@ static int special_deny_errno(struct schema *s, const char *path, const struct c
 	return 0;
 }
 
+/* gate.user: a POSIX portable user name (useradd's default rule),
+ * checked here so a typo is a config error, not a surprise at start-up. */
+static int special_run_user(struct schema *s, const char *path, const struct cfg_node *v)
+{
+	if (v->kind == CFG_SCALAR && v->plain && (!v->len || !strcmp(v->text, "null") ||
+						  !strcmp(v->text, "~")))
+		return 0;
+	if (v->kind != CFG_SCALAR || !pol_config_user_name_ok(v->text))
+		return cfg_fail(s, v, "'%s' must be a user name ([a-z_][a-z0-9_-]*, at most 32 "
+			    "characters) or null", path);
+	return cfg_read_string(s, path, v, true, &s->config->run_user);
+}
+
 /* ---- section tables -------------------------------------------------------- */
 
 #define F(field) offsetof(struct pol_config, field)
@@ -499,6 +512,7 @@ static const struct key_spec gate_keys[] = {
 	SPECIAL("env_vars", special_env_vars),
 	KEY("escalation_command", K_OPTSTRING, escalation_command),
 	KEY("approval_group", K_OPTSTRING, approval_group),
+	SPECIAL("user", special_run_user),
 	{ .key = NULL },
 };
 

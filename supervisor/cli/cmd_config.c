@@ -150,6 +150,7 @@ static cJSON *config_json(const struct pol_config *c)
 	cJSON_AddItemToObject(o, "env_vars", strv_json(&c->env_vars));
 	cJSON_AddItemToObject(o, "allow_socket_families", strv_json(&c->allow_socket_families));
 	cJSON_AddItemToObject(o, "escalation_command", str_or_null(c->escalation_command));
+	cJSON_AddItemToObject(o, "user", str_or_null(c->run_user));
 
 	o = cJSON_AddObjectToObject(root, "attestation");
 	cJSON_AddStringToObject(o, "mode", attest_names[c->attestation_mode]);

@@ -82,6 +82,7 @@ static const char template_text[] =
 	"  builtin_agent_profile: true   # the built-in agent profile (rm -rf, curl | sh, ...)\n"
 	"  env_vars: []                  # environment variables shown with an exec\n"
 	"  escalation_command: null      # program run when fail_mode is escalate\n"
+	"  user: null                    # as root: run the agent as this user (attesta-run --user)\n"
 	"\n"
 	"attestation:\n"
 	"  mode: off                     # off | advisory | enforce (fleet attestation)\n"

@@ -37,6 +37,7 @@
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 #include "supervisor/run/emulate_internal.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/target_mem.h"
 
 struct emu {
@@ -125,8 +126,12 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 			return 0;
 		}
 	}
-	/* SECURITY: the gate's own files, by identity (statepaths.h). */
-	if (sup_emulate_is_state(pfd >= 0 ? pfd : e->kept_fd, name)) {
+	/* SECURITY: the gate's own files, by identity: the state paths and
+	 * what they hold (statepaths.h), and everything the sandbox's
+	 * read-only binds protect (state_protect.h); the decision refused
+	 * them already (verdict.c), this checks the name looked up now. */
+	if (sup_emulate_is_state(pfd >= 0 ? pfd : e->kept_fd, name) ||
+	    sup_state_is_protected_at(pfd >= 0 ? pfd : e->kept_fd, name)) {
 		if (pfd >= 0)
 			close(pfd);
 		set_result(resp, e->req, 0, EPERM);

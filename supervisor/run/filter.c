@@ -87,6 +87,9 @@ const char *sup_filter_refusal(int nr)
 	case SYS_setsockopt:
 		return "refused: IP source routing options and IPv6 routing headers send to "
 		       "another host than the judged destination";
+	case SYS_open_by_handle_at: case SYS_name_to_handle_at:
+		return "refused: a file handle opens a file around the mounts that protect the "
+		       "gate's state";
 	default:
 		return sup_filter_is_gated(nr) ? NULL : "refused: not a call the gate knows";
 	}
@@ -115,7 +118,8 @@ const char *sup_filter_syscall_name(int nr)
 		{ SYS_fsopen, "fsopen" }, { SYS_fsconfig, "fsconfig" }, { SYS_fsmount, "fsmount" },
 		{ SYS_fspick, "fspick" }, { SYS_mount_setattr, "mount_setattr" },
 		{ SYS_clone, "clone" }, { SYS_socket, "socket" }, { SYS_socketpair, "socketpair" },
-		{ SYS_setsockopt, "setsockopt" },
+		{ SYS_setsockopt, "setsockopt" }, { SYS_open_by_handle_at, "open_by_handle_at" },
+		{ SYS_name_to_handle_at, "name_to_handle_at" },
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -213,6 +217,12 @@ static int add_no_namespaces(scmp_filter_ctx ctx)
 		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(open_tree), SCMP_SYS(move_mount),
 		SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
 		SCMP_SYS(mount_setattr),
+		/* SECURITY: with CAP_DAC_READ_SEARCH (a root agent) a handle
+		 * opens the inode under a read-only bind through any writable
+		 * mount of the same file system (docs/SECURITY.md, "The gate's
+		 * own files"). Refused for everyone: handles are rare outside
+		 * file servers. */
+		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
 	};
 	const uint64_t new_ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
 				CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;

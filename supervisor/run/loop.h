@@ -79,6 +79,7 @@ struct sup_loop {
 	pid_t prog_pid;
 	bool kill_on_exit;
 	bool give_terminal;
+	bool defer_trust_save;        /* trust store bound by file for the agent: save at the end */
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */
 	bool killable_recv;               /* WAIT_KILLABLE_RECV: only SIGKILL ends a held call */
 	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */

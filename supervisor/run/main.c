@@ -40,6 +40,7 @@
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/statepaths.h"
 #include "supervisor/run/shimrecv.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 
@@ -50,7 +51,7 @@ static const char usage_text[] =
 	"                   [--renderer auto|tty|socket|none] [--timeout S]\n"
 	"                   [--attestation off|advisory|enforce] [--node-id ID]\n"
 	"                   [--bundle FILE] [--kill-on-exit] [--mode auto|seccomp|shim]\n"
-	"                   [--] PROG [ARG...]\n"
+	"                   [--user NAME] [--unprotected-state] [--] PROG [ARG...]\n"
 	"\n"
 	"Run PROG with its exec, file-removal and network calls gated by policy\n"
 	"and written to the audit log. See attesta-run(1) / docs/attesta-run.md.\n"
@@ -69,6 +70,8 @@ struct run_opts {
 	const char *bundle;
 	bool kill_on_exit;
 	const char *mode;          /* auto (default), seccomp, shim */
+	const char *user;          /* --user NAME (root only), else gate.user */
+	bool unprotected_state;    /* --unprotected-state */
 	char **prog_argv;
 };
 
@@ -88,7 +91,7 @@ static int fail(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_AGENT = 256, O_ENV, O_AUDIT, O_RENDERER, O_TIMEOUT, O_ATTEST, O_NODE,
-	       O_BUNDLE, O_KILL, O_HELP, O_MODE };
+	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_USER, O_UNPROTECTED };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "agent-id", required_argument, NULL, O_AGENT },
@@ -101,6 +104,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "bundle", required_argument, NULL, O_BUNDLE },
 		{ "kill-on-exit", no_argument, NULL, O_KILL },
 		{ "mode", required_argument, NULL, O_MODE },
+		{ "user", required_argument, NULL, O_USER },
+		{ "unprotected-state", no_argument, NULL, O_UNPROTECTED },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -119,6 +124,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_BUNDLE: o->bundle = optarg; break;
 		case O_KILL: o->kill_on_exit = true; break;
 		case O_MODE: o->mode = optarg; break;
+		case O_USER: o->user = optarg; break;
+		case O_UNPROTECTED: o->unprotected_state = true; break;
 		case 'h':
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -264,8 +271,10 @@ int main(int argc, char **argv)
 	char **prog_env = NULL;
 	bool shim_mode = false;
 	char cwd[4096];
+	struct sup_state_plan plan;
 	int code = EXIT_OWN, rc;
 
+	memset(&plan, 0, sizeof plan);
 	memset(&loop, 0, sizeof loop);
 	loop.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
 
@@ -311,8 +320,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: %s\n", diag.message[0] ? line : strerror(-rc));
 		goto out;
 	}
+	/* The gate's own files, by canonical path from here on: the agent
+	 * must not reach them (state_protect.h). */
+	if (sup_state_plan_paths(&plan, config, o.audit_path, o.unprotected_state, reason,
+				 sizeof reason) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
 	memset(&diag, 0, sizeof diag);
-	if ((rc = pol_audit_open(config, o.audit_path, &audit, &diag)) < 0) {
+	if ((rc = pol_audit_open(config, plan.audit_path, &audit, &diag)) < 0) {
 		pol_diag_format(&diag, line, sizeof line);
 		fprintf(stderr, "attesta-run: cannot open audit log: %s\n",
 			diag.message[0] ? line : strerror(-rc));
@@ -448,6 +464,24 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	const char *run_user = o.user ? o.user : config->run_user;
+	if (run_user && sup_state_plan_user(&plan, run_user, &prog_env, reason, sizeof reason) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
+	if (sup_state_plan_finish(&plan, audit, trust, loop.approval ?
+				  sup_approval_socket_path(loop.approval) : NULL, shim_mode, reason,
+				  sizeof reason) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
+	loop.defer_trust_save = plan.defer_trust;
+	/* the account PROG becomes must be able to use its terminal */
+	if (plan.sb.switch_user && loop.tty && fchown(sup_tty_slave_fd(loop.tty), plan.sb.uid,
+						      (gid_t)-1) < 0) {
+		fprintf(stderr, "attesta-run: cannot give the terminal to '%s': %m\n", run_user);
+		goto out;
+	}
 	/* With the tty renderer PROG has a terminal of its own (the pty). */
 	loop.give_terminal = !loop.tty && isatty(STDIN_FILENO) &&
 			     tcgetpgrp(STDIN_FILENO) == getpgrp();
@@ -462,6 +496,7 @@ int main(int argc, char **argv)
 		.give_terminal = loop.give_terminal,
 		.trace = execcheck != NULL,
 		.tty_slave = loop.tty ? sup_tty_slave_fd(loop.tty) : -1,
+		.sandbox = &plan.sb,
 	};
 	struct sup_child child;
 	if ((rc = sup_launch_start(&lo, &child, reason, sizeof reason)) < 0) {
@@ -469,6 +504,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sup_shimloop_after_fork(&loop);
+	if (child.unprotected)
+		fprintf(stderr, "attesta-run: %s\n", reason);
+	sup_state_plan_warn(&plan, !child.unprotected);
 	/* The audit log's group commits, head file and lock release move to
 	 * a helper thread (after the fork: the child must not inherit it), so
 	 * an auto-approved decision costs no fdatasync, flock or timer on the
@@ -542,6 +580,15 @@ out:
 	sup_session_end(&loop, "the reason is on its standard error", code);
 	if (warming)
 		pthread_join(warm, NULL);
+	/* bound by file while the agent ran: saved now (state_protect.h) */
+	if (trust && loop.defer_trust_save && loop.prog_pid > 0) {
+		memset(&diag, 0, sizeof diag);
+		if ((rc = pol_trust_store_save(trust, &diag)) < 0) {
+			pol_diag_format(&diag, line, sizeof line);
+			fprintf(stderr, "attesta-run: warning: cannot save trust store: %s\n",
+				diag.message[0] ? line : strerror(-rc));
+		}
+	}
 	sup_loop_release(&loop);
 	sup_filter_release(&filter);
 	sup_shimrecv_env_free(prog_env);
@@ -551,5 +598,6 @@ out:
 	pol_audit_close(audit);
 	pol_engine_free(engine);
 	pol_config_free(config);
+	sup_state_plan_release(&plan);
 	return code;
 }

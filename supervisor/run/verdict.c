@@ -29,6 +29,7 @@
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/statepaths.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/verdict_entry.h"
 #include "supervisor/run/human.h"
 #include "supervisor/run/scope.h"
@@ -349,6 +350,16 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 	 * (statepaths.h); the emulation checks their identity again. */
 	if (sup_state_paths_hit(held->action, why, sizeof why))
 		return sup_verdict_finish(loop, held, false, "denied", "hard_rule", why, NULL);
+	/* SECURITY (docs/SECURITY.md, "The gate's own files"): the agent may
+	 * not have the supervisor remove a protected state file for it (in
+	 * the supervisor's namespace it is no mount point, and its removal
+	 * would detach the agent's read-only bind). */
+	if ((held->action->action_class == POL_ACTION_UNLINK ||
+	     held->action->action_class == POL_ACTION_RMDIR) && held->action->path &&
+	    sup_state_is_protected_at(held->kept_fd, held->action->path))
+		return sup_verdict_finish(loop, held, false, "denied", "hard_rule",
+					  "removal of the gate's own state (audit log, head, key, "
+					  "trust store, config or profiles)", NULL);
 	double trust = 0.5;
 	if (loop->trust)
 		trust = pol_trust_score(loop->trust, loop->agent_id, NULL, sup_verdict_now());

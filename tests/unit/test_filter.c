@@ -56,6 +56,10 @@ static void test_sup_filter_is_gated_table(void **state)
 	assert_non_null(sup_filter_refusal(SYS_kill));
 	assert_non_null(sup_filter_refusal(SYS_io_uring_setup));
 	assert_string_equal(sup_filter_syscall_name(SYS_unshare), "unshare");
+	/* file handles open files around the state's read-only binds */
+	assert_non_null(sup_filter_refusal(SYS_open_by_handle_at));
+	assert_non_null(sup_filter_refusal(SYS_name_to_handle_at));
+	assert_string_equal(sup_filter_syscall_name(SYS_open_by_handle_at), "open_by_handle_at");
 	assert_string_equal(sup_filter_syscall_name(SYS_read), "unknown");
 }
 
