@@ -97,7 +97,7 @@ ifneq ($(PRELOAD_SRCS),)
 BINS += $(PRELOAD_SO)
 endif
 
-.PHONY: all tests deps check unit integration lint asan fuzz bench demo install clean
+.PHONY: all tests deps check unit integration lint asan fuzz bench thirdparty demo install clean
 all: $(BINS) $(HELPER_BINS) $(TOOL_BINS)
 tests: $(UNIT_BINS)
 
@@ -236,6 +236,12 @@ $(BUILD)/bench/%: scripts/bench/%.c
 
 bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
+
+# A third-party test suite (CPython's own tests of os, shutil, subprocess,
+# socket, ...) natively and under the gate with a policy that approves
+# everything: the same results are expected (scripts/thirdparty.sh).
+thirdparty: deps all
+	@BUILD=$(BUILD) sh scripts/thirdparty.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -10,6 +10,7 @@ libyaml-dev libpcre2-dev libcjson-dev libssl-dev libseccomp-dev libcmocka-dev li
 python3 bash coreutils git curl netcat-openbsd tmux strace hyperfine procps
 libfuse3-dev fuse3
 postgresql iproute2 util-linux perl nodejs file
+libpython3.11-testsuite
 "
 
 missing=""
