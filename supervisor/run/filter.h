@@ -23,6 +23,7 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct pol_config;
@@ -52,6 +53,17 @@ bool sup_filter_is_gated(int nr);
  * nested listener, namespaces, chroot, mounts): a one-line reason for
  * the audit entry; NULL for a gated call (exec, removal, network). */
 const char *sup_filter_refusal(int nr);
+
+/* The same for a whole notification: a terminal ioctl the sandbox may
+ * not make (filter_tty.c) gets its own reason; else sup_filter_refusal(nr). */
+struct seccomp_data;
+const char *sup_filter_refusal_of(const struct seccomp_data *data);
+
+/* filter_tty.c: add the terminal ioctl rules to a libseccomp context
+ * (scmp_filter_ctx), 0 or the libseccomp error; and the reason for a
+ * refused ioctl request (NULL if request is not one of them). */
+int sup_filter_add_tty(void *ctx);
+const char *sup_filter_tty_refusal(uint64_t request);
 
 /* The name of a system call the filter gates or refuses, "unknown" else. */
 const char *sup_filter_syscall_name(int nr);

@@ -39,6 +39,7 @@
 #include "supervisor/run/shimrecv.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
+#include "supervisor/run/watcher.h"
 
 #define DEFAULT_CONFIG "attesta.yaml"
 #define EXIT_OWN SUP_EXIT_INTERNAL
@@ -270,6 +271,11 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	/* First, before any thread: the process the user started stays as
+	 * the watcher, and we go on as the supervisor in a session of our
+	 * own (watcher.h). */
+	if ((rc = sup_watcher_start()) < 0)
+		return fail("cannot start the watcher: %s", strerror(-rc));
 	/* Only speed depends on it: without the thread, the first decision
 	 * does the same work itself. */
 	/* attesta-run needs SHA-256 and HMAC-SHA256 from OpenSSL's default
@@ -424,9 +430,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
 			use_tty ? " (prompts on this terminal)" : "");
 	}
-	/* With the tty renderer PROG has a terminal of its own (the pty). */
-	loop.give_terminal = !loop.tty && isatty(STDIN_FILENO) &&
-			     tcgetpgrp(STDIN_FILENO) == getpgrp();
+	/* SECURITY: whatever the renderer, PROG never holds the user's
+	 * terminal, where it could type into the user's shell (TIOCSTI) or
+	 * read what is typed: with stdin a terminal it gets a pty of its own
+	 * and the relay (docs/attesta-run.md, "Terminals"). Without a
+	 * renderer that prompts there, the relay never pauses. */
+	if (!loop.tty && sup_tty_available() &&
+	    (rc = sup_tty_new(NULL, &loop.tty, reason, sizeof reason)) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
+	/* PROG has a session of its own (launch.c): the user's terminal is
+	 * never handed to it. */
+	loop.give_terminal = false;
 
 	struct sup_launch_opts lo = {
 		.path = prog_path,
@@ -488,6 +504,9 @@ int main(int argc, char **argv)
 	} else if ((rc = sup_human_started(&loop)) < 0) {
 		fprintf(stderr, "attesta-run: cannot start the terminal relay: %s\n",
 			strerror(-rc));
+		kill(-child.pid, SIGKILL);
+	} else if ((rc = sup_watcher_watch(&loop)) < 0) {
+		fprintf(stderr, "attesta-run: cannot watch the watcher: %s\n", strerror(-rc));
 		kill(-child.pid, SIGKILL);
 	}
 	if (warming) {
