@@ -74,6 +74,8 @@ RULES="risk:
     adv_nested: low
     adv_shim: low
     adv_storm: low
+    adv_term: low
+    adv_pgroup: low
   amplifiers:
     - pattern: \"PROTECTED\"
       target: path
