@@ -7,7 +7,10 @@
 #   1. SIGKILL the supervisor (PROG's parent): every tagged process must be
 #      gone within a second, and attesta-run (the watcher) exits 137;
 #   2. SIGKILL the watcher (the pid the user started): the supervisor
-#      kills the sandbox and exits, again within a second.
+#      kills the sandbox and exits, again within a second;
+#   3. the same as 1 while the sandbox is a fork storm (a loop forking
+#      without pause, 200 orphans blocked on a fifo): the watcher's kill
+#      loop must still catch every generation within a second.
 # Negative control: the same agent under a plain parent that is killed
 # the same way: the daemon survives it (the check can see survivors).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -92,4 +95,45 @@ for _ in $(seq 20); do sup_running || break; sleep 0.05; done
 sup_running && fail "the supervisor kept running after the watcher died"
 wait "$BG"
 echo "ok: SIGKILL to attesta-run: the supervisor killed the sandbox and exited"
+# 3. a fork storm when the supervisor dies (no exec: forks are not gated)
+mkfifo "$WS/fifo"
+cat >"$WS/storm.sh" <<'SH'
+#!/bin/sh
+# storm.sh TAG: fork forever; the first 200 children leave an orphan
+# blocked on the fifo
+echo $$ >storm.pid
+i=0
+while :; do
+	if [ $i -lt 200 ]; then ( ( read x <fifo ) & ); i=$((i + 1)); else ( : ); fi
+	[ $i = 200 ] && [ ! -e storm.ready ] && : >storm.ready
+done
+SH
+chmod +x "$WS/storm.sh"
+cat >"$WS/agent.sh" <<SH
+#!/bin/sh
+echo \$PPID >sup.pid
+./storm.sh $TAG-storm &
+: >daemon.started
+echo ready >ready
+while :; do sleep 0.1; done
+SH
+storm_ready() { for _ in $(seq 200); do [ -e "$WS/storm.ready" ] && return 0; sleep 0.05; done; return 1; }
+# native control: the storm outlives its parent
+reset; rm -f "$WS/storm.ready"
+( cd "$WS" && exec setsid -w sh -c './agent.sh; :' ) >/dev/null 2>&1 &
+wait_ready; storm_ready || fail "native control: the storm did not start"
+kill -9 "$(cat "$WS/sup.pid")"
+sleep 1
+[ -n "$(tagged)" ] || fail "native control: the storm did not survive its parent"
+kill -9 "$(cat "$WS/storm.pid")"; sleep 0.2; cleanup_tagged
+gone_within 2 || fail "native control: cannot clean up the storm"
+echo "native: a fork storm survives its parent"
+rm -f "$WS/storm.ready"
+start_gate
+storm_ready || { kill -9 "$WATCHER"; fail "the storm did not start under the gate"; }
+kill -9 "$SUP"
+gone_within 1 || { kill -9 "$(cat "$WS/storm.pid")"; cleanup_tagged; fail "a fork storm outlived the supervisor by more than 1 s"; }
+wait "$BG"; RC=$?
+[ "$RC" = 137 ] || fail "attesta-run exited $RC after its supervisor was killed during a fork storm, want 137"
+echo "ok: SIGKILL to the supervisor during a fork storm: sandbox gone"
 pass "nothing of the sandbox outlives the gate"
