@@ -12,8 +12,10 @@
  * not make at all, which the supervisor refuses (EPERM) and audits:
  * io_uring unless gate.allow_io_uring; seccomp() asking for a new
  * listener; kill/tgkill/tkill/ptrace, process_vm_readv/writev, pidfd_open
- * aimed at the supervisor's pid, kill(-1) and the other rules of
- * add_protect_supervisor(); namespaces, chroot and mounts.
+ * aimed at the supervisor's or the watcher's pid (watcher.h), kill(-1)
+ * and the other rules of add_protect_supervisor(); terminal ioctls that
+ * type into or take over a terminal (filter_tty.c); namespaces, chroot
+ * and mounts.
  *
  * Trust: the config is trusted (validated by the policy loader). Nothing
  * here reads sandbox input.
