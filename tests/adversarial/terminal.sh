@@ -24,7 +24,7 @@ STI_SYSCTL=$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo 1)
 # user_terminal LOG LINE...: a person typing LINEs into a shell on a pty.
 user_terminal() {
 	local log=$1; shift
-	python3 "$PTYSHELL" "$WS/$log" 90 "cd $WS" "$@" || { sed 's/^/  tty: /' "$WS/$log" | tail -20; fail "the terminal session did not finish ($log)"; }
+	python3 "$PTYSHELL" "$WS/$log" 90 "cd $WS; tty" "$@" || { sed 's/^/  tty: /' "$WS/$log" | tail -20; fail "the terminal session did not finish ($log)"; }
 }
 GATE="timeout --foreground -k 5 60 $RUN -c $WS/attesta.yaml"
 FILTER_TTY='e.get("decision_source") == "filter" and e.get("verdict") == "denied" and "terminal" in (e.get("reason") or "")'
@@ -39,6 +39,18 @@ expect_refused() { # expect_refused LOG ATTACK WHAT
 	[ "$n" -gt "$SEEN" ] || { audit_dump; fail "$3: the refused $2 is not in the audit log"; }
 	SEEN=$n
 }
+
+# 0. the relay works for an interactive program whatever the renderer:
+# PROG reads what the person types, on a terminal that is not theirs
+for r in none socket; do
+	user_terminal "relay-$r.log" "$GATE --renderer $r -- sh -c 'read x; echo got:\$x; tty'" "@type hello-$r"
+	tr -d '\r' <"$WS/relay-$r.log" | grep -q "^got:hello-$r" || { sed 's/^/  tty: /' "$WS/relay-$r.log" | tail; fail "renderer $r: the program did not read what was typed"; }
+	# the first /dev/pts line is the user's terminal (user_terminal), the
+	# last PROG's
+	ttys=$(tr -d '\r' <"$WS/relay-$r.log" | grep '^/dev/pts/' | sed -n '1p;$p' | sort -u | wc -l)
+	[ "$ttys" = 2 ] || fail "renderer $r: PROG ran on the user's own terminal"
+	echo "ok: interactive program on its own pty, renderer $r"
+done
 
 # 1. TIOCSTI into the shared terminal
 if [ "$STI_SYSCTL" = 0 ] && [ $ROOT = 0 ]; then

@@ -7,7 +7,8 @@ Starts `sh -i` on a new pseudo-terminal as a session leader whose
 controlling terminal it is (what a terminal emulator does), types each
 LINE as a person would, waiting until the shell has run it, then waits
 1.5 s so that anything pushed into the terminal's input (TIOCSTI) is read
-and run by the shell, and types `exit`. Everything the terminal showed is
+and run by the shell, and types `exit`. A LINE "@type TEXT" is typed (with
+Enter) 1 s after the line before it started, for the program it runs. Everything the terminal showed is
 written to LOG. Exits 0, or 3 if the shell did not finish within TIMEOUT
 seconds (then LOG says where it stopped).
 """
@@ -46,10 +47,18 @@ def main():
 
     ok = pump(b"$ ", 10)
     for i, line in enumerate(lines):
+        if line.startswith("@type "):
+            continue  # typed while the line before it runs (below)
         # the marker is computed by the shell, so the echoed command line
         # does not contain it
         done = b"__LINE_DONE_%d__" % (i + 1)
         os.write(fd, (line + "; echo __LINE_DONE_$((%d))__\n" % (i + 1)).encode())
+        # "@type TEXT" lines after it: keys for the running program
+        for nxt in lines[i + 1:]:
+            if not nxt.startswith("@type "):
+                break
+            pump(secs=1)
+            os.write(fd, (nxt[len("@type "):] + "\r").encode())
         ok = ok and pump(done)
     pump(secs=1.5)  # injected input, if any, runs now
     os.write(fd, b"exit\n")
