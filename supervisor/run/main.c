@@ -461,6 +461,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sup_shimloop_after_fork(&loop);
+	sup_proc_raise_nofile();
 	/* The audit log's group commits, head file and lock release move to
 	 * a helper thread (after the fork: the child must not inherit it), so
 	 * an auto-approved decision costs no fdatasync, flock or timer on the
