@@ -10,6 +10,10 @@
  *   sti-ancestor TEXT   the same into the terminal of the nearest ancestor
  *                       whose terminal is not ours (found by tty_nr in
  *                       /dev/pts), opened O_NOCTTY
+ *   sti-ancestor-later SECONDS WORD...
+ *                       in a background child: after SECONDS, type each
+ *                       WORD and Enter (CR) into the ancestor's terminal:
+ *                       the answers to an approval prompt shown there
  *   tioclinux           TIOCLINUX TIOCL_PASTESEL on fd 0 (paste the console
  *                       selection into the input); off a virtual console
  *                       the kernel answers EINVAL/ENOTTY
@@ -94,10 +98,10 @@ static int ancestor_terminal(char *name, size_t size)
 	return fd;
 }
 
-static long inject(int fd, const char *text)
+static long inject(int fd, const char *text, char end)
 {
 	for (const char *p = text;; p++) {
-		char c = *p ? *p : '\n';
+		char c = *p ? *p : end;
 		long rc = syscall(SYS_ioctl, fd, TIOCSTI, &c);
 		if (rc < 0)
 			return rc;
@@ -112,10 +116,24 @@ static long attack(int argc, char **argv)
 	char name[300];
 
 	if (!strcmp(a, "sti") && argc == 3)
-		return inject(STDIN_FILENO, argv[2]);
+		return inject(STDIN_FILENO, argv[2], '\n');
 	if (!strcmp(a, "sti-ancestor") && argc == 3) {
 		int fd = ancestor_terminal(name, sizeof name);
-		return fd < 0 ? -1 : inject(fd, argv[2]);
+		return fd < 0 ? -1 : inject(fd, argv[2], '\n');
+	}
+	if (!strcmp(a, "sti-ancestor-later") && argc >= 4) {
+		pid_t pid = fork();
+		if (pid != 0)
+			return pid < 0 ? -1 : 0; /* the child reports */
+		int fd = ancestor_terminal(name, sizeof name);
+		long rc = fd < 0 ? -1 : 0;
+		sleep((unsigned)atoi(argv[2]));
+		for (int i = 3; rc == 0 && i < argc; i++) {
+			rc = inject(fd, argv[i], '\r');
+			usleep(500000);
+		}
+		adv_result("typed-answers", rc, errno);
+		_exit(0);
 	}
 	if (!strcmp(a, "tioclinux")) {
 		char sub = TIOCL_PASTESEL;

@@ -105,5 +105,24 @@ if [ $ROOT = 1 ]; then
 	[ "$n" -ge 1 ] || fail "TIOCSCTTY: the refused attempt is not in the audit log"
 	echo "ok: TIOCSCTTY steal"
 fi
+# 5. (root) the approval prompt answered by the agent: a held MEDIUM exec
+# (confirm) is prompted on the user's terminal; a background child of the
+# agent waits out the review time and types "yes" and "n" into that
+# terminal. Natively (the old code) the exec is approved as if the person
+# had typed it; under the gate the answers never arrive and it times out.
+if [ $ROOT = 1 ]; then
+	printf '#!/bin/sh\n: >%s/APPROVED.ran\n' "$WS" >"$WS/med-tool"; chmod 755 "$WS/med-tool"
+	sed -e 's/^  timeout_seconds: .*//' -e 's/^  fail_mode: deny/  fail_mode: deny\n  timeout_seconds: 8\n  minimum_review_seconds: {low: 0, medium: 1, high: 1, critical: 2}/' \
+		-e 's/^  overrides:/  overrides:\n    med-tool: medium\n    sh: low/' "$WS/attesta.yaml" >"$WS/prompt.yaml"
+	rm -f "$WS/APPROVED.ran"
+	user_terminal gate-prompt.log "timeout --foreground -k 5 60 $RUN -c $WS/prompt.yaml --renderer tty -- sh -c \"$T sti-ancestor-later 3 yes n; ./med-tool; echo med-rc=\\\$?; sleep 2\""
+	[ ! -e "$WS/APPROVED.ran" ] || fail "the agent answered its own approval prompt: med-tool ran"
+	n=$(audit_count 'e.get("action_name") == "med-tool" and e.get("decision_source") == "human"')
+	[ "$n" = 0 ] || fail "the agent's typed answer was recorded as a human approval"
+	tr -d '\r' <"$WS/gate-prompt.log" | grep -q "typed-answers rc=-1 errno=1" || { sed 's/^/  tty: /' "$WS/gate-prompt.log" | tail -15; fail "the typed answers were not refused with EPERM"; }
+	n=$(tty_refusals)
+	[ "$n" -gt "$SEEN" ] || fail "the prompt injection is not in the audit log"
+	echo "ok: typing the answer into the approval prompt"
+fi
 verify_chain
 pass "terminal injection refused and audited"
