@@ -11,7 +11,12 @@
 #      shell; under the gate it is refused and audited, and nothing reaches
 #      the relay (where an approval prompt would have taken it as typed);
 #   3. TIOCLINUX (paste the console selection): refused and audited;
-#   4. (root) TIOCSCTTY 1 stealing the user's terminal: refused, audited.
+#   4. (root) TIOCSCTTY 1 stealing the user's terminal: refused, audited;
+#   5. (root) a held MEDIUM exec prompted on the user's terminal, answered
+#      "yes" by the agent typing into it after the review time: approved as
+#      a human decision on the old code; refused and audited now.
+# Case 0 checks that an interactive program still reads what the person
+# types through the relay under renderer none and socket, on its own pty.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/adv.sh"
 T=$ADV/adv_term
