@@ -28,6 +28,7 @@
 #include "config.h"
 #include "supervisor/common/seccomp_compat.h"
 #include "supervisor/common/sockgate.h"
+#include "supervisor/run/watcher.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -141,18 +142,17 @@ static int add_list(scmp_filter_ctx ctx, const int *nrs, size_t n)
 /* SECURITY: the sandbox (attacker: the agent, any uid, maybe root) must
  * not signal, trace, read or write the supervisor. Non-dumpable stops
  * unprivileged ptrace/process_vm_*; these rules also stop an agent
- * running as root. kill(-1) would reach the supervisor too. */
-static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
+ * running as root. The same rules protect the watcher, the supervisor's
+ * parent (watcher.h), by its pid and its process group. */
+static int add_protect_pid(scmp_filter_ctx ctx, pid_t target)
 {
-	const uint64_t pid = (uint32_t)sup;
-	const uint64_t neg_pgid = (uint32_t)-getpgid(sup);
+	const uint64_t pid = (uint32_t)target;
+	const uint64_t neg_pgid = (uint32_t)-getpgid(target);
 	const scmp_datum_t lo = 0xffffffffu;
 	int rc = 0;
 
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
-				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, 0xffffffffu));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tgkill), 1,
@@ -165,41 +165,58 @@ static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(pidfd_open), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	/* kill(-pgid) of the supervisor's own process group (the sandbox
-	 * runs in a group of its own). */
+	/* kill(-pgid) of its process group (the sandbox runs in a session
+	 * of its own, so it cannot join that group either). */
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
-	/* tkill is obsolete (glibc uses tgkill) and names a thread without
-	 * its process: the supervisor's worker threads cannot be listed
-	 * here, so refuse it altogether. */
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 0);
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(rt_sigqueueinfo), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(rt_tgsigqueueinfo), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* prlimit64 on it: RLIMIT_NOFILE 0 starves it of descriptors,
+	 * RLIMIT_FSIZE 0 kills it at its next audit write. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(prlimit64), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* Signal-driven I/O aimed at it (F_SETOWN + F_SETSIG SIGKILL +
+	 * O_ASYNC): owner given as pid or as -pgid. fcntl's cmd is an
+	 * unsigned int to the kernel: compare the low 32 bits, or
+	 * F_SETOWN | 1 << 32 would pass as another command. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, F_SETOWN),
+				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, F_SETOWN),
+				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
+	return rc;
+}
+
+static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
+{
+	int rc = add_protect_pid(ctx, sup);
+	pid_t watcher = sup_watcher_pid();
+
+	if (watcher > 1)
+		rc = rc ?: add_protect_pid(ctx, watcher);
+	/* kill(-1) would reach the supervisor too. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 0xffffffffu));
+	/* tkill is obsolete (glibc uses tgkill) and names a thread without
+	 * its process: the supervisor's worker threads cannot be listed
+	 * here, so refuse it altogether. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 0);
 	/* A pidfd can also come from open("/proc/PID", O_DIRECTORY), which
 	 * the filter cannot tell apart: no pidfd signals from the sandbox. */
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(pidfd_send_signal), 0);
-	/* prlimit64 on the supervisor: RLIMIT_NOFILE 0 starves it of
-	 * descriptors, RLIMIT_FSIZE 0 kills it at its next audit write. */
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(prlimit64), 1,
-				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	/* Signal-driven I/O aimed at the supervisor (F_SETOWN + F_SETSIG
-	 * SIGKILL + O_ASYNC): owner given as pid or as -pgid. F_SETOWN_EX
-	 * and the FIOSETOWN / SIOCSPGRP ioctls take a pointer the filter
-	 * cannot read: refused. */
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
-				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
-				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
-				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
-				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
+	/* F_SETOWN_EX and the FIOSETOWN / SIOCSPGRP ioctls take a pointer
+	 * the filter cannot read: refused. */
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 1,
-				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, F_SETOWN_EX));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ioctl), 1,
-				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, FIOSETOWN));
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, FIOSETOWN));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ioctl), 1,
-				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, SIOCSPGRP));
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, SIOCSPGRP));
+	/* Terminal injection and takeover (filter_tty.c). */
+	rc = rc ?: sup_filter_add_tty(ctx);
 	return rc;
 }
 

@@ -189,6 +189,10 @@ int sup_human_hold(struct sup_loop *loop, struct sup_held *held)
 	unsigned id;
 	if (!loop->approval || !held->action || !held->evaluated)
 		return -EINVAL;
+	/* SECURITY: bounded, or a flood of held calls starves the
+	 * supervisor of descriptors and locks the approver out. */
+	if (sup_approval_count(loop->approval) >= SUP_HUMAN_MAX_HELD)
+		return -ENOSPC;
 	return sup_approval_hold(loop->approval, held, held->action, &held->decision, &id);
 }
 

@@ -1,5 +1,5 @@
 /*
- * The launcher: fork PROG into its own process group with NO_NEW_PRIVS
+ * The launcher: fork PROG into its own session with NO_NEW_PRIVS
  * and the gate's seccomp filter, take its listener over a socketpair, and
  * release it to exec once the supervisor is ready to answer that first
  * (gated) exec. PROG inherits the preload shim's socket and gets the
@@ -43,7 +43,8 @@ struct child_report {
 	char detail[160]; /* STAGE_SANDBOX: the step that failed */
 };
 
-enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND, STAGE_TTY, STAGE_SANDBOX };
+enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND, STAGE_TTY, STAGE_SANDBOX,
+       STAGE_SESSION };
 
 static const char *stage_name(int stage)
 {
@@ -54,6 +55,7 @@ static const char *stage_name(int stage)
 	case STAGE_SEND: return "cannot pass the listener";
 	case STAGE_TTY: return "cannot attach PROG to its pseudo-terminal";
 	case STAGE_SANDBOX: return "cannot keep the gate's state files out of the agent's reach";
+	case STAGE_SESSION: return "cannot start PROG's session";
 	default: return "child setup failed";
 	}
 }
@@ -175,12 +177,16 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (opts->tty_slave >= 0) {
-		/* its own session on the pty (tty renderer): also a new group */
+		/* its own session on the pty: also a new group */
 		int r = sup_tty_child_setup(opts->tty_slave);
 		if (r < 0)
 			child_fail(sock, STAGE_TTY, -r);
-	} else {
-		setpgid(0, 0);
+	} else if (setsid() < 0) {
+		/* SECURITY: a session of its own in every mode, so no process
+		 * of the sandbox can join the supervisor's or the watcher's
+		 * process group (setpgid fails across sessions) or be given
+		 * the user's terminal (docs/attesta-run.md, "Process life"). */
+		child_fail(sock, STAGE_SESSION, errno);
 	}
 	/* The supervisor made itself non-dumpable before the fork; the
 	 * child must be dumpable for the parent to take its listener
@@ -311,11 +317,9 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 		child_main(sv[1], opts);
 	}
 	close(sv[1]);
-	/* Both sides set the group so neither races the other. Not with a
-	 * tty: the child's setsid() makes the group, and would fail with
-	 * EPERM if it were a group leader already. */
-	if (opts->tty_slave < 0)
-		setpgid(pid, pid);
+	/* No setpgid from here: the child's setsid() makes its group (and
+	 * would fail with EPERM if it were a group leader already); it has
+	 * run before the child's report arrives. */
 
 	struct child_report rep = { 0 };
 	int listener = -1;

@@ -260,7 +260,7 @@ static int handle_notification(struct sup_loop *loop)
 	sup_held_insert(loop, held);
 	/* A call the sandbox may not make at all: refused and audited, no
 	 * decoding, no policy (filter.h). */
-	const char *refusal = sup_filter_refusal(held->req.data.nr);
+	const char *refusal = sup_filter_refusal_of(&held->req.data);
 	if (refusal)
 		return sup_verdict_finish(loop, held, false, "denied", "filter", refusal, NULL);
 	/* The shim queued its annotation before the syscall: read it now so

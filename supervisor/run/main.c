@@ -1,6 +1,7 @@
 /*
  * attesta-run: start PROG unmodified under the syscall gate (DESIGN §2,
- * §13). Parses the command line, loads the config, policy engine, audit
+ * §13). Parses the command line, splits into the watcher and the
+ * supervisor (watcher.h), loads the config, policy engine, audit
  * log and trust store, picks the gate (seccomp, or the shim-only mode
  * when user notification is unavailable or --mode shim), sets up the
  * preload shim, builds the seccomp filter, launches PROG and runs
@@ -43,6 +44,7 @@
 #include "supervisor/run/state_protect.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
+#include "supervisor/run/watcher.h"
 
 #define EXIT_OWN SUP_EXIT_INTERNAL
 
@@ -281,6 +283,11 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	/* First, before any thread: the process the user started stays as
+	 * the watcher, and we go on as the supervisor in a session of our
+	 * own (watcher.h). */
+	if ((rc = sup_watcher_start()) < 0)
+		return fail("cannot start the watcher: %s", strerror(-rc));
 	/* Only speed depends on it: without the thread, the first decision
 	 * does the same work itself. */
 	/* attesta-run needs SHA-256 and HMAC-SHA256 from OpenSSL's default
@@ -464,6 +471,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* SECURITY: whatever the renderer, PROG never holds the user's
+	 * terminal, where it could type into the user's shell (TIOCSTI) or
+	 * read what is typed: with stdin a terminal it gets a pty of its own
+	 * and the relay (docs/attesta-run.md, "Terminals"). Without a
+	 * renderer that prompts there, the relay never pauses. */
+	if (!loop.tty && sup_tty_available() &&
+	    (rc = sup_tty_new(NULL, &loop.tty, reason, sizeof reason)) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
 	const char *run_user = o.user ? o.user : config->run_user;
 	if (run_user && sup_state_plan_user(&plan, run_user, &prog_env, reason, sizeof reason) < 0) {
 		fprintf(stderr, "attesta-run: %s\n", reason);
@@ -482,9 +499,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: cannot give the terminal to '%s': %m\n", run_user);
 		goto out;
 	}
-	/* With the tty renderer PROG has a terminal of its own (the pty). */
-	loop.give_terminal = !loop.tty && isatty(STDIN_FILENO) &&
-			     tcgetpgrp(STDIN_FILENO) == getpgrp();
+	/* PROG has a session of its own (launch.c): the user's terminal is
+	 * never handed to it. */
+	loop.give_terminal = false;
 
 	struct sup_launch_opts lo = {
 		.path = prog_path,
@@ -507,6 +524,7 @@ int main(int argc, char **argv)
 	if (child.unprotected)
 		fprintf(stderr, "attesta-run: %s\n", reason);
 	sup_state_plan_warn(&plan, !child.unprotected);
+	sup_proc_raise_nofile();
 	/* The audit log's group commits, head file and lock release move to
 	 * a helper thread (after the fork: the child must not inherit it), so
 	 * an auto-approved decision costs no fdatasync, flock or timer on the
@@ -559,6 +577,9 @@ int main(int argc, char **argv)
 	} else if ((rc = sup_human_started(&loop)) < 0) {
 		fprintf(stderr, "attesta-run: cannot start the terminal relay: %s\n",
 			strerror(-rc));
+		kill(-child.pid, SIGKILL);
+	} else if ((rc = sup_watcher_watch(&loop)) < 0) {
+		fprintf(stderr, "attesta-run: cannot watch the watcher: %s\n", strerror(-rc));
 		kill(-child.pid, SIGKILL);
 	}
 	if (warming) {

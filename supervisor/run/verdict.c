@@ -421,12 +421,14 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 		}
 		/* Hold it for a human; finished later by human.c. Shadow and
 		 * audit_only never make the agent wait. */
+		int hold_rc = -EINVAL;
 		if (config->mode == POL_MODE_ENFORCE && loop->approval &&
-		    sup_human_hold(loop, held) == 0)
+		    (hold_rc = sup_human_hold(loop, held)) == 0)
 			return 0;
 		/* No approver can be reached: fail_mode decides at once. */
 		const char *nobody = !loop->approval ? "renderer none"
 				     : config->mode != POL_MODE_ENFORCE ? "not held in this mode"
+				     : hold_rc == -ENOSPC ? "too many calls waiting for a human"
 				     : "cannot hold the call";
 		source = "fail_mode";
 		switch (config->fail_mode) {

@@ -77,6 +77,8 @@ RULES="risk:
     adv_net: low
     adv_storm: low
     adv_loader: low
+    adv_term: low
+    adv_pgroup: low
   amplifiers:
     - pattern: \"PROTECTED\"
       target: path
