@@ -11,6 +11,7 @@
 #include "supervisor/run/cmsg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,9 @@
 #endif
 #ifndef SCM_TS_OPT_ID
 #define SCM_TS_OPT_ID 81
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
 #endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
@@ -238,13 +242,19 @@ static int take_one(const struct cmsghdr *h, size_t off, void *arg)
 	return 0;
 }
 
-int sup_cmsg_take_fds(pid_t tgid, unsigned char *ctl, size_t len, int *fds, size_t *nfds)
+int sup_cmsg_take_fds(pid_t tid, pid_t tgid, unsigned char *ctl, size_t len, int *fds,
+		      size_t *nfds)
 {
 	struct take t = { .ctl = ctl, .fds = fds, .nfds = nfds };
 	int r;
 
 	*nfds = 0;
-	t.pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	/* the numbers are the calling thread's: a thread cloned without
+	 * CLONE_FILES has its own table (PIDFD_THREAD, Linux 6.9; before
+	 * that, the thread group's) */
+	t.pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (t.pidfd < 0 && errno == EINVAL)
+		t.pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	if (t.pidfd < 0)
 		return -ESRCH;
 	r = walk(ctl, len, take_one, &t);

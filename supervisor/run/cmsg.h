@@ -41,11 +41,13 @@ int sup_cmsg_check(const unsigned char *ctl, size_t len, struct sup_cmsg_check *
 int sup_cmsg_read(pid_t tid, uint64_t addr, size_t len, unsigned char **ret);
 
 /* Replace every SCM_RIGHTS descriptor number in ctl (already checked)
- * by a pidfd_getfd copy of tgid's descriptor, stored in fds[] (room for
+ * by a pidfd_getfd copy of thread tid's descriptor (tgid's where the
+ * kernel has no PIDFD_THREAD), stored in fds[] (room for
  * SUP_CMSG_MAX_FD; *nfds set, close them with sup_cmsg_close_fds even on
  * error). -EBADF: a number that is not open in the target (the kernel's
  * answer); other -errno are internal. */
-int sup_cmsg_take_fds(pid_t tgid, unsigned char *ctl, size_t len, int *fds, size_t *nfds);
+int sup_cmsg_take_fds(pid_t tid, pid_t tgid, unsigned char *ctl, size_t len, int *fds,
+		      size_t *nfds);
 
 void sup_cmsg_close_fds(int *fds, size_t nfds);
 

@@ -113,7 +113,7 @@ static int ctl_prepare(const struct sup_emu_send *e, const struct msghdr *m, str
 	if (r < 0)
 		return -r; /* EPERM: a refused kind appeared; EINVAL: malformed */
 	if (chk.nfds) {
-		r = sup_cmsg_take_fds(e->status->tgid, c->buf, c->len, c->fds, &c->nfds);
+		r = sup_cmsg_take_fds(e->tid, e->status->tgid, c->buf, c->len, c->fds, &c->nfds);
 		if (r == -EBADF || r == -EINVAL)
 			return -r;
 		if (r < 0)
