@@ -5,9 +5,10 @@
 #     SCM_RIGHTS over a socketpair is the same open file for the receiver;
 #     IP_TOS, IP_TTL, IPV6_HOPLIMIT/IPV6_TCLASS reach the receiver; a
 #     descriptor that is not open is EBADF and a malformed cmsg EINVAL,
-#     as natively;
+#     as natively; sendmmsg passes a descriptor in each message;
 #   - refused (EPERM, audited naming the kind), though they work natively:
-#     IP_PKTINFO choosing another source address, SCM_CREDENTIALS;
+#     IP_PKTINFO choosing another source address (also in the second
+#     message of a sendmmsg on a connected socket), SCM_CREDENTIALS;
 #   - a thread flipping the control data between IP_TOS and IP_PKTINFO
 #     during the call: natively datagrams leave from 127.0.0.3, gated none
 #     (the emulation checks the copy it sends);
@@ -27,7 +28,8 @@ scm_rights_ebadf -1 9
 ip_tos 0 0
 ip_ttl 0 0
 ipv6_hoplimit 0 0
-malformed -1 22"
+malformed -1 22
+mmsg_rights 0 0"
 forwarded() {
 	# shellcheck disable=SC2086
 	set -- $1
@@ -45,7 +47,8 @@ N_FWD=$CASES_RUN
 # Refused kinds: natively they work; gated EPERM and an audited refusal
 # naming the kind.
 REFUSED="ip_pktinfo IP_PKTINFO
-ucred SCM_CREDENTIALS"
+ucred SCM_CREDENTIALS
+mmsg_pktinfo in+message+1:+IP_PKTINFO"
 refused() {
 	# shellcheck disable=SC2086
 	set -- $1
@@ -54,13 +57,13 @@ refused() {
 	if [ "$1" = ip_pktinfo ]; then
 		grep -q "from 127.0.0.3" "$WS/native.out" || fail "native control: the source was not chosen: $(cat "$WS/native.out")"
 	fi
-	local q="e.get('verdict')=='denied' and e.get('decision_source')=='decoder' and '$2' in str(e.get('reason'))" before
+	local q="e.get('verdict')=='denied' and e.get('decision_source')=='decoder' and '${2//+/ }' in str(e.get('reason'))" before
 	before=$(audit_count "$q")
 	gate "$PY" "$A" "$1"
 	[ "$(result_rc "$1")" = -1 ] && [ "$(result_errno "$1")" = 1 ] ||
 		fail "'$1' under the gate: want EPERM, got: $(cat "$WS/out") $(tail -3 "$WS/err")"
 	[ "$(audit_count "$q")" -gt "$before" ] || { audit_dump 6; fail "'$1': no audited refusal naming $2"; }
-	echo "ok: $1 refused ($2)"
+	echo "ok: $1 refused (${2//+/ })"
 }
 each_case refused <<<"$REFUSED"
 N_REF=$CASES_RUN

@@ -133,6 +133,66 @@ def malformed():
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
 
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint)]
+
+def sendmmsg(fd, msgs):
+    v = (mmsghdr * len(msgs))()
+    for i, m in enumerate(msgs):
+        v[i].hdr = m
+    n = libc.sendmmsg(fd, v, len(msgs), 0)
+    if n < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return n, [v[i].len for i in range(len(msgs))]
+
+def mmsg_rights():
+    """sendmmsg: two datagrams, each passing a descriptor."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    keep, msgs = [], []
+    for i in range(2):
+        path = os.path.join(os.getcwd(), f"mmsg{i}.txt")
+        with open(path, "w") as f:
+            f.write(f"file {i}\n")
+        fd = os.open(path, os.O_RDONLY)
+        data = ctypes.create_string_buffer(b"m%d" % i)
+        ctl = ctypes.create_string_buffer(struct.pack("Qii", socket.CMSG_LEN(4), socket.SOL_SOCKET,
+                                                      socket.SCM_RIGHTS) + struct.pack("i", fd) + b"\0" * 4, 24)
+        m, iov = raw_msg(data, ctl)
+        m.controllen = 24
+        keep += [data, ctl, iov]
+        msgs.append(m)
+    n, lens = sendmmsg(a.fileno(), msgs)
+    if n != 2 or lens != [2, 2]:
+        raise OSError(0, f"sent {n} {lens}")
+    for i in range(2):
+        _, anc, _, _ = b.recvmsg(16, socket.CMSG_SPACE(4))
+        fd = struct.unpack("i", anc[0][2][:4])[0]
+        got = os.read(fd, 100)
+        if got != f"file {i}\n".encode():
+            raise OSError(0, f"message {i}: read {got!r}")
+    return "2 messages, each descriptor the same file"
+
+def mmsg_pktinfo():
+    """sendmmsg: IP_TOS on the first message, IP_PKTINFO on the second."""
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind(("127.0.0.1", 0))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(r.getsockname())
+    tos = struct.pack("QiiB", 17, socket.IPPROTO_IP, socket.IP_TOS, 0x10).ljust(24, b"\0")
+    pkt = struct.pack("Qii", 28, socket.IPPROTO_IP, IP_PKTINFO) + \
+        struct.pack("i4s4s", 0, socket.inet_aton("127.0.0.3"), socket.inet_aton("0.0.0.0")) + b"\0" * 4
+    keep, msgs = [], []
+    for c in (tos, pkt):
+        data = ctypes.create_string_buffer(b"mm")
+        ctl = ctypes.create_string_buffer(c, len(c))
+        m, iov = raw_msg(data, ctl)
+        m.controllen = len(c)
+        keep += [data, ctl, iov]
+        msgs.append(m)
+    n, _ = sendmmsg(s.fileno(), msgs)
+    return f"sent {n}"
+
 def race_pktinfo(attempts, seconds):
     """Another thread flips the control data between IP_TOS (forwarded)
     and IP_PKTINFO choosing source 127.0.0.3 (refused) while sendmsg
@@ -195,7 +255,7 @@ def race_pktinfo(attempts, seconds):
 CASES = {
     "scm_rights": scm_rights, "scm_rights_ebadf": scm_rights_ebadf, "ucred": scm_credentials,
     "ip_tos": ip_tos, "ip_ttl": ip_ttl, "ipv6_hoplimit": ipv6_hoplimit, "ip_pktinfo": ip_pktinfo,
-    "malformed": malformed,
+    "malformed": malformed, "mmsg_rights": mmsg_rights, "mmsg_pktinfo": mmsg_pktinfo,
 }
 case = sys.argv[1]
 if case == "forbidden_tos":
