@@ -63,6 +63,12 @@
 #define POL_TARGET_MAX_IOV 1024
 /* Messages in one emulated sendmmsg (the kernel's own cap is UIO_MAXIOV). */
 #define POL_TARGET_MAX_MMSG 1024
+/* Control data (msg_control) of one emulated message, copied from the
+ * target once (docs/decode.md, "Control data"). The kernel copies it into
+ * a buffer bounded by net.core.optmem_max (128 KiB by default since Linux
+ * 6.9) and answers ENOBUFS above it; so do we above this cap. 253
+ * descriptors (SCM_MAX_FD) take about 1 KiB. */
+#define POL_TARGET_MAX_CONTROL (128 * 1024)
 
 /* Finding the name a case-insensitive file system stores for a path
  * (docs/decode.md, "Case-insensitive file systems"): at most this many

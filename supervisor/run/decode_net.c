@@ -12,14 +12,16 @@
  * SECURITY: the attacker is the sandboxed program; it controls the
  * msghdr/mmsghdr structures and can change them from another thread. We
  * copy them once; the emulation sends to the decided address only and
- * re-reads nothing but the payload. Ancillary data (SCM_RIGHTS,
- * SCM_CREDENTIALS) cannot be sent faithfully by the supervisor and is
- * refused. sendmmsg naming more than one destination is refused (the
- * refusal names them).
+ * re-reads nothing but the payload and the control data, which it checks
+ * again on its own copy (cmsg.h). Control data that names a source, a
+ * route or an identity is refused here, audited with its name
+ * (docs/decode.md, "Control data"). sendmmsg naming more than one
+ * destination is refused (the refusal names them).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
 #include "supervisor/common/sockaddr.h"
+#include "supervisor/run/cmsg.h"
 #include "supervisor/run/decode_internal.h"
 #include "supervisor/run/target_mem.h"
 
@@ -196,12 +199,56 @@ out:
 	return r;
 }
 
-static int read_msghdr_dest(struct sup_decode_ctx *ctx, const struct msghdr *m, struct dest *d)
+/* The first refused control data of a call (docs/decode.md, "Control
+ * data"): refused as a whole, audited with the kind's name. */
+struct ctl_refusal {
+	bool refused;
+	size_t index; /* the message of a sendmmsg */
+	char why[sizeof(((struct sup_cmsg_check *)0)->why)];
+};
+
+/* Read and check one message's control data. Malformed data fails as in
+ * the kernel (EINVAL; ENOBUFS above the cap; EFAULT), without a send. The
+ * emulation reads and checks it again: this copy only names a refusal. */
+static int check_control(struct sup_decode_ctx *ctx, const struct msghdr *m, size_t index,
+			 struct ctl_refusal *cr)
 {
-	if (m->msg_controllen > 0 && m->msg_control)
-		return sup_decode_fail(ctx, -EINVAL, "sendmsg with control data not supported");
+	struct sup_cmsg_check c;
+	unsigned char *ctl = NULL;
+	int r;
+
+	if (m->msg_controllen == 0)
+		return 0;
+	if (m->msg_controllen > INT_MAX)
+		return SUP_DECODE_FAILS_BASE + ENOBUFS; /* ____sys_sendmsg */
+	r = sup_cmsg_read(ctx->tid, (uint64_t)(uintptr_t)m->msg_control, m->msg_controllen, &ctl);
+	if (r == -ENOBUFS || r == -EFAULT)
+		return SUP_DECODE_FAILS_BASE - r;
+	if (r < 0)
+		return sup_decode_fail(ctx, r, "cannot read control data of pid %d: %s",
+				       (int)ctx->tid, strerror(-r));
+	r = sup_cmsg_check(ctl, m->msg_controllen, &c);
+	free(ctl);
+	if (r == -EINVAL)
+		return SUP_DECODE_FAILS_BASE + EINVAL;
+	if (r == -EPERM && !cr->refused) {
+		cr->refused = true;
+		cr->index = index;
+		memcpy(cr->why, c.why, sizeof cr->why);
+	}
+	return 0;
+}
+
+static int read_msghdr_dest(struct sup_decode_ctx *ctx, const struct msghdr *m, struct dest *d,
+			    size_t index, struct ctl_refusal *cr)
+{
+	int r;
+
 	if (m->msg_iovlen > POL_TARGET_MAX_IOV)
 		return SUP_DECODE_FAILS_BASE + EMSGSIZE;
+	r = check_control(ctx, m, index, cr);
+	if (r != 0)
+		return r;
 	if (!m->msg_name) {
 		d->present = false;
 		return 0;
@@ -239,7 +286,7 @@ static void add_other(struct other_dests *o, const struct dest *first, const str
 }
 
 static int gather_dest(struct sup_decode_ctx *ctx, struct dest *d, long *ret_flags,
-		       struct other_dests *others)
+		       struct other_dests *others, struct ctl_refusal *cr)
 {
 	const __u64 *arg = ctx->req->data.args;
 	int r;
@@ -261,7 +308,7 @@ static int gather_dest(struct sup_decode_ctx *ctx, struct dest *d, long *ret_fla
 		if (r < 0)
 			return sup_decode_fail(ctx, r, "cannot read msghdr of pid %d: %s",
 					       (int)ctx->tid, strerror(-r));
-		return read_msghdr_dest(ctx, &m, d);
+		return read_msghdr_dest(ctx, &m, d, 0, cr);
 	}
 	case SYS_sendmmsg: {
 		size_t vlen = (unsigned int)arg[2];
@@ -282,10 +329,10 @@ static int gather_dest(struct sup_decode_ctx *ctx, struct dest *d, long *ret_fla
 					    (int)ctx->tid, strerror(-r));
 			goto mmsg_out;
 		}
-		r = read_msghdr_dest(ctx, &v[0].msg_hdr, d);
+		r = read_msghdr_dest(ctx, &v[0].msg_hdr, d, 0, cr);
 		for (size_t i = 1; r == 0 && i < vlen; i++) {
 			memset(&other, 0, sizeof(other));
-			r = read_msghdr_dest(ctx, &v[i].msg_hdr, &other);
+			r = read_msghdr_dest(ctx, &v[i].msg_hdr, &other, i, cr);
 			if (r == 0)
 				add_other(others, d, &other);
 		}
@@ -342,11 +389,43 @@ static int refuse_mmsg(struct sup_decode_ctx *ctx, struct pol_action *a, struct 
 	return SUP_DECODE_REFUSED;
 }
 
+/* SECURITY: control data that names a source, a route or an identity
+ * (cmsg.c) is refused, whatever the destination; the entry names the
+ * destination and the refused kind. */
+static int refuse_control(struct sup_decode_ctx *ctx, struct pol_action *a, struct dest *d,
+			  const struct ctl_refusal *cr, const struct sup_sock_facts *facts)
+{
+	char one[SUP_SOCKADDR_TEXT_MAX + 32];
+	bool mmsg = ctx->req->data.nr == SYS_sendmmsg;
+	int r;
+
+	if (!d->present && ctx->kept_fd >= 0) {
+		/* a connected socket: name its peer */
+		struct dest peer = { .len = sizeof peer.bytes };
+
+		if (getpeername(ctx->kept_fd, (struct sockaddr *)peer.bytes, &peer.len) == 0 &&
+		    peer.len > 0 && peer.len <= sizeof peer.bytes) {
+			peer.present = true;
+			*d = peer;
+		}
+	}
+	name_dest(d, facts, one, sizeof one);
+	if ((r = pol_strv_push(&a->args, one, strlen(one))) < 0 ||
+	    (r = pol_action_set(&a->address, one)) < 0)
+		return sup_decode_fail(ctx, r, "out of memory");
+	if (mmsg)
+		sup_decode_fail(ctx, 0, "control data refused in message %zu: %s", cr->index, cr->why);
+	else
+		sup_decode_fail(ctx, 0, "control data refused: %s", cr->why);
+	return SUP_DECODE_REFUSED;
+}
+
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 {
 	bool is_connect = ctx->req->data.nr == SYS_connect;
 	struct sup_sock_facts facts;
 	struct other_dests others;
+	struct ctl_refusal cr;
 	struct sup_sockaddr_text t;
 	struct pol_action *a = NULL;
 	struct dest d;
@@ -358,7 +437,8 @@ int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 	memset(&d, 0, sizeof(d));
 	memset(&others, 0, sizeof(others));
 	memset(&facts, 0, sizeof(facts));
-	r = gather_dest(ctx, &d, &flags, &others);
+	memset(&cr, 0, sizeof(cr));
+	r = gather_dest(ctx, &d, &flags, &others, &cr);
 	if (r != 0)
 		return r;
 	if (!is_connect) {
@@ -378,6 +458,14 @@ int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 	a->tgid = ctx->status.tgid;
 	if ((r = pol_action_set(&a->function_name, is_connect ? "connect" : "sendto")) < 0) {
 		r = sup_decode_fail(ctx, r, "out of memory");
+		goto out;
+	}
+	if (cr.refused) {
+		r = refuse_control(ctx, a, &d, &cr, &facts);
+		if (r == SUP_DECODE_REFUSED) {
+			*ret_action = a;
+			return r;
+		}
 		goto out;
 	}
 	if (others.n) {

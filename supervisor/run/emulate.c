@@ -11,8 +11,10 @@
  * component swapped for a symlink fails instead of redirecting us); an
  * AF_UNIX socket is opened O_PATH|O_NOFOLLOW and connected to through
  * /proc/self/fd/N; the address is re-encoded from the decided text. Only
- * the payload of a send is read here, and it is not part of the decision.
- * Ancillary data is never sent.
+ * the payload of a send is read here, and it is not part of the decision;
+ * control data is read once more, checked again on our copy and sent with
+ * SCM_RIGHTS descriptors replaced by our copies of the same files
+ * (cmsg.h, docs/decode.md "Control data").
  */
 #include "supervisor/run/emulate.h"
 
@@ -196,93 +198,6 @@ static int build_addr(struct emu *e)
 	return 0;
 }
 
-/* Copy the target's iovecs (at most cap bytes in total) into one buffer.
- * Returns the byte count, or -errno (-EFAULT/-EMSGSIZE as results). */
-static ssize_t gather(pid_t tid, uint64_t iov_addr, size_t iovlen, size_t cap, char **ret_buf,
-		      size_t *ret_total)
-{
-	struct iovec *iov = NULL;
-	char *buf = NULL;
-	size_t total = 0, want = 0;
-	ssize_t r;
-
-	if (iovlen > POL_TARGET_MAX_IOV)
-		return -EMSGSIZE;
-	if (iovlen) {
-		iov = calloc(iovlen, sizeof(*iov));
-		if (!iov)
-			return -ENOMEM;
-		r = sup_target_read(tid, iov_addr, iov, iovlen * sizeof(*iov));
-		if (r < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < iovlen; i++) {
-		if (iov[i].iov_len > SIZE_MAX / 2 - want) {
-			r = -EINVAL;
-			goto out;
-		}
-		want += iov[i].iov_len;
-	}
-	*ret_total = want;
-	buf = malloc(want < cap ? (want ? want : 1) : cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < iovlen && total < cap; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (n > cap - total)
-			n = cap - total;
-		r = sup_target_read(tid, (uint64_t)(uintptr_t)iov[i].iov_base, buf + total, n);
-		if (r < 0)
-			goto out;
-		total += n;
-	}
-	*ret_buf = buf;
-	buf = NULL;
-	r = (ssize_t)total;
-out:
-	free(buf);
-	free(iov);
-	return r;
-}
-
-/* Send one message (iovecs at iov_addr) to the decided destination.
- * Returns bytes sent or a negative errno that is the target's result. */
-static ssize_t send_one(struct emu *e, uint64_t iov_addr, size_t iovlen, int flags)
-{
-	size_t wanted = 0;
-	char *buf = NULL;
-	ssize_t n = gather(e->req->pid, iov_addr, iovlen, POL_TARGET_MAX_SEND_BYTES, &buf, &wanted);
-	struct iovec one;
-	struct msghdr m;
-
-	if (n < 0)
-		return n;
-	if (wanted > (size_t)n && e->action->socktype != SOCK_STREAM) {
-		/* A datagram cannot be shortened. */
-		free(buf);
-		return -EMSGSIZE;
-	}
-	one.iov_base = buf;
-	one.iov_len = (size_t)n;
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &one;
-	m.msg_iovlen = 1;
-	if (e->has_addr) {
-		m.msg_name = &e->addr;
-		m.msg_namelen = e->addr_len;
-	}
-	/* SIGPIPE would hit the supervisor: suppress it, re-raise below. */
-	n = sendmsg(e->sock, &m, flags | MSG_NOSIGNAL);
-	if (n < 0)
-		n = -errno;
-	if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
-		syscall(SYS_tgkill, e->status.tgid, e->req->pid, SIGPIPE);
-	free(buf);
-	return n;
-}
 
 static int emulate_net(struct emu *e, struct seccomp_notif_resp *resp)
 {
@@ -318,6 +233,24 @@ static int emulate_net(struct emu *e, struct seccomp_notif_resp *resp)
 	}
 	if (r < 0)
 		return r;
+	if (e->req->data.nr == SYS_sendmsg || e->req->data.nr == SYS_sendmmsg) {
+		struct sup_emu_send send = {
+			.tid = (pid_t)e->req->pid,
+			.status = &e->status,
+			.nr = e->req->data.nr,
+			.args = e->req->data.args,
+			.sock = e->sock,
+			.socktype = e->action->socktype,
+			.addr = e->has_addr ? (const struct sockaddr *)&e->addr : NULL,
+			.addr_len = e->addr_len,
+		};
+
+		r = sup_emulate_msgs(&send, &val, &target_err);
+		if (r < 0)
+			return r;
+		set_result(resp, e->req, val, target_err);
+		return 0;
+	}
 	r = sup_creds_assume(&e->status, &saved);
 	if (r < 0)
 		goto restore;
@@ -365,72 +298,6 @@ static int emulate_net(struct emu *e, struct seccomp_notif_resp *resp)
 			val = s;
 		}
 		free(buf);
-		break;
-	}
-	case SYS_sendmsg: {
-		struct msghdr m;
-		ssize_t s;
-
-		r = sup_target_read(e->req->pid, arg[1], &m, sizeof(m));
-		if (r < 0) {
-			target_err = -r == EFAULT ? EFAULT : -r;
-			r = 0;
-			break;
-		}
-		s = send_one(e, (uint64_t)(uintptr_t)m.msg_iov, m.msg_iovlen, (int)arg[2]);
-		if (s == -ENOMEM) {
-			r = -ENOMEM;
-			break;
-		}
-		if (s < 0)
-			target_err = (int)-s;
-		else
-			val = s;
-		break;
-	}
-	case SYS_sendmmsg: {
-		size_t vlen = (unsigned int)arg[2], i;
-		struct mmsghdr *v;
-
-		if (vlen > POL_TARGET_MAX_MMSG)
-			vlen = POL_TARGET_MAX_MMSG;
-		if (vlen == 0)
-			break;
-		v = calloc(vlen, sizeof(*v));
-		if (!v) {
-			r = -ENOMEM;
-			break;
-		}
-		r = sup_target_read(e->req->pid, arg[1], v, vlen * sizeof(*v));
-		if (r < 0) {
-			target_err = EFAULT;
-			r = 0;
-			free(v);
-			break;
-		}
-		for (i = 0; i < vlen; i++) {
-			ssize_t s = send_one(e, (uint64_t)(uintptr_t)v[i].msg_hdr.msg_iov,
-					     v[i].msg_hdr.msg_iovlen, (int)arg[3]);
-			unsigned int len32;
-			struct iovec lo, re;
-
-			if (s < 0) {
-				if (i == 0)
-					target_err = (int)-s;
-				break;
-			}
-			/* sendmmsg reports each message's length in msg_len */
-			len32 = (unsigned int)s;
-			lo.iov_base = &len32;
-			lo.iov_len = sizeof(len32);
-			re.iov_base = (char *)(uintptr_t)arg[1] + i * sizeof(*v) +
-				      offsetof(struct mmsghdr, msg_len);
-			re.iov_len = sizeof(len32);
-			process_vm_writev(e->req->pid, &lo, 1, &re, 1, 0);
-		}
-		if (!target_err)
-			val = (long long)i;
-		free(v);
 		break;
 	}
 	default:
