@@ -175,18 +175,39 @@ static int check_inherited_dirs(char *step, size_t step_size)
  * a subset of its own. A Landlock domain may not ptrace (nor open
  * /proc/PID/root, cwd, fd, mem of) a process outside it, whatever the
  * uids. The ruleset itself only forbids making device nodes. Needs
- * NO_NEW_PRIVS, which launch.c sets anyway. */
+ * NO_NEW_PRIVS, which launch.c sets anyway.
+ *
+ * Any Landlock file-system ruleset also refuses, by default, to link or
+ * rename a file into another directory (EXDEV, "refer"): that would break
+ * `mv a/x b/`, git's object files and test suites (found by
+ * `make thirdparty`). Where the kernel knows the right (ABI >= 2) the
+ * ruleset handles it and grants it below "/", so only the device-node
+ * rule is left. */
 static int join_landlock(void)
 {
 	struct landlock_ruleset_attr attr = {
 		.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_BLOCK,
 	};
+	bool refer = sup_sandbox_landlock_abi() >= 2;
+	if (refer)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
 	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
 	if (fd < 0)
 		return -errno;
 	int r = 0;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+	if (refer) {
+		struct landlock_path_beneath_attr below_root = {
+			.allowed_access = LANDLOCK_ACCESS_FS_REFER,
+			.parent_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC),
+		};
+		if (below_root.parent_fd < 0 ||
+		    syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &below_root, 0) < 0)
+			r = -errno;
+		if (below_root.parent_fd >= 0)
+			close(below_root.parent_fd);
+	}
+	if (r == 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		       syscall(SYS_landlock_restrict_self, fd, 0) < 0))
 		r = -errno;
 	close(fd);
 	return r;
