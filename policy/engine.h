@@ -57,4 +57,12 @@ void pol_decision_release(struct pol_decision *decision);
 int pol_engine_evaluate(struct pol_engine *engine, const struct pol_action *action,
 			double trust, bool count_novelty, struct pol_decision *ret);
 
+/* A "#!" script (script->interpreter set): judge the program that really
+ * runs as `INTERPRETER SCRIPT ARGS...` too (without counting novelty) and
+ * keep the riskier decision in *io_decision, noted by an "interpreter"
+ * factor (engine_interp.c). 0 (also when script has no interpreter) or
+ * -ENOMEM. The gate and `attesta score` both call it. */
+int pol_engine_judge_interpreter(struct pol_engine *engine, const struct pol_action *script,
+				 double trust, struct pol_decision *io_decision);
+
 #endif

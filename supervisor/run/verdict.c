@@ -310,55 +310,11 @@ static int fill_context(struct sup_loop *loop, struct sup_held *held)
  * writing the script (`./innocent.sh` starting "#!/path/forbidden-tool").
  * The script is judged under its own name, and the program that really
  * runs is judged as `INTERPRETER SCRIPT ARGS...`; the riskier decision
- * stands. Exec verification then checks that this interpreter runs. */
+ * stands (pol_engine_judge_interpreter, shared with `attesta score`).
+ * Exec verification then checks that this interpreter runs. */
 static int judge_interpreter(struct sup_loop *loop, struct sup_held *held, double trust)
 {
-	const struct pol_action *script = held->action;
-	struct pol_action *run = pol_action_new(POL_ACTION_EXEC);
-	struct pol_decision other;
-	const char *slash = strrchr(script->interpreter, '/');
-	int rc = -ENOMEM;
-
-	memset(&other, 0, sizeof other);
-	if (!run)
-		return -ENOMEM;
-	if (pol_action_set(&run->function_name, slash ? slash + 1 : script->interpreter) < 0 ||
-	    pol_action_set(&run->path, script->interpreter) < 0 ||
-	    pol_action_set(&run->argv0, script->interpreter) < 0 ||
-	    pol_action_set(&run->cwd, script->cwd) < 0 ||
-	    pol_action_set(&run->agent_id, script->agent_id) < 0 ||
-	    pol_action_set(&run->environment, script->environment) < 0 ||
-	    pol_action_set(&run->session_id, script->session_id) < 0 ||
-	    pol_strv_push(&run->args, script->path, strlen(script->path)) < 0)
-		goto out;
-	for (size_t i = 0; i < script->args.count; i++)
-		if (pol_strv_push(&run->args, script->args.items[i], strlen(script->args.items[i])) < 0)
-			goto out;
-	run->pid = script->pid;
-	run->tgid = script->tgid;
-	run->ppid = script->ppid;
-	run->intercepted_at = script->intercepted_at;
-	rc = pol_engine_evaluate(loop->engine, run, trust, false, &other);
-	if (rc < 0)
-		goto out;
-	if (other.blocked > held->decision.blocked ||
-	    (other.blocked == held->decision.blocked &&
-	     (other.assessment.level > held->decision.assessment.level ||
-	      (other.assessment.level == held->decision.assessment.level &&
-	       other.assessment.score > held->decision.assessment.score)))) {
-		char note[300];
-		snprintf(note, sizeof note, "the script runs '%s', rated higher than the script",
-			 script->interpreter);
-		pol_decision_release(&held->decision);
-		held->decision = other;
-		memset(&other, 0, sizeof other);
-		rc = pol_assessment_add(&held->decision.assessment, "interpreter", 0.0, note,
-					script->interpreter);
-	}
-out:
-	pol_decision_release(&other);
-	pol_action_free(run);
-	return rc;
+	return pol_engine_judge_interpreter(loop->engine, held->action, trust, &held->decision);
 }
 
 int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
