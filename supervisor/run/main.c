@@ -23,6 +23,7 @@
 
 #include "policy/audit.h"
 #include "policy/config.h"
+#include "policy/config_check.h"
 #include "policy/engine.h"
 #include "policy/trust.h"
 #include "policy/warm.h"
@@ -298,6 +299,13 @@ int main(int argc, char **argv)
 	if ((code = apply_opts(&o, config)) != 0)
 		goto out;
 	code = EXIT_OWN;
+	/* What `attesta config check` refuses too (policy/config_check.h). */
+	memset(&diag, 0, sizeof diag);
+	if ((rc = pol_config_check_run(config, &diag)) < 0) {
+		pol_diag_format(&diag, line, sizeof line);
+		fprintf(stderr, "attesta-run: %s\n", line);
+		goto out;
+	}
 
 	if (!getcwd(cwd, sizeof cwd)) {
 		fprintf(stderr, "attesta-run: cannot get the working directory: %m\n");
