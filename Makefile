@@ -230,11 +230,15 @@ demo: deps
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/attesta $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/attesta $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(ATTESTA) $(DESTDIR)$(PREFIX)/bin/attesta
 	$(if $(filter $(ATTESTA_RUN),$(BINS)),install -m 0755 $(ATTESTA_RUN) $(DESTDIR)$(PREFIX)/bin/attesta-run)
 	$(if $(filter $(PRELOAD_SO),$(BINS)),install -m 0644 $(PRELOAD_SO) $(DESTDIR)$(PREFIX)/lib/attesta/libattesta-preload.so)
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
+	for m in docs/*.5; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man5/ || true; done
+	install -m 0644 scripts/completion/attesta.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/attesta
+	install -m 0644 scripts/completion/attesta.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/attesta-run
 
 clean:
 	rm -rf build build-asan build-fuzz

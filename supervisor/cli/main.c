@@ -6,10 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-
-#ifndef ATTESTA_VERSION
-#define ATTESTA_VERSION "0.1.0"
-#endif
+#include "supervisor/common/version.h"
 
 struct cli_command {
 	const char *name;

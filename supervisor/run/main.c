@@ -27,6 +27,7 @@
 #include "policy/engine.h"
 #include "policy/trust.h"
 #include "policy/warm.h"
+#include "supervisor/common/version.h"
 #include "supervisor/run/approval.h"
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/execcheck.h"
@@ -50,6 +51,7 @@ static const char usage_text[] =
 	"                   [--attestation off|advisory|enforce] [--node-id ID]\n"
 	"                   [--bundle FILE] [--kill-on-exit] [--mode auto|seccomp|shim]\n"
 	"                   [--] PROG [ARG...]\n"
+	"       attesta-run --help | --version\n"
 	"\n"
 	"Run PROG with its exec, file-removal and network calls gated by policy\n"
 	"and written to the audit log. See attesta-run(1) / docs/attesta-run.md.\n"
@@ -87,7 +89,7 @@ static int fail(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_AGENT = 256, O_ENV, O_AUDIT, O_RENDERER, O_TIMEOUT, O_ATTEST, O_NODE,
-	       O_BUNDLE, O_KILL, O_HELP, O_MODE };
+	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "agent-id", required_argument, NULL, O_AGENT },
@@ -101,6 +103,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "kill-on-exit", no_argument, NULL, O_KILL },
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -121,6 +124,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'h':
 		case O_HELP:
 			fputs(usage_text, stdout);
+			return -1;
+		case O_VERSION:
+			printf("attesta-run %s\n", ATTESTA_VERSION);
 			return -1;
 		default:
 			fputs(usage_text, stderr);
