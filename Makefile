@@ -15,7 +15,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS      = yaml-0.1 libpcre2-8 libcjson openssl libseccomp
+PKGS      = yaml-0.1 libpcre2-8 libcjson openssl libseccomp zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -29,7 +29,7 @@ PQ_LIBS    := $(shell pkg-config --libs libpq 2>/dev/null)
 STATIC_LIBS ?= 1
 ifeq ($(STATIC_LIBS),1)
 RUN_LIBS   := -Wl,-Bstatic -lcrypto -lpcre2-8 -lyaml -lseccomp -Wl,-Bdynamic \
-              $(shell pkg-config --libs libcjson 2>/dev/null)
+              $(shell pkg-config --libs libcjson 2>/dev/null) $(shell pkg-config --libs zlib 2>/dev/null)
 else
 RUN_LIBS   := $(PKG_LIBS)
 endif
