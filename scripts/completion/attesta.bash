@@ -5,7 +5,7 @@
 
 _attesta_words() {
 	case "$1" in
-	"") echo "init config score audit trust pending approve deny node attestation bundle doctor version" ;;
+	"") echo "init config score audit trust pending approve deny node attestation bundle metrics doctor version" ;;
 	config) echo "check" ;;
 	audit) echo "verify export rubber-stamps stats get inspect" ;;
 	trust) echo "show list revoke reinstate incident" ;;
@@ -27,6 +27,7 @@ _attesta_options() {
 	deny) echo "-c --config --socket --reason --help" ;;
 	node | attestation) echo "-c --config --registry --database --node-id --enrollment-ref --bundle --pubkey --json --help" ;;
 	bundle) echo "--out --key --pubkey --name --version --enrollment-ref --help" ;;
+	metrics) echo "-c --config --log --store --out --help" ;;
 	doctor) echo "--json -v --help" ;;
 	esac
 }

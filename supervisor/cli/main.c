@@ -29,6 +29,7 @@ static const struct cli_command commands[] = {
 	{ "node", cmd_node, "node enroll|revoke|rollout", NULL },
 	{ "attestation", cmd_attestation, "attestation status|eval", NULL },
 	{ "bundle", cmd_bundle, "bundle keygen|pack|verify", NULL },
+	{ "metrics", cmd_metrics, "Prometheus metrics from the audit log and trust store", NULL },
 	{ "doctor", cmd_doctor, "report what this kernel allows and what it means for protection", NULL },
 	{ "version", cmd_version, "print the version", NULL },
 	{ "wal", NULL, "the reference's write-ahead log",
