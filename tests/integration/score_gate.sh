@@ -19,13 +19,14 @@ for f in "$A" "$RUN" "$AGENT"; do
 	[ -x "$f" ] || { echo "score_gate: $f not built"; exit 77; }
 done
 command -v python3 >/dev/null || { echo "score_gate: python3 needed"; exit 77; }
-"$RUN" --renderer none -- /bin/true 2>/dev/null || { echo "score_gate: attesta-run cannot gate here"; exit 77; }
 
 T=$(mktemp -d /tmp/attesta-score-gate.XXXXXX)
 OUT=$(mktemp -d /tmp/attesta-score-gate-out.XXXXXX)
 HOMEDIR=$(mktemp -d "${HOME:-/root}/.attesta-score-gate.XXXXXX")
 trap 'rm -rf "$T" "$OUT" "$HOMEDIR"' EXIT
 cd "$T" || exit 1
+"$RUN" --renderer none --audit probe.jsonl -- /bin/true 2>/dev/null ||
+	{ echo "score_gate: attesta-run cannot gate here"; exit 77; }
 failures=0 checked=0
 fail() { echo "score_gate: FAIL: $*"; failures=$((failures + 1)); }
 
