@@ -64,6 +64,13 @@ RUN_SRCS     := $(sort $(wildcard supervisor/run/*.c))
 PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRCS  := $(sort $(wildcard tests/helpers/*.c))
+# cifuse (a case-insensitive FUSE file system for tests) needs libfuse3;
+# without it the helper is not built and its test skips.
+FUSE_CFLAGS  := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS    := $(shell pkg-config --libs fuse3 2>/dev/null)
+ifeq ($(FUSE_LIBS),)
+HELPER_SRCS  := $(filter-out tests/helpers/cifuse.c,$(HELPER_SRCS))
+endif
 TOOL_SRCS    := $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -90,7 +97,7 @@ ifneq ($(PRELOAD_SRCS),)
 BINS += $(PRELOAD_SO)
 endif
 
-.PHONY: all tests deps check unit integration lint asan fuzz bench demo install clean
+.PHONY: all tests deps check unit integration lint asan fuzz bench thirdparty demo install clean
 all: $(BINS) $(HELPER_BINS) $(TOOL_BINS)
 tests: $(UNIT_BINS)
 
@@ -159,6 +166,11 @@ $(BUILD)/helpers/%: tests/helpers/%.c Makefile
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. -o $@ $< -lpthread
 
+$(BUILD)/helpers/cifuse: tests/helpers/cifuse.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror $(FUSE_CFLAGS) -o $@ $< $(FUSE_LIBS)
+
 # gate_static is gate_raw linked statically (no ld.so, no shared libc):
 # only the kernel-level gate can see its calls. Never sanitized (static).
 $(BUILD)/helpers/gate_static: tests/helpers/gate_static.c tests/helpers/gate_raw.c Makefile
@@ -224,6 +236,12 @@ $(BUILD)/bench/%: scripts/bench/%.c
 
 bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
+
+# A third-party test suite (CPython's own tests of os, shutil, subprocess,
+# socket, ...) natively and under the gate with a policy that approves
+# everything: the same results are expected (scripts/thirdparty.sh).
+thirdparty: deps all
+	@BUILD=$(BUILD) sh scripts/thirdparty.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

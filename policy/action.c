@@ -25,6 +25,8 @@ static const char *const class_names[] = {
 	[POL_ACTION_RMDIR] = "rmdir",
 	[POL_ACTION_CONNECT] = "connect",
 	[POL_ACTION_SENDTO] = "sendto",
+	[POL_ACTION_RENAME] = "rename",
+	[POL_ACTION_SOCKET] = "socket",
 };
 
 #define N_CLASSES (sizeof(class_names) / sizeof(class_names[0]))
@@ -110,7 +112,13 @@ void pol_action_free(struct pol_action *action)
 	free(action->cwd);
 	free(action->argv0);
 	free(action->path);
+	free(action->dest_path);
+	pol_strv_release(&action->rename_tree);
 	free(action->interpreter);
+	pol_strv_release(&action->interp_argv);
+	free(action->elf_interp);
+	free(action->loader_target);
+	pol_strv_release(&action->loader_argv);
 	pol_strv_release(&action->env);
 	pol_strv_release(&action->chain);
 	free(action->address);
@@ -271,6 +279,20 @@ static int describe_syscall(const struct pol_action *action, struct pol_text *ou
 		if ((r = pol_text_append(out, " ", 1)) < 0)
 			return r;
 		return append_word(out, target);
+	case POL_ACTION_RENAME:
+		target = action->path ? action->path : action->args.count ? action->args.items[0] : "";
+		if ((r = pol_text_append(out, " ", 1)) < 0 || (r = append_word(out, target)) < 0 ||
+		    (r = pol_text_append(out, " ", 1)) < 0)
+			return r;
+		target = action->dest_path ? action->dest_path
+			 : action->args.count > 1 ? action->args.items[1] : "";
+		if ((r = append_word(out, target)) < 0)
+			return r;
+		if (action->rename_exchange)
+			return pol_text_append_str(out, " (exchange)");
+		if (action->rename_replaces)
+			return pol_text_append_str(out, " (replaces it)");
+		return 0;
 	case POL_ACTION_CONNECT:
 	case POL_ACTION_SENDTO:
 		target = action->args.count ? action->args.items[0] : action->address ? action->address : "";
@@ -282,6 +304,13 @@ static int describe_syscall(const struct pol_action *action, struct pol_text *ou
 			    (r = pol_text_append_str(out, action->host_verified ? ")" : ", unverified)")) < 0)
 				return r;
 		}
+		return 0;
+	case POL_ACTION_SOCKET:
+		/* family, type, protocol: names chosen by the decoder */
+		for (size_t i = 0; i < action->args.count; i++)
+			if ((r = pol_text_append(out, " ", 1)) < 0 ||
+			    (r = append_word(out, action->args.items[i])) < 0)
+				return r;
 		return 0;
 	default:
 		return 0;
@@ -368,6 +397,10 @@ static bool add_syscall_fields(cJSON *obj, const struct pol_action *a)
 		return false;
 	if (a->interpreter && !cJSON_AddStringToObject(obj, "interpreter", a->interpreter))
 		return false;
+	if (a->elf_interp && !cJSON_AddStringToObject(obj, "elf_interp", a->elf_interp))
+		return false;
+	if (a->loader_target && !cJSON_AddStringToObject(obj, "loader_target", a->loader_target))
+		return false;
 	switch (a->action_class) {
 	case POL_ACTION_EXEC:
 		return add_str(obj, "argv0", a->argv0) && add_str(obj, "path", a->path) &&
@@ -386,6 +419,11 @@ static bool add_syscall_fields(cJSON *obj, const struct pol_action *a)
 		       cJSON_AddNumberToObject(file, "size", (double)a->file.size) &&
 		       cJSON_AddNumberToObject(file, "owner", a->file.owner);
 	}
+	case POL_ACTION_RENAME:
+		return add_str(obj, "path", a->path) && add_str(obj, "dest_path", a->dest_path) &&
+		       cJSON_AddBoolToObject(obj, "replaces", a->rename_replaces) &&
+		       cJSON_AddBoolToObject(obj, "exchange", a->rename_exchange) &&
+		       cJSON_AddNumberToObject(obj, "rename_flags", a->rename_flags);
 	case POL_ACTION_CONNECT:
 	case POL_ACTION_SENDTO:
 		return add_str(obj, "family", family_name(a->family)) &&

@@ -32,9 +32,11 @@ enum pol_action_class {
 	POL_ACTION_RMDIR,
 	POL_ACTION_CONNECT,
 	POL_ACTION_SENDTO,
+	POL_ACTION_RENAME,      /* rename, renameat, renameat2: a removal (docs/decode.md) */
+	POL_ACTION_SOCKET,      /* socket/socketpair of a kind decided at creation */
 };
 
-/* "generic", "exec", "unlink", "rmdir", "connect", "sendto". */
+/* "generic", "exec", "unlink", "rmdir", "connect", "sendto", "rename", "socket". */
 const char *pol_action_class_name(enum pol_action_class action_class);
 /* Inverse of the above; returns -EINVAL for an unknown name. */
 int pol_action_class_parse(const char *name, enum pol_action_class *ret_class);
@@ -86,12 +88,42 @@ struct pol_action {
 	char *exe;                   /* /proc/PID/exe of the caller */
 	char *cwd;                   /* caller's cwd */
 	char *argv0;                 /* exec: argv[0] as passed */
-	char *path;                  /* exec: absolute program path; unlink/rmdir: absolute target */
-	struct pol_file_info file;   /* unlink/rmdir target */
+	char *path;                  /* exec: absolute program path; unlink/rmdir: absolute target;
+	                              * rename: absolute source */
+	struct pol_file_info file;   /* unlink/rmdir target; rename source */
 	bool exec_anonymous;         /* exec of a memfd / deleted file / AT_EMPTY_PATH fd */
 	char *interpreter;           /* exec of a "#!" script: the program that really runs, or NULL */
+	struct pol_strv interp_argv; /* its words before the script (interpreter, "#!" argument,
+	                              * nested ones), as the kernel passes them */
+	/* exec of a dynamic ELF: its PT_INTERP resolved in the target's view
+	 * (NULL for a static program) and its identity; elf_interp_loader
+	 * when it is the dynamic loader (docs/decode.md). */
+	char *elf_interp;
+	uint64_t elf_interp_dev, elf_interp_ino;
+	bool elf_interp_loader;
+	/* exec of the dynamic loader as a program: the program it is asked
+	 * to run (resolved), its identity and the argv it will get, or NULL. */
+	char *loader_target;
+	uint64_t loader_target_dev, loader_target_ino;
+	struct pol_strv loader_argv;
 	struct pol_strv env;         /* exec: "NAME=value" for env vars named in config */
 	struct pol_strv chain;       /* process chain, caller first: "python3", "bash", "agent" */
+
+	/* rename (args are source and destination): the destination, what
+	 * it was when decided (known: it exists and would be removed or
+	 * exchanged), and the call's flags (RENAME_NOREPLACE, _EXCHANGE,
+	 * _WHITEOUT). */
+	char *dest_path;
+	struct pol_file_info dest_file;
+	bool rename_replaces;        /* an existing destination is removed */
+	bool rename_exchange;        /* RENAME_EXCHANGE: both names swap */
+	unsigned rename_flags;
+	/* Absolute paths under a directory the rename moves (the source, or
+	 * an exchanged destination), as listed when decided; truncated when
+	 * there were more than POL_RENAME_TREE_MAX_ENTRIES or a level deeper
+	 * than POL_RENAME_TREE_MAX_DEPTH, or a directory could not be read. */
+	struct pol_strv rename_tree;
+	bool rename_tree_truncated;
 
 	/* connect / sendto */
 	int family;                  /* AF_INET, AF_INET6, AF_UNIX */

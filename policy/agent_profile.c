@@ -59,6 +59,51 @@ void agent_analyze_unlink(const struct agent_env *env, const struct pol_action *
 			  agent_zone_name(zone), path);
 }
 
+/* A rename removes the source's name and, when the destination exists
+ * (or with RENAME_EXCHANGE), the destination's entry; otherwise it
+ * creates a name at the destination. Judged as those effects on each
+ * path (docs/decode.md); the engine also scores it as the removals. */
+static void agent_analyze_rename(const struct agent_env *env, const struct pol_action *action,
+				 struct agent_result *res)
+{
+	const char *paths[2] = {
+		action->path ? action->path : action->args.count ? action->args.items[0] : NULL,
+		action->dest_path ? action->dest_path
+		: action->args.count > 1 ? action->args.items[1] : NULL,
+	};
+	bool safe = true;
+
+	for (int i = 0; i < 2; i++) {
+		bool removes = i == 0 || action->rename_replaces || action->rename_exchange;
+		enum agent_zone zone;
+		enum agent_sev sev;
+
+		if (!paths[i]) {
+			safe = false;
+			continue;
+		}
+		zone = agent_path_zone(env, paths[i], NULL, 0);
+		sev = agent_effect_sev(removes ? E_DELETE : E_WRITE, zone);
+		if (sev == SEV_SAFE || (sev == SEV_NONE && !removes))
+			continue;
+		safe = false;
+		agent_add(res, zone >= Z_CREDENTIAL ? "delete_critical_file" : "delete_file", sev,
+			  "rename %s %s '%s'", removes ? (i ? "replaces" : "moves away") : "into",
+			  agent_zone_name(zone), paths[i]);
+	}
+	if (action->rename_tree_truncated) {
+		safe = false;
+		agent_add(res, "unjudged_tree", SEV_HIGH,
+			  "rename moves a directory with more than %d names (or %d levels, or an "
+			  "unreadable one) under '%s': not every name was judged",
+			  POL_RENAME_TREE_MAX_ENTRIES, POL_RENAME_TREE_MAX_DEPTH,
+			  paths[0] ? paths[0] : "");
+	}
+	res->commands++;
+	if (safe)
+		res->safe_commands++;
+}
+
 /* AF_UNIX endpoints by glob: control sockets that amount to root. */
 static const struct { const char *glob; enum agent_sev sev; const char *what; } unix_sockets[] = {
 	{ "/var/run/docker.sock", SEV_CRITICAL, "Docker daemon" },
@@ -259,11 +304,15 @@ void agent_analyze(const struct agent_env *env, const struct pol_action *action,
 	case POL_ACTION_RMDIR:
 		agent_analyze_unlink(env, action, res);
 		break;
+	case POL_ACTION_RENAME:
+		agent_analyze_rename(env, action, res);
+		break;
 	case POL_ACTION_CONNECT:
 	case POL_ACTION_SENDTO:
 		agent_analyze_connect(action, res);
 		break;
 	case POL_ACTION_GENERIC:
+	case POL_ACTION_SOCKET: /* decided by gate.allow_socket_families, not scored */
 		break;
 	}
 }

@@ -104,6 +104,20 @@ int pol_audit_sync_due_ms(struct pol_audit_log *log);
  * touch the log; pol_audit_close() stops the thread. 0 or -errno. */
 int pol_audit_background_sync(struct pol_audit_log *log);
 
+/* While the agent runs, leave the head file as it is (defer true) and
+ * bring it up to date at pol_audit_close(): attesta-run's sandbox
+ * protects the head with a read-only bind mount of the file itself, and
+ * replacing the file (rename) would detach that mount (docs/SECURITY.md,
+ * "The gate's own files"). */
+void pol_audit_defer_head(struct pol_audit_log *log, bool defer);
+
+/* Write the head file now, also when it is up to date (creates a missing
+ * one). 0 or -errno; -EINVAL for a legacy log without seq. */
+int pol_audit_write_head(struct pol_audit_log *log);
+
+/* The head file's path (the log's path + ".head"). */
+const char *pol_audit_head_file(const struct pol_audit_log *log);
+
 /* --- additions: reading and verifying (audit_verify.c, audit_read.c) ---- */
 
 struct pol_json;

@@ -373,8 +373,9 @@ static int write_head(struct pol_audit_log *log)
 	pthread_mutex_lock(&log->lock);
 	memcpy(head.last_hash, log->last_hash, sizeof(head.last_hash));
 	head.count = log->count;
+	bool deferred = log->head_deferred;
 	pthread_mutex_unlock(&log->lock);
-	if (head.count != log->head_count && log->seq_known) {
+	if (head.count != log->head_count && log->seq_known && !deferred) {
 		r = audit_head_write(log->head_path, log->key, log->key_len, &head);
 		if (r == 0) {
 			log->head_count = head.count;
@@ -422,7 +423,7 @@ int pol_audit_sync_due_ms(struct pol_audit_log *log)
 		uint64_t now = audit_now_ms();
 
 		due = now - since >= log->window_ms ? 0 : (int)(log->window_ms - (now - since));
-	} else if (log->count != log->head_count && log->seq_known) {
+	} else if (log->count != log->head_count && log->seq_known && !log->head_deferred) {
 		/* keep the head file (truncation evidence) about a second behind */
 		uint64_t age = audit_now_ms() - log->head_written_ms;
 
@@ -475,7 +476,7 @@ static void *bg_main(void *arg)
 			if (due < next)
 				next = due;
 		}
-		if (log->count != log->head_count && log->seq_known) {
+		if (log->count != log->head_count && log->seq_known && !log->head_deferred) {
 			uint64_t due = log->head_written_ms + 1000;
 
 			if (due <= now) {
@@ -557,11 +558,45 @@ static void bg_stop(struct pol_audit_log *log)
 	pthread_cond_destroy(&log->bg_wake);
 }
 
+void pol_audit_defer_head(struct pol_audit_log *log, bool defer)
+{
+	pthread_mutex_lock(&log->lock);
+	log->head_deferred = defer;
+	pthread_mutex_unlock(&log->lock);
+}
+
+int pol_audit_write_head(struct pol_audit_log *log)
+{
+	struct audit_head head;
+	int r;
+
+	pthread_mutex_lock(&log->head_lock);
+	pthread_mutex_lock(&log->lock);
+	memcpy(head.last_hash, log->last_hash, sizeof(head.last_hash));
+	head.count = log->count;
+	bool known = log->seq_known;
+	pthread_mutex_unlock(&log->lock);
+	/* a legacy log without seq has no count the head could vouch for */
+	r = known ? audit_head_write(log->head_path, log->key, log->key_len, &head) : -EINVAL;
+	if (r == 0) {
+		log->head_count = head.count;
+		log->head_written_ms = audit_now_ms();
+	}
+	pthread_mutex_unlock(&log->head_lock);
+	return r;
+}
+
+const char *pol_audit_head_file(const struct pol_audit_log *log)
+{
+	return log->head_path;
+}
+
 void pol_audit_close(struct pol_audit_log *log)
 {
 	if (!log)
 		return;
 	bg_stop(log);
+	log->head_deferred = false; /* the sandbox is gone: bring the head up to date */
 	if (log->fd >= 0) {
 		pol_audit_sync(log);
 		close(log->fd);

@@ -43,6 +43,7 @@ struct pol_audit_log {
 	bool pending;
 	uint64_t head_count;      /* count the head file was last written with */
 	uint64_t head_written_ms; /* CLOCK_MONOTONIC ms of that write (or open) */
+	bool head_deferred;       /* pol_audit_defer_head: not rewritten until close */
 
 	unsigned char random_pool[16 * 64]; /* entry ids, drawn 64 at a time */
 	size_t random_used;

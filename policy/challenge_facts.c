@@ -343,6 +343,13 @@ static int read_syscall(struct challenge_facts *f, const struct pol_action *a)
 		const char *path = a->path ? a->path : (a->args.count ? a->args.items[0] : NULL);
 		return path ? add_target(f, path, a->cwd) : 0;
 	}
+	if (a->action_class == POL_ACTION_RENAME) {
+		/* both names a rename removes or makes (docs/decode.md) */
+		r = a->path ? add_target(f, a->path, a->cwd) : 0;
+		if (r == 0 && a->dest_path)
+			r = add_target(f, a->dest_path, a->cwd);
+		return r;
+	}
 	/* connect / sendto */
 	if (a->family == AF_UNIX)
 		return a->address ? add_target(f, a->address, NULL) : 0;

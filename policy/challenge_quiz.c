@@ -155,6 +155,8 @@ static int build_one(const struct challenge_facts *f, enum pol_question_kind kin
 			r = set_text(q, "Which file will be removed (name or path)?%s", "");
 		else if (f->action_class == POL_ACTION_RMDIR)
 			r = set_text(q, "Which directory will be removed (name or path)?%s", "");
+		else if (f->action_class == POL_ACTION_RENAME)
+			r = set_text(q, "Name one of the two paths the rename acts on.%s", "");
 		else if (f->action_class == POL_ACTION_CONNECT || f->action_class == POL_ACTION_SENDTO)
 			r = set_text(q, "Which socket will it connect to (name or path)?%s", "");
 		else if (f->n_targets > 1)

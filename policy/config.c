@@ -71,8 +71,10 @@ void pol_config_free(struct pol_config *config)
 	free(config->agent_id);
 	free(config->approval_socket);
 	cfg_strv_release(&config->env_vars);
+	cfg_strv_release(&config->allow_socket_families);
 	free(config->escalation_command);
 	free(config->approval_group);
+	free(config->run_user);
 	free(config->node_id);
 	free(config->bundle);
 	free(config->registry);
@@ -248,4 +250,17 @@ int pol_config_load_or_default(const char *path, struct pol_config **ret_config,
 	}
 	*ret_config = config;
 	return 0;
+}
+
+bool pol_config_user_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 32 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_' || name[i] == '-'))
+			return false;
+	return true;
 }

@@ -128,10 +128,12 @@ struct pol_config {
 	char *approval_socket;           /* NULL: $XDG_RUNTIME_DIR/attesta/approve.sock or /tmp/attesta-UID/ */
 	int deny_errno;                  /* EPERM */
 	bool allow_io_uring;             /* false */
+	struct pol_strv allow_socket_families; /* empty: every gated socket kind denied (sockfam.h) */
 	bool builtin_agent_profile;      /* true */
 	struct pol_strv env_vars;        /* env var names copied into exec contexts */
 	char *escalation_command;        /* NULL */
 	char *approval_group;            /* NULL: approval socket owner-only; else group may approve */
+	char *run_user;                  /* gate.user: run PROG as this account (root only); NULL */
 
 	/* attestation: */
 	enum pol_attestation_mode attestation_mode;  /* off */
@@ -142,6 +144,9 @@ struct pol_config {
 	/* fleet: */
 	char *fleet_database;            /* libpq connection string */
 };
+
+/* gate.user / --user: [a-z_][a-z0-9_-]*, at most 32 characters. */
+bool pol_config_user_name_ok(const char *name);
 
 /* A config with every default filled in. NULL on ENOMEM. */
 struct pol_config *pol_config_new_default(void);

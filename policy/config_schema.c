@@ -22,6 +22,7 @@
 #include "config_internal.h"
 #include "pol_limits.h"
 #include "regex.h"
+#include "sockfam.h"
 
 enum key_type { K_BOOL, K_DOUBLE, K_UINT, K_STRING, K_OPTSTRING, K_ENUM, K_SPECIAL, K_REJECT };
 
@@ -351,6 +352,13 @@ static int special_env_vars(struct schema *s, const char *path, const struct cfg
 			      &s->config->env_vars);
 }
 
+static int special_socket_families(struct schema *s, const char *path, const struct cfg_node *v)
+{
+	return read_name_list(s, path, v, pol_sockfam_is_name, "socket family",
+			      "an address family such as packet, vsock or alg, or raw or sctp",
+			      &s->config->allow_socket_families);
+}
+
 static int special_intercept(struct schema *s, const char *path, const struct cfg_node *node)
 {
 	static const char *const classes[] = { "exec", "unlink", "connect", NULL };
@@ -400,6 +408,19 @@ static int special_deny_errno(struct schema *s, const char *path, const struct c
 		return -EINVAL;
 	s->config->deny_errno = (int)n;
 	return 0;
+}
+
+/* gate.user: a POSIX portable user name (useradd's default rule),
+ * checked here so a typo is a config error, not a surprise at start-up. */
+static int special_run_user(struct schema *s, const char *path, const struct cfg_node *v)
+{
+	if (v->kind == CFG_SCALAR && v->plain && (!v->len || !strcmp(v->text, "null") ||
+						  !strcmp(v->text, "~")))
+		return 0;
+	if (v->kind != CFG_SCALAR || !pol_config_user_name_ok(v->text))
+		return cfg_fail(s, v, "'%s' must be a user name ([a-z_][a-z0-9_-]*, at most 32 "
+			    "characters) or null", path);
+	return cfg_read_string(s, path, v, true, &s->config->run_user);
 }
 
 /* ---- section tables -------------------------------------------------------- */
@@ -486,10 +507,12 @@ static const struct key_spec gate_keys[] = {
 	KEY("approval_socket", K_OPTSTRING, approval_socket),
 	SPECIAL("deny_errno", special_deny_errno),
 	KEY("allow_io_uring", K_BOOL, allow_io_uring),
+	SPECIAL("allow_socket_families", special_socket_families),
 	KEY("builtin_agent_profile", K_BOOL, builtin_agent_profile),
 	SPECIAL("env_vars", special_env_vars),
 	KEY("escalation_command", K_OPTSTRING, escalation_command),
 	KEY("approval_group", K_OPTSTRING, approval_group),
+	SPECIAL("user", special_run_user),
 	{ .key = NULL },
 };
 

@@ -161,6 +161,7 @@ struct pol_domain_texts {
 	char *kwargs;    /* owned: "k=v k=v" */
 	const char *doc; /* "" when absent */
 	const char *path;
+	const char *path2; /* rename: the destination ("" otherwise) */
 	char *host;      /* owned: "name address" for connect */
 	char *full;      /* owned: name, args, kwargs, doc joined (sensitive terms) */
 };

@@ -118,6 +118,7 @@ int pol_domain_texts_init(struct pol_domain_texts *t, const struct pol_action *a
 	t->function_name = action->function_name ? action->function_name : "";
 	t->doc = action->function_doc ? action->function_doc : "";
 	t->path = action->path ? action->path : "";
+	t->path2 = action->dest_path ? action->dest_path : "";
 	if (generic) {
 		t->args = str_of_args(action, action->generic_args, NULL);
 		t->kwargs = kwargs_text(action);
@@ -184,7 +185,11 @@ static bool pattern_matches(const struct pol_risk_pattern *rp, const struct pol_
 	case POL_DOMAIN_ARGS: texts[n++] = t->args; break;
 	case POL_DOMAIN_KWARGS: texts[n++] = t->kwargs; break;
 	case POL_DOMAIN_DOCSTRING: texts[n++] = t->doc; break;
-	case POL_DOMAIN_PATH: texts[n++] = t->path; break;
+	case POL_DOMAIN_PATH:
+		texts[n++] = t->path;
+		if (t->path2 && t->path2[0])
+			texts[n++] = t->path2; /* a rename names two paths */
+		break;
 	case POL_DOMAIN_HOST: texts[n++] = t->host; break;
 	case POL_DOMAIN_ANY:
 		texts[n++] = t->function_name;

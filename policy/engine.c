@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "domain.h"
 #include "engine.h"
+#include "engine_internal.h"
 #include "pol_limits.h"
 #include "regex.h"
 
@@ -289,7 +290,8 @@ static const char *amplifier_text(const struct pol_amplifier *amp, const struct 
 	switch (amp->target) {
 	case POL_TARGET_NAME: return i == 0 ? t->function_name : NULL;
 	case POL_TARGET_ARGS: return i == 0 ? t->args : NULL;
-	case POL_TARGET_PATH: return i == 0 ? t->path : NULL;
+	/* a rename names two paths: a path amplifier matches either */
+	case POL_TARGET_PATH: return i == 0 ? t->path : i == 1 && t->path2 && t->path2[0] ? t->path2 : NULL;
 	case POL_TARGET_HOST: return i == 0 ? t->host : NULL;
 	case POL_TARGET_ANY:
 		return i == 0 ? t->function_name : i == 1 ? t->args : i == 2 ? t->doc : NULL;
@@ -413,8 +415,8 @@ static void choose_challenge(const struct pol_config *c, enum pol_level level, s
 		d->approvers_required = 1;
 }
 
-int pol_engine_evaluate(struct pol_engine *e, const struct pol_action *action,
-			double trust, bool count_novelty, struct pol_decision *ret)
+int pol_engine_evaluate_one(struct pol_engine *e, const struct pol_action *action,
+			    double trust, bool count_novelty, struct pol_decision *ret)
 {
 	const struct pol_config *c = e->config;
 	bool generic = action->action_class == POL_ACTION_GENERIC;
@@ -571,3 +573,4 @@ out:
 	free(summary);
 	return r;
 }
+

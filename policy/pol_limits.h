@@ -64,8 +64,25 @@
 /* Messages in one emulated sendmmsg (the kernel's own cap is UIO_MAXIOV). */
 #define POL_TARGET_MAX_MMSG 1024
 
+/* Finding the name a case-insensitive file system stores for a path
+ * (docs/decode.md, "Case-insensitive file systems"): at most this many
+ * entries are read from one directory, and at most this many candidates
+ * (same inode number, or equal under ASCII case folding) are stat'ed; a
+ * larger directory or more candidates deny the removal with a reason
+ * rather than let a spelling decide. */
+#define POL_FOLD_MAX_DIR_ENTRIES 100000
+#define POL_FOLD_MAX_CANDIDATES 64
+
 /* Process chain depth shown to approvers and written to the audit log. */
 #define POL_CHAIN_MAX_DEPTH 16
+
+/* A directory moved by a rename takes every name under it along: the
+ * decoder lists them (at most this many entries, this deep) and each is
+ * scored as a removal (docs/decode.md). More is not judged name by name
+ * and makes the rename at least HIGH (agent rule unjudged_tree); the cap
+ * bounds the supervisor's work per call (one evaluation per entry). */
+#define POL_RENAME_TREE_MAX_ENTRIES 1024
+#define POL_RENAME_TREE_MAX_DEPTH 16
 
 /* One audit line: an entry with a full argv fits well below this; a longer
  * line in a log is reported as broken rather than read without bound. */

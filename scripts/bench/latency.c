@@ -4,21 +4,24 @@
  *
  *   OP median_ns p10_ns p90_ns p99_ns samples
  *
- *   latency [-n N] [-d DIR] OP...       OP: unlink unlinkmiss connect sendto
- *                                            exec getppid rw
+ *   latency [-n N] [-d DIR] OP...       OP: unlink unlinkmiss rename connect
+ *                                            sendto exec getppid rw socket
  *   latency -c N [-o OP] [-m LIST]      RSS mode: N calls of OP (default
  *                                       sendto); at each count in LIST
  *                                       (comma separated) print the parent's
  *                                       (the supervisor's) VmRSS and VmHWM
  *
  * unlink times unlink(2) of a file created untimed just before; unlinkmiss
- * unlinks a name that does not exist; connect times connect(2) of a fresh
+ * unlinks a name that does not exist; rename times rename(2) of a file
+ * created untimed just before over the previous sample's (an editor's
+ * save: the destination exists and is replaced); connect times connect(2) of a fresh
  * TCP socket to a listener in this process (socket, accept and close are
  * untimed); sendto times one 1-byte UDP datagram to a bound socket in this
  * process (drained untimed); exec times fork + execve(/bin/true) + waitpid;
  * getppid and rw are the ungated controls (one sample = a batch of 50 raw
  * getppid calls, or 50 one-byte write+read pairs on a pipe, reported per
- * call). Each kind warms up with 10% of N first. Trusts nothing: it is the
+ * call); socket times socket(AF_INET, SOCK_STREAM) (close untimed), which
+ * the gate passes in BPF (docs/decode.md, "Socket creation"). Each kind warms up with 10% of N first. Trusts nothing: it is the
  * program under test and knows nothing about the gate.
  */
 #include <arpa/inet.h>
@@ -38,7 +41,7 @@
 #define BATCH 50
 
 static const char *workdir = "/tmp";
-static char path_buf[4096];
+static char path_buf[4096], dest_buf[4200];
 
 static uint64_t now_ns(void)
 {
@@ -89,6 +92,18 @@ static uint64_t one_unlinkmiss(void)
 	uint64_t t0 = now_ns();
 	if (unlink(path_buf) == 0 || errno != ENOENT)
 		die("unlink of a missing file");
+	return now_ns() - t0;
+}
+
+static uint64_t one_rename(void)
+{
+	int fd = open(path_buf, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("creat");
+	close(fd);
+	uint64_t t0 = now_ns();
+	if (rename(path_buf, dest_buf) < 0)
+		die("rename");
 	return now_ns() - t0;
 }
 
@@ -183,6 +198,17 @@ static uint64_t one_rw(void)
 	return now_ns() - t0;
 }
 
+static uint64_t one_socket(void)
+{
+	uint64_t t0 = now_ns();
+	long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint64_t t = now_ns() - t0;
+	if (fd < 0)
+		die("socket");
+	close((int)fd);
+	return t;
+}
+
 struct op {
 	const char *name;
 	uint64_t (*one)(void);
@@ -192,14 +218,16 @@ struct op {
 
 static const struct op ops[] = {
 	{ "unlink", one_unlink, 1, 1 },     { "unlinkmiss", one_unlinkmiss, 1, 1 },
+	{ "rename", one_rename, 1, 1 },
 	{ "connect", one_connect, 1, 1 },   { "sendto", one_sendto, 1, 1 },
 	{ "exec", one_exec, 1, 10 },        { "getppid", one_getppid, BATCH, 1 },
-	{ "rw", one_rw, BATCH, 1 },
+	{ "rw", one_rw, BATCH, 1 },         { "socket", one_socket, 1, 1 },
 };
 
 static void setup(void)
 {
 	snprintf(path_buf, sizeof path_buf, "%s/latency.%d.tmp", workdir, (int)getpid());
+	snprintf(dest_buf, sizeof dest_buf, "%s.renamed", path_buf);
 	tcp_listener = bound_socket(SOCK_STREAM, &tcp_addr);
 	if (listen(tcp_listener, 128) < 0)
 		die("listen");
@@ -308,5 +336,6 @@ int main(int argc, char **argv)
 			return 2;
 		run_op(op, n);
 	}
+	unlink(dest_buf); /* the last rename's destination, if any */
 	return 0;
 }

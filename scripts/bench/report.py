@@ -74,13 +74,13 @@ def added(label, op):
 
 def floor_added(regime, op):
     """Added cost of one bare round trip for op under a floor regime. The
-    floor gates unlink, connect and exec only: sendto uses the unlink
-    round trip; for exec (milliseconds of fork+exec, where the round trip
+    floor gates unlink, connect and exec only: sendto and rename use the
+    unlink round trip; for exec (milliseconds of fork+exec, where the round trip
     drowns in noise) the larger of its own and the unlink round trip."""
     def one(o):
         a, n = med("lat", regime, o), med("lat", "floor-native", o)
         return None if a is None or n is None else a - n
-    if op == "sendto":
+    if op in ("sendto", "rename"):
         return one("unlink")
     if op == "exec":
         e, u = one("exec"), one("unlink")
@@ -88,7 +88,7 @@ def floor_added(regime, op):
     return one(op)
 
 
-GATED_OPS = ("unlink", "connect", "sendto", "exec")
+GATED_OPS = ("unlink", "rename", "connect", "sendto", "exec")
 
 # --- budget rows: per-call latency --------------------------------------------
 def check_added(what, a, f, factor, fname):
@@ -110,7 +110,7 @@ for op in GATED_OPS:
                 added("gated-tiered", op), floor_added("floor-notify", op), 2.0, "floor")
 # attesta-run asks for SYNC_WAKE_UP; the floor measured with it is the
 # stricter comparison (same budget, reported too).
-for op in ("unlink", "connect", "sendto"):
+for op in ("unlink", "rename", "connect", "sendto"):
     check_added("%s, auto-approved, sync tiered: added latency vs the floor with SYNC_WAKE_UP" % op,
                 added("gated-tiered", op), floor_added("floor-sync", op), 2.0, "floor+sync")
 for op in GATED_OPS:
@@ -132,7 +132,8 @@ for op in GATED_OPS:
                        "MISSED by %+.1f us" % ((a - s) / 1000.0)))
 
 # --- budget rows: ungated calls, end-to-end -------------------------------------
-for op, name in (("getppid", "getppid"), ("rw", "pipe write+read")):
+for op, name in (("getppid", "getppid"), ("rw", "pipe write+read"),
+                 ("socket", "socket(AF_INET, SOCK_STREAM) (passed in BPF)")):
     n, g = med("lat", "native", op), med("lat", "gated-tiered", op)
     lo, hi = spread("lat", "native", op)
     r = None if n is None or g is None else g / n
@@ -241,7 +242,7 @@ cols = [("native", "native"), ("floor-native", "floor native"), ("floor-notify",
         ("gated-off", "attesta off")]
 out.append("| call | " + " | ".join(c[1] for c in cols) + " |")
 out.append("|---|" + "---|" * len(cols))
-for op in GATED_OPS + ("getppid", "rw"):
+for op in GATED_OPS + ("getppid", "rw", "socket"):
     cells = []
     for lab, _ in cols:
         v = med("lat", lab, op)

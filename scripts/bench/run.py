@@ -43,8 +43,8 @@ LAT = os.path.join(B, "bench", "latency")
 CONC = os.path.join(B, "bench", "concurrency")
 WORKLOADS = os.path.join(HERE, "workloads.sh")
 MODES = ("tiered", "always", "off")
-LAT_OPS = ("unlink", "connect", "sendto", "exec", "getppid", "rw")
-TRACE_SET = "execve,execveat,unlink,unlinkat,rmdir,connect,sendto,sendmsg,sendmmsg"
+LAT_OPS = ("unlink", "rename", "connect", "sendto", "exec", "getppid", "rw", "socket")
+TRACE_SET = "execve,execveat,unlink,unlinkat,rmdir,rename,renameat,renameat2,connect,sendto,sendmsg,sendmmsg"
 T0 = time.monotonic()
 
 raw = open(os.path.join(RES, "raw.tsv"), "w")

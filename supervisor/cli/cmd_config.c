@@ -153,7 +153,9 @@ static cJSON *config_json(const struct pol_config *c)
 	cJSON_AddBoolToObject(o, "allow_io_uring", c->allow_io_uring);
 	cJSON_AddBoolToObject(o, "builtin_agent_profile", c->builtin_agent_profile);
 	cJSON_AddItemToObject(o, "env_vars", strv_json(&c->env_vars));
+	cJSON_AddItemToObject(o, "allow_socket_families", strv_json(&c->allow_socket_families));
 	cJSON_AddItemToObject(o, "escalation_command", str_or_null(c->escalation_command));
+	cJSON_AddItemToObject(o, "user", str_or_null(c->run_user));
 
 	o = cJSON_AddObjectToObject(root, "attestation");
 	cJSON_AddStringToObject(o, "mode", attest_names[c->attestation_mode]);

@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		"  exec PROG [ARG...]     run a program (PROG is looked up in PATH)\n"
 		"  unlink PATH            remove a file\n"
 		"  rmdir PATH             remove a directory\n"
+		"  rename SRC DST         rename (scored as the removals it makes)\n"
 		"  connect HOST:PORT      connect to an address ([v6]:PORT for IPv6)\n"
 		"  connect unix:PATH      connect to an AF_UNIX socket\n"
 		"  sendto HOST:PORT       send a datagram\n"
@@ -216,8 +217,8 @@ int cmd_score(int argc, char **argv)
 	 * gate counts it; then the gate's second look at a script. */
 	r = pol_engine_evaluate(engine, action, trust, true, &decision);
 	have_decision = r == 0;
-	if (r == 0 && action->interpreter)
-		r = pol_engine_judge_interpreter(engine, action, trust, &decision);
+	if (r == 0)
+		r = pol_engine_judge_exec(engine, action, trust, &decision);
 	if (r < 0) {
 		fprintf(stderr, "attesta: cannot score: %s\n", strerror(-r));
 		goto out;

@@ -576,6 +576,8 @@ static const struct doctor_check checks[] = {
 	{ "seccomp_actions", "seccomp actions_avail", DOCTOR_INFO, probe_actions,
 	  "the kernel lists user_notif and errno among its seccomp actions",
 	  "the kernel does not list user_notif and errno among its seccomp actions" },
+	{ "state_protection", "state files out of the agent's reach", DOCTOR_RECOMMENDED,
+	  doctor_probe_state, "", "" },
 };
 
 const struct doctor_check *doctor_checks(unsigned *ret_count)

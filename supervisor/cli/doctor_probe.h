@@ -42,6 +42,10 @@ struct doctor_check {
 	const char *if_missing;  /* one sentence: what it means when absent */
 };
 
+/* How attesta-run would keep the gate's files out of the agent's reach
+ * here (doctor_state.c). */
+void doctor_probe_state(struct doctor_result *ret);
+
 /* The checks, in report order; *ret_count receives their number. */
 const struct doctor_check *doctor_checks(unsigned *ret_count);
 

@@ -74,8 +74,10 @@ static char *resolve_program(const char *cwd, const char *prog)
 	return NULL;
 }
 
-/* The interpreter named by a "#!" line of file, or "" if none. */
-static int read_shebang(const char *file, char *interp, size_t size)
+/* The interpreter and its one optional argument named by a "#!" line of
+ * file (both "" if none), parsed as binfmt_script parses it (the gate's
+ * supervisor/run/decode_exec.c). */
+static int read_shebang(const char *file, char *interp, size_t isize, char *arg, size_t asize)
 {
 	char line[SHEBANG_BUF + 1];
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -83,7 +85,7 @@ static int read_shebang(const char *file, char *interp, size_t size)
 	size_t len;
 	char *p;
 
-	interp[0] = '\0';
+	interp[0] = arg[0] = '\0';
 	if (fd < 0)
 		return errno == EACCES || errno == EPERM ? -EACCES : 0;
 	n = pread(fd, line, SHEBANG_BUF, 0);
@@ -95,31 +97,42 @@ static int read_shebang(const char *file, char *interp, size_t size)
 	p[strcspn(p, "\n")] = '\0';
 	p += strspn(p, " \t");
 	len = strcspn(p, " \t");
-	if (len >= size)
+	if (len >= isize)
 		return -ENAMETOOLONG;
 	memcpy(interp, p, len);
 	interp[len] = '\0';
+	p += len;
+	p += strspn(p, " \t");
+	len = strlen(p);
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len >= asize)
+		return -ENAMETOOLONG;
+	memcpy(arg, p, len);
+	arg[len] = '\0';
 	return 0;
 }
 
-/* Follow the "#!" chain from the resolved program: the program that
- * really runs (symlinks followed) in *ret, NULL for no script. */
-static int follow_shebangs(const char *cwd, const char *program, char **ret)
+/* Follow the "#!" chain from the resolved program as the kernel does:
+ * a->interpreter is the program that really runs (symlinks followed) and
+ * a->interp_argv the words put before the script, outermost first. */
+static int follow_shebangs(const char *cwd, const char *program, struct pol_action *a)
 {
-	char interp[SHEBANG_BUF], current[PATH_MAX];
+	char interp[SHEBANG_BUF], arg[SHEBANG_BUF], current[PATH_MAX];
 
-	*ret = NULL;
 	snprintf(current, sizeof current, "%s", program);
 	for (int depth = 0;; depth++) {
-		int r = read_shebang(current, interp, sizeof interp);
+		struct pol_strv level = { 0 };
+		int r = read_shebang(current, interp, sizeof interp, arg, sizeof arg);
 		char *abs, *real;
 
 		if (r < 0)
 			return r;
 		if (!interp[0])
-			break;
+			return 0;
 		if (depth == SHEBANG_DEPTH)
 			return -ELOOP;
+		/* a relative interpreter is found from the caller's cwd */
 		abs = absolute(cwd, interp);
 		real = abs ? realpath(abs, NULL) : NULL;
 		free(abs);
@@ -127,12 +140,18 @@ static int follow_shebangs(const char *cwd, const char *program, char **ret)
 			return errno == ENOMEM ? -ENOMEM : -ENOENT;
 		snprintf(current, sizeof current, "%s", real);
 		free(real);
-		free(*ret);
-		*ret = strdup(current);
-		if (!*ret)
-			return -ENOMEM;
+		r = pol_action_set(&a->interpreter, current);
+		if (r == 0)
+			r = pol_strv_push(&level, interp, strlen(interp));
+		if (r == 0 && arg[0])
+			r = pol_strv_push(&level, arg, strlen(arg));
+		for (size_t i = 0; r == 0 && i < a->interp_argv.count; i++)
+			r = pol_strv_push(&level, a->interp_argv.items[i], strlen(a->interp_argv.items[i]));
+		pol_strv_release(&a->interp_argv);
+		a->interp_argv = level;
+		if (r < 0)
+			return r;
 	}
-	return 0;
 }
 
 /* The configured variables (gate.env_vars) from this environment, as the
@@ -167,7 +186,7 @@ static int build_exec(struct pol_action *a, int argc, char **argv, const char *c
 	if (real) {
 		free(path);
 		path = real;
-		r = follow_shebangs(cwd, path, &a->interpreter);
+		r = follow_shebangs(cwd, path, a);
 		if (r < 0)
 			fprintf(stderr, "attesta: warning: cannot follow the '#!' line of '%s': %s "
 				"(the gate would deny it)\n", path, strerror(-r));
@@ -183,16 +202,15 @@ static int build_exec(struct pol_action *a, int argc, char **argv, const char *c
 	return pick_env(config, a);
 }
 
-/* The removed path named as the gate names it: its parent with symlinks
- * followed, then the last component; what the file is, if it exists. */
-static int build_remove(struct pol_action *a, const char *word, const char *path, const char *cwd)
+/* A removed (or renamed) path named as the gate names it: its parent
+ * with symlinks followed, then the last component. NULL on -ENOMEM. */
+static char *canonical(const char *cwd, const char *path)
 {
-	char *abs = absolute(cwd, path), *slash, *parent_real = NULL;
+	char *abs = absolute(cwd, path), *slash, *parent_real, *out = NULL;
 	const char *name;
-	struct stat st;
 
 	if (!abs)
-		return -ENOMEM;
+		return NULL;
 	for (size_t n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
 		abs[n - 1] = '\0';
 	slash = strrchr(abs, '/');
@@ -202,32 +220,63 @@ static int build_remove(struct pol_action *a, const char *word, const char *path
 	if (parent_real && strcmp(name, ".") && strcmp(name, "..")) {
 		size_t n = strlen(parent_real) + strlen(name) + 2;
 
-		a->path = malloc(n);
-		if (a->path)
-			snprintf(a->path, n, "%s%s%s", parent_real, strcmp(parent_real, "/") ? "/" : "", name);
+		out = malloc(n);
+		if (out)
+			snprintf(out, n, "%s%s%s", parent_real, strcmp(parent_real, "/") ? "/" : "", name);
 	} else {
 		*slash = '/';
-		a->path = strdup(abs);
+		out = strdup(abs);
 	}
 	free(parent_real);
 	free(abs);
+	return out;
+}
+
+/* What the file is, as the decoder records it (decode_fs.c). */
+static void file_info(const char *path, struct pol_file_info *info)
+{
+	struct stat st;
+	const char *type;
+
+	if (lstat(path, &st) < 0)
+		return;
+	type = S_ISDIR(st.st_mode) ? "dir" : S_ISLNK(st.st_mode) ? "symlink" : S_ISSOCK(st.st_mode) ? "socket"
+	       : S_ISFIFO(st.st_mode) ? "fifo" : S_ISCHR(st.st_mode) ? "char" : S_ISBLK(st.st_mode) ? "block"
+	       : "file";
+	info->known = true;
+	snprintf(info->type, sizeof(info->type), "%s", type);
+	info->size = (uint64_t)st.st_size;
+	info->owner = st.st_uid;
+}
+
+static int build_remove(struct pol_action *a, const char *word, const char *path, const char *cwd)
+{
+	a->path = canonical(cwd, path);
 	if (!a->path)
 		return -ENOMEM;
-	if (lstat(a->path, &st) == 0) {
-		const char *type = S_ISDIR(st.st_mode) ? "dir" : S_ISLNK(st.st_mode) ? "symlink"
-				   : S_ISSOCK(st.st_mode) ? "socket" : S_ISFIFO(st.st_mode) ? "fifo"
-				   : S_ISCHR(st.st_mode) ? "char" : S_ISBLK(st.st_mode) ? "block" : "file";
-
-		a->file.known = true;
-		snprintf(a->file.type, sizeof(a->file.type), "%s", type);
-		a->file.size = (uint64_t)st.st_size;
-		a->file.owner = st.st_uid;
-	} else {
+	file_info(a->path, &a->file);
+	if (!a->file.known)
 		fprintf(stderr, "attesta: warning: '%s' does not exist; the gate would not be asked "
 			"(the call fails with ENOENT)\n", a->path);
-	}
 	if (pol_action_set(&a->function_name, word) || pol_strv_push(&a->args, a->path, strlen(a->path)) < 0)
 		return -ENOMEM;
+	return 0;
+}
+
+/* rename SRC DST: scored as the removals it makes (docs/decode.md);
+ * whether DST exists (is replaced) is read from disk, as the decoder
+ * reads it. */
+static int build_rename(struct pol_action *a, const char *src, const char *dst, const char *cwd)
+{
+	a->path = canonical(cwd, src);
+	a->dest_path = canonical(cwd, dst);
+	if (!a->path || !a->dest_path || pol_action_set(&a->function_name, "rename") ||
+	    pol_strv_push(&a->args, a->path, strlen(a->path)) < 0 ||
+	    pol_strv_push(&a->args, a->dest_path, strlen(a->dest_path)) < 0)
+		return -ENOMEM;
+	file_info(a->path, &a->file);
+	file_info(a->dest_path, &a->dest_file);
+	a->rename_replaces = a->dest_file.known;
 	return 0;
 }
 
@@ -307,11 +356,16 @@ int score_build_action(int argc, char **argv, const char *cwd, const struct pol_
 	struct pol_action *a;
 	int r = -ENOMEM;
 
-	if (pol_action_class_parse(argv[0], &cls) < 0 || cls == POL_ACTION_GENERIC) {
-		fprintf(stderr, "attesta: unknown action '%s' (exec, unlink, rmdir, connect, sendto)\n", argv[0]);
+	if (pol_action_class_parse(argv[0], &cls) < 0 || cls == POL_ACTION_GENERIC ||
+	    cls == POL_ACTION_SOCKET) {
+		fprintf(stderr, "attesta: unknown action '%s' (exec, unlink, rmdir, rename, connect, sendto)\n", argv[0]);
 		return -EDOM;
 	}
-	if (argc < 2 || (cls != POL_ACTION_EXEC && argc != 2)) {
+	if (cls == POL_ACTION_RENAME && argc != 3) {
+		fprintf(stderr, "attesta: 'rename' takes SOURCE DESTINATION\n");
+		return -EDOM;
+	}
+	if (argc < 2 || (cls != POL_ACTION_EXEC && cls != POL_ACTION_RENAME && argc != 2)) {
 		fprintf(stderr, "attesta: '%s' takes %s\n", argv[0],
 			cls == POL_ACTION_EXEC ? "PROG [ARG...]" : cls >= POL_ACTION_CONNECT ? "one HOST:PORT" : "one PATH");
 		return -EDOM;
@@ -324,6 +378,8 @@ int score_build_action(int argc, char **argv, const char *cwd, const struct pol_
 	a->intercepted_at = (double)time(NULL);
 	if (cls == POL_ACTION_EXEC) {
 		r = build_exec(a, argc, argv, cwd, config);
+	} else if (cls == POL_ACTION_RENAME) {
+		r = build_rename(a, argv[1], argv[2], cwd);
 	} else if (cls == POL_ACTION_UNLINK || cls == POL_ACTION_RMDIR) {
 		r = build_remove(a, argv[0], argv[1], cwd);
 	} else {

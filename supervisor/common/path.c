@@ -158,6 +158,17 @@ int sup_flags_check_unlinkat(long flags, char *reason, size_t reason_size)
 	return 0;
 }
 
+int sup_flags_check_renameat2(long flags, char *reason, size_t reason_size)
+{
+	long bad = flags & ~(long)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT);
+
+	/* SECURITY: a flag added by a later kernel could change what the
+	 * rename removes: refused, not guessed (fail closed). */
+	if (bad)
+		return unknown_flags("renameat2", bad, reason, reason_size);
+	return 0;
+}
+
 int sup_flags_check_execveat(long flags, char *reason, size_t reason_size)
 {
 	long bad = flags & ~(long)(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);

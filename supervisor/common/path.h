@@ -52,6 +52,9 @@ int sup_path_proc_self_rewrite(const char *path, int tgid, int tid, char *buf, s
 
 /* Flag validation; 0 or -EINVAL with "unknown unlinkat flags 0x4". */
 int sup_flags_check_unlinkat(long flags, char *reason, size_t reason_size);
+/* renameat2: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT; any
+ * other bit (the high 32 bits included) is -EINVAL (docs/decode.md). */
+int sup_flags_check_renameat2(long flags, char *reason, size_t reason_size);
 int sup_flags_check_execveat(long flags, char *reason, size_t reason_size);
 /* MSG_* bits accepted for an emulated send. */
 int sup_flags_check_send(long flags, char *reason, size_t reason_size);

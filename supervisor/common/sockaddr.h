@@ -68,4 +68,40 @@ int sup_sockaddr_format(const struct sup_sockaddr_text *text, char *buf, size_t 
 int sup_sockaddr_encode(int family, const char *address, uint16_t port,
 			struct sockaddr_storage *ret_addr, socklen_t *ret_len);
 
+/* The socket an address is used on, as the kernel sees it (getsockopt
+ * SO_DOMAIN, SO_TYPE, SO_PROTOCOL and getsockname on the decoder's copy
+ * of the target's socket). bound_len 0: not known / not bound. */
+struct sup_sock_facts {
+	int domain, type, protocol;
+	bool is_connect;                 /* connect(), not a send */
+	struct sockaddr_storage bound;
+	socklen_t bound_len;
+	/* The first IPv4 address (network order) of the device the socket
+	 * sends through when it names one (SO_BINDTODEVICE; IP_UNICAST_IF
+	 * for a socket other than TCP), 0 if none or no address. */
+	uint32_t device_v4;
+};
+
+/*
+ * Rewrite the raw destination buf (*len bytes, as copied from the target)
+ * in place into the address the kernel will reach (docs/decode.md,
+ * "Canonical addresses"), before sup_sockaddr_decode():
+ *   - IPv4 0.0.0.0 (AF_INET or v4-mapped): the socket's bound IPv4
+ *     address (AF_INET, or v4-mapped on AF_INET6) if it has one, else
+ *     the address of the device it is bound to (device_v4), else
+ *     127.0.0.1 (net/ipv4/route.c: daddr = saddr, the source chosen on
+ *     the output device, or loopback);
+ *   - IPv6 ::: ::ffff:127.0.0.1 when the socket is bound to a v4-mapped
+ *     address, else ::1 (tcp_v6_connect, ip6_datagram_connect,
+ *     udpv6_sendmsg);
+ *   - sin6_scope_id: cleared unless the address needs one (link-local,
+ *     or interface/link-local multicast): the kernel ignores it;
+ *   - a send with an AF_UNSPEC address on an AF_INET UDP or raw socket:
+ *     AF_INET (udp_sendmsg and raw_sendmsg use sin_addr anyway);
+ *   - ping sockets (IPPROTO_ICMP/ICMPV6): port 0 (not used).
+ * Everything else (127.x, IPv4-compatible ::a.b.c.d, AF_UNIX) is left as
+ * it is. Returns true when it changed something.
+ */
+bool sup_sockaddr_canonicalize(unsigned char *buf, size_t *len, const struct sup_sock_facts *s);
+
 #endif

@@ -90,6 +90,12 @@ cJSON *approval_info_build(unsigned id, const struct pol_action *act,
 		if (act->file.known)
 			cJSON_AddStringToObject(o, "file_type", act->file.type);
 		break;
+	case POL_ACTION_RENAME:
+		add_opt_str(o, "path", act->path);
+		add_opt_str(o, "dest_path", act->dest_path);
+		cJSON_AddBoolToObject(o, "replaces", act->rename_replaces);
+		cJSON_AddBoolToObject(o, "exchange", act->rename_exchange);
+		break;
 	case POL_ACTION_CONNECT:
 	case POL_ACTION_SENDTO:
 		if (act->args.count > 0)

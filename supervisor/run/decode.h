@@ -35,7 +35,7 @@ struct sup_decode_opts {
 /* Return values of sup_decode() besides -errno. */
 enum sup_decode_result {
 	/* A gated action: evaluate policy, audit, then respond (emulate for
-	 * unlink/rmdir/connect/sendto, CONTINUE + verify for exec). */
+	 * unlink/rmdir/rename/connect/sendto, CONTINUE + verify for exec). */
 	SUP_DECODE_GATED = 0,
 	/* sendmsg/sendmmsg that names no destination (a connected socket):
 	 * nothing to decide and nothing to audit, but it must still be
@@ -43,6 +43,11 @@ enum sup_decode_result {
 	 * target memory and another thread could add a msg_name after we
 	 * read it). action->address is NULL in this case. */
 	SUP_DECODE_NO_DESTINATION = 1,
+	/* The call is refused without a policy decision (reason says why,
+	 * e.g. a sendmmsg naming several destinations), and *ret_action
+	 * describes it for the audit entry (its address names what was
+	 * refused). Deny and audit; never emulate. */
+	SUP_DECODE_REFUSED = 2,
 	/* SUP_DECODE_FAILS_BASE + errno: the call is certain to fail in the
 	 * kernel with that errno (exec or unlink of a path that does not
 	 * exist, ENOTDIR in a parent, AF_UNIX connect to a missing socket).
@@ -67,8 +72,9 @@ static inline int sup_decode_fails_errno(int result)
  * (pol_action_free()). agent_id, session_id, environment, host and
  * function_doc (if no catalog is linked) are left for the caller to fill.
  *
- * Handled: execve, execveat, unlink, unlinkat, rmdir, connect, sendto,
- * sendmsg, sendmmsg (x86-64 numbers; the filter kills foreign arches).
+ * Handled: execve, execveat, unlink, unlinkat, rmdir, rename, renameat,
+ * renameat2, connect, sendto, sendmsg, sendmmsg, socket, socketpair (x86-64
+ * numbers; the filter kills foreign arches).
  *
  * Before returning success it re-checks SECCOMP_IOCTL_NOTIF_ID_VALID on
  * listener_fd (pass -1 to skip, e.g. in tests); the caller should still
@@ -95,9 +101,19 @@ int sup_decode(int listener_fd, const struct seccomp_notif *req,
  * pidfd_getfd() copy of the socket whose type was read, for an exec the
  * program that will run (a script's interpreter), whose identity the
  * exec check expects. The caller closes it. *ret_kept_fd is written only
- * on success. */
+ * on success. Unlike sup_decode(), a refused exec (an error other than
+ * -ENOENT) may set *ret_action to what was known (path, cwd, ppid, argv
+ * cut with a "...(truncated)" word): for the audit entry of the denial
+ * only, never to decide on. */
 int sup_decode_keep(int listener_fd, const struct seccomp_notif *req,
 		    const struct sup_decode_opts *opts, struct pol_action **ret_action,
 		    int *ret_kept_fd, char *reason, size_t reason_size);
+
+/* The same with both descriptors of a rename: ret_kept_fds[0] the
+ * source's parent directory, [1] the destination's (O_PATH; -1 for other
+ * calls). Written only on success; the caller closes them. */
+int sup_decode_keep2(int listener_fd, const struct seccomp_notif *req,
+		     const struct sup_decode_opts *opts, struct pol_action **ret_action,
+		     int ret_kept_fds[2], char *reason, size_t reason_size);
 
 #endif

@@ -8,7 +8,8 @@
  *
  * SECURITY: the attacker is the sandboxed program, which controls the
  * path and the directory tree. The decided path is canonical (no symlink,
- * no "." or ".."), and the parent directory opened to name it is handed
+ * no "." or "..", the names as stored on a case-insensitive file system:
+ * decode_fold.h), and the parent directory opened to name it is handed
  * to the emulation (sup_decode_keep), which removes the final component
  * in that very directory: later renames or symlink swaps of its path
  * cannot redirect the removal.
@@ -25,6 +26,7 @@
 
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
+#include "supervisor/run/decode_fold.h"
 #include "supervisor/run/decode_internal.h"
 
 static void file_info(int parent, const char *name, struct pol_file_info *info)
@@ -103,35 +105,18 @@ static int fast_parent(struct sup_decode_ctx *ctx, int base, const char *parent,
 	return 0;
 }
 
-int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
-		      bool is_rmdir, struct pol_action **ret_action)
+int sup_decode_parent(struct sup_decode_ctx *ctx, int dirfd, const char *path, const char *what,
+		      char *full, char *name, int *ret_pfd)
 {
-	char path[POL_TARGET_MAX_PATH], parent[POL_TARGET_MAX_PATH], name[POL_TARGET_MAX_PATH];
-	char canon[POL_TARGET_MAX_PATH + 32], full[POL_TARGET_MAX_PATH * 2 + 2];
-	struct pol_action *a = NULL;
+	char parent[POL_TARGET_MAX_PATH], canon[POL_TARGET_MAX_PATH + 32];
+	char why[POL_TARGET_MAX_PATH + 128];
 	int base = -1, pfd = -1, r, n;
 	bool trailing = false, deleted = false, have_canon = false;
 
-	r = sup_flags_check_unlinkat(flags, ctx->reason, ctx->reason_size);
+	r = sup_path_split(path, parent, sizeof(parent), name, POL_TARGET_MAX_PATH, &trailing);
 	if (r < 0)
-		return r;
-	r = sup_decode_read_path(ctx, path_addr, path);
-	if (r < 0)
-		return r;
-	if (path[0] == '\0')
-		return SUP_DECODE_FAILS_BASE + ENOENT;
-	r = sup_path_split(path, parent, sizeof(parent), name, sizeof(name), &trailing);
-	if (r < 0)
-		return sup_decode_fail(ctx, -EINVAL, "cannot %s '%s': no final component",
-				       is_rmdir ? "rmdir" : "unlink", path);
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		/* the kernel answers EINVAL (".") or ENOTEMPTY (".."); either
-		 * way nothing is removed */
-		return SUP_DECODE_FAILS_BASE + (strcmp(name, ".") == 0 ? EINVAL : ENOTEMPTY);
-	if (trailing && !is_rmdir)
-		/* unlink("x/"): EISDIR for a directory, ENOTDIR otherwise, and
-		 * never removes anything */
-		return sup_decode_fail(ctx, -EINVAL, "unlink of '%s' with a trailing slash", path);
+		return sup_decode_fail(ctx, -EINVAL, "cannot %s '%s': no final component", what,
+				       path);
 	if (path[0] != '/') {
 		r = sup_view_open_base(&ctx->view, dirfd, &base);
 		if (r < 0) {
@@ -165,11 +150,69 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 				    r < 0 ? strerror(-r) : "deleted or not a directory");
 		goto out;
 	}
-	n = snprintf(full, sizeof(full), "%s%s%s", canon, strcmp(canon, "/") ? "/" : "", name);
-	if (n < 0 || (size_t)n >= sizeof(full) || (size_t)n >= POL_TARGET_MAX_PATH) {
+	/* SECURITY: on a case-insensitive file system or directory the
+	 * spelling is the agent's; decide on the names stored on disk
+	 * (docs/decode.md, "Case-insensitive file systems"). */
+	r = sup_fold_names(&ctx->view, pfd, canon, sizeof(canon), name, POL_TARGET_MAX_PATH, why,
+			   sizeof(why));
+	if (r < 0) {
+		r = sup_decode_fail(ctx, r, "%s", why);
+		goto out;
+	}
+	n = snprintf(full, POL_TARGET_MAX_PATH, "%s%s%s", canon, strcmp(canon, "/") ? "/" : "",
+		     name);
+	if (n < 0 || n >= POL_TARGET_MAX_PATH) {
 		r = SUP_DECODE_FAILS_BASE + ENAMETOOLONG;
 		goto out;
 	}
+	*ret_pfd = pfd;
+	pfd = -1;
+	r = 0;
+out:
+	if (pfd >= 0)
+		close(pfd);
+	if (base >= 0)
+		close(base);
+	return r;
+}
+
+void sup_decode_file_info(int parent, const char *name, struct pol_file_info *info)
+{
+	file_info(parent, name, info);
+}
+
+int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr, long flags,
+		      bool is_rmdir, struct pol_action **ret_action)
+{
+	char path[POL_TARGET_MAX_PATH], name[POL_TARGET_MAX_PATH], full[POL_TARGET_MAX_PATH];
+	char parent[POL_TARGET_MAX_PATH];
+	struct pol_action *a = NULL;
+	int pfd = -1, r;
+	bool trailing = false;
+
+	r = sup_flags_check_unlinkat(flags, ctx->reason, ctx->reason_size);
+	if (r < 0)
+		return r;
+	r = sup_decode_read_path(ctx, path_addr, path);
+	if (r < 0)
+		return r;
+	if (path[0] == '\0')
+		return SUP_DECODE_FAILS_BASE + ENOENT;
+	r = sup_path_split(path, parent, sizeof(parent), name, sizeof(name), &trailing);
+	if (r < 0)
+		return sup_decode_fail(ctx, -EINVAL, "cannot %s '%s': no final component",
+				       is_rmdir ? "rmdir" : "unlink", path);
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		/* the kernel answers EINVAL (".") or ENOTEMPTY (".."); either
+		 * way nothing is removed */
+		return SUP_DECODE_FAILS_BASE + (strcmp(name, ".") == 0 ? EINVAL : ENOTEMPTY);
+	if (trailing && !is_rmdir)
+		/* unlink("x/"): EISDIR for a directory, ENOTDIR otherwise, and
+		 * never removes anything */
+		return sup_decode_fail(ctx, -EINVAL, "unlink of '%s' with a trailing slash", path);
+	r = sup_decode_parent(ctx, dirfd, path, is_rmdir ? "rmdir" : "unlink", full, name, &pfd);
+	if (r != 0)
+		return r;
 	a = pol_action_new(is_rmdir ? POL_ACTION_RMDIR : POL_ACTION_UNLINK);
 	if (!a) {
 		r = sup_decode_fail(ctx, -ENOMEM, "out of memory");
@@ -183,7 +226,7 @@ int sup_decode_unlink(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	}
 	if ((r = pol_action_set(&a->function_name, is_rmdir ? "rmdir" : "unlink")) < 0 ||
 	    (r = pol_action_set(&a->path, full)) < 0 ||
-	    (r = pol_strv_push(&a->args, full, (size_t)n)) < 0) {
+	    (r = pol_strv_push(&a->args, full, strlen(full))) < 0) {
 		r = sup_decode_fail(ctx, r, "out of memory");
 		goto out;
 	}
@@ -197,7 +240,5 @@ out:
 	pol_action_free(a);
 	if (pfd >= 0)
 		close(pfd);
-	if (base >= 0)
-		close(base);
 	return r;
 }

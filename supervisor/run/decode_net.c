@@ -3,18 +3,25 @@
  * sendmsg, sendmmsg. The address is copied once from the target (bounded
  * by its addrlen, at most a sockaddr_storage), decoded by
  * supervisor/common/sockaddr.c, and for AF_UNIX path names resolved in
- * the target's view to an absolute canonical path. The socket type comes
- * from the target's own socket (a pidfd_getfd copy, SO_TYPE).
+ * the target's view to an absolute canonical path. The socket's facts
+ * (type, domain, protocol, bound address and device) come from the
+ * target's own socket (a pidfd_getfd copy), and the destination is made
+ * canonical with them: the address the kernel will reach is judged and
+ * used (supervisor/common/sockcanon.c, docs/decode.md).
  *
  * SECURITY: the attacker is the sandboxed program; it controls the
  * msghdr/mmsghdr structures and can change them from another thread. We
  * copy them once; the emulation sends to the decided address only and
  * re-reads nothing but the payload. Ancillary data (SCM_RIGHTS,
  * SCM_CREDENTIALS) cannot be sent faithfully by the supervisor and is
- * refused. sendmmsg naming more than one destination is refused.
+ * refused. sendmmsg naming more than one destination is refused (the
+ * refusal names them).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +61,55 @@ static int read_dest(struct sup_decode_ctx *ctx, uint64_t addr, int64_t len, str
 	return 0;
 }
 
-static int socket_type(struct sup_decode_ctx *ctx, int fd, int *ret_type)
+/* SECURITY: a socket bound to a device (SO_BINDTODEVICE, or
+ * IP_UNICAST_IF for UDP and raw) that sends to 0.0.0.0 reaches the
+ * address the kernel picks on that device (inet_select_addr: its first
+ * primary IPv4 address), not loopback. Find it in the target's network
+ * namespace, which is ours (the sandbox may not unshare). */
+static int device_address(struct sup_decode_ctx *ctx, int sock, struct sup_sock_facts *f)
 {
-	int pidfd, copy, type = 0, r = 0;
-	socklen_t tl = sizeof(type);
+	struct ifaddrs *list = NULL;
+	char name[IF_NAMESIZE];
+	int index = 0;
+	socklen_t l = sizeof index;
+
+	f->device_v4 = 0;
+	if (f->domain != AF_INET && f->domain != AF_INET6)
+		return 0;
+	if (getsockopt(sock, SOL_SOCKET, SO_BINDTOIFINDEX, &index, &l) < 0)
+		index = 0;
+	if (!index && f->type != SOCK_STREAM) {
+		uint32_t uc = 0;
+
+		l = sizeof uc;
+		if (getsockopt(sock, IPPROTO_IP, IP_UNICAST_IF, &uc, &l) == 0)
+			index = (int)ntohl(uc); /* network order (ip_sockglue.c) */
+	}
+	if (!index)
+		return 0;
+	if (!if_indextoname((unsigned)index, name))
+		return 0; /* gone: the kernel fails the call too */
+	if (getifaddrs(&list) < 0)
+		return sup_decode_fail(ctx, -errno, "cannot list interface addresses: %m");
+	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, name)) {
+			struct sockaddr_in sin;
+
+			memcpy(&sin, i->ifa_addr, sizeof sin);
+			f->device_v4 = sin.sin_addr.s_addr;
+			break;
+		}
+	}
+	freeifaddrs(list);
+	return 0;
+}
+
+/* The socket's facts (type, domain, protocol, bound address) from a
+ * pidfd_getfd copy, which is kept for the emulation. */
+static int socket_facts(struct sup_decode_ctx *ctx, int fd, struct sup_sock_facts *ret)
+{
+	int pidfd, copy, r = 0;
+	socklen_t tl = sizeof(ret->type);
 
 	pidfd = (int)syscall(SYS_pidfd_open, ctx->status.tgid, 0);
 	if (pidfd < 0)
@@ -70,13 +122,27 @@ static int socket_type(struct sup_decode_ctx *ctx, int fd, int *ret_type)
 						     fd, (int)ctx->tid);
 		goto out;
 	}
-	if (getsockopt(copy, SOL_SOCKET, SO_TYPE, &type, &tl) < 0) {
+	if (getsockopt(copy, SOL_SOCKET, SO_TYPE, &ret->type, &tl) < 0) {
 		r = errno == ENOTSOCK ? SUP_DECODE_FAILS_BASE + ENOTSOCK
 				      : sup_decode_fail(ctx, -errno, "cannot get the type of socket %d of pid %d: %m",
 							fd, (int)ctx->tid);
 		goto out;
 	}
-	*ret_type = type;
+	tl = sizeof(ret->domain);
+	if (getsockopt(copy, SOL_SOCKET, SO_DOMAIN, &ret->domain, &tl) < 0 ||
+	    (tl = sizeof(ret->protocol), getsockopt(copy, SOL_SOCKET, SO_PROTOCOL, &ret->protocol, &tl)) < 0) {
+		r = sup_decode_fail(ctx, -errno, "cannot get the domain of socket %d of pid %d: %m",
+				    fd, (int)ctx->tid);
+		goto out;
+	}
+	/* the bound address decides where an unspecified destination goes
+	 * (docs/decode.md, "Canonical addresses") */
+	ret->bound_len = sizeof(ret->bound);
+	if (getsockname(copy, (struct sockaddr *)&ret->bound, &ret->bound_len) < 0)
+		ret->bound_len = 0;
+	r = device_address(ctx, copy, ret);
+	if (r < 0)
+		goto out;
 	/* the socket judged here is the one the emulation uses */
 	if (ctx->kept_fd < 0) {
 		ctx->kept_fd = copy;
@@ -144,7 +210,36 @@ static int read_msghdr_dest(struct sup_decode_ctx *ctx, const struct msghdr *m, 
 	return read_dest(ctx, (uint64_t)(uintptr_t)m->msg_name, (int)m->msg_namelen, d);
 }
 
-static int gather_dest(struct sup_decode_ctx *ctx, struct dest *d, long *ret_flags)
+/* sendmmsg naming several destinations is refused; the refusal names
+ * the first SUP_MMSG_NAMED distinct ones (and counts the rest). */
+#define SUP_MMSG_NAMED 8
+struct other_dests {
+	size_t n;            /* distinct destinations besides the first, kept */
+	size_t more;         /* distinct ones beyond those (not kept) */
+	struct dest d[SUP_MMSG_NAMED - 1];
+};
+
+static bool same_dest(const struct dest *a, const struct dest *b)
+{
+	return a->present == b->present && a->len == b->len &&
+	       memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+static void add_other(struct other_dests *o, const struct dest *first, const struct dest *d)
+{
+	if (same_dest(first, d))
+		return;
+	for (size_t i = 0; i < o->n; i++)
+		if (same_dest(&o->d[i], d))
+			return;
+	if (o->n < sizeof o->d / sizeof o->d[0])
+		o->d[o->n++] = *d;
+	else
+		o->more++; /* may count a repeat beyond the kept ones: an upper bound */
+}
+
+static int gather_dest(struct sup_decode_ctx *ctx, struct dest *d, long *ret_flags,
+		       struct other_dests *others)
 {
 	const __u64 *arg = ctx->req->data.args;
 	int r;
@@ -191,9 +286,8 @@ static int gather_dest(struct sup_decode_ctx *ctx, struct dest *d, long *ret_fla
 		for (size_t i = 1; r == 0 && i < vlen; i++) {
 			memset(&other, 0, sizeof(other));
 			r = read_msghdr_dest(ctx, &v[i].msg_hdr, &other);
-			if (r == 0 && (other.present != d->present || other.len != d->len ||
-				       memcmp(other.bytes, d->bytes, d->len) != 0))
-				r = sup_decode_fail(ctx, -EINVAL, "sendmmsg with differing destinations");
+			if (r == 0)
+				add_other(others, d, &other);
 		}
 mmsg_out:
 		free(v);
@@ -205,18 +299,66 @@ mmsg_out:
 	}
 }
 
+/* A destination in the text the audit shows, canonical (used to name the
+ * destinations of a refused sendmmsg; AF_UNIX paths as given). */
+static void name_dest(struct dest *d, const struct sup_sock_facts *facts, char *buf, size_t size)
+{
+	struct sup_sockaddr_text t;
+	size_t len = d->len;
+
+	if (!d->present) {
+		snprintf(buf, size, "(no address)");
+		return;
+	}
+	sup_sockaddr_canonicalize(d->bytes, &len, facts);
+	if (sup_sockaddr_decode(d->bytes, len, &t, NULL, 0) < 0 ||
+	    sup_sockaddr_format(&t, buf, size) < 0)
+		snprintf(buf, size, "(undecodable address of %u bytes)", (unsigned)d->len);
+}
+
+/* SECURITY: a sendmmsg naming several destinations is refused as a whole
+ * (the emulation sends to one decided address); the refusal names the
+ * destinations (bounded) so that the audit shows what was refused. */
+static int refuse_mmsg(struct sup_decode_ctx *ctx, struct pol_action *a, struct dest *first,
+		       struct other_dests *others, const struct sup_sock_facts *facts)
+{
+	char list[SUP_MMSG_NAMED * (SUP_SOCKADDR_TEXT_MAX + 2) + 64], one[SUP_SOCKADDR_TEXT_MAX + 32];
+	size_t o = 0;
+	int r;
+
+	name_dest(first, facts, one, sizeof one);
+	o += (size_t)snprintf(list + o, sizeof list - o, "%s", one);
+	for (size_t i = 0; i < others->n && o < sizeof list; i++) {
+		name_dest(&others->d[i], facts, one, sizeof one);
+		o += (size_t)snprintf(list + o, sizeof list - o, ", %s", one);
+	}
+	if (others->more && o < sizeof list)
+		snprintf(list + o, sizeof list - o, " (and up to %zu more)", others->more);
+	if ((r = pol_strv_push(&a->args, list, strlen(list))) < 0 ||
+	    (r = pol_action_set(&a->address, list)) < 0)
+		return sup_decode_fail(ctx, r, "out of memory");
+	sup_decode_fail(ctx, 0, "sendmmsg with differing destinations (%zu%s distinct) is not supported",
+			others->n + 1, others->more ? "+" : "");
+	return SUP_DECODE_REFUSED;
+}
+
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 {
 	bool is_connect = ctx->req->data.nr == SYS_connect;
+	struct sup_sock_facts facts;
+	struct other_dests others;
 	struct sup_sockaddr_text t;
 	struct pol_action *a = NULL;
 	struct dest d;
 	char args[SUP_SOCKADDR_TEXT_MAX + 32];
 	long flags = 0;
-	int socktype = 0, r;
+	size_t len;
+	int r;
 
 	memset(&d, 0, sizeof(d));
-	r = gather_dest(ctx, &d, &flags);
+	memset(&others, 0, sizeof(others));
+	memset(&facts, 0, sizeof(facts));
+	r = gather_dest(ctx, &d, &flags, &others);
 	if (r != 0)
 		return r;
 	if (!is_connect) {
@@ -224,24 +366,38 @@ int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action)
 		if (r < 0)
 			return r;
 	}
-	r = socket_type(ctx, (int)ctx->req->data.args[0], &socktype);
+	r = socket_facts(ctx, (int)ctx->req->data.args[0], &facts);
 	if (r != 0)
 		return r;
+	facts.is_connect = is_connect;
 	a = pol_action_new(is_connect ? POL_ACTION_CONNECT : POL_ACTION_SENDTO);
 	if (!a)
 		return sup_decode_fail(ctx, -ENOMEM, "out of memory");
-	a->socktype = socktype;
+	a->socktype = facts.type;
 	a->pid = ctx->tid;
 	a->tgid = ctx->status.tgid;
 	if ((r = pol_action_set(&a->function_name, is_connect ? "connect" : "sendto")) < 0) {
 		r = sup_decode_fail(ctx, r, "out of memory");
 		goto out;
 	}
+	if (others.n) {
+		r = refuse_mmsg(ctx, a, &d, &others, &facts);
+		if (r == SUP_DECODE_REFUSED) {
+			*ret_action = a;
+			return r;
+		}
+		goto out;
+	}
 	if (!d.present) {
 		*ret_action = a;
 		return SUP_DECODE_NO_DESTINATION;
 	}
-	r = sup_sockaddr_decode(d.bytes, d.len, &t, ctx->reason, ctx->reason_size);
+	/* SECURITY: judge (and emulate) the address the kernel will reach,
+	 * not the spelling: 0.0.0.0, ::, ::ffff:0.0.0.0, stray scope ids
+	 * (docs/decode.md, "Canonical addresses"). */
+	len = d.len;
+	sup_sockaddr_canonicalize(d.bytes, &len, &facts);
+	r = sup_sockaddr_decode(d.bytes, len, &t, ctx->reason, ctx->reason_size);
 	if (r < 0)
 		goto out;
 	if (t.family == AF_UNIX && t.unix_unnamed) {

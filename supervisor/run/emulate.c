@@ -36,6 +36,8 @@
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
+#include "supervisor/run/emulate_internal.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/target_mem.h"
 
 struct emu {
@@ -50,6 +52,7 @@ struct emu {
 	socklen_t addr_len;
 	bool has_addr;
 	int kept_fd;     /* the decoder's parent dir or socket copy (borrowed), or -1 */
+	int kept_fd2;    /* a rename's destination parent (borrowed), or -1 */
 };
 
 static bool forbidden_known;
@@ -122,6 +125,17 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 			set_result(resp, e->req, 0, r);
 			return 0;
 		}
+	}
+	/* SECURITY: the gate's own files, by identity: the state paths and
+	 * what they hold (statepaths.h), and everything the sandbox's
+	 * read-only binds protect (state_protect.h); the decision refused
+	 * them already (verdict.c), this checks the name looked up now. */
+	if (sup_emulate_is_state(pfd >= 0 ? pfd : e->kept_fd, name) ||
+	    sup_state_is_protected_at(pfd >= 0 ? pfd : e->kept_fd, name)) {
+		if (pfd >= 0)
+			close(pfd);
+		set_result(resp, e->req, 0, EPERM);
+		return 0;
 	}
 	r = sup_creds_assume(&e->status, &saved);
 	if (r == 0) {
@@ -441,6 +455,13 @@ int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 		   const struct pol_action *action, int kept_fd,
 		   struct seccomp_notif_resp *ret_resp)
 {
+	return sup_emulate_at2(listener_fd, req, action, kept_fd, -1, ret_resp);
+}
+
+int sup_emulate_at2(int listener_fd, const struct seccomp_notif *req,
+		    const struct pol_action *action, int kept_fd, int kept_fd2,
+		    struct seccomp_notif_resp *ret_resp)
+{
 	struct seccomp_notif_resp resp;
 	struct sup_tfacts *facts = NULL;
 	struct emu e;
@@ -455,6 +476,7 @@ int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 	e.unix_fd = -1;
 	e.view.rootfd = -1;
 	e.kept_fd = kept_fd;
+	e.kept_fd2 = kept_fd2;
 	switch (req->data.nr) {
 	case SYS_unlink:
 		want = POL_ACTION_UNLINK;
@@ -464,6 +486,11 @@ int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 		break;
 	case SYS_unlinkat:
 		want = ((int)req->data.args[2] & AT_REMOVEDIR) ? POL_ACTION_RMDIR : POL_ACTION_UNLINK;
+		break;
+	case SYS_rename:
+	case SYS_renameat:
+	case SYS_renameat2:
+		want = POL_ACTION_RENAME;
 		break;
 	case SYS_connect:
 		want = POL_ACTION_CONNECT;
@@ -490,9 +517,15 @@ int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 	r = sup_tfacts_view(facts, &e.view);
 	if (r < 0)
 		goto out;
-	if (want == POL_ACTION_UNLINK || want == POL_ACTION_RMDIR)
+	if (want == POL_ACTION_UNLINK || want == POL_ACTION_RMDIR) {
 		r = emulate_unlink(&e, &resp);
-	else
+	} else if (want == POL_ACTION_RENAME) {
+		int err = 0;
+
+		r = sup_emulate_rename(&e.view, &e.status, action, e.kept_fd, e.kept_fd2, &err);
+		if (r == 0)
+			set_result(&resp, req, 0, err);
+	} else
 		r = emulate_net(&e, &resp);
 	if (r == 0)
 		*ret_resp = resp;

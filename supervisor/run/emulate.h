@@ -11,6 +11,11 @@
  *                      target's view from the canonical path without
  *                      following symlinks (sup_emulate), with the target's
  *                      fsuid/fsgid/groups/capabilities.
+ *   rename/renameat/   renameat2(oldparent, oldname, newparent, newname,
+ *   renameat2          flags) in the two parent directories the decoder
+ *                      resolved (sup_emulate_at2), as for unlink; a
+ *                      destination absent when decided gets
+ *                      RENAME_NOREPLACE (emulate_rename.c).
  *   connect            connect() on the target's own socket, taken with
  *                      pidfd_getfd(), with the supervisor's sockaddr copy.
  *   sendto/sendmsg/    the payload is copied from the target (bounded by
@@ -61,6 +66,12 @@ int sup_emulate(int listener_fd, const struct seccomp_notif *req,
 int sup_emulate_at(int listener_fd, const struct seccomp_notif *req,
 		   const struct pol_action *action, int kept_fd,
 		   struct seccomp_notif_resp *ret_resp);
+
+/* The same with a rename's second directory: kept_fd the source's
+ * parent, kept_fd2 the destination's (sup_decode_keep2(), borrowed). */
+int sup_emulate_at2(int listener_fd, const struct seccomp_notif *req,
+		    const struct pol_action *action, int kept_fd, int kept_fd2,
+		    struct seccomp_notif_resp *ret_resp);
 
 /*
  * SECURITY: the approval socket (device and inode). An emulated connect

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 
 #include "config.h"
 #include "supervisor/common/seccomp_compat.h"
+#include "supervisor/common/sockgate.h"
+#include "supervisor/run/watcher.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -37,7 +40,9 @@
 #define X32_SYSCALL_BIT 0x40000000u
 
 static const int gated_exec[] = { SCMP_SYS(execve), SCMP_SYS(execveat) };
-static const int gated_unlink[] = { SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir) };
+/* A rename removes names too (docs/decode.md): gated with the removals. */
+static const int gated_unlink[] = { SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rmdir),
+				    SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2) };
 static const int gated_connect[] = { SCMP_SYS(connect), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg) };
 
 /* The calls the sandbox may not make at all (signals, tracing and memory
@@ -52,7 +57,9 @@ bool sup_filter_is_gated(int nr)
 	switch (nr) {
 	case SYS_execve: case SYS_execveat:
 	case SYS_unlink: case SYS_unlinkat: case SYS_rmdir:
+	case SYS_rename: case SYS_renameat: case SYS_renameat2:
 	case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+	case SYS_socket: case SYS_socketpair: /* decided at creation (filter_socket.h) */
 		return true;
 	default:
 		return false;
@@ -78,6 +85,12 @@ const char *sup_filter_refusal(int nr)
 	case SYS_fsconfig: case SYS_fsmount: case SYS_fspick: case SYS_mount_setattr:
 	case SYS_clone:
 		return "refused: namespaces, chroot and mounts change what a path means";
+	case SYS_setsockopt:
+		return "refused: IP source routing options and IPv6 routing headers send to "
+		       "another host than the judged destination";
+	case SYS_open_by_handle_at: case SYS_name_to_handle_at:
+		return "refused: a file handle opens a file around the mounts that protect the "
+		       "gate's state";
 	default:
 		return sup_filter_is_gated(nr) ? NULL : "refused: not a call the gate knows";
 	}
@@ -88,6 +101,8 @@ const char *sup_filter_syscall_name(int nr)
 	static const struct { int nr; const char *name; } names[] = {
 		{ SYS_execve, "execve" }, { SYS_execveat, "execveat" }, { SYS_unlink, "unlink" },
 		{ SYS_unlinkat, "unlinkat" }, { SYS_rmdir, "rmdir" }, { SYS_connect, "connect" },
+		{ SYS_rename, "rename" }, { SYS_renameat, "renameat" },
+		{ SYS_renameat2, "renameat2" },
 		{ SYS_sendto, "sendto" }, { SYS_sendmsg, "sendmsg" }, { SYS_sendmmsg, "sendmmsg" },
 		{ SYS_kill, "kill" }, { SYS_tkill, "tkill" }, { SYS_tgkill, "tgkill" },
 		{ SYS_rt_sigqueueinfo, "rt_sigqueueinfo" },
@@ -103,7 +118,9 @@ const char *sup_filter_syscall_name(int nr)
 		{ SYS_open_tree, "open_tree" }, { SYS_move_mount, "move_mount" },
 		{ SYS_fsopen, "fsopen" }, { SYS_fsconfig, "fsconfig" }, { SYS_fsmount, "fsmount" },
 		{ SYS_fspick, "fspick" }, { SYS_mount_setattr, "mount_setattr" },
-		{ SYS_clone, "clone" },
+		{ SYS_clone, "clone" }, { SYS_socket, "socket" }, { SYS_socketpair, "socketpair" },
+		{ SYS_setsockopt, "setsockopt" }, { SYS_open_by_handle_at, "open_by_handle_at" },
+		{ SYS_name_to_handle_at, "name_to_handle_at" },
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -125,18 +142,17 @@ static int add_list(scmp_filter_ctx ctx, const int *nrs, size_t n)
 /* SECURITY: the sandbox (attacker: the agent, any uid, maybe root) must
  * not signal, trace, read or write the supervisor. Non-dumpable stops
  * unprivileged ptrace/process_vm_*; these rules also stop an agent
- * running as root. kill(-1) would reach the supervisor too. */
-static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
+ * running as root. The same rules protect the watcher, the supervisor's
+ * parent (watcher.h), by its pid and its process group. */
+static int add_protect_pid(scmp_filter_ctx ctx, pid_t target)
 {
-	const uint64_t pid = (uint32_t)sup;
-	const uint64_t neg_pgid = (uint32_t)-getpgid(sup);
+	const uint64_t pid = (uint32_t)target;
+	const uint64_t neg_pgid = (uint32_t)-getpgid(target);
 	const scmp_datum_t lo = 0xffffffffu;
 	int rc = 0;
 
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
-				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, 0xffffffffu));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tgkill), 1,
@@ -149,41 +165,58 @@ static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(pidfd_open), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	/* kill(-pgid) of the supervisor's own process group (the sandbox
-	 * runs in a group of its own). */
+	/* kill(-pgid) of its process group (the sandbox runs in a session
+	 * of its own, so it cannot join that group either). */
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
-	/* tkill is obsolete (glibc uses tgkill) and names a thread without
-	 * its process: the supervisor's worker threads cannot be listed
-	 * here, so refuse it altogether. */
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 0);
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(rt_sigqueueinfo), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(rt_tgsigqueueinfo), 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* prlimit64 on it: RLIMIT_NOFILE 0 starves it of descriptors,
+	 * RLIMIT_FSIZE 0 kills it at its next audit write. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(prlimit64), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
+	/* Signal-driven I/O aimed at it (F_SETOWN + F_SETSIG SIGKILL +
+	 * O_ASYNC): owner given as pid or as -pgid. fcntl's cmd is an
+	 * unsigned int to the kernel: compare the low 32 bits, or
+	 * F_SETOWN | 1 << 32 would pass as another command. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, F_SETOWN),
+				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, pid));
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, F_SETOWN),
+				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
+	return rc;
+}
+
+static int add_protect_supervisor(scmp_filter_ctx ctx, pid_t sup)
+{
+	int rc = add_protect_pid(ctx, sup);
+	pid_t watcher = sup_watcher_pid();
+
+	if (watcher > 1)
+		rc = rc ?: add_protect_pid(ctx, watcher);
+	/* kill(-1) would reach the supervisor too. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(kill), 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 0xffffffffu));
+	/* tkill is obsolete (glibc uses tgkill) and names a thread without
+	 * its process: the supervisor's worker threads cannot be listed
+	 * here, so refuse it altogether. */
+	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(tkill), 0);
 	/* A pidfd can also come from open("/proc/PID", O_DIRECTORY), which
 	 * the filter cannot tell apart: no pidfd signals from the sandbox. */
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(pidfd_send_signal), 0);
-	/* prlimit64 on the supervisor: RLIMIT_NOFILE 0 starves it of
-	 * descriptors, RLIMIT_FSIZE 0 kills it at its next audit write. */
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(prlimit64), 1,
-				    SCMP_A0(SCMP_CMP_MASKED_EQ, lo, pid));
-	/* Signal-driven I/O aimed at the supervisor (F_SETOWN + F_SETSIG
-	 * SIGKILL + O_ASYNC): owner given as pid or as -pgid. F_SETOWN_EX
-	 * and the FIOSETOWN / SIOCSPGRP ioctls take a pointer the filter
-	 * cannot read: refused. */
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
-				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
-				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, pid));
-	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 2,
-				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN),
-				    SCMP_A2(SCMP_CMP_MASKED_EQ, lo, neg_pgid));
+	/* F_SETOWN_EX and the FIOSETOWN / SIOCSPGRP ioctls take a pointer
+	 * the filter cannot read: refused. */
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(fcntl), 1,
-				    SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, F_SETOWN_EX));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ioctl), 1,
-				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, FIOSETOWN));
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, FIOSETOWN));
 	rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(ioctl), 1,
-				    SCMP_A1(SCMP_CMP_MASKED_EQ, lo, SIOCSPGRP));
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, SIOCSPGRP));
+	/* Terminal injection and takeover (filter_tty.c). */
+	rc = rc ?: sup_filter_add_tty(ctx);
 	return rc;
 }
 
@@ -201,6 +234,12 @@ static int add_no_namespaces(scmp_filter_ctx ctx)
 		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(open_tree), SCMP_SYS(move_mount),
 		SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
 		SCMP_SYS(mount_setattr),
+		/* SECURITY: with CAP_DAC_READ_SEARCH (a root agent) a handle
+		 * opens the inode under a read-only bind through any writable
+		 * mount of the same file system (docs/SECURITY.md, "The gate's
+		 * own files"). Refused for everyone: handles are rare outside
+		 * file servers. */
+		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
 	};
 	const uint64_t new_ns = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
 				CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
@@ -214,6 +253,29 @@ static int add_no_namespaces(scmp_filter_ctx ctx)
 					    SCMP_A0(SCMP_CMP_MASKED_EQ, 1ULL << bit, 1ULL << bit));
 	}
 	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return rc;
+}
+
+/* SECURITY: an IPv4 loose/strict source route (IP_OPTIONS) or an IPv6
+ * routing header (IPV6_RTHDR, and the RFC 2292 IPV6_2292RTHDR and
+ * IPV6_2292PKTOPTIONS) sends every later packet of the socket to the
+ * route's first hop, also sends that are never held (send() on a
+ * connected socket, write()): the gate judged another destination
+ * (docs/decode.md, "Canonical addresses"). The option buffer is memory
+ * the filter cannot read, so these options are refused whole (the same
+ * options as ancillary data are refused by the decoder). */
+static int add_no_source_route(scmp_filter_ctx ctx)
+{
+	static const struct { int level, name; } opts[] = {
+		{ IPPROTO_IP, IP_OPTIONS }, { IPPROTO_IPV6, IPV6_RTHDR },
+		{ IPPROTO_IPV6, IPV6_2292RTHDR }, { IPPROTO_IPV6, IPV6_2292PKTOPTIONS },
+	};
+	int rc = 0;
+	/* the kernel reads level and optname as ints */
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		rc = rc ?: seccomp_rule_add(ctx, REFUSE, SCMP_SYS(setsockopt), 2,
+					    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)opts[i].level),
+					    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)opts[i].name));
 	return rc;
 }
 
@@ -308,6 +370,7 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 		 * connected socket, whose connect was gated: decide it here. */
 		rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
 					    SCMP_A4(SCMP_CMP_NE, 0));
+		rc = rc ?: add_no_source_route(ctx);
 		if (rc < 0)
 			goto out;
 	}
@@ -339,6 +402,11 @@ int sup_filter_build(const struct pol_config *config, pid_t supervisor_pid,
 		goto out;
 
 	if ((rc = export_bpf(ctx, &prog)) < 0)
+		goto out;
+	/* SECURITY: raw, packet and other sockets whose sends the
+	 * connect/sendto decoder cannot judge are decided at creation
+	 * (filter_socket.h, docs/decode.md). */
+	if (config->intercept_connect && (rc = sup_filter_socket_prepend(&prog)) < 0)
 		goto out;
 	if ((rc = prepend_x32_guard(&prog)) < 0)
 		goto out;

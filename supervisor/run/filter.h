@@ -12,8 +12,10 @@
  * not make at all, which the supervisor refuses (EPERM) and audits:
  * io_uring unless gate.allow_io_uring; seccomp() asking for a new
  * listener; kill/tgkill/tkill/ptrace, process_vm_readv/writev, pidfd_open
- * aimed at the supervisor's pid, kill(-1) and the other rules of
- * add_protect_supervisor(); namespaces, chroot and mounts.
+ * aimed at the supervisor's or the watcher's pid (watcher.h), kill(-1)
+ * and the other rules of add_protect_supervisor(); terminal ioctls that
+ * type into or take over a terminal (filter_tty.c); namespaces, chroot
+ * and mounts.
  *
  * Trust: the config is trusted (validated by the policy loader). Nothing
  * here reads sandbox input.
@@ -23,6 +25,7 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct pol_config;
@@ -52,6 +55,17 @@ bool sup_filter_is_gated(int nr);
  * nested listener, namespaces, chroot, mounts): a one-line reason for
  * the audit entry; NULL for a gated call (exec, removal, network). */
 const char *sup_filter_refusal(int nr);
+
+/* The same for a whole notification: a terminal ioctl the sandbox may
+ * not make (filter_tty.c) gets its own reason; else sup_filter_refusal(nr). */
+struct seccomp_data;
+const char *sup_filter_refusal_of(const struct seccomp_data *data);
+
+/* filter_tty.c: add the terminal ioctl rules to a libseccomp context
+ * (scmp_filter_ctx), 0 or the libseccomp error; and the reason for a
+ * refused ioctl request (NULL if request is not one of them). */
+int sup_filter_add_tty(void *ctx);
+const char *sup_filter_tty_refusal(uint64_t request);
 
 /* The name of a system call the filter gates or refuses, "unknown" else. */
 const char *sup_filter_syscall_name(int nr);

@@ -49,6 +49,10 @@ static void record_trust(struct sup_loop *loop, const struct sup_approval_outcom
 					  ? POL_TRUST_APPROVED : POL_TRUST_DENIED;
 	if (pol_trust_record(loop->trust, loop->agent_id, NULL, ev, sup_verdict_now()) < 0)
 		return;
+	/* a file bind-mounted read-only for the agent: replacing it now would
+	 * detach that mount; main.c saves it when the run ends */
+	if (loop->defer_trust_save)
+		return;
 	memset(&diag, 0, sizeof diag);
 	int rc = pol_trust_store_save(loop->trust, &diag);
 	if (rc < 0) {
@@ -185,6 +189,10 @@ int sup_human_hold(struct sup_loop *loop, struct sup_held *held)
 	unsigned id;
 	if (!loop->approval || !held->action || !held->evaluated)
 		return -EINVAL;
+	/* SECURITY: bounded, or a flood of held calls starves the
+	 * supervisor of descriptors and locks the approver out. */
+	if (sup_approval_count(loop->approval) >= SUP_HUMAN_MAX_HELD)
+		return -ENOSPC;
 	return sup_approval_hold(loop->approval, held, held->action, &held->decision, &id);
 }
 

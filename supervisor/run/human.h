@@ -31,8 +31,14 @@ int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_si
  * No-op without a tty. 0 or -errno. */
 int sup_human_started(struct sup_loop *loop);
 
+/* At most this many calls wait for a human at once: each holds a record
+ * and often a descriptor in the supervisor, and an agent must not be able
+ * to exhaust them (docs/attesta-run.md, "Process life"). */
+#define SUP_HUMAN_MAX_HELD 256
+
 /* Hold an evaluated call for a human. 0 (held: finished later), or
- * -errno (not held: the caller applies fail_mode). */
+ * -errno (not held: the caller applies fail_mode; -ENOSPC when
+ * SUP_HUMAN_MAX_HELD calls are waiting already). */
 int sup_human_hold(struct sup_loop *loop, struct sup_held *held);
 
 /* Whether action is a connect/send to the approval socket (same device

@@ -1,5 +1,5 @@
 /*
- * The launcher: fork PROG into its own process group with NO_NEW_PRIVS
+ * The launcher: fork PROG into its own session with NO_NEW_PRIVS
  * and the gate's seccomp filter, take its listener over a socketpair, and
  * release it to exec once the supervisor is ready to answer that first
  * (gated) exec. PROG inherits the preload shim's socket and gets the
@@ -26,6 +26,7 @@
 
 #include "supervisor/common/seccomp_compat.h"
 #include "supervisor/run/filter.h"
+#include "supervisor/run/sandbox_ns.h"
 #include "supervisor/run/shimgate.h"
 #include "supervisor/run/shimrecv.h"
 #include "supervisor/run/tty.h"
@@ -38,9 +39,12 @@ struct child_report {
 	int err;      /* errno of that step */
 	int killable; /* WAIT_KILLABLE_RECV accepted */
 	int listener; /* the listener's fd number in the child */
+	int unprotected; /* the state protection failed, --unprotected-state */
+	char detail[160]; /* STAGE_SANDBOX: the step that failed */
 };
 
-enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND, STAGE_TTY };
+enum { STAGE_OK = 0, STAGE_NNP, STAGE_CAPS, STAGE_FILTER, STAGE_SEND, STAGE_TTY, STAGE_SANDBOX,
+       STAGE_SESSION };
 
 static const char *stage_name(int stage)
 {
@@ -50,6 +54,8 @@ static const char *stage_name(int stage)
 	case STAGE_FILTER: return "cannot load the seccomp filter";
 	case STAGE_SEND: return "cannot pass the listener";
 	case STAGE_TTY: return "cannot attach PROG to its pseudo-terminal";
+	case STAGE_SANDBOX: return "cannot keep the gate's state files out of the agent's reach";
+	case STAGE_SESSION: return "cannot start PROG's session";
 	default: return "child setup failed";
 	}
 }
@@ -171,17 +177,33 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (opts->tty_slave >= 0) {
-		/* its own session on the pty (tty renderer): also a new group */
+		/* its own session on the pty: also a new group */
 		int r = sup_tty_child_setup(opts->tty_slave);
 		if (r < 0)
 			child_fail(sock, STAGE_TTY, -r);
-	} else {
-		setpgid(0, 0);
+	} else if (setsid() < 0) {
+		/* SECURITY: a session of its own in every mode, so no process
+		 * of the sandbox can join the supervisor's or the watcher's
+		 * process group (setpgid fails across sessions) or be given
+		 * the user's terminal (docs/attesta-run.md, "Process life"). */
+		child_fail(sock, STAGE_SESSION, errno);
 	}
 	/* The supervisor made itself non-dumpable before the fork; the
 	 * child must be dumpable for the parent to take its listener
 	 * (pidfd_getfd) and trace it. execve resets this anyway. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	/* The gate's state out of reach (sandbox_ns.h), before the filter:
+	 * it refuses the mounts and namespaces this needs. */
+	if (opts->sandbox) {
+		int r = sup_sandbox_enter(opts->sandbox, rep.detail, sizeof rep.detail);
+		if (r < 0) {
+			rep.stage = STAGE_SANDBOX;
+			rep.err = -r;
+			send_report(sock, &rep);
+			_exit(SUP_EXIT_INTERNAL);
+		}
+		rep.unprotected = r > 0;
+	}
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(sock, STAGE_NNP, errno);
@@ -295,11 +317,9 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 		child_main(sv[1], opts);
 	}
 	close(sv[1]);
-	/* Both sides set the group so neither races the other. Not with a
-	 * tty: the child's setsid() makes the group, and would fail with
-	 * EPERM if it were a group leader already. */
-	if (opts->tty_slave < 0)
-		setpgid(pid, pid);
+	/* No setpgid from here: the child's setsid() makes its group (and
+	 * would fail with EPERM if it were a group leader already); it has
+	 * run before the child's report arrives. */
 
 	struct child_report rep = { 0 };
 	int listener = -1;
@@ -313,7 +333,8 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 			snprintf(reason, reason_size, "cannot take the listener: %s", strerror(-rc));
 		}
 	} else if (rc == 0 && rep.stage != STAGE_OK) {
-		snprintf(reason, reason_size, "%s: %s", stage_name(rep.stage), strerror(rep.err));
+		snprintf(reason, reason_size, "%s: %s%s%s", stage_name(rep.stage),
+			 rep.detail[0] ? rep.detail : "", rep.detail[0] ? ": " : "", strerror(rep.err));
 		rc = -rep.err;
 		if (rc == 0)
 			rc = -EPROTO;
@@ -347,6 +368,9 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 	ret_child->listener = listener;
 	ret_child->control = sv[0];
 	ret_child->killable = rep.killable != 0;
+	ret_child->unprotected = rep.unprotected != 0;
+	if (ret_child->unprotected)
+		snprintf(reason, reason_size, "%s: %s", stage_name(STAGE_SANDBOX), rep.detail);
 	return 0;
 }
 

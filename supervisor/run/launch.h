@@ -19,6 +19,7 @@
 
 struct sup_shimrecv;
 struct sup_shimgate;
+struct sup_sandbox;
 
 struct sup_launch_opts {
 	const char *path;         /* resolved program path (see sup_launch_resolve) */
@@ -30,6 +31,7 @@ struct sup_launch_opts {
 	char *const *envp;        /* PROG's environment (shim variables added), NULL: environ */
 	const struct sup_shimrecv *shim; /* its socket is inherited by PROG; NULL: no shim */
 	const struct sup_shimgate *gate; /* shim-only mode: the first exec asks it */
+	const struct sup_sandbox *sandbox; /* the gate's state out of reach (sandbox_ns.h), or NULL */
 	/* Shim-only mode (docs/shim.md): filter is NULL, no listener is
 	 * made; ret_child->listener is -1. */
 };
@@ -41,6 +43,7 @@ struct sup_child {
 	bool killable;            /* WAIT_KILLABLE_RECV was accepted */
 	bool traced;              /* PTRACE_SEIZE succeeded (opts.trace) */
 	int trace_errno;          /* why it did not, if it did not */
+	bool unprotected;         /* the sandbox could not be applied (optional): reason says why */
 };
 
 /* Find PROG the way execvp would (a name with a slash is used as is;

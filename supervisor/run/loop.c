@@ -92,6 +92,7 @@ struct sup_held *sup_held_new(void)
 		return NULL;
 	memset(held, 0, sizeof *held);
 	held->kept_fd = -1;
+	held->kept_fd2 = -1;
 	held->shim_conn = -1;
 	return held;
 }
@@ -117,6 +118,8 @@ void sup_held_free(struct sup_held *held)
 		close(held->shim_conn);
 	if (held->kept_fd >= 0)
 		close(held->kept_fd);
+	if (held->kept_fd2 >= 0)
+		close(held->kept_fd2);
 	held_recycle(held);
 }
 
@@ -257,7 +260,7 @@ static int handle_notification(struct sup_loop *loop)
 	sup_held_insert(loop, held);
 	/* A call the sandbox may not make at all: refused and audited, no
 	 * decoding, no policy (filter.h). */
-	const char *refusal = sup_filter_refusal(held->req.data.nr);
+	const char *refusal = sup_filter_refusal_of(&held->req.data);
 	if (refusal)
 		return sup_verdict_finish(loop, held, false, "denied", "filter", refusal, NULL);
 	/* The shim queued its annotation before the syscall: read it now so
@@ -265,9 +268,12 @@ static int handle_notification(struct sup_loop *loop)
 	sup_shimloop_drain(loop);
 
 	/* The decoder reads target memory once and re-checks ID_VALID. */
-	held->decode_result = sup_decode_keep(loop->listener, &held->req, &loop->decode_opts,
-					      &held->action, &held->kept_fd, held->reason,
-					      sizeof held->reason);
+	int kept[2] = { -1, -1 };
+	held->decode_result = sup_decode_keep2(loop->listener, &held->req, &loop->decode_opts,
+					       &held->action, kept, held->reason,
+					       sizeof held->reason);
+	held->kept_fd = kept[0];
+	held->kept_fd2 = kept[1];
 	if (held->decode_result == -ENOENT) {
 		/* the target is gone: nothing to answer, nothing happened */
 		loop->n_gone++;

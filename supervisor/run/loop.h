@@ -52,6 +52,7 @@ struct sup_held {
 	double intercepted_at;        /* epoch seconds */
 	char reason[256];             /* decoder's reason on failure */
 	int kept_fd;                  /* what was decided on: parent dir, socket, program; or -1 */
+	int kept_fd2;                 /* a rename's destination parent dir, or -1 */
 	struct sup_held *next;        /* hash chain */
 	/* Shim-only mode (shimloop.h): the call is a GATE_REQUEST, req is
 	 * synthetic, and the answer goes to shim_conn, not to the kernel. */
@@ -78,6 +79,7 @@ struct sup_loop {
 	pid_t prog_pid;
 	bool kill_on_exit;
 	bool give_terminal;
+	bool defer_trust_save;        /* trust store bound by file for the agent: save at the end */
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */
 	bool killable_recv;               /* WAIT_KILLABLE_RECV: only SIGKILL ends a held call */
 	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */

@@ -1,6 +1,7 @@
 /*
  * attesta-run: start PROG unmodified under the syscall gate (DESIGN §2,
- * §13). Parses the command line, loads the config, policy engine, audit
+ * §13). Parses the command line, splits into the watcher and the
+ * supervisor (watcher.h), loads the config, policy engine, audit
  * log and trust store, picks the gate (seccomp, or the shim-only mode
  * when user notification is unavailable or --mode shim), sets up the
  * preload shim, builds the seccomp filter, launches PROG and runs
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/audit.h"
@@ -39,9 +41,12 @@
 #include "supervisor/run/proc.h"
 #include "supervisor/run/session.h"
 #include "supervisor/run/shimloop.h"
+#include "supervisor/run/statepaths.h"
 #include "supervisor/run/shimrecv.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
+#include "supervisor/run/watcher.h"
 
 #define EXIT_OWN SUP_EXIT_INTERNAL
 
@@ -50,7 +55,7 @@ static const char usage_text[] =
 	"                   [--renderer auto|tty|socket|none] [--timeout S]\n"
 	"                   [--attestation off|advisory|enforce] [--node-id ID]\n"
 	"                   [--bundle FILE] [--kill-on-exit] [--mode auto|seccomp|shim]\n"
-	"                   [--] PROG [ARG...]\n"
+	"                   [--user NAME] [--unprotected-state] [--] PROG [ARG...]\n"
 	"       attesta-run --help | --version\n"
 	"\n"
 	"Run PROG with its exec, file-removal and network calls gated by policy\n"
@@ -70,6 +75,8 @@ struct run_opts {
 	const char *bundle;
 	bool kill_on_exit;
 	const char *mode;          /* auto (default), seccomp, shim */
+	const char *user;          /* --user NAME (root only), else gate.user */
+	bool unprotected_state;    /* --unprotected-state */
 	char **prog_argv;
 };
 
@@ -89,7 +96,8 @@ static int fail(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_AGENT = 256, O_ENV, O_AUDIT, O_RENDERER, O_TIMEOUT, O_ATTEST, O_NODE,
-	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_VERSION };
+	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_USER, O_UNPROTECTED,
+	       O_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "agent-id", required_argument, NULL, O_AGENT },
@@ -102,6 +110,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "bundle", required_argument, NULL, O_BUNDLE },
 		{ "kill-on-exit", no_argument, NULL, O_KILL },
 		{ "mode", required_argument, NULL, O_MODE },
+		{ "user", required_argument, NULL, O_USER },
+		{ "unprotected-state", no_argument, NULL, O_UNPROTECTED },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -121,6 +131,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_BUNDLE: o->bundle = optarg; break;
 		case O_KILL: o->kill_on_exit = true; break;
 		case O_MODE: o->mode = optarg; break;
+		case O_USER: o->user = optarg; break;
+		case O_UNPROTECTED: o->unprotected_state = true; break;
 		case 'h':
 		case O_HELP:
 			fputs(usage_text, stdout);
@@ -269,14 +281,21 @@ int main(int argc, char **argv)
 	char **prog_env = NULL;
 	bool shim_mode = false;
 	char cwd[4096];
+	struct sup_state_plan plan;
 	int code = EXIT_OWN, rc;
 
+	memset(&plan, 0, sizeof plan);
 	memset(&loop, 0, sizeof loop);
 	loop.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	/* First, before any thread: the process the user started stays as
+	 * the watcher, and we go on as the supervisor in a session of our
+	 * own (watcher.h). */
+	if ((rc = sup_watcher_start()) < 0)
+		return fail("cannot start the watcher: %s", strerror(-rc));
 	/* Only speed depends on it: without the thread, the first decision
 	 * does the same work itself. */
 	/* attesta-run needs SHA-256 and HMAC-SHA256 from OpenSSL's default
@@ -323,8 +342,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: %s\n", diag.message[0] ? line : strerror(-rc));
 		goto out;
 	}
+	/* The gate's own files, by canonical path from here on: the agent
+	 * must not reach them (state_protect.h). */
+	if (sup_state_plan_paths(&plan, config, o.audit_path, o.unprotected_state, reason,
+				 sizeof reason) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
 	memset(&diag, 0, sizeof diag);
-	if ((rc = pol_audit_open(config, o.audit_path, &audit, &diag)) < 0) {
+	if ((rc = pol_audit_open(config, plan.audit_path, &audit, &diag)) < 0) {
 		pol_diag_format(&diag, line, sizeof line);
 		fprintf(stderr, "attesta-run: cannot open audit log: %s\n",
 			diag.message[0] ? line : strerror(-rc));
@@ -436,9 +462,61 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
 			use_tty ? " (prompts on this terminal)" : "");
 	}
-	/* With the tty renderer PROG has a terminal of its own (the pty). */
-	loop.give_terminal = !loop.tty && isatty(STDIN_FILENO) &&
-			     tcgetpgrp(STDIN_FILENO) == getpgrp();
+	/* SECURITY: the gate's own files, resolved once, before the sandbox
+	 * starts: renaming or removing them (or a directory above them) from
+	 * inside is a hard rule (statepaths.h). */
+	{
+		const char *audit_path = o.audit_path ? o.audit_path : config->audit_path;
+		char *head = audit_path ? pol_audit_head_path(audit_path) : NULL;
+		struct stat cst;
+		const char *cfg = o.config_path ? o.config_path
+				  : stat(POL_CONFIG_DEFAULT_PATH, &cst) == 0 ? POL_CONFIG_DEFAULT_PATH : NULL;
+
+		rc = sup_state_paths_add(audit_path, "audit log");
+		rc = rc ?: sup_state_paths_add(head, "audit head file");
+		rc = rc ?: sup_state_paths_add(config->audit_hmac_key_file, "audit key file");
+		rc = rc ?: sup_state_paths_add(config->trust_path, "trust store");
+		rc = rc ?: sup_state_paths_add(cfg, "config file");
+		rc = rc ?: sup_state_paths_add(loop.approval ? sup_approval_socket_path(loop.approval)
+							     : NULL, "approval socket");
+		free(head);
+		if (rc < 0) {
+			fprintf(stderr, "attesta-run: cannot record the gate's own files: %s\n",
+				strerror(-rc));
+			goto out;
+		}
+	}
+	/* SECURITY: whatever the renderer, PROG never holds the user's
+	 * terminal, where it could type into the user's shell (TIOCSTI) or
+	 * read what is typed: with stdin a terminal it gets a pty of its own
+	 * and the relay (docs/attesta-run.md, "Terminals"). Without a
+	 * renderer that prompts there, the relay never pauses. */
+	if (!loop.tty && sup_tty_available() &&
+	    (rc = sup_tty_new(NULL, &loop.tty, reason, sizeof reason)) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
+	const char *run_user = o.user ? o.user : config->run_user;
+	if (run_user && sup_state_plan_user(&plan, run_user, &prog_env, reason, sizeof reason) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
+	if (sup_state_plan_finish(&plan, audit, trust, loop.approval ?
+				  sup_approval_socket_path(loop.approval) : NULL, shim_mode, reason,
+				  sizeof reason) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		goto out;
+	}
+	loop.defer_trust_save = plan.defer_trust;
+	/* the account PROG becomes must be able to use its terminal */
+	if (plan.sb.switch_user && loop.tty && fchown(sup_tty_slave_fd(loop.tty), plan.sb.uid,
+						      (gid_t)-1) < 0) {
+		fprintf(stderr, "attesta-run: cannot give the terminal to '%s': %m\n", run_user);
+		goto out;
+	}
+	/* PROG has a session of its own (launch.c): the user's terminal is
+	 * never handed to it. */
+	loop.give_terminal = false;
 
 	struct sup_launch_opts lo = {
 		.path = prog_path,
@@ -450,6 +528,7 @@ int main(int argc, char **argv)
 		.give_terminal = loop.give_terminal,
 		.trace = execcheck != NULL,
 		.tty_slave = loop.tty ? sup_tty_slave_fd(loop.tty) : -1,
+		.sandbox = &plan.sb,
 	};
 	struct sup_child child;
 	if ((rc = sup_launch_start(&lo, &child, reason, sizeof reason)) < 0) {
@@ -457,6 +536,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sup_shimloop_after_fork(&loop);
+	if (child.unprotected)
+		fprintf(stderr, "attesta-run: %s\n", reason);
+	sup_state_plan_warn(&plan, !child.unprotected);
+	sup_proc_raise_nofile();
 	/* The audit log's group commits, head file and lock release move to
 	 * a helper thread (after the fork: the child must not inherit it), so
 	 * an auto-approved decision costs no fdatasync, flock or timer on the
@@ -510,6 +593,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: cannot start the terminal relay: %s\n",
 			strerror(-rc));
 		kill(-child.pid, SIGKILL);
+	} else if ((rc = sup_watcher_watch(&loop)) < 0) {
+		fprintf(stderr, "attesta-run: cannot watch the watcher: %s\n", strerror(-rc));
+		kill(-child.pid, SIGKILL);
 	}
 	if (warming) {
 		pthread_join(warm, NULL);
@@ -530,6 +616,15 @@ out:
 	sup_session_end(&loop, "the reason is on its standard error", code);
 	if (warming)
 		pthread_join(warm, NULL);
+	/* bound by file while the agent ran: saved now (state_protect.h) */
+	if (trust && loop.defer_trust_save && loop.prog_pid > 0) {
+		memset(&diag, 0, sizeof diag);
+		if ((rc = pol_trust_store_save(trust, &diag)) < 0) {
+			pol_diag_format(&diag, line, sizeof line);
+			fprintf(stderr, "attesta-run: warning: cannot save trust store: %s\n",
+				diag.message[0] ? line : strerror(-rc));
+		}
+	}
 	sup_loop_release(&loop);
 	sup_filter_release(&filter);
 	sup_shimrecv_env_free(prog_env);
@@ -539,5 +634,6 @@ out:
 	pol_audit_close(audit);
 	pol_engine_free(engine);
 	pol_config_free(config);
+	sup_state_plan_release(&plan);
 	return code;
 }

@@ -37,6 +37,11 @@ void sup_proc_kill_all(struct sup_loop *loop);
 /* True while this process has children. */
 bool sup_proc_has_children(void);
 
+/* Raise the soft descriptor limit to the hard one (after PROG is
+ * forked): the supervisor holds a descriptor per call it keeps, and an
+ * agent's flood must not run it out at a user's low soft limit. */
+void sup_proc_raise_nofile(void);
+
 /* attesta-run's exit code for a wait status: the code, or 128+N. */
 int sup_proc_exit_code(int status);
 

@@ -120,14 +120,28 @@ int sup_scope_add_exec(struct sup_scope_table *t, const struct pol_action *exec,
 	return 0;
 }
 
+static bool under_any(const struct pol_strv *paths, const char *norm)
+{
+	for (size_t k = 0; k < paths->count; k++)
+		if (sup_scope_path_under(norm, paths->items[k]))
+			return true;
+	return false;
+}
+
 const char *sup_scope_exec_covers(struct sup_scope_table *t, const struct pol_action *removal,
 				  enum pol_level level)
 {
 	pid_t tgid = removal->tgid ? removal->tgid : removal->pid;
-	char norm[4096 + 1];
+	bool rename_ = removal->action_class == POL_ACTION_RENAME;
+	char norm[4096 + 1], dest[4096 + 1];
 	if ((removal->action_class != POL_ACTION_UNLINK &&
-	     removal->action_class != POL_ACTION_RMDIR) || !removal->path ||
+	     removal->action_class != POL_ACTION_RMDIR && !rename_) || !removal->path ||
 	    sup_scope_normalize(removal->path, "/", norm, sizeof norm) < 0)
+		return NULL;
+	/* a rename (a removal, docs/decode.md) is covered only when both of
+	 * its paths are under what the approved command named (`mv a b/`) */
+	if (rename_ && (!removal->dest_path ||
+			sup_scope_normalize(removal->dest_path, "/", dest, sizeof dest) < 0))
 		return NULL;
 	for (size_t i = 0; i < t->n_execs; i++) {
 		struct exec_scope *s = &t->execs[i];
@@ -139,9 +153,8 @@ const char *sup_scope_exec_covers(struct sup_scope_table *t, const struct pol_ac
 		}
 		if (level > s->level)
 			return NULL;
-		for (size_t k = 0; k < s->paths.count; k++)
-			if (sup_scope_path_under(norm, s->paths.items[k]))
-				return s->entry_id;
+		if (under_any(&s->paths, norm) && (!rename_ || under_any(&s->paths, dest)))
+			return s->entry_id;
 		return NULL;
 	}
 	return NULL;

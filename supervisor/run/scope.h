@@ -39,7 +39,8 @@ void sup_scope_exec_seen(struct sup_scope_table *table, pid_t tgid);
 int sup_scope_add_exec(struct sup_scope_table *table, const struct pol_action *exec,
 		       enum pol_level level, const char *entry_id);
 
-/* Whether an unlink/rmdir at level is covered by an exec scope of its
+/* Whether an unlink/rmdir at level (or a rename, when both its paths are
+ * under the paths the exec named) is covered by an exec scope of its
  * process: the approving entry id (borrowed), else NULL. */
 const char *sup_scope_exec_covers(struct sup_scope_table *table, const struct pol_action *removal,
 				  enum pol_level level);

@@ -109,7 +109,10 @@ int sup_tty_new(struct sup_approval *approval, struct sup_tty **ret_tty, char *w
 	epoll_ctl(tty->epfd, EPOLL_CTL_ADD, tty->evfd, &ev);
 	ev.data.u32 = TAG_TICK;
 	epoll_ctl(tty->epfd, EPOLL_CTL_ADD, tty->tickfd, &ev);
-	sup_approval_set_changed(approval, on_changed, tty);
+	/* No approval table: a relay only (renderer none or socket), which
+	 * never pauses and never prompts. */
+	if (approval)
+		sup_approval_set_changed(approval, on_changed, tty);
 	*ret_tty = tty;
 	return 0;
 fail:

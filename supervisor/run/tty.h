@@ -32,7 +32,10 @@ struct sup_tty;
 bool sup_tty_available(void);
 
 /* Open the pty (slave gets the real terminal's modes and size) and hook
- * into approval's table. 0, or -errno with why filled. */
+ * into approval's table. With approval NULL the pty is only relayed, never
+ * paused, nothing is prompted (renderer none or socket: PROG must not hold
+ * the user's terminal either, docs/attesta-run.md "Terminals").
+ * 0, or -errno with why filled. */
 int sup_tty_new(struct sup_approval *approval, struct sup_tty **ret_tty, char *why,
 		size_t why_size);
 void sup_tty_free(struct sup_tty *tty);

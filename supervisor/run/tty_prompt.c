@@ -95,6 +95,8 @@ static bool start(struct sup_tty *tty, unsigned id)
 
 void tty_prompt_refresh(struct sup_tty *tty)
 {
+	if (!tty->approval)
+		return; /* a relay only (tty.h) */
 	if (tty->cur && !sup_approval_info(tty->approval, tty->cur)) {
 		/* decided elsewhere: another approver, a timeout, a socket deny */
 		char msg[160];

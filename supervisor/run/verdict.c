@@ -28,6 +28,8 @@
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
+#include "supervisor/run/statepaths.h"
+#include "supervisor/run/state_protect.h"
 #include "supervisor/run/verdict_entry.h"
 #include "supervisor/run/human.h"
 #include "supervisor/run/scope.h"
@@ -184,7 +186,13 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 			loop->n_denied++;
 		return 0;
 	}
-	if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
+	if (approved && held->action && held->action->action_class == POL_ACTION_SOCKET) {
+		/* socket()/socketpair() read no pointer argument (socketpair only
+		 * writes its sv; docs/decode.md,
+		 * "Socket creation"): the kernel makes the very call that was
+		 * decided, so CONTINUE is safe (the id is re-checked below). */
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
 		if (loop->execcheck)
 			sup_execcheck_expect_fd(loop->execcheck, held->req.pid, held->action,
 						held->kept_fd);
@@ -197,7 +205,8 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 		bool fresh = loop->killable_recv && strcmp(decision_source, "human") != 0;
 		if (!fresh && !still_valid(loop, held->id))
 			goto done;
-		rc = sup_emulate_at(loop->listener, &held->req, held->action, held->kept_fd, &resp);
+		rc = sup_emulate_at2(loop->listener, &held->req, held->action, held->kept_fd,
+				     held->kept_fd2, &resp);
 		if (rc < 0) {
 			char why[300];
 			snprintf(why, sizeof why, "emulation failed: %s", strerror(-rc));
@@ -306,17 +315,6 @@ static int fill_context(struct sup_loop *loop, struct sup_held *held)
 	return rc;
 }
 
-/* SECURITY: a "#!" script runs its interpreter, which the agent chose by
- * writing the script (`./innocent.sh` starting "#!/path/forbidden-tool").
- * The script is judged under its own name, and the program that really
- * runs is judged as `INTERPRETER SCRIPT ARGS...`; the riskier decision
- * stands (pol_engine_judge_interpreter, shared with `attesta score`).
- * Exec verification then checks that this interpreter runs. */
-static int judge_interpreter(struct sup_loop *loop, struct sup_held *held, double trust)
-{
-	return pol_engine_judge_interpreter(loop->engine, held->action, trust, &held->decision);
-}
-
 int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 {
 	const struct pol_config *config = loop->config;
@@ -331,23 +329,43 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 					  NULL);
 	if (held->decode_result == SUP_DECODE_NO_DESTINATION)
 		return finish_no_destination(loop, held);
+	if (held->decode_result == SUP_DECODE_REFUSED)
+		return sup_verdict_finish(loop, held, false, "denied", "decoder",
+					  held->reason[0] ? held->reason : "refused", NULL);
 
 	rc = fill_context(loop, held);
 	if (rc < 0)
 		return sup_verdict_finish(loop, held, false, "denied", "supervisor",
 					  "out of memory", NULL);
+	if (held->action->action_class == POL_ACTION_SOCKET)
+		return sup_verdict_socket(loop, held);
 	/* SECURITY (DESIGN §7, hard rule, not scored, not softened by any
 	 * mode): the sandbox never reaches the approval socket. */
 	if (sup_human_is_approval_socket(loop, held->action))
 		return sup_verdict_finish(loop, held, false, "denied", "hard_rule",
 					  "connect to the approval socket from inside the sandbox",
 					  NULL);
+	/* SECURITY (hard rule, like the one above): the sandbox never renames
+	 * or removes the gate's own files or a directory above them
+	 * (statepaths.h); the emulation checks their identity again. */
+	if (sup_state_paths_hit(held->action, why, sizeof why))
+		return sup_verdict_finish(loop, held, false, "denied", "hard_rule", why, NULL);
+	/* SECURITY (docs/SECURITY.md, "The gate's own files"): the agent may
+	 * not have the supervisor remove a protected state file for it (in
+	 * the supervisor's namespace it is no mount point, and its removal
+	 * would detach the agent's read-only bind). */
+	if ((held->action->action_class == POL_ACTION_UNLINK ||
+	     held->action->action_class == POL_ACTION_RMDIR) && held->action->path &&
+	    sup_state_is_protected_at(held->kept_fd, held->action->path))
+		return sup_verdict_finish(loop, held, false, "denied", "hard_rule",
+					  "removal of the gate's own state (audit log, head, key, "
+					  "trust store, config or profiles)", NULL);
 	double trust = 0.5;
 	if (loop->trust)
 		trust = pol_trust_score(loop->trust, loop->agent_id, NULL, sup_verdict_now());
 	rc = pol_engine_evaluate(loop->engine, held->action, trust, true, &held->decision);
-	if (rc == 0 && held->action->interpreter)
-		rc = judge_interpreter(loop, held, trust);
+	if (rc == 0 && held->action->action_class == POL_ACTION_EXEC)
+		rc = sup_verdict_exec_judge(loop, held, trust);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "policy evaluation failed: %s", strerror(-rc));
 		return sup_verdict_finish(loop, held, false, "denied", "policy", why, NULL);
@@ -403,12 +421,14 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 		}
 		/* Hold it for a human; finished later by human.c. Shadow and
 		 * audit_only never make the agent wait. */
+		int hold_rc = -EINVAL;
 		if (config->mode == POL_MODE_ENFORCE && loop->approval &&
-		    sup_human_hold(loop, held) == 0)
+		    (hold_rc = sup_human_hold(loop, held)) == 0)
 			return 0;
 		/* No approver can be reached: fail_mode decides at once. */
 		const char *nobody = !loop->approval ? "renderer none"
 				     : config->mode != POL_MODE_ENFORCE ? "not held in this mode"
+				     : hold_rc == -ENOSPC ? "too many calls waiting for a human"
 				     : "cannot hold the call";
 		source = "fail_mode";
 		switch (config->fail_mode) {

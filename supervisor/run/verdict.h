@@ -27,6 +27,16 @@
  * only for failures the loop cannot recover from. */
 int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held);
 
+/* The verdict of a held socket()/socketpair() (verdict_socket.c):
+ * gate.allow_socket_families decides, not the scorer. As decide. */
+int sup_verdict_socket(struct sup_loop *loop, struct sup_held *held);
+
+/* verdict_exec.c: after the exec itself was evaluated into
+ * held->decision, judge what else it runs (a "#!" interpreter, an ELF
+ * interpreter that is not the dynamic loader, the program the loader is
+ * asked to run); the riskier decision stands. 0 or -errno. */
+int sup_verdict_exec_judge(struct sup_loop *loop, struct sup_held *held, double trust);
+
 /* Finish a held call: write its audit entry, answer the kernel, remove it
  * from the table and free it. approved says what the decision was;
  * verdict is the audit verdict ("approved", "denied", "timed_out",

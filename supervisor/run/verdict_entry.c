@@ -104,6 +104,7 @@ static enum pol_action_class class_of_syscall(int nr)
 	case SYS_execve: case SYS_execveat: return POL_ACTION_EXEC;
 	case SYS_unlink: case SYS_unlinkat: return POL_ACTION_UNLINK;
 	case SYS_rmdir: return POL_ACTION_RMDIR;
+	case SYS_rename: case SYS_renameat: case SYS_renameat2: return POL_ACTION_RENAME;
 	case SYS_connect: return POL_ACTION_CONNECT;
 	case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg: return POL_ACTION_SENDTO;
 	default: return POL_ACTION_GENERIC; /* a refused call (filter.h) */
@@ -140,6 +141,27 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 		put(b, meta, "chain", strv(b, &act->chain, NULL));
 	if (act && act->action_class == POL_ACTION_EXEC && act->exec_anonymous)
 		put_bool(b, meta, "exec_anonymous", true);
+	/* What else the exec runs (docs/decode.md): a reader sees it. */
+	if (act && act->action_class == POL_ACTION_EXEC && act->interpreter)
+		put_str(b, meta, "interpreter", act->interpreter);
+	if (act && act->action_class == POL_ACTION_EXEC && act->elf_interp) {
+		struct pol_json *o = node(b, POL_JSON_OBJECT);
+
+		put_str(b, o, "path", act->elf_interp);
+		put_num(b, o, "dev", (double)act->elf_interp_dev);
+		put_num(b, o, "ino", (double)act->elf_interp_ino);
+		put_bool(b, o, "loader", act->elf_interp_loader);
+		put(b, meta, "elf_interp", o);
+	}
+	if (act && act->action_class == POL_ACTION_EXEC && act->loader_target) {
+		struct pol_json *o = node(b, POL_JSON_OBJECT);
+
+		put_str(b, o, "path", act->loader_target);
+		put_num(b, o, "dev", (double)act->loader_target_dev);
+		put_num(b, o, "ino", (double)act->loader_target_ino);
+		put(b, o, "argv", strv(b, &act->loader_argv, NULL));
+		put(b, meta, "loader_target", o);
+	}
 	if (act && (act->action_class == POL_ACTION_UNLINK || act->action_class == POL_ACTION_RMDIR) &&
 	    act->file.known) {
 		struct pol_json *f = node(b, POL_JSON_OBJECT);
@@ -148,6 +170,16 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 		put_num(b, f, "size", (double)act->file.size);
 		put_num(b, f, "owner", act->file.owner);
 		put(b, meta, "file", f);
+	}
+	if (act && act->action_class == POL_ACTION_RENAME) {
+		put_str(b, meta, "dest_path", act->dest_path);
+		put_bool(b, meta, "replaces", act->rename_replaces);
+		put_bool(b, meta, "exchange", act->rename_exchange);
+		put_num(b, meta, "rename_flags", act->rename_flags);
+		if (act->file.known)
+			put_str(b, meta, "source_type", act->file.type);
+		if (act->dest_file.known)
+			put_str(b, meta, "dest_type", act->dest_file.type);
 	}
 	if (d && d->critical_action)
 		put_bool(b, meta, "critical_action", true);

@@ -12,6 +12,11 @@
  *   dirfd-flip NAME OKDIR BADDIR      the dirfd number is re-pointed (dup2)
  *   symlink-swap DIR NAME BADDIR      DIR is exchanged with a symlink to
  *                                     BADDIR (renameat2 RENAME_EXCHANGE)
+ *   rename-flip OKPATH BADPATH DEST   rename(path, DEST); the source flips
+ *   rename-dest-flip SRC OKDEST BADDEST  rename(SRC, path); the destination
+ *                                     flips (escaped: BADDEST replaced)
+ *   renameat-dirfd-flip NAME OKDIR BADDIR DEST  renameat(dirfd, NAME, ..);
+ *                                     the dirfd is re-pointed (dup2)
  *   connect-flip OKADDR OKPORT BADADDR BADPORT    the sockaddr flips (TCP;
  *                                     OKPORT must be closed: a connect
  *                                     that succeeds reached BADADDR)
@@ -254,6 +259,51 @@ int main(int argc, char **argv)
 		}
 		stop(th);
 		return finish(mode, &t, path_gone(g_bad), argv[3]);
+	}
+	if (!strcmp(mode, "rename-flip") || !strcmp(mode, "rename-dest-flip")) {
+		/* a guarded name moved away or replaced by a rename whose
+		 * source (or destination) string flips while it is held */
+		NEED(5);
+		bool dest = !strcmp(mode, "rename-dest-flip");
+		const char *fixed = dest ? argv[2] : argv[4];
+		struct stat before;
+		snprintf(g_ok, sizeof g_ok, "%s", argv[dest ? 3 : 2]);
+		snprintf(g_bad, sizeof g_bad, "%s", argv[dest ? 4 : 3]);
+		memcpy(g_path, g_ok, sizeof g_ok);
+		if (fstatat(g_base, g_bad, &before, AT_SYMLINK_NOFOLLOW) < 0)
+			adv_die(g_bad);
+		start(flip_path, &th);
+		bool escaped = false;
+		while (budget_left(&t, max, secs) && !escaped) {
+			struct stat now;
+			touch_at(AT_FDCWD, dest ? fixed : g_ok);
+			long rc = dest ? syscall(SYS_rename, fixed, g_path)
+				       : syscall(SYS_rename, g_path, fixed);
+			count(&t, rc, errno);
+			escaped = fstatat(g_base, g_bad, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+				  now.st_ino != before.st_ino;
+		}
+		stop(th);
+		return finish(mode, &t, escaped, g_bad);
+	}
+	if (!strcmp(mode, "renameat-dirfd-flip")) {
+		NEED(6);
+		char bad[4200];
+		snprintf(bad, sizeof bad, "%s/%s", argv[4], argv[2]);
+		g_fd_ok = open(argv[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		g_fd_bad = open(argv[4], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int okdir = open(argv[3], O_DIRECTORY | O_CLOEXEC);
+		if (g_fd_ok < 0 || g_fd_bad < 0 || okdir < 0)
+			adv_die("open dirs");
+		g_fd_slot = dup(g_fd_ok);
+		start(flip_dirfd, &th);
+		while (budget_left(&t, max, secs) && !path_gone(bad)) {
+			touch_at(okdir, argv[2]);
+			long rc = syscall(SYS_renameat, g_fd_slot, argv[2], AT_FDCWD, argv[5]);
+			count(&t, rc, errno);
+		}
+		stop(th);
+		return finish(mode, &t, path_gone(bad), bad);
 	}
 	if (!strcmp(mode, "cwd-flip") || !strcmp(mode, "dirfd-flip")) {
 		NEED(5);

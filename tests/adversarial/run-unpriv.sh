@@ -24,6 +24,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 setpriv --reuid="$USER_NAME" --regid="$USER_NAME" --init-groups test -x "$BUILD/attesta-run" -a -r "$here/lib/adv.sh" ||
 	{ echo "FAIL: $USER_NAME cannot read $here or run $BUILD/attesta-run (permissions)"; exit 1; }
 
+# casefold.sh needs case-insensitive FUSE mounts (one with real inode
+# numbers, one --noino); /dev/fuse is root's here, so mount them now
+# (allow_other: attesta-nobody uses them; the backing directories are
+# that user's) and hand them over.
+CIFUSE_DIR= CIFUSE_ENV=
+if [ -x "$BUILD/helpers/cifuse" ] && [ -c /dev/fuse ]; then
+	CIFUSE_DIR=$(mktemp -d /tmp/attesta-cifuse.XXXXXX) && chmod 755 "$CIFUSE_DIR" &&
+		mkdir "$CIFUSE_DIR/back" "$CIFUSE_DIR/mnt" "$CIFUSE_DIR/nback" "$CIFUSE_DIR/nmnt" &&
+		chown "$USER_NAME:" "$CIFUSE_DIR/back" "$CIFUSE_DIR/nback" &&
+		"$BUILD/helpers/cifuse" "$CIFUSE_DIR/back" "$CIFUSE_DIR/mnt" -o allow_other,default_permissions &&
+		"$BUILD/helpers/cifuse" --noino "$CIFUSE_DIR/nback" "$CIFUSE_DIR/nmnt" -o allow_other,default_permissions &&
+		CIFUSE_ENV="ADV_CIFUSE_MNT=$CIFUSE_DIR/mnt ADV_CIFUSE_BACK=$CIFUSE_DIR/back ADV_CIFUSE_NOINO_MNT=$CIFUSE_DIR/nmnt ADV_CIFUSE_NOINO_BACK=$CIFUSE_DIR/nback"
+	trap 'for m in mnt nmnt; do fusermount3 -u "$CIFUSE_DIR/$m" 2>/dev/null; done; rm -rf "$CIFUSE_DIR"' EXIT
+fi
+
 pass=0 skipped=0 failed=""
 for t in "$here"/*.sh; do
 	[ "$t" = "$here/run-unpriv.sh" ] && continue
@@ -32,6 +47,7 @@ for t in "$here"/*.sh; do
 		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
 		BUILD="$BUILD" ADV_UNPRIV=1 ${ADV_ATTEMPTS:+ADV_ATTEMPTS=$ADV_ATTEMPTS} \
 		${ADV_SECONDS:+ADV_SECONDS=$ADV_SECONDS} ${ADV_STRICT:+ADV_STRICT=$ADV_STRICT} \
+		$CIFUSE_ENV \
 		bash "$t" 2>&1)
 	rc=$?
 	case $rc in

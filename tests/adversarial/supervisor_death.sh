@@ -10,6 +10,7 @@
 # of PROG, is gone and wrote no closing entry), and the same log verified
 # while the supervisor still ran is clean (exit 0): only its death makes
 # the trail incomplete.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/adv.sh"
 [ -x "$CLI" ] || skip "$CLI not built"
 

@@ -23,7 +23,8 @@ rc() { cat rc.txt; }
 json() { python3 -c "import json,sys; d=json.load(open('out.txt')); $1"; }
 
 IDS="user_notification pidfd_getfd process_vm_readv wait_killable_recv exec_verification
-openat2 yama_ptrace_scope cap_sys_ptrace sync_wake_up addfd io_uring root kernel seccomp_actions"
+openat2 yama_ptrace_scope cap_sys_ptrace sync_wake_up addfd io_uring root kernel seccomp_actions
+state_protection"
 
 # --- usage ------------------------------------------------------------------
 run "$A" doctor --bogus
@@ -81,7 +82,7 @@ for f in "seccomp user notification" "pidfd_open + pidfd_getfd" "reading a child
 	"io_uring" "effective user" "kernel version" "seccomp actions_avail"; do
 	grep -q "^\(ok\|missing\|note\)  *$f" out.txt || { cat out.txt; fail "no line for '$f'"; }
 done
-[ "$(grep -cE '^(ok|missing|note) ' out.txt)" = 14 ] || { cat out.txt; fail "not 14 check lines"; }
+[ "$(grep -cE '^(ok|missing|note) ' out.txt)" = 15 ] || { cat out.txt; fail "not 15 check lines"; }
 tail -n 1 out.txt | grep -q '^summary: the gate can' || { cat out.txt; fail "summary line"; }
 grep -q "$(uname -r)" out.txt || fail "kernel release not shown"
 

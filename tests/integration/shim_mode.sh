@@ -137,7 +137,9 @@ rm -f "$AUDIT" "$AUDIT".* "$WS/inner.jsonl"*
 sed "s|path: $AUDIT|path: $WS/inner.jsonl|" "$WS/attesta.yaml" >"$WS/inner.yaml"
 # (make asan: LeakSanitizer cannot run under the outer one's ptrace.)
 NOLEAK="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-ASAN_OPTIONS=$NOLEAK gate "$RUN" -c "$WS/inner.yaml" -- bash -c 'rm -f PROTECTED.txt; echo "inner rm rc=$?"'
+# (--unprotected-state: the outer sandbox refuses the mount namespace
+# that would keep the inner gate's files from its agent)
+ASAN_OPTIONS=$NOLEAK gate "$RUN" -c "$WS/inner.yaml" --unprotected-state -- bash -c 'rm -f PROTECTED.txt; echo "inner rm rc=$?"'
 expect_out "inner rm rc=1"
 grep -q "seccomp user notification is unavailable.*falling back to shim-only mode" "$WS/err" ||
 	fail "no fallback message: $(head -3 "$WS/err")"
@@ -148,7 +150,9 @@ AUDIT=$WS/inner.jsonl expect_audit 1 'e["action_class"]=="unlink" and e["verdict
 ASAN_OPTIONS=$NOLEAK gate "$RUN" -c "$WS/inner.yaml" --mode seccomp -- true
 grep -q "unavailable.*--mode seccomp" "$WS/err" || fail "--mode seccomp did not refuse: $(cat "$WS/err")"
 expect_rc 125 "--mode seccomp without user notification"
-ASAN_OPTIONS=$NOLEAK gate "$RUN" --mode bogus -- true
+# (its own log: the outer gate's ./attesta.yaml names the outer log, which
+# is read-only inside the outer sandbox)
+ASAN_OPTIONS=$NOLEAK gate "$RUN" -c "$WS/inner.yaml" --mode bogus -- true
 expect_rc 125 "--mode bogus"
 grep -q "invalid --mode 'bogus'" "$WS/err" || fail "no message for --mode bogus"
 pass

@@ -482,6 +482,34 @@ static void test_pol_config_load_bad_table(void **state)
 	assert_true(cases >= 60);
 }
 
+static void test_pol_config_load_buffer_socket_families(void **state)
+{
+	static const char ok[] = "gate:\n  allow_socket_families: [packet, raw, sctp, vsock]\n";
+	static const char one[] = "gate:\n  allow_socket_families: alg\n";
+	static const char bad[] = "gate:\n  allow_socket_families: [packet, AF_PACKET]\n";
+	static const char empty[] = "gate:\n  allow_socket_families: [raw, '']\n";
+	struct pol_config *c = NULL;
+	struct pol_diag diag = { .line = 0 };
+
+	(void)state;
+	assert_int_equal(pol_config_load_buffer("t.yaml", ok, strlen(ok), &c, &diag), 0);
+	assert_int_equal(c->allow_socket_families.count, 4);
+	assert_string_equal(c->allow_socket_families.items[1], "raw");
+	pol_config_free(c);
+	c = NULL;
+	assert_int_equal(pol_config_load_buffer("t.yaml", one, strlen(one), &c, &diag), 0);
+	assert_int_equal(c->allow_socket_families.count, 1);
+	assert_string_equal(c->allow_socket_families.items[0], "alg");
+	pol_config_free(c);
+	c = pol_config_new_default();
+	assert_int_equal(c->allow_socket_families.count, 0); /* default: none */
+	pol_config_free(c);
+	expect_error(bad, strlen(bad), -EINVAL, 2, 35,
+		     "invalid socket family 'AF_PACKET' in 'gate.allow_socket_families'");
+	expect_error(empty, strlen(empty), -EINVAL, 2, 32,
+		     "items of 'gate.allow_socket_families' must be non-empty names");
+}
+
 static void test_pol_config_load_buffer_misspelled_key(void **state)
 {
 	static const char text[] = "policy:\n  timeout_seconds: 30\n  fail_mod: deny\n";
@@ -754,6 +782,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pol_config_new_default_values),
+		cmocka_unit_test(test_pol_config_load_buffer_socket_families),
 		cmocka_unit_test(test_pol_config_load_buffer_empty_is_default),
 		cmocka_unit_test(test_pol_config_load_seed_risk_config),
 		cmocka_unit_test(test_pol_config_load_seed_production_guide),

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -392,6 +393,21 @@ static void test_sup_flags_check_execveat_unknown(void **state)
 	assert_string_equal(reason, "unknown execveat flags 0x200");
 }
 
+static void test_sup_flags_check_renameat2_unknown(void **state)
+{
+	(void)state;
+	assert_int_equal(sup_flags_check_renameat2(0, reason, sizeof(reason)), 0);
+	assert_int_equal(sup_flags_check_renameat2(RENAME_NOREPLACE, reason, sizeof(reason)), 0);
+	assert_int_equal(sup_flags_check_renameat2(RENAME_EXCHANGE, reason, sizeof(reason)), 0);
+	assert_int_equal(sup_flags_check_renameat2(RENAME_WHITEOUT, reason, sizeof(reason)), 0);
+	assert_int_equal(sup_flags_check_renameat2(0x8, reason, sizeof(reason)), -EINVAL);
+	assert_string_equal(reason, "unknown renameat2 flags 0x8");
+	/* the kernel reads an unsigned int: bits above it are refused, not
+	 * ignored */
+	assert_int_equal(sup_flags_check_renameat2(1L << 32, reason, sizeof(reason)), -EINVAL);
+	assert_string_equal(reason, "unknown renameat2 flags 0x100000000");
+}
+
 static void test_sup_flags_check_send_zerocopy(void **state)
 {
 	(void)state;
@@ -426,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_sup_path_proc_self_rewrite_cases),
 		cmocka_unit_test(test_sup_flags_check_unlinkat_unknown),
 		cmocka_unit_test(test_sup_flags_check_execveat_unknown),
+		cmocka_unit_test(test_sup_flags_check_renameat2_unknown),
 		cmocka_unit_test(test_sup_flags_check_send_zerocopy),
 	};
 

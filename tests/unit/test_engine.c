@@ -133,6 +133,28 @@ static struct pol_action *make_action(const char *cls, char *text, const char *e
 		a->exec_anonymous = anon;
 		for (size_t i = 1; i < n; i++)
 			assert_int_equal(pol_strv_push(&a->args, words[i], strlen(words[i])), 0);
+	} else if (c == POL_ACTION_RENAME) {
+		/* "SRC DST [replaces] [exchange] [srcdir] [dstdir]" */
+		assert_true(n >= 2);
+		assert_int_equal(pol_action_set(&a->function_name, "rename"), 0);
+		assert_int_equal(pol_action_set(&a->path, words[0]), 0);
+		assert_int_equal(pol_action_set(&a->dest_path, words[1]), 0);
+		assert_int_equal(pol_strv_push(&a->args, words[0], strlen(words[0])), 0);
+		assert_int_equal(pol_strv_push(&a->args, words[1], strlen(words[1])), 0);
+		a->file.known = true;
+		snprintf(a->file.type, sizeof(a->file.type), "file");
+		for (size_t i = 2; i < n; i++) {
+			if (!strcmp(words[i], "replaces"))
+				a->rename_replaces = a->dest_file.known = true;
+			else if (!strcmp(words[i], "exchange"))
+				a->rename_exchange = a->dest_file.known = true;
+			else if (!strcmp(words[i], "srcdir"))
+				snprintf(a->file.type, sizeof(a->file.type), "dir");
+			else if (!strcmp(words[i], "dstdir"))
+				snprintf(a->dest_file.type, sizeof(a->dest_file.type), "dir");
+		}
+		if (a->dest_file.known && !a->dest_file.type[0])
+			snprintf(a->dest_file.type, sizeof(a->dest_file.type), "file");
 	} else if (c == POL_ACTION_UNLINK || c == POL_ACTION_RMDIR) {
 		assert_int_equal(pol_action_set(&a->function_name, cls), 0);
 		assert_int_equal(pol_action_set(&a->path, words[0]), 0);
@@ -519,6 +541,102 @@ static void test_pol_engine_evaluate_escalation_actions(void **state)
 	remove_profile("esc");
 }
 
+/* docs/decode.md: a rename scores at least as removing what it removes;
+ * an editor's or git's rename inside the workspace stays automatic. */
+static void test_pol_engine_evaluate_rename_as_removal(void **state)
+{
+	static const struct { const char *rename, *removal; } pairs[] = {
+		{ "$HOME/.ssh/id_rsa $W/key", "$HOME/.ssh/id_rsa" },
+		{ "$W/x /etc/passwd replaces", "/etc/passwd" },
+		{ "$W/x $HOME/.bashrc exchange", "$HOME/.bashrc" },
+		{ "$W/PROTECTED.txt $W/x", "$W/PROTECTED.txt" },
+		{ "$W/x $W/PROTECTED.txt replaces", "$W/PROTECTED.txt" },
+		{ "$W/x $W/PROTECTED.txt exchange", "$W/PROTECTED.txt" },
+	};
+	const char *amp = "risk:\n  amplifiers:\n    - pattern: \"PROTECTED\"\n      target: path\n"
+			  "      boost: 1.0\n";
+	struct pol_config *config = config_from(amp);
+	struct pol_decision d, u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		evaluate(config, "rename", pairs[i].rename, "development", 0.5, &d);
+		evaluate(config, "unlink", pairs[i].removal, "development", 0.5, &u);
+		if (d.assessment.level < u.assessment.level || d.assessment.score < u.assessment.score)
+			print_error("rename case %zu: %s %.2f < unlink %s %.2f\n", i,
+				    pol_level_name(d.assessment.level), d.assessment.score,
+				    pol_level_name(u.assessment.level), u.assessment.score);
+		assert_true(d.assessment.level >= u.assessment.level);
+		assert_true(d.assessment.score >= u.assessment.score);
+		pol_decision_release(&d);
+		pol_decision_release(&u);
+	}
+	/* a guarded destination that does not exist yet: the path amplifier
+	 * matches the second path */
+	evaluate(config, "rename", "$W/x $W/PROTECTED.new", "development", 0.5, &d);
+	assert_non_null(factor(&d, "amplifier"));
+	pol_decision_release(&d);
+	/* the editor's save and git's index.lock -> index */
+	evaluate(config, "rename", "$W/foo.tmp $W/foo replaces", "development", 0.5, &d);
+	assert_int_equal(d.challenge, POL_CHALLENGE_AUTO_APPROVE);
+	pol_decision_release(&d);
+	evaluate(config, "rename", "$W/.git/index.lock $W/.git/index replaces", "development", 0.5, &d);
+	assert_int_equal(d.assessment.level, POL_LEVEL_LOW);
+	pol_decision_release(&d);
+	pol_config_free(config);
+	/* a directory moved away takes its tree: a pattern naming the
+	 * contents ("VAULT/") matches the move of the directory */
+	config = config_from("risk:\n  amplifiers:\n    - pattern: \"VAULT/\"\n      target: path\n"
+			     "      boost: 1.0\n");
+	evaluate(config, "rename", "$W/VAULT $W/moved srcdir", "development", 0.5, &d);
+	assert_int_equal(d.assessment.level, POL_LEVEL_CRITICAL);
+	assert_non_null(factor(&d, "rename"));
+	pol_decision_release(&d);
+	pol_config_free(config);
+	/* every name the decoder listed under a moved directory is scored as
+	 * a removal; a list it could not finish makes the rename HIGH */
+	{
+		struct pol_engine *engine = NULL;
+		struct pol_diag diag;
+		char text[512];
+		struct pol_action *a;
+
+		config = config_from("risk:\n  amplifiers:\n    - pattern: \"keep/sub/db$\"\n"
+				     "      target: path\n      boost: 1.0\n");
+		assert_int_equal(pol_engine_new(config, &engine, &diag), 0);
+		substitute("$W/keep $W/moved srcdir", text, sizeof(text));
+		a = make_action("rename", text, "development");
+		substitute("$W/keep/sub/db", text, sizeof(text));
+		assert_int_equal(pol_strv_push(&a->rename_tree, text, strlen(text)), 0);
+		assert_int_equal(pol_engine_evaluate(engine, a, 0.5, false, &d), 0);
+		assert_int_equal(d.assessment.level, POL_LEVEL_CRITICAL);
+		pol_decision_release(&d);
+		pol_strv_release(&a->rename_tree);
+		a->rename_tree_truncated = true;
+		assert_int_equal(pol_engine_evaluate(engine, a, 0.5, false, &d), 0);
+		assert_true(d.assessment.level >= POL_LEVEL_HIGH);
+		pol_decision_release(&d);
+		pol_action_free(a);
+		pol_engine_free(engine);
+		pol_config_free(config);
+	}
+	/* an override for `rename` raises it, and cannot lower it below the
+	 * removal it makes */
+	config = config_from("risk:\n  overrides:\n    rename: critical\n");
+	evaluate(config, "rename", "$W/a $W/b", "development", 0.5, &d);
+	assert_int_equal(d.assessment.level, POL_LEVEL_CRITICAL);
+	pol_decision_release(&d);
+	pol_config_free(config);
+	config = config_from("risk:\n  overrides:\n    rename: low\n");
+	evaluate(config, "rename", "$HOME/.ssh/id_rsa $W/key", "development", 0.5, &d);
+	evaluate(config, "unlink", "$HOME/.ssh/id_rsa", "development", 0.5, &u);
+	assert_true(d.assessment.level >= u.assessment.level);
+	assert_true(d.assessment.level > POL_LEVEL_LOW);
+	pol_decision_release(&d);
+	pol_decision_release(&u);
+	pol_config_free(config);
+}
+
 static void test_pol_engine_new_missing_profile(void **state)
 {
 	char yaml[512];
@@ -550,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_pol_engine_evaluate_challenge_by_level),
 		cmocka_unit_test(test_pol_engine_evaluate_novelty_counts),
 		cmocka_unit_test(test_pol_engine_evaluate_escalation_actions),
+		cmocka_unit_test(test_pol_engine_evaluate_rename_as_removal),
 		cmocka_unit_test(test_pol_engine_new_missing_profile),
 	};
 

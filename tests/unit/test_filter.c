@@ -16,6 +16,14 @@
 #include <cmocka.h>
 
 #include "supervisor/run/filter.c"
+#include "supervisor/run/filter_tty.c"
+
+/* The watcher (watcher.c) is not linked here: the test's parent stands
+ * in for it. */
+pid_t sup_watcher_pid(void)
+{
+	return getppid();
+}
 
 static struct pol_config *config_default(void)
 {
@@ -43,8 +51,9 @@ static void test_sup_filter_is_gated_table(void **state)
 {
 	(void)state;
 	const int gated[] = { SYS_execve, SYS_execveat, SYS_unlink, SYS_unlinkat, SYS_rmdir,
-			      SYS_connect, SYS_sendto, SYS_sendmsg, SYS_sendmmsg };
-	const int free_calls[] = { SYS_read, SYS_openat, SYS_getpid, SYS_renameat2, SYS_socket };
+			      SYS_connect, SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_socket,
+			      SYS_socketpair, SYS_rename, SYS_renameat, SYS_renameat2 };
+	const int free_calls[] = { SYS_read, SYS_openat, SYS_getpid, SYS_linkat };
 	for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
 		assert_true(sup_filter_is_gated(gated[i]));
 	for (size_t i = 0; i < sizeof free_calls / sizeof free_calls[0]; i++)
@@ -54,13 +63,23 @@ static void test_sup_filter_is_gated_table(void **state)
 		assert_null(sup_filter_refusal(gated[i]));
 	assert_non_null(sup_filter_refusal(SYS_kill));
 	assert_non_null(sup_filter_refusal(SYS_io_uring_setup));
+	assert_non_null(sup_filter_tty_refusal(TIOCSTI | (1ULL << 32)));
+	assert_non_null(sup_filter_tty_refusal(TIOCSCTTY));
+	assert_null(sup_filter_tty_refusal(TCGETS));
+	struct seccomp_data d = { .nr = SYS_ioctl, .args = { 0, TIOCSTI } };
+	assert_string_equal(sup_filter_refusal_of(&d), sup_filter_tty_refusal(TIOCSTI));
 	assert_string_equal(sup_filter_syscall_name(SYS_unshare), "unshare");
+	/* file handles open files around the state's read-only binds */
+	assert_non_null(sup_filter_refusal(SYS_open_by_handle_at));
+	assert_non_null(sup_filter_refusal(SYS_name_to_handle_at));
+	assert_string_equal(sup_filter_syscall_name(SYS_open_by_handle_at), "open_by_handle_at");
 	assert_string_equal(sup_filter_syscall_name(SYS_read), "unknown");
 }
 
 /* Child checks, one bit each; the child exits with the failed bits. */
 enum { BAD_IOURING = 1, BAD_SECCOMP = 2, BAD_KILL_SUP = 4, BAD_KILL_ALL = 8, BAD_GETPID = 16,
-       BAD_LOAD = 32, BAD_PTRACE = 64, BAD_NOTIFIED = 128 };
+       BAD_LOAD = 32, BAD_PTRACE = 64, BAD_NOTIFIED = 128, BAD_KILL_WATCHER = 256,
+       BAD_TIOCSTI = 512, BAD_TIOCSCTTY = 1024, BAD_FSETOWN_HI = 2048 };
 
 /* Stands in for the supervisor in the child: refused calls reach the
  * listener (filter.c sends them instead of failing them in BPF); each must
@@ -119,6 +138,26 @@ static int run_child_checks(bool allow_io_uring)
 			bad |= BAD_KILL_SUP;
 		if (!(kill(-1, 0) < 0 && errno == EPERM))
 			bad |= BAD_KILL_ALL;
+		/* the watcher (here: the test's parent, one level up) */
+		if (!(syscall(SYS_kill, sup_watcher_pid(), 0) < 0 && errno == EPERM))
+			bad |= BAD_KILL_WATCHER;
+		if (!(syscall(SYS_kill, -getpgid(sup_watcher_pid()), 0) < 0 && errno == EPERM))
+			bad |= BAD_KILL_WATCHER;
+		/* the kernel reads an ioctl request as 32 bits: upper bits set
+		 * must not get past the rule */
+		char ch = 'x';
+		if (!(syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), &ch) < 0 &&
+		      errno == EPERM))
+			bad |= BAD_TIOCSTI;
+		if (!(syscall(SYS_ioctl, 0, (unsigned long)TIOCLINUX, &ch) < 0 && errno == EPERM))
+			bad |= BAD_TIOCSTI;
+		if (!(syscall(SYS_ioctl, 0, (unsigned long)TIOCSCTTY, 1UL | (1UL << 32)) < 0 &&
+		      errno == EPERM))
+			bad |= BAD_TIOCSCTTY;
+		/* fcntl's cmd is 32 bits too */
+		if (!(syscall(SYS_fcntl, 0, (unsigned long)F_SETOWN | (1UL << 32), sup) < 0 &&
+		      errno == EPERM))
+			bad |= BAD_FSETOWN_HI;
 		if (!(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, sup, 0, 0) < 0 && errno == EPERM))
 			bad |= BAD_PTRACE;
 		if (syscall(SYS_getpid) != getpid())

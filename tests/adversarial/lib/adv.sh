@@ -69,11 +69,16 @@ RULES="risk:
     adv_raw-static: low
     adv_race: low
     adv_race-static: low
+    adv_rename: low
     adv_super: low
     adv_uring: low
     adv_nested: low
     adv_shim: low
+    adv_net: low
     adv_storm: low
+    adv_loader: low
+    adv_term: low
+    adv_pgroup: low
   amplifiers:
     - pattern: \"PROTECTED\"
       target: path
