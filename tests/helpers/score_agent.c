@@ -7,6 +7,7 @@
  *   score_agent FILE     FILE holds one word per line:
  *     exec PROG [ARG...]      execvp (PATH search as execvp does it)
  *     unlink PATH | rmdir PATH
+ *     rename SRC DST
  *     connect ADDR PORT       TCP, non-blocking (never waits for a peer)
  *     sendto ADDR PORT        one UDP datagram
  *   ADDR is IPv4 or IPv6. Prints "ok" or "errno=N STRING".
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
 		return report(unlink(words[1]));
 	if (n == 2 && !strcmp(words[0], "rmdir"))
 		return report(rmdir(words[1]));
+	if (n == 3 && !strcmp(words[0], "rename"))
+		return report(rename(words[1], words[2]));
 	if (n == 3 && (!strcmp(words[0], "connect") || !strcmp(words[0], "sendto")))
 		return net(words[0], words[1], words[2]);
 	fprintf(stderr, "score_agent: bad action\n");

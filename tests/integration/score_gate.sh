@@ -7,8 +7,8 @@
 # (approvals in the store), a revoked one, the config's gate.agent_id,
 # a production config with an amplifier and env_vars; execs of programs
 # and "#!" scripts, unlink/rmdir in and out of the workspace (through a
-# symlinked directory and "..", too), connect and sendto to several
-# addresses.
+# symlinked directory and "..", too), rename (replacing or not),
+# connect and sendto to several addresses.
 set -u
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" 2>/dev/null && pwd)
@@ -85,6 +85,7 @@ check() {
 	*) printf '%s\n' "$@" > action.txt ;;
 	esac
 	# recreate what removals take away
+	rm -f ws/new.txt
 	for p in ws/a.txt ws/sub/b.txt "$OUT/c.txt" "$HOMEDIR/d.txt"; do : > "$p"; done
 	mkdir -p ws/dir "$OUT/dir" "$HOMEDIR/dir"
 	rm -f run.jsonl run.jsonl.head
@@ -126,6 +127,9 @@ for agent in "" trusty evil newbie; do
 	check "" "$agent" unlink "$HOMEDIR/d.txt"
 	check "" "$agent" rmdir ws/dir
 	check "" "$agent" rmdir "$HOMEDIR/dir"
+	check "" "$agent" rename ws/a.txt ws/new.txt
+	check "" "$agent" rename ws/a.txt ws/sub/b.txt
+	check "" "$agent" rename outlink/c.txt "$HOMEDIR/d.txt"
 	check "" "$agent" connect 127.0.0.1:9
 	check "" "$agent" connect 127.0.0.1:5432
 	check "" "$agent" connect '[::1]:6379'
