@@ -15,7 +15,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS      = yaml-0.1 libpcre2-8 libcjson openssl libseccomp
+PKGS      = yaml-0.1 libpcre2-8 libcjson openssl libseccomp zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -29,7 +29,7 @@ PQ_LIBS    := $(shell pkg-config --libs libpq 2>/dev/null)
 STATIC_LIBS ?= 1
 ifeq ($(STATIC_LIBS),1)
 RUN_LIBS   := -Wl,-Bstatic -lcrypto -lpcre2-8 -lyaml -lseccomp -Wl,-Bdynamic \
-              $(shell pkg-config --libs libcjson 2>/dev/null)
+              $(shell pkg-config --libs libcjson 2>/dev/null) $(shell pkg-config --libs zlib 2>/dev/null)
 else
 RUN_LIBS   := $(PKG_LIBS)
 endif
@@ -248,11 +248,15 @@ demo: deps
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/attesta $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/attesta $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(ATTESTA) $(DESTDIR)$(PREFIX)/bin/attesta
 	$(if $(filter $(ATTESTA_RUN),$(BINS)),install -m 0755 $(ATTESTA_RUN) $(DESTDIR)$(PREFIX)/bin/attesta-run)
 	$(if $(filter $(PRELOAD_SO),$(BINS)),install -m 0644 $(PRELOAD_SO) $(DESTDIR)$(PREFIX)/lib/attesta/libattesta-preload.so)
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
+	for m in docs/*.5; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man5/ || true; done
+	install -m 0644 scripts/completion/attesta.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/attesta
+	install -m 0644 scripts/completion/attesta.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/attesta-run
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,24 +1,25 @@
 /*
- * Reading a log's entries for the CLI (audit.h: pol_audit_read). The file
- * is untrusted: lines over POL_AUDIT_MAX_LINE and lines that are not JSON
+ * Reading a log's entries for the CLI (audit.h: pol_audit_read), also
+ * from a gzip-compressed rotated log (audit_map.h). The file is untrusted: lines over POL_AUDIT_MAX_LINE and lines that are not JSON
  * objects are skipped (verify is the command that reports them).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_map.h"
 #include "canonjson.h"
 #include "pol_limits.h"
 
 int pol_audit_read(const char *path, pol_audit_entry_fn fn, void *ctx)
 {
 	struct pol_json_arena *arena = NULL;
-	const char *map = NULL, *p, *end;
+	struct audit_map m = { .data = NULL };
+	const char *p, *end;
 	struct stat st;
 	uint64_t idx = 0;
 	int fd, r = 0;
@@ -34,21 +35,15 @@ int pol_audit_read(const char *path, pol_audit_entry_fn fn, void *ctx)
 		r = -EINVAL;
 		goto out;
 	}
-	if (st.st_size == 0)
+	/* the file as it is, or a compressed rotated log inflated */
+	if ((r = audit_map_open(fd, &st, &m)) < 0 || !m.data)
 		goto out;
 	arena = pol_json_arena_new();
 	if (!arena) {
 		r = -ENOMEM;
 		goto out;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		map = NULL;
-		r = -errno;
-		goto out;
-	}
-	madvise((void *)map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	for (p = map, end = map + st.st_size; p < end; idx++) {
+	for (p = m.data, end = m.data + m.len; p < end; idx++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = (size_t)((nl ? nl : end) - p);
 		struct pol_json *entry;
@@ -65,8 +60,7 @@ int pol_audit_read(const char *path, pol_audit_entry_fn fn, void *ctx)
 		p = nl ? nl + 1 : end;
 	}
 out:
-	if (map)
-		munmap((void *)map, (size_t)st.st_size);
+	audit_map_close(&m);
 	pol_json_arena_free(arena);
 	close(fd);
 	return r;

@@ -27,6 +27,7 @@
 
 #include "audit.h"
 #include "audit_internal.h"
+#include "audit_map.h"
 #include "pol_limits.h"
 
 const char *pol_audit_problem_name(enum pol_audit_problem problem)
@@ -477,7 +478,8 @@ int pol_audit_verify(const char *path, const unsigned char *key, size_t key_len,
 	struct verifier v = { .on_problem = on_problem, .ctx = ctx, .res = result,
 			      .keyed = key != NULL };
 	struct worker w[MAX_WORKERS];
-	const char *map = NULL, *p, *end;
+	struct audit_map m = { .data = NULL };
+	const char *p, *end;
 	int n_workers = 1, fd, r = 0;
 	struct stat st;
 	uint64_t idx = 0;
@@ -529,17 +531,11 @@ int pol_audit_verify(const char *path, const unsigned char *key, size_t key_len,
 		}
 		r = 0;
 	}
-	if (st.st_size > 0) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED) {
-			map = NULL;
-			r = -errno;
-			goto out;
-		}
-		madvise((void *)map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	}
-	p = map;
-	end = map ? map + st.st_size : NULL;
+	/* the file as it is, or a compressed rotated log inflated */
+	if ((r = audit_map_open(fd, &st, &m)) < 0)
+		goto out;
+	p = m.data;
+	end = m.data ? m.data + m.len : NULL;
 	while (p && p < end) {
 		const char *stop = end;
 		pthread_t tids[MAX_WORKERS];
@@ -581,8 +577,7 @@ int pol_audit_verify(const char *path, const unsigned char *key, size_t key_len,
 	if (v.sessions_on)
 		report_sessions(&v);
 out:
-	if (map)
-		munmap((void *)map, (size_t)st.st_size);
+	audit_map_close(&m);
 	close(fd);
 	free(head_path);
 	free(v.ids.slots);

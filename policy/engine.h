@@ -57,4 +57,13 @@ void pol_decision_release(struct pol_decision *decision);
 int pol_engine_evaluate(struct pol_engine *engine, const struct pol_action *action,
 			double trust, bool count_novelty, struct pol_decision *ret);
 
+/* The other programs an exec runs (engine_exec.c): a "#!" script's
+ * interpreter, an ELF interpreter that is not the dynamic loader, the
+ * program the dynamic loader is asked to run; each is judged as an exec
+ * (without counting novelty) and the riskier decision stays in
+ * *io_decision, noted by a factor. 0 (also for other actions) or
+ * -ENOMEM. The gate and `attesta score` both call it. */
+int pol_engine_judge_exec(struct pol_engine *engine, const struct pol_action *exec,
+			  double trust, struct pol_decision *io_decision);
+
 #endif

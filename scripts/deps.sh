@@ -6,7 +6,7 @@ set -eu
 
 PKGS="
 build-essential pkg-config clang llvm libclang-rt-14-dev
-libyaml-dev libpcre2-dev libcjson-dev libssl-dev libseccomp-dev libcmocka-dev libpq-dev
+libyaml-dev libpcre2-dev libcjson-dev libssl-dev libseccomp-dev libcmocka-dev libpq-dev zlib1g-dev
 python3 bash coreutils git curl netcat-openbsd tmux strace hyperfine procps
 libfuse3-dev fuse3
 postgresql iproute2 util-linux perl nodejs file

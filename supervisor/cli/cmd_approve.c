@@ -44,21 +44,29 @@ struct client_opts {
 	unsigned id;
 };
 
-static int usage(const char *cmd)
+static void print_usage(FILE *out, const char *cmd)
 {
 	if (!strcmp(cmd, "pending"))
-		fputs("usage: attesta pending [-c FILE] [--socket PATH] [--json]\n", stderr);
+		fputs("usage: attesta pending [-c FILE] [--socket PATH] [--json]\n", out);
 	else if (!strcmp(cmd, "approve"))
 		fputs("usage: attesta approve ID [-c FILE] [--socket PATH] [--yes] [--session]\n"
-		      "                          [--answers-file FILE]\n", stderr);
+		      "                          [--answers-file FILE]\n", out);
 	else
-		fputs("usage: attesta deny ID [-c FILE] [--socket PATH] [--reason TEXT]\n", stderr);
+		fputs("usage: attesta deny ID [-c FILE] [--socket PATH] [--reason TEXT]\n", out);
+}
+
+static int usage(const char *cmd)
+{
+	print_usage(stderr, cmd);
 	return CLI_EXIT_USAGE;
 }
 
+/* parse() returns this after --help: the caller exits 0. */
+#define PARSE_HELP (-1)
+
 static int parse(int argc, char **argv, struct client_opts *o)
 {
-	enum { O_SOCKET = 256, O_JSON, O_YES, O_ANSWERS, O_REASON, O_SESSION };
+	enum { O_SOCKET = 256, O_JSON, O_YES, O_ANSWERS, O_REASON, O_SESSION, O_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -67,13 +75,16 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		{ "answers-file", required_argument, NULL, O_ANSWERS },
 		{ "reason", required_argument, NULL, O_REASON },
 		{ "session", no_argument, NULL, O_SESSION },
+		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0];
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:y", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:yh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+		case O_HELP: print_usage(stdout, cmd); return PARSE_HELP;
 		case 'c': o->config_path = optarg; break;
 		case O_SOCKET: o->socket_path = optarg; break;
 		case O_JSON: o->json = true; break;
@@ -509,6 +520,8 @@ static int run(int argc, char **argv)
 	struct client_opts o = { 0 };
 	char *path = NULL;
 	int code = parse(argc, argv, &o);
+	if (code == PARSE_HELP)
+		return CLI_EXIT_OK;
 	if (code)
 		return code;
 	code = find_socket(&o, &path);

@@ -158,11 +158,69 @@ struct audit_args {
 	bool help;
 };
 
+/* --since / --until: what docs/audit.md documents, an ISO-8601 date or
+ * date-time (YYYY-MM-DD, then optionally THH, :MM, :SS, a fraction, and a
+ * zone Z or +HH:MM / -HH:MM); "Z" is written +00:00 as the entries are,
+ * so the string comparison holds. Anything else ("yesterday", "7d",
+ * "12/07/2026") is an error, never a filter that silently matches
+ * nothing or everything. The result is in buf, or NULL. */
+static const char *iso_filter(const char *opt, const char *arg, char *buf, size_t size)
+{
+	static const char date[] = "dddd-dd-dd", hm[] = "Tdd", sec[] = ":dd", zone[] = "+dd:dd";
+	const char *p = arg;
+	size_t i;
+
+	for (i = 0; date[i]; i++, p++)
+		if (date[i] == 'd' ? !(*p >= '0' && *p <= '9') : *p != date[i])
+			goto bad;
+	if (*p == 'T' || *p == ' ') {
+		/* THH, THH:MM or THH:MM:SS[.fraction] */
+		for (i = 0; hm[i]; i++, p++)
+			if (hm[i] == 'd' ? !(*p >= '0' && *p <= '9') : i ? *p != hm[i] : (*p != 'T' && *p != ' '))
+				goto bad;
+		int parts = 0;
+
+		for (; parts < 2 && *p == ':'; parts++)
+			for (i = 0; sec[i]; i++, p++)
+				if (sec[i] == 'd' ? !(*p >= '0' && *p <= '9') : *p != sec[i])
+					goto bad;
+		if (parts == 2 && *p == '.') {
+			if (!(p[1] >= '0' && p[1] <= '9'))
+				goto bad;
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+		}
+		if (*p == 'Z' && !p[1]) {
+			if ((size_t)(p - arg) + sizeof("+00:00") > size)
+				goto bad;
+			snprintf(buf, size, "%.*s+00:00", (int)(p - arg), arg);
+			buf[10] = 'T'; /* "2026-12-07 13:45" as the entries write it */
+			return buf;
+		}
+		if (*p == '+' || *p == '-') {
+			for (i = 0; zone[i]; i++, p++)
+				if (zone[i] == 'd' ? !(*p >= '0' && *p <= '9') : i ? *p != zone[i] : 0)
+					goto bad;
+		}
+	}
+	if (*p || strlen(arg) >= size)
+		goto bad;
+	snprintf(buf, size, "%s", arg);
+	if (buf[10] == ' ')
+		buf[10] = 'T';
+	return buf;
+bad:
+	fprintf(stderr, "attesta: invalid %s '%s': expected an ISO-8601 date or date-time "
+		"(2026-12-07, 2026-12-07T13:45, 2026-12-07T13:45:00+00:00)\n", opt, arg);
+	return NULL;
+}
+
 /* The options into cli and a; the operands (ID for get, then LOG) are
  * left at argv[optind..argc). 0 or an exit code. */
 static int parse_options(const char *sub, int argc, char **argv, struct audit_cli *cli,
 			 struct audit_args *a)
 {
+	static char since_buf[64], until_buf[64];
 	char *end;
 	int opt;
 
@@ -181,8 +239,14 @@ static int parse_options(const char *sub, int argc, char **argv, struct audit_cl
 		case OPT_ACTION: cli->action = optarg; break;
 		case OPT_VERDICT: cli->verdict = optarg; break;
 		case OPT_AGENT: cli->agent = optarg; break;
-		case OPT_SINCE: cli->since = optarg; break;
-		case OPT_UNTIL: cli->until = optarg; break;
+		case OPT_SINCE:
+			if (!(cli->since = iso_filter("--since", optarg, since_buf, sizeof(since_buf))))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_UNTIL:
+			if (!(cli->until = iso_filter("--until", optarg, until_buf, sizeof(until_buf))))
+				return CLI_EXIT_USAGE;
+			break;
 		case OPT_REASON: cli->reason_prefix = optarg; break;
 		case OPT_MIN_RISK:
 			if ((cli->min_risk = level_rank(optarg)) < 0) {

@@ -41,6 +41,35 @@ static const char *shown(const struct pol_json *entry, const char *key, struct p
 	return s;
 }
 
+/* What ran, for the inspect table: the argv joined by spaces (an exec
+ * named only by its basename hides `rm -rf /`), else the action name;
+ * control characters replaced as in shown(). */
+static const char *shown_command(const struct pol_json *entry, struct pol_jbuf *buf)
+{
+	const struct pol_json *argv = pol_json_get(entry, "argv");
+	struct pol_jbuf word = { 0 };
+	bool ok = true;
+
+	if (!argv || argv->kind != POL_JSON_ARRAY || !argv->first)
+		return shown(entry, "action_name", buf);
+	buf->len = 0;
+	for (const struct pol_json *w = argv->first; ok && w; w = w->next) {
+		if (w->kind != POL_JSON_STRING || pol_json_string_to_bytes(w, &word) < 0)
+			continue;
+		ok = (w == argv->first || pol_jbuf_append(buf, " ", 1) == 0) &&
+		     pol_jbuf_append(buf, word.data, word.len) == 0;
+	}
+	pol_jbuf_release(&word);
+	if (!ok)
+		return "?";
+	if (!buf->len)
+		return shown(entry, "action_name", buf);
+	for (size_t i = 0; i < buf->len; i++)
+		if ((unsigned char)buf->data[i] < 0x20 || buf->data[i] == 0x7F)
+			buf->data[i] = '?';
+	return buf->data;
+}
+
 static int level_rank(const char *name)
 {
 	static const char *const levels[] = { "low", "medium", "high", "critical" };
@@ -209,6 +238,12 @@ static bool is_rubber_stamp(const struct audit_cli *cli, const struct pol_json *
 
 	yes = !strcmp(member_bytes(e, "verdict", &b), "approved");
 	rank = level_rank(member_bytes(e, "risk_level", &b));
+	/* Only a human can rubber-stamp: attesta's automatic approvals
+	 * (decision_source policy, session:/scope: grants, fail_mode) took no
+	 * review time by design. An entry without decision_source (the
+	 * reference's log) counts, as in the reference (docs/audit.md). */
+	if (yes && pol_json_get(e, "decision_source"))
+		yes = !strcmp(member_bytes(e, "decision_source", &b), "human");
 	pol_jbuf_release(&b);
 	if (!yes || rank < cli->min_risk)
 		return false;
@@ -243,7 +278,7 @@ static int list_one(void *ctx, uint64_t line, const struct pol_json *e, const ch
 		pol_json_get_number(e, "review_duration_seconds", &seconds);
 		printf("%-6llu %-32s %-9s %-8s %6.1fs %-20s %s\n", (unsigned long long)line,
 		       shown(e, "entry_id", &a), shown(e, "verdict", &b), shown(e, "risk_level", &c),
-		       seconds, shown(e, "action_name", &d),
+		       seconds, x->mode == 1 ? shown_command(e, &d) : shown(e, "action_name", &d),
 		       x->mode == 1 ? shown(e, "reason", &f) : shown(e, "agent_id", &f));
 	}
 	pol_jbuf_release(&a);

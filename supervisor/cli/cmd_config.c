@@ -5,8 +5,11 @@
  * --json, stdout gets a JSON object instead: the effective config on
  * success, the location and message on failure. Without a file argument
  * ./attesta.yaml is checked, and when it does not exist the built-in
- * defaults are (which is what attesta-run would use). The file is
- * untrusted; all checking is the policy library's.
+ * defaults are (which is what attesta-run would use). It is the
+ * authority: what attesta-run would refuse after loading (domain
+ * profiles, policy/config_check.h) is refused here first, and probable
+ * mistakes are warned about on stderr. The file is untrusted; all
+ * checking is the policy library's.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -16,6 +19,8 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "policy/config.h"
+#include "policy/config_check.h"
+#include "policy/engine.h"
 
 #define DEFAULT_CONFIG POL_CONFIG_DEFAULT_PATH
 
@@ -177,40 +182,82 @@ static int print_json(cJSON *root)
 	return 0;
 }
 
+static int report_invalid(const char *shown, const struct pol_diag *diag, bool json)
+{
+	char line[1200];
+	cJSON *root;
+
+	pol_diag_format(diag, line, sizeof(line));
+	fprintf(stderr, "attesta: %s\n", line);
+	if (json) {
+		root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "file", shown);
+		cJSON_AddBoolToObject(root, "ok", false);
+		cJSON_AddNumberToObject(root, "line", diag->line);
+		cJSON_AddNumberToObject(root, "column", diag->column);
+		cJSON_AddStringToObject(root, "message", diag->message);
+		print_json(root);
+	}
+	return CLI_EXIT_INVALID;
+}
+
+/* What attesta-run refuses in a config that loads: domain profiles it
+ * cannot find or parse (it builds the same engine), then the shared
+ * checks of policy/config_check.c. */
+static int check_like_run(const struct pol_config *config, struct pol_diag *diag)
+{
+	struct pol_engine *engine = NULL;
+	int r = pol_engine_new(config, &engine, diag);
+
+	if (r < 0) {
+		if (!diag->line)
+			pol_config_locate(config, "domain", diag);
+		return r;
+	}
+	pol_engine_free(engine);
+	return pol_config_check_run(config, diag);
+}
+
+static void print_warning(const struct pol_diag *warning, void *ctx)
+{
+	char line[1200];
+
+	pol_diag_format(warning, line, sizeof(line));
+	fprintf(stderr, "attesta: %s\n", line);
+	if (ctx)
+		cJSON_AddItemToArray((cJSON *)ctx, cJSON_CreateString(line));
+}
+
 static int config_check(const char *path, bool json)
 {
 	struct pol_config *config = NULL;
 	struct pol_diag diag = { .line = 0 };
 	const char *shown = path ? path : DEFAULT_CONFIG;
 	bool defaults = false;
-	char line[1200];
-	cJSON *root;
+	cJSON *root = NULL, *warnings = NULL;
 	int r;
 
 	/* attesta-run without -c and without ./attesta.yaml runs on the
 	 * defaults; say so rather than fail. */
 	r = pol_config_load_or_default(path, &config, &diag);
-	if (r == 0 && !strcmp(config->source, "<default>"))
+	if (r < 0)
+		return report_invalid(shown, &diag, json);
+	if (!strcmp(config->source, "<default>"))
 		defaults = true;
-	if (r < 0) {
-		pol_diag_format(&diag, line, sizeof(line));
-		fprintf(stderr, "attesta: %s\n", line);
-		if (json) {
-			root = cJSON_CreateObject();
-			cJSON_AddStringToObject(root, "file", shown);
-			cJSON_AddBoolToObject(root, "ok", false);
-			cJSON_AddNumberToObject(root, "line", diag.line);
-			cJSON_AddNumberToObject(root, "column", diag.column);
-			cJSON_AddStringToObject(root, "message", diag.message);
-			print_json(root);
-		}
-		return CLI_EXIT_INVALID;
+	if (check_like_run(config, &diag) < 0) {
+		pol_config_free(config);
+		return report_invalid(shown, &diag, json);
 	}
 	if (json) {
 		root = cJSON_CreateObject();
+		warnings = cJSON_CreateArray();
+	}
+	pol_config_warnings(config, print_warning, warnings);
+	if (json) {
 		cJSON_AddStringToObject(root, "file", defaults ? "<default>" : shown);
 		cJSON_AddBoolToObject(root, "ok", true);
 		cJSON_AddBoolToObject(root, "defaults", defaults);
+		cJSON_AddItemToObject(root, "warnings", warnings);
 		cJSON_AddItemToObject(root, "config", config_json(config));
 		r = print_json(root);
 	} else if (defaults) {

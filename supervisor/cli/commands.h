@@ -23,5 +23,6 @@ int cmd_doctor(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_attestation(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 #endif

@@ -6,33 +6,35 @@
 #include <string.h>
 
 #include "commands.h"
-
-#ifndef ATTESTA_VERSION
-#define ATTESTA_VERSION "0.1.0"
-#endif
+#include "supervisor/common/version.h"
 
 struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* NULL: not supported yet */
 	const char *summary;
+	const char *instead; /* for a command that is not supported: what to use */
 };
 
 static int cmd_version(int argc, char **argv);
 
 static const struct cli_command commands[] = {
-	{ "init", cmd_init, "write a commented attesta.yaml template" },
-	{ "config", cmd_config, "config check [FILE]: validate a config" },
-	{ "score", cmd_score, "score an action as the gate would (dry run)" },
-	{ "audit", cmd_audit, "audit verify|export|rubber-stamps|stats|get|inspect" },
-	{ "trust", cmd_trust, "trust show|list|revoke|incident" },
-	{ "pending", cmd_pending, "list held calls waiting for a human" },
-	{ "approve", cmd_approve, "answer the challenge of a held call" },
-	{ "deny", cmd_deny, "deny a held call" },
-	{ "node", cmd_node, "node enroll|revoke|rollout" },
-	{ "attestation", cmd_attestation, "attestation status|eval" },
-	{ "bundle", cmd_bundle, "bundle keygen|pack|verify" },
-	{ "doctor", cmd_doctor, "report what this kernel allows and what it means for protection" },
-	{ "version", cmd_version, "print the version" },
+	{ "init", cmd_init, "write a commented attesta.yaml template", NULL },
+	{ "config", cmd_config, "config check [FILE]: validate a config", NULL },
+	{ "score", cmd_score, "score an action as the gate would (dry run)", NULL },
+	{ "audit", cmd_audit, "audit verify|export|rubber-stamps|stats|get|inspect", NULL },
+	{ "trust", cmd_trust, "trust show|list|revoke|incident", NULL },
+	{ "pending", cmd_pending, "list held calls waiting for a human", NULL },
+	{ "approve", cmd_approve, "answer the challenge of a held call", NULL },
+	{ "deny", cmd_deny, "deny a held call", NULL },
+	{ "node", cmd_node, "node enroll|revoke|rollout", NULL },
+	{ "attestation", cmd_attestation, "attestation status|eval", NULL },
+	{ "bundle", cmd_bundle, "bundle keygen|pack|verify", NULL },
+	{ "metrics", cmd_metrics, "Prometheus metrics from the audit log and trust store", NULL },
+	{ "doctor", cmd_doctor, "report what this kernel allows and what it means for protection", NULL },
+	{ "version", cmd_version, "print the version", NULL },
+	{ "wal", NULL, "the reference's write-ahead log",
+	  "attesta keeps no separate WAL: every decision is an audit entry "
+	  "(attesta audit export, attesta audit get ID, attesta audit inspect)" },
 };
 
 static void usage(FILE *out)
@@ -67,8 +69,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		if (!commands[i].run) {
-			fprintf(stderr, "attesta: not supported: '%s' is not implemented in this version\n",
-				argv[1]);
+			if (commands[i].instead)
+				fprintf(stderr, "attesta: not supported: 'attesta %s': %s\n", argv[1],
+					commands[i].instead);
+			else
+				fprintf(stderr, "attesta: not supported: '%s' is not implemented in this version\n",
+					argv[1]);
 			return CLI_EXIT_USAGE;
 		}
 		return commands[i].run(argc - 1, argv + 1);

@@ -25,9 +25,11 @@
 
 #include "policy/audit.h"
 #include "policy/config.h"
+#include "policy/config_check.h"
 #include "policy/engine.h"
 #include "policy/trust.h"
 #include "policy/warm.h"
+#include "supervisor/common/version.h"
 #include "supervisor/run/approval.h"
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/execcheck.h"
@@ -54,6 +56,7 @@ static const char usage_text[] =
 	"                   [--attestation off|advisory|enforce] [--node-id ID]\n"
 	"                   [--bundle FILE] [--kill-on-exit] [--mode auto|seccomp|shim]\n"
 	"                   [--user NAME] [--unprotected-state] [--] PROG [ARG...]\n"
+	"       attesta-run --help | --version\n"
 	"\n"
 	"Run PROG with its exec, file-removal and network calls gated by policy\n"
 	"and written to the audit log. See attesta-run(1) / docs/attesta-run.md.\n"
@@ -93,7 +96,8 @@ static int fail(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_AGENT = 256, O_ENV, O_AUDIT, O_RENDERER, O_TIMEOUT, O_ATTEST, O_NODE,
-	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_USER, O_UNPROTECTED };
+	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_USER, O_UNPROTECTED,
+	       O_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "agent-id", required_argument, NULL, O_AGENT },
@@ -109,6 +113,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "user", required_argument, NULL, O_USER },
 		{ "unprotected-state", no_argument, NULL, O_UNPROTECTED },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -131,6 +136,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'h':
 		case O_HELP:
 			fputs(usage_text, stdout);
+			return -1;
+		case O_VERSION:
+			printf("attesta-run %s\n", ATTESTA_VERSION);
 			return -1;
 		default:
 			fputs(usage_text, stderr);
@@ -316,6 +324,13 @@ int main(int argc, char **argv)
 	if ((code = apply_opts(&o, config)) != 0)
 		goto out;
 	code = EXIT_OWN;
+	/* What `attesta config check` refuses too (policy/config_check.h). */
+	memset(&diag, 0, sizeof diag);
+	if ((rc = pol_config_check_run(config, &diag)) < 0) {
+		pol_diag_format(&diag, line, sizeof line);
+		fprintf(stderr, "attesta-run: %s\n", line);
+		goto out;
+	}
 
 	if (!getcwd(cwd, sizeof cwd)) {
 		fprintf(stderr, "attesta-run: cannot get the working directory: %m\n");
