@@ -18,8 +18,9 @@
 #      "yes" by the agent typing into it after the review time: approved as
 #      a human decision on the old code; refused and audited now.
 # Case 0 checks that an interactive program still reads what the person
-# types through the relay under renderer none and socket, on its own pty,
-# and that `tty` and os.ttyname(0) name that pty inside the sandbox.
+# types through the relay under renderer none and socket (and, as root,
+# with --user attesta-nobody), on its own pty, and that `tty` and
+# os.ttyname(0) name that pty inside the sandbox, owned by the agent.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/adv.sh"
 T=$ADV/adv_term
@@ -65,11 +66,23 @@ t=$(tty) && echo "prog-tty:$t"
 python3 -c 'import os; print("py-tty:" + os.ttyname(0))'
 stat -L -c 'prog-path:%d:%i' "$t"
 stat -L -c 'prog-fd:%d:%i' /dev/stdin
+echo "prog-id:$(id -u)"
+stat -L -c 'prog-owner:%u' "$t"
+[ -w "$t" ] && echo "prog-writable:yes"
 EOF
 chmod 755 "$WS/show-tty"
-for r in none socket; do
+RUN_USER=
+if [ $ROOT = 1 ] && [ -z "${ADV_UNPRIV:-}" ]; then
+	RUN_USER=${ADV_USER:-attesta-nobody}
+	id "$RUN_USER" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER" ||
+		fail "cannot create $RUN_USER"
+fi
+for r in none socket ${RUN_USER:+user}; do
 	log=relay-$r.log
-	user_terminal "$log" "stat -L -c user-term:%d:%i /dev/stdin" "$GATE --renderer $r -- ./show-tty" "@type hello-$r"
+	opt="--renderer $r"
+	[ "$r" = user ] && opt="--renderer none --user $RUN_USER"
+	user_terminal "$log" "stat -L -c user-term:%d:%i /dev/stdin" "$GATE $opt -- ./show-tty" "@type hello-$r"
 	# (a shell prompt may come first on the line)
 	field() { tr -d '\r' <"$WS/$log" | sed -n "s/^[\$ ]*$1://p" | tail -1; }
 	show() { sed 's/^/  tty: /' "$WS/$log" | tail -15; }
@@ -81,7 +94,10 @@ for r in none socket; do
 	[ -n "$fd" ] && [ "$(field prog-path)" = "$fd" ] || { show; fail "renderer $r: $t in the sandbox is not PROG's terminal"; }
 	u=$(field user-term)
 	[ -n "$u" ] && [ "$u" != "$fd" ] || { show; fail "renderer $r: PROG ran on the user's own terminal"; }
-	echo "ok: interactive program on its own pty ($t in the sandbox), renderer $r"
+	# the agent's own terminal, by its name too (--user: that account's)
+	[ "$(field prog-owner)" = "$(field prog-id)" ] && [ "$(field prog-writable)" = yes ] ||
+		{ show; fail "renderer $r: $t is not the agent's to use"; }
+	echo "ok: interactive program on its own pty ($t in the sandbox), $opt"
 done
 
 # 1. TIOCSTI into the shared terminal
