@@ -363,7 +363,7 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 	} else {
 		snprintf(reason, reason_size, "no report from child: %s", strerror(-rc));
 	}
-	if (rc == 0 && rep.pty_master >= 0) {
+	if (rc == 0 && rep.stage == STAGE_OK && rep.pty_master >= 0) {
 		/* before go: PROG's terminal is relayed from its first byte */
 		int m = opts->tty ? take_fd(pid, rep.pty_master) : -EPROTO;
 		rc = m < 0 ? m : sup_tty_adopt_master(opts->tty, m);
