@@ -39,6 +39,7 @@ struct child_report {
 	int err;      /* errno of that step */
 	int killable; /* WAIT_KILLABLE_RECV accepted */
 	int listener; /* the listener's fd number in the child */
+	int pty_master; /* PROG's pty master in the sandbox's devpts, -1: none */
 	int unprotected; /* the state protection failed, --unprotected-state */
 	char detail[160]; /* STAGE_SANDBOX: the step that failed */
 };
@@ -176,26 +177,23 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (opts->tty_slave >= 0) {
-		/* its own session on the pty: also a new group */
-		int r = sup_tty_child_setup(opts->tty_slave);
-		if (r < 0)
-			child_fail(sock, STAGE_TTY, -r);
-	} else if (setsid() < 0) {
-		/* SECURITY: a session of its own in every mode, so no process
-		 * of the sandbox can join the supervisor's or the watcher's
-		 * process group (setpgid fails across sessions) or be given
-		 * the user's terminal (docs/attesta-run.md, "Process life"). */
+	/* SECURITY: a session of its own in every mode (also a new group),
+	 * so no process of the sandbox can join the supervisor's or the
+	 * watcher's process group (setpgid fails across sessions) or be
+	 * given the user's terminal (docs/attesta-run.md, "Process life").
+	 * Its pty becomes its controlling terminal after the sandbox. */
+	if (setsid() < 0)
 		child_fail(sock, STAGE_SESSION, errno);
-	}
 	/* The supervisor made itself non-dumpable before the fork; the
 	 * child must be dumpable for the parent to take its listener
 	 * (pidfd_getfd) and trace it. execve resets this anyway. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	/* The gate's state out of reach (sandbox_ns.h), before the filter:
 	 * it refuses the mounts and namespaces this needs. */
+	bool own_devpts = false;
 	if (opts->sandbox) {
-		int r = sup_sandbox_enter(opts->sandbox, rep.detail, sizeof rep.detail);
+		int r = sup_sandbox_enter(opts->sandbox, &own_devpts, rep.detail,
+					  sizeof rep.detail);
 		if (r < 0) {
 			rep.stage = STAGE_SANDBOX;
 			rep.err = -r;
@@ -203,6 +201,18 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 			_exit(SUP_EXIT_INTERNAL);
 		}
 		rep.unprotected = r > 0;
+	}
+	/* PROG's terminal: with a devpts instance of the sandbox's own, a
+	 * pty made there (ttyname() works inside), whose master the parent
+	 * takes; else the supervisor's pty (docs/attesta-run.md,
+	 * "Terminals"). After the --user switch: the slave is the agent's. */
+	int pty_master = -1;
+	if (opts->tty) {
+		int slave = sup_tty_slave_fd(opts->tty);
+		int r = own_devpts ? sup_tty_child_own_pty(slave, &pty_master)
+				   : sup_tty_child_attach(slave);
+		if (r < 0)
+			child_fail(sock, STAGE_TTY, -r);
 	}
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -222,6 +232,7 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 		child_fail(sock, STAGE_SEND, -rc);
 	rep.killable = killable;
 	rep.listener = listener;
+	rep.pty_master = pty_master;
 	if (send_report(sock, &rep) < 0)
 		_exit(SUP_EXIT_INTERNAL);
 
@@ -233,9 +244,13 @@ static __attribute__((noreturn)) void child_main(int sock, const struct sup_laun
 	if (n != 1)
 		_exit(SUP_EXIT_INTERNAL); /* the supervisor went away */
 	/* SECURITY: no copy of the listener may stay in the sandbox, or the
-	 * agent could answer its own notifications (it is O_CLOEXEC too). */
+	 * agent could answer its own notifications, nor of the pty master,
+	 * or it could read what is typed while a prompt is up and answer it
+	 * (both are O_CLOEXEC too). */
 	if (listener >= 0)
 		close(listener);
+	if (pty_master >= 0)
+		close(pty_master);
 	close(sock);
 
 	if (!opts->filter && opts->gate) {
@@ -271,8 +286,8 @@ static int recv_report(int sock, struct child_report *rep)
 	return n == (ssize_t)sizeof *rep ? 0 : -EPROTO;
 }
 
-/* Take the child's listener (fd number fd in pid) with pidfd_getfd. */
-static int take_listener(pid_t pid, int fd)
+/* A copy of the child's fd number fd, with pidfd_getfd. */
+static int take_fd(pid_t pid, int fd)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
@@ -280,8 +295,15 @@ static int take_listener(pid_t pid, int fd)
 	int got = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0); /* O_CLOEXEC by the kernel */
 	int err = errno;
 	close(pidfd);
+	return got < 0 ? -err : got;
+}
+
+/* Take the child's listener (fd number fd in pid). */
+static int take_listener(pid_t pid, int fd)
+{
+	int got = take_fd(pid, fd);
 	if (got < 0)
-		return -err;
+		return got;
 	/* Ask the kernel to run the woken side on the waking CPU (Linux
 	 * 6.6+): the target is blocked while we decide, so a notification and
 	 * its answer become a direct hand-off instead of a cross-CPU wake-up
@@ -341,6 +363,14 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 	} else {
 		snprintf(reason, reason_size, "no report from child: %s", strerror(-rc));
 	}
+	if (rc == 0 && rep.stage == STAGE_OK && rep.pty_master >= 0) {
+		/* before go: PROG's terminal is relayed from its first byte */
+		int m = opts->tty ? take_fd(pid, rep.pty_master) : -EPROTO;
+		rc = m < 0 ? m : sup_tty_adopt_master(opts->tty, m);
+		if (rc < 0)
+			snprintf(reason, reason_size, "cannot take PROG's terminal: %s",
+				 strerror(-rc));
+	}
 	if (rc < 0) {
 		if (listener >= 0)
 			close(listener);
@@ -349,7 +379,7 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 		waitpid(pid, NULL, 0);
 		return rc;
 	}
-	if (opts->give_terminal && opts->tty_slave < 0)
+	if (opts->give_terminal && !opts->tty)
 		tcsetpgrp(STDIN_FILENO, pid);
 	ret_child->traced = false;
 	ret_child->trace_errno = 0;

@@ -20,6 +20,7 @@
 struct sup_shimrecv;
 struct sup_shimgate;
 struct sup_sandbox;
+struct sup_tty;
 
 struct sup_launch_opts {
 	const char *path;         /* resolved program path (see sup_launch_resolve) */
@@ -27,7 +28,8 @@ struct sup_launch_opts {
 	const struct sock_fprog *filter;
 	bool give_terminal;       /* stdin is our controlling tty and we are in the foreground */
 	bool trace;               /* become PROG's ptrace tracer (exec verification) */
-	int tty_slave;            /* pty slave for PROG (tty renderer, tty.h), -1 for none */
+	struct sup_tty *tty;      /* PROG's terminal (tty.h; its pty may be replaced by
+				   * the sandbox's, sup_tty_adopt_master), NULL: none */
 	char *const *envp;        /* PROG's environment (shim variables added), NULL: environ */
 	const struct sup_shimrecv *shim; /* its socket is inherited by PROG; NULL: no shim */
 	const struct sup_shimgate *gate; /* shim-only mode: the first exec asks it */

@@ -527,7 +527,7 @@ int main(int argc, char **argv)
 		.gate = sup_shimloop_gate(&loop),
 		.give_terminal = loop.give_terminal,
 		.trace = execcheck != NULL,
-		.tty_slave = loop.tty ? sup_tty_slave_fd(loop.tty) : -1,
+		.tty = loop.tty,
 		.sandbox = &plan.sb,
 	};
 	struct sup_child child;

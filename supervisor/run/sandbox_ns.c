@@ -256,23 +256,27 @@ static int drop_all_caps(void)
  * to its ptmx): the user's terminals (/dev/pts/N, same uid) are not there
  * to be opened by path, to write text beside a prompt or read keys
  * (docs/attesta-run.md, "The gate's own files"). Terminals PROG inherits
- * as descriptors keep working, and new ones come from this instance.
- * Best effort: without it nothing else is weakened. */
-static void private_devpts(void)
+ * as descriptors keep working, and new ones come from this instance
+ * (PROG's own terminal too: tty.h, sup_tty_child_own_pty). Best effort:
+ * without it nothing else is weakened. true when it is in place. */
+static bool private_devpts(void)
 {
 	struct stat st;
 
 	if (stat("/dev/pts/ptmx", &st) < 0 || stat("/dev/ptmx", &st) < 0)
-		return;
+		return false;
 	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
-		return;
-	if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0)
+		return false;
+	if (mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0) {
 		umount2("/dev/pts", MNT_DETACH);
+		return false;
+	}
+	return true;
 }
 
-static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, char *step,
-			size_t step_size)
+static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, bool *own_devpts,
+			char *step, size_t step_size)
 {
 	int r;
 
@@ -286,7 +290,7 @@ static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, char *ste
 		return fail_step(step, step_size, "private mounts", NULL, errno);
 	if ((r = bind_paths(sb, step, step_size)) < 0)
 		return r;
-	private_devpts();
+	*own_devpts = private_devpts();
 	/* SECURITY: the working directory still names the mount beneath the
 	 * new binds; "audit.jsonl" relative to it would reach the writable
 	 * file. Enter it again by name, through the binds, and check that it
@@ -304,14 +308,16 @@ static int enter_mounts(const struct sup_sandbox *sb, bool *in_userns, char *ste
 	return check_inherited_dirs(step, step_size);
 }
 
-int sup_sandbox_enter(const struct sup_sandbox *sb, char *step, size_t step_size)
+int sup_sandbox_enter(const struct sup_sandbox *sb, bool *ret_own_devpts, char *step,
+		      size_t step_size)
 {
 	bool in_userns = false;
 	int r = 0, unprotected = 0;
 
 	step[0] = '\0';
+	*ret_own_devpts = false;
 	if (sb->mount_ns) {
-		r = enter_mounts(sb, &in_userns, step, step_size);
+		r = enter_mounts(sb, &in_userns, ret_own_devpts, step, step_size);
 		if (r == 0 && sb->landlock && (r = join_landlock()) < 0)
 			r = fail_step(step, step_size, "Landlock domain", NULL, -r);
 		if (r < 0 && !sb->optional)

@@ -45,8 +45,12 @@ struct sup_sandbox {
 
 /* In the child. 0: applied; 1: mount protection failed but sb->optional
  * (PROG runs unprotected, the account switch still happened); -errno:
- * failed (step names the step, for the parent's one-line reason). */
-int sup_sandbox_enter(const struct sup_sandbox *sb, char *step, size_t step_size);
+ * failed (step names the step, for the parent's one-line reason).
+ * *ret_own_devpts: /dev/pts and /dev/ptmx are a devpts instance of the
+ * namespace's own (also after a later step failed with sb->optional), so
+ * PROG's terminal must come from there (tty.h, sup_tty_child_own_pty). */
+int sup_sandbox_enter(const struct sup_sandbox *sb, bool *ret_own_devpts, char *step,
+		      size_t step_size);
 
 /* Landlock ABI version of this kernel, 0 when Landlock is unavailable. */
 int sup_sandbox_landlock_abi(void);

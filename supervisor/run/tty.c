@@ -125,23 +125,6 @@ int sup_tty_slave_fd(const struct sup_tty *tty)
 	return tty->slave;
 }
 
-int sup_tty_child_setup(int slave_fd)
-{
-	if (setsid() < 0)
-		return -errno;
-	if (ioctl(slave_fd, TIOCSCTTY, 0) < 0)
-		return -errno;
-	for (int fd = 0; fd <= 2; fd++) {
-		/* Only what was the terminal moves to the pty: a redirected
-		 * stdout keeps going where the user sent it. */
-		if (isatty(fd) && dup2(slave_fd, fd) < 0)
-			return -errno;
-	}
-	if (slave_fd > 2)
-		close(slave_fd);
-	return 0;
-}
-
 static void update_watch(struct sup_tty *tty)
 {
 	if (!tty->started)
@@ -191,6 +174,38 @@ int sup_tty_started(struct sup_tty *tty)
 	tty->started = true;
 	tty_prompt_refresh(tty);
 	update_watch(tty);
+	return 0;
+}
+
+int sup_tty_adopt_master(struct sup_tty *tty, int master)
+{
+	int ptn;
+
+	/* fail closed on anything but a pty master */
+	if (ioctl(master, TIOCGPTN, &ptn) < 0) {
+		int err = errno;
+		close(master);
+		return -err;
+	}
+	if (tty->started && !tty->master_gone)
+		epoll_ctl(tty->epfd, EPOLL_CTL_DEL, tty->master, NULL);
+	/* our pair is not PROG's terminal: nobody may use it any more */
+	close(tty->master);
+	if (tty->slave >= 0)
+		close(tty->slave);
+	tty->slave = -1;
+	tty->master = master;
+	tty->master_gone = false;
+	fcntl(master, F_SETFD, FD_CLOEXEC);
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	if (tty->started) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_MASTER };
+		if (epoll_ctl(tty->epfd, EPOLL_CTL_ADD, master, &ev) < 0)
+			return -errno;
+		update_watch(tty);
+	}
+	/* the child copied the size earlier: a resize since went to our pty */
+	sup_tty_winch(tty);
 	return 0;
 }
 

@@ -14,7 +14,12 @@
  *
  * Lifecycle in attesta-run:
  *   sup_tty_new()            before launching PROG (opens the pty)
- *   sup_tty_child_setup()    in the launched child, before the filter
+ *   sup_tty_child_own_pty()  in the launched child, after the sandbox and
+ *                            before the filter, when the sandbox has a
+ *                            devpts instance of its own; else
+ *                            sup_tty_child_attach() (sup_tty_child_setup()
+ *                            without a sandbox)
+ *   sup_tty_adopt_master()   in the parent: the child's pty replaces ours
  *   sup_tty_started()        in the parent once PROG is launched (raw mode)
  *   sup_tty_dispatch()       whenever sup_tty_fd() is readable
  *   sup_tty_winch()          on SIGWINCH (instead of forwarding it)
@@ -24,6 +29,7 @@
 #define ATTESTA_SUP_TTY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct sup_approval;
 struct sup_tty;
@@ -44,11 +50,31 @@ void sup_tty_free(struct sup_tty *tty);
  * dup2 copies are not). */
 int sup_tty_slave_fd(const struct sup_tty *tty);
 
-/* In the child (after fork, before loading the filter): start a new
- * session, make the slave its controlling terminal (TIOCSCTTY) and put
- * it on each of fds 0-2 that was a terminal (redirected fds are kept).
- * Async-signal-safe. 0 or -errno. */
+/* In the child (after fork, before loading the filter), the caller
+ * being a session leader without a controlling terminal (setsid): make
+ * the slave its controlling terminal (TIOCSCTTY) and put it on each of
+ * fds 0-2 that was a terminal (redirected fds are kept); closes slave_fd
+ * if it is not one of them. Async-signal-safe. 0 or -errno. */
+int sup_tty_child_attach(int slave_fd);
+/* setsid(), then sup_tty_child_attach(). */
 int sup_tty_child_setup(int slave_fd);
+
+/* In the child, a session leader without a controlling terminal, inside
+ * a sandbox whose /dev/pts is a devpts instance of its own
+ * (sandbox_ns.h): open a pty there (after the --user switch, so the
+ * slave is that account's), give the slave host_slave's modes and size,
+ * attach it as sup_tty_child_attach() does, and close host_slave. Then
+ * ttyname() names PROG's terminal inside the sandbox. *ret_master: the
+ * new master (O_CLOEXEC), for the parent to take (pidfd_getfd) and the
+ * child to close before exec. Async-signal-safe. 0 or -errno. */
+int sup_tty_child_own_pty(int host_slave, int *ret_master);
+
+/* In the parent: relay through master (a pty master the child made with
+ * sup_tty_child_own_pty, taken with pidfd_getfd) instead of the pty of
+ * sup_tty_new, whose pair is closed; the real terminal's size is passed
+ * on again. Takes master in every case. 0 or -errno (-ENOTTY: not a pty
+ * master). */
+int sup_tty_adopt_master(struct sup_tty *tty, int master);
 
 /* In the parent once PROG runs: close our slave copy, put the real
  * terminal in raw mode, start relaying. 0 or -errno. */

@@ -8,8 +8,9 @@
  *
  *   sti TEXT            TIOCSTI every byte of TEXT and a newline into fd 0
  *   sti-ancestor TEXT   the same into the terminal of the nearest ancestor
- *                       whose terminal is not ours (found by tty_nr in
- *                       /dev/pts), opened O_NOCTTY
+ *                       in another session (found by tty_nr among the
+ *                       descriptors we inherited, then in /dev/pts),
+ *                       opened O_NOCTTY
  *   sti-ancestor-later SECONDS WORD...
  *                       in a background child: after SECONDS, type each
  *                       WORD and Enter (CR) into the ancestor's terminal:
@@ -36,8 +37,9 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-/* tty_nr of pid (field 7 of /proc/PID/stat) and its parent (field 4). */
-static int proc_stat(pid_t pid, pid_t *ppid, unsigned *tty_nr)
+/* tty_nr of pid (field 7 of /proc/PID/stat), its parent (field 4) and
+ * session (field 6). */
+static int proc_stat(pid_t pid, pid_t *ppid, pid_t *sid, unsigned *tty_nr)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -50,25 +52,38 @@ static int proc_stat(pid_t pid, pid_t *ppid, unsigned *tty_nr)
 		return -1;
 	buf[n] = 0;
 	char *p = strrchr(buf, ')');
-	int pp, pg, sid;
+	int pp, pg, s;
 	char st;
-	if (!p || sscanf(p + 1, " %c %d %d %d %u", &st, &pp, &pg, &sid, tty_nr) != 5)
+	if (!p || sscanf(p + 1, " %c %d %d %d %u", &st, &pp, &pg, &s, tty_nr) != 5)
 		return -1;
 	*ppid = pp;
+	*sid = s;
 	return 0;
 }
 
-/* The nearest ancestor's terminal that is not ours, opened O_NOCTTY. */
+/* A terminal device numbered want that is not our controlling terminal
+ * (own; device numbers alone do not tell, since a devpts instance of the
+ * sandbox numbers its ptys from 0 like the host's). */
+static bool other_terminal(const struct stat *st, dev_t want, const struct stat *own)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == want &&
+	       !(own && st->st_dev == own->st_dev && st->st_ino == own->st_ino);
+}
+
+/* The terminal of the nearest ancestor in another session (the
+ * supervisor's, or the user's shell's), opened O_NOCTTY: a descriptor we
+ * inherited (fd 3 and up: a sandbox with a devpts instance of its own
+ * hides the user's /dev/pts/N by path), else by its /dev/pts name. */
 static int ancestor_terminal(char *name, size_t size)
 {
-	pid_t me = getpid(), pid, parent;
+	pid_t me = getpid(), pid, parent, my_sid, sid;
 	unsigned mine = 0, tty = 0;
-	if (proc_stat(me, &pid, &mine) < 0)
+	if (proc_stat(me, &pid, &my_sid, &mine) < 0)
 		return -1;
 	while (pid > 1) {
-		if (proc_stat(pid, &parent, &tty) < 0)
+		if (proc_stat(pid, &parent, &sid, &tty) < 0)
 			return -1;
-		if (tty && tty != mine)
+		if (tty && sid != my_sid)
 			break;
 		pid = parent;
 		tty = 0;
@@ -78,13 +93,24 @@ static int ancestor_terminal(char *name, size_t size)
 		return -1;
 	}
 	dev_t want = makedev((tty >> 8) & 0xfff, (tty & 0xff) | ((tty >> 12) & 0xfff00));
-	DIR *d = opendir("/dev/pts");
-	struct dirent *e;
-	struct stat st;
+	/* our controlling terminal is on fd 0 when we have one */
+	struct stat st, own_st, *own = NULL;
+	if (mine && fstat(STDIN_FILENO, &own_st) == 0 && own_st.st_rdev == makedev(
+		(mine >> 8) & 0xfff, (mine & 0xff) | ((mine >> 12) & 0xfff00)))
+		own = &own_st;
 	int fd = -1;
+	for (int i = 3; fd < 0 && i < 64; i++) {
+		if (fstat(i, &st) == 0 && other_terminal(&st, want, own)) {
+			snprintf(name, size, "/proc/self/fd/%d", i);
+			fd = i;
+		}
+	}
+	errno = 0;
+	DIR *d = fd < 0 ? opendir("/dev/pts") : NULL;
+	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		snprintf(name, size, "/dev/pts/%s", e->d_name);
-		if (stat(name, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want) {
+		if (stat(name, &st) == 0 && other_terminal(&st, want, own)) {
 			fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 			break;
 		}

@@ -10,13 +10,17 @@
 #      /proc/PID/stat tty_nr), under --renderer tty: natively it runs in the
 #      shell; under the gate it is refused and audited, and nothing reaches
 #      the relay (where an approval prompt would have taken it as typed);
+#      the sandbox's devpts instance hides it by path, so cases 2, 4 and 5
+#      reach it through a descriptor the user's shell left open ($ANC_FD);
 #   3. TIOCLINUX (paste the console selection): refused and audited;
 #   4. (root) TIOCSCTTY 1 stealing the user's terminal: refused, audited;
 #   5. (root) a held MEDIUM exec prompted on the user's terminal, answered
 #      "yes" by the agent typing into it after the review time: approved as
 #      a human decision on the old code; refused and audited now.
 # Case 0 checks that an interactive program still reads what the person
-# types through the relay under renderer none and socket, on its own pty.
+# types through the relay under renderer none and socket (and, as root,
+# with --user attesta-nobody), on its own pty, and that `tty` and
+# os.ttyname(0) name that pty inside the sandbox, owned by the agent.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/adv.sh"
 T=$ADV/adv_term
@@ -26,6 +30,10 @@ PTYSHELL=$(cd "$(dirname "$0")" && pwd)/lib/ptyshell.py
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
 STI_SYSCTL=$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo 1)
 
+# A descriptor of the user's terminal that PROG inherits (fd 3): the
+# ancestor's terminal of cases 2, 4 and 5, which the sandbox's own devpts
+# instance no longer shows by its /dev/pts name.
+ANC_FD='3<>"$(tty)"'
 # user_terminal LOG LINE...: a person typing LINEs into a shell on a pty.
 user_terminal() {
 	local log=$1; shift
@@ -46,15 +54,50 @@ expect_refused() { # expect_refused LOG ATTACK WHAT
 }
 
 # 0. the relay works for an interactive program whatever the renderer:
-# PROG reads what the person types, on a terminal that is not theirs
-for r in none socket; do
-	user_terminal "relay-$r.log" "$GATE --renderer $r -- sh -c 'read x; echo got:\$x; tty'" "@type hello-$r"
-	tr -d '\r' <"$WS/relay-$r.log" | grep -q "^got:hello-$r" || { sed 's/^/  tty: /' "$WS/relay-$r.log" | tail; fail "renderer $r: the program did not read what was typed"; }
-	# the first /dev/pts line is the user's terminal (user_terminal), the
-	# last PROG's
-	ttys=$(tr -d '\r' <"$WS/relay-$r.log" | grep '^/dev/pts/' | sed -n '1p;$p' | sort -u | wc -l)
-	[ "$ttys" = 2 ] || fail "renderer $r: PROG ran on the user's own terminal"
-	echo "ok: interactive program on its own pty, renderer $r"
+# PROG reads what the person types, on a terminal that is not theirs, and
+# that terminal has a name in the sandbox (`tty`, os.ttyname: GPG_TTY,
+# tmux, pinentry) which is that very terminal there. Names alone cannot
+# tell (the sandbox's devpts instance numbers from 0 as the host's does):
+# compare device and inode.
+cat >"$WS/show-tty" <<'EOF'
+#!/bin/sh
+read x; echo "got:$x"
+t=$(tty) && echo "prog-tty:$t"
+python3 -c 'import os; print("py-tty:" + os.ttyname(0))'
+stat -L -c 'prog-path:%d:%i' "$t"
+stat -L -c 'prog-fd:%d:%i' /dev/stdin
+echo "prog-id:$(id -u)"
+stat -L -c 'prog-owner:%u' "$t"
+[ -w "$t" ] && echo "prog-writable:yes"
+EOF
+chmod 755 "$WS/show-tty"
+RUN_USER=
+if [ $ROOT = 1 ] && [ -z "${ADV_UNPRIV:-}" ]; then
+	RUN_USER=${ADV_USER:-attesta-nobody}
+	id "$RUN_USER" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER" ||
+		fail "cannot create $RUN_USER"
+fi
+for r in none socket ${RUN_USER:+user}; do
+	log=relay-$r.log
+	opt="--renderer $r"
+	[ "$r" = user ] && opt="--renderer none --user $RUN_USER"
+	user_terminal "$log" "stat -L -c user-term:%d:%i /dev/stdin" "$GATE $opt -- ./show-tty" "@type hello-$r"
+	# (a shell prompt may come first on the line)
+	field() { tr -d '\r' <"$WS/$log" | sed -n "s/^[\$ ]*$1://p" | tail -1; }
+	show() { sed 's/^/  tty: /' "$WS/$log" | tail -15; }
+	[ "$(field got)" = "hello-$r" ] || { show; fail "renderer $r: the program did not read what was typed"; }
+	t=$(field prog-tty)
+	case $t in /dev/pts/[0-9]*) ;; *) show; fail "renderer $r: tty inside the gate does not name a terminal ('$t')";; esac
+	[ "$(field py-tty)" = "$t" ] || { show; fail "renderer $r: os.ttyname(0) is '$(field py-tty)', tty said '$t'"; }
+	fd=$(field prog-fd)
+	[ -n "$fd" ] && [ "$(field prog-path)" = "$fd" ] || { show; fail "renderer $r: $t in the sandbox is not PROG's terminal"; }
+	u=$(field user-term)
+	[ -n "$u" ] && [ "$u" != "$fd" ] || { show; fail "renderer $r: PROG ran on the user's own terminal"; }
+	# the agent's own terminal, by its name too (--user: that account's)
+	[ "$(field prog-owner)" = "$(field prog-id)" ] && [ "$(field prog-writable)" = yes ] ||
+		{ show; fail "renderer $r: $t is not the agent's to use"; }
+	echo "ok: interactive program on its own pty ($t in the sandbox), $opt"
 done
 
 # 1. TIOCSTI into the shared terminal
@@ -76,10 +119,10 @@ fi
 # 2. TIOCSTI into the supervisor's (an ancestor's) terminal, tty renderer
 if [ $ROOT = 1 ]; then
 	rm -f "$WS/INJECTED.anc"
-	user_terminal native-anc.log "setsid -w $T sti-ancestor 'touch $WS/INJECTED.anc'"
+	user_terminal native-anc.log "setsid -w $T sti-ancestor 'touch $WS/INJECTED.anc' $ANC_FD"
 	[ -e "$WS/INJECTED.anc" ] || fail "native control: injection into an ancestor's terminal did not run"
 	rm -f "$WS/INJECTED.anc"
-	user_terminal gate-anc.log "$GATE --renderer tty -- sh -c \"$T sti-ancestor 'touch $WS/INJECTED.anc'; l=\\\$(timeout --foreground 2 head -n 1); echo prog-read:\\\$l\""
+	user_terminal gate-anc.log "$GATE --renderer tty -- sh -c \"$T sti-ancestor 'touch $WS/INJECTED.anc'; l=\\\$(timeout --foreground 2 head -n 1); echo prog-read:\\\$l\" $ANC_FD"
 	[ ! -e "$WS/INJECTED.anc" ] || fail "tty renderer: the injected command RAN in the user's shell"
 	# the agent's pty echoes what reaches it through the relay
 	tr -d '\r' <"$WS/gate-anc.log" | grep -q "^prog-read:touch\|^touch .*INJECTED.anc" &&
@@ -101,9 +144,9 @@ echo "ok: TIOCLINUX"
 # 4. TIOCSCTTY 1: steal the user's terminal (root only)
 if [ $ROOT = 1 ]; then
 	# the shell loses its terminal here and may not finish: no check
-	python3 "$PTYSHELL" "$WS/native-sctty.log" 30 "cd $WS" "setsid -w $T sctty-steal"
+	python3 "$PTYSHELL" "$WS/native-sctty.log" 30 "cd $WS" "setsid -w $T sctty-steal $ANC_FD"
 	[ "$(result_in native-sctty.log sctty-steal)" = "0 0" ] || fail "native control: TIOCSCTTY 1 did not steal the terminal"
-	user_terminal gate-sctty.log "$GATE --renderer none -- $T sctty-steal"
+	user_terminal gate-sctty.log "$GATE --renderer none -- $T sctty-steal $ANC_FD"
 	r=$(result_in gate-sctty.log sctty-steal)
 	[ "$r" = "-1 1" ] || fail "TIOCSCTTY 1 was not refused ($r)"
 	n=$(audit_count 'e.get("decision_source") == "filter" and "TIOCSCTTY" in (e.get("reason") or "")')
@@ -120,7 +163,7 @@ if [ $ROOT = 1 ]; then
 	sed -e 's/^  timeout_seconds: .*//' -e 's/^  fail_mode: deny/  fail_mode: deny\n  timeout_seconds: 8\n  minimum_review_seconds: {low: 0, medium: 1, high: 1, critical: 2}/' \
 		-e 's/^  overrides:/  overrides:\n    med-tool: medium\n    sh: low/' "$WS/attesta.yaml" >"$WS/prompt.yaml"
 	rm -f "$WS/APPROVED.ran"
-	user_terminal gate-prompt.log "timeout --foreground -k 5 60 $RUN -c $WS/prompt.yaml --renderer tty -- sh -c \"$T sti-ancestor-later 3 yes n; ./med-tool; echo med-rc=\\\$?; sleep 2\""
+	user_terminal gate-prompt.log "timeout --foreground -k 5 60 $RUN -c $WS/prompt.yaml --renderer tty -- sh -c \"$T sti-ancestor-later 3 yes n; ./med-tool; echo med-rc=\\\$?; sleep 2\" $ANC_FD"
 	[ ! -e "$WS/APPROVED.ran" ] || fail "the agent answered its own approval prompt: med-tool ran"
 	n=$(audit_count 'e.get("action_name") == "med-tool" and e.get("decision_source") == "human"')
 	[ "$n" = 0 ] || fail "the agent's typed answer was recorded as a human approval"

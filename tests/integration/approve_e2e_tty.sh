@@ -4,7 +4,8 @@
 # confirmed at the prompt and runs; a HIGH exec's quiz answered wrong is
 # denied; Ctrl-C at the third prompt denies; PROG's output reaches the
 # terminal; the audit log records the terminal owner as the approver;
-# the terminal's modes are restored at exit.
+# the terminal's modes are restored at exit; PROG's pty has the
+# terminal's window size and follows a resize.
 . "$(dirname "$0")/lib/approve.bash"
 . "$(dirname "$0")/lib/approve_e2e.bash"
 command -v tmux >/dev/null || { echo "$TEST_NAME: skip: tmux needed"; exit 77; }
@@ -64,4 +65,21 @@ me=$(id -un)
 [ "$(audit_count 'e["action_name"] == "med-tool" and e["argv"][1:] == ["b"] and e["verdict"] == "denied" and "Ctrl-C" in (e["reason"] or "")')" = 1 ] ||
 	fail "Ctrl-C not audited"
 pass "tty renderer: confirm, wrong quiz, Ctrl-C under attesta-run"
+
+# 4. the window size: PROG's pty (made in the sandbox's devpts instance,
+# docs/attesta-run.md "Terminals") starts with the terminal's size and
+# follows a resize (the supervisor's SIGWINCH, passed on to PROG's pty)
+$TM new-session -d -s w -x 100 -y 40 "cd $AW && $RUN -c $AW/attesta.yaml --renderer tty -- sh -c 'trap \"echo WINCH \\\$(stty size)\" WINCH; echo START \$(stty size); while :; do read x; done' 2>$AW/winch.err; sleep 60"
+wscreen() { $TM capture-pane -p -t w -S -100; }
+wait_w() { # wait_w PATTERN
+	n=0
+	while ! wscreen | grep -q -- "$1"; do
+		n=$((n + 1)); [ $n -gt 100 ] && { wscreen | tail -20 >"$AW/screen.out"; return 1; }
+		sleep 0.1
+	done
+}
+wait_w "START 40 100" || fail "PROG's pty did not start with the terminal's size"
+$TM resize-window -t w -x 120 -y 50
+wait_w "WINCH 50 120" || fail "a resize did not reach PROG's pty"
+pass "window size on PROG's pty, at start and after a resize"
 exit 0
