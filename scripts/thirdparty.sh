@@ -40,20 +40,29 @@ EOF
 # regrtest, verbose, one process; the VSOCK tests of test_socket are left
 # out: on a VM whose hypervisor offers vsock but does not answer, their
 # accept() never returns (natively as well as gated).
-SUITE="-m test -v -i *VSOCK*"
+SUITE="-m test -i *VSOCK*"
 
-# One line per test case: "<id> <outcome>", sorted.
+# One line per test case, "<class>.<name> <outcome>", sorted, from
+# regrtest's JUnit XML (the verbose text interleaves with what tests print
+# on stderr, e.g. asyncio's slow-callback warnings).
 run_suite() { # $1 = label, rest = command prefix
 	label=$1; shift
 	mkdir -p "$WS/$label"
 	start=$(date +%s.%N)
 	# shellcheck disable=SC2086
-	(cd "$WS/$label" && "$@" "$PY" $SUITE $TESTS) >"$WS/$label.out" 2>&1
+	(cd "$WS/$label" && "$@" "$PY" $SUITE --junit-xml "$WS/$label/junit.xml" $TESTS) >"$WS/$label.out" 2>&1
 	end=$(date +%s.%N)
 	echo "$start $end" | awk '{printf "%.1f", $2 - $1}' >"$WS/$label.time"
-	grep -E '^test[^ ]* \(.*\) \.\.\. ' "$WS/$label.out" |
-		sed -E 's/^([^ ]+) \(([^)]+)\) \.\.\. ([a-zA-Z]+).*/\2.\1 \3/' |
-		sort -u >"$WS/$label.cases"
+	python3 - "$WS/$label/junit.xml" <<'PY' | sort -u >"$WS/$label.cases"
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    sys.exit(0)
+for tc in root.iter("testcase"):
+    kinds = [c.tag for c in tc if c.tag in ("failure", "error", "skipped")]
+    print("%s.%s %s" % (tc.get("classname") or "", tc.get("name"), kinds[0] if kinds else "ok"))
+PY
 }
 
 summary() { # $1 = label
