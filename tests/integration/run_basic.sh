@@ -42,7 +42,10 @@ for opt in "--renderer tty" "--attestation enforce" "--bundle x.tar" "--node-id 
 	expect_rc 125 "attesta-run $opt"
 	[ "$(wc -l <"$WS/err")" -eq 1 ] || fail "$opt: want a one-line reason"
 done
-grep -q "needs stdin to be a terminal" <(cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer tty -- true 2>&1 </dev/null) || fail "tty without a terminal: no reason"
+# (not a process substitution: grep -q would return while that
+# attesta-run still closes the log, racing the next run's start-up)
+(cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer tty -- true </dev/null) >"$WS/out" 2>"$WS/err"
+grep -q "needs stdin to be a terminal" "$WS/err" || fail "tty without a terminal: no reason"
 # The socket renderer starts and says where its socket is.
 ( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --renderer socket -- true ) </dev/null >"$WS/out" 2>"$WS/err"; RC=$?
 expect_rc 0 "attesta-run --renderer socket"
