@@ -464,19 +464,17 @@ int main(int argc, char **argv)
 	}
 	/* SECURITY: the gate's own files, resolved once, before the sandbox
 	 * starts: renaming or removing them (or a directory above them) from
-	 * inside is a hard rule (statepaths.h). */
+	 * inside is a hard rule (statepaths.h). The list is the state plan's
+	 * canonical paths (state_protect.h), the files the sandbox binds
+	 * read-only (profile directories are bound, not listed here). */
 	{
-		const char *audit_path = o.audit_path ? o.audit_path : config->audit_path;
-		char *head = audit_path ? pol_audit_head_path(audit_path) : NULL;
-		struct stat cst;
-		const char *cfg = o.config_path ? o.config_path
-				  : stat(POL_CONFIG_DEFAULT_PATH, &cst) == 0 ? POL_CONFIG_DEFAULT_PATH : NULL;
+		char *head = plan.audit_path ? pol_audit_head_path(plan.audit_path) : NULL;
 
-		rc = sup_state_paths_add(audit_path, "audit log");
+		rc = sup_state_paths_add(plan.audit_path, "audit log");
 		rc = rc ?: sup_state_paths_add(head, "audit head file");
-		rc = rc ?: sup_state_paths_add(config->audit_hmac_key_file, "audit key file");
-		rc = rc ?: sup_state_paths_add(config->trust_path, "trust store");
-		rc = rc ?: sup_state_paths_add(cfg, "config file");
+		rc = rc ?: sup_state_paths_add(plan.key_path, "audit key file");
+		rc = rc ?: sup_state_paths_add(plan.trust_path, "trust store");
+		rc = rc ?: sup_state_paths_add(plan.config_path, "config file");
 		rc = rc ?: sup_state_paths_add(loop.approval ? sup_approval_socket_path(loop.approval)
 							     : NULL, "approval socket");
 		free(head);
