@@ -29,8 +29,9 @@ static const struct cli_command commands[] = {
 	{ "approve", cmd_approve, "answer the challenge of a held call" },
 	{ "deny", cmd_deny, "deny a held call" },
 	{ "node", cmd_node, "node enroll|revoke|rollout" },
-	{ "attestation", cmd_attestation, "attestation status|eval" },
-	{ "bundle", cmd_bundle, "bundle keygen|pack|verify" },
+	{ "attestation", cmd_attestation, "attestation status|eval|report" },
+	{ "bundle", cmd_bundle, "bundle keygen|pack|verify|push|pull" },
+	{ "db", cmd_db, "db init: the fleet database schema and roles" },
 	{ "doctor", cmd_doctor, "report what this kernel allows and what it means for protection" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -21,7 +21,8 @@
 struct sup_attest {
 	enum pol_attestation_mode mode;
 	char *node_id;                 /* NULL: none given (not_enrolled) */
-	char *bundle_path;             /* NULL: no bundle (signature) */
+	char *bundle_path;             /* --bundle FILE|REF; NULL: no bundle (signature) */
+	char bundle_label[600];        /* the file, or "<fleet database: NAME@VERSION>" */
 	char *registry_spec;           /* file path or "postgres" */
 	char *conninfo;                /* fleet.database, may be NULL */
 	char *pubkey_path;             /* NULL: none configured */

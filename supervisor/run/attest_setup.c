@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "policy/config_local.h"
+#include "policy/fleet_db.h"
 #include "supervisor/run/attest_internal.h"
 #include "supervisor/run/statepaths.h"
 
@@ -66,7 +67,9 @@ static void check_bundle(struct sup_attest *a, const char *key_from)
 
 	a->sig = POL_BUNDLE_SIG_MALFORMED;
 	memset(&diag, 0, sizeof diag);
-	r = pol_bundle_read(a->bundle_path, &a->bundle, &diag);
+	/* a file, or NAME[@VERSION] pulled from the fleet database */
+	r = pol_fleet_bundle_load(a->bundle_path, a->conninfo, &a->bundle, a->bundle_label,
+				  sizeof a->bundle_label, &diag);
 	if (r < 0) {
 		pol_diag_format(&diag, line, sizeof line);
 		snprintf(a->sig_why, sizeof a->sig_why, "cannot read bundle '%.200s': %.400s",
@@ -130,7 +133,7 @@ static int bundle_policy(struct sup_attest *a, struct pol_config **config, unsig
 	}
 	/* the file that holds the policy: the gate protects it like a config
 	 * file (state_protect.h) */
-	char *source = strdup(a->bundle_path);
+	char *source = strdup(a->bundle_label);
 	if (!source) {
 		pol_config_free(policy);
 		return fail(reason, size, "out of memory");
@@ -227,7 +230,8 @@ int sup_attest_protect(const struct sup_attest *a)
 
 	if (!a)
 		return 0;
-	rc = rc ?: sup_state_paths_add(a->bundle_path, "policy bundle");
+	if (a->bundle_label[0] != '<') /* pulled bundles are in memory only */
+		rc = rc ?: sup_state_paths_add(a->bundle_path, "policy bundle");
 	rc = rc ?: sup_state_paths_add(a->pubkey_path, "bundle public key");
 	if (a->mode != POL_ATTEST_OFF && strcmp(a->registry_spec, POL_REGISTRY_POSTGRES))
 		rc = rc ?: sup_state_paths_add(a->registry_spec, "enrollment registry");

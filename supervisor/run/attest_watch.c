@@ -7,8 +7,11 @@
  * File registry: inotify on the registry file's directory (the file is
  * replaced by rename: IN_MOVED_TO, IN_CLOSE_WRITE, IN_DELETE) plus a
  * stat() every second (a directory created later, a shared file system
- * without inotify). PostgreSQL: the thread's own connection, one lookup
- * per second; a lost connection is reopened with back-off (1, 2, 4, 8 s).
+ * without inotify). PostgreSQL: LISTEN attesta_enrollment on a connection
+ * of the thread's own (the trigger comes with `attesta db init`), a lookup
+ * on every notification; without a listener (connection lost, no
+ * trigger yet) a lookup every second; lost connections are reopened with
+ * back-off (1, 2, 4, 8 s).
  * A registry that cannot be read keeps the last known result for at most
  * attestation.grace_seconds (default 0), then fails closed
  * ("attestation: not_enrolled", the detail says why): docs/fleet.md.
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy/fleet_db.h"
 #include "supervisor/run/attest_internal.h"
 
 double sup_attest_monotonic(void)
@@ -181,28 +185,71 @@ static void watch_dir(struct sup_attest *a)
 	free(copy);
 }
 
+/* PostgreSQL: (re)open the listener when its back-off allows. */
+static void pg_listen(struct sup_attest *a, struct pol_fleet_listener **l, unsigned *backoff,
+		      double *next_try, bool *fresh)
+{
+	struct pol_diag diag;
+
+	if (*l || sup_attest_monotonic() < *next_try)
+		return;
+	memset(&diag, 0, sizeof diag);
+	if (pol_fleet_listen(a->conninfo, POL_FLEET_CHANNEL_ENROLLMENT, l, &diag) < 0) {
+		*l = NULL;
+		*backoff = *backoff ? (*backoff < 8 ? *backoff * 2 : 8) : 1;
+		*next_try = sup_attest_monotonic() + *backoff;
+		return;
+	}
+	*backoff = 0;
+	*fresh = true; /* what changed while we were not listening */
+}
+
 static void *watch_main(void *arg)
 {
 	struct sup_attest *a = arg;
 	bool pg = is_postgres(a);
+	struct pol_fleet_listener *listener = NULL;
+	unsigned listen_backoff = 0;
+	double listen_next = 0;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = a->stop_fd, .events = POLLIN },
-				       { .fd = a->inotify_fd, .events = POLLIN } };
 		bool event = false;
-		int n = poll(p, a->inotify_fd >= 0 ? 2 : 1, 1000);
+		if (pg)
+			pg_listen(a, &listener, &listen_backoff, &listen_next, &event);
+		int fd = pg ? (listener ? pol_fleet_listener_fd(listener) : -1) : a->inotify_fd;
+		struct pollfd p[2] = { { .fd = a->stop_fd, .events = POLLIN },
+				       { .fd = fd, .events = POLLIN } };
+		int n = poll(p, fd >= 0 ? 2 : 1, event ? 0 : 1000);
 
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && p[0].revents)
 			break;
-		if (n > 0 && a->inotify_fd >= 0 && p[1].revents) {
-			char buf[4096];
-			while (read(a->inotify_fd, buf, sizeof buf) > 0)
-				event = true;
+		if (n > 0 && fd >= 0 && p[1].revents) {
+			if (pg) {
+				struct pol_diag diag;
+
+				memset(&diag, 0, sizeof diag);
+				int got = pol_fleet_listener_drain(listener, &diag);
+				/* a notification, or the connection is gone */
+				if (got != 0)
+					event = true;
+				if (got < 0) {
+					pol_fleet_listener_free(listener);
+					listener = NULL;
+					listen_backoff = 1;
+					listen_next = sup_attest_monotonic() + 1;
+				}
+			} else {
+				char buf[4096];
+				while (read(a->inotify_fd, buf, sizeof buf) > 0)
+					event = true;
+			}
 		}
 		if (pg) {
-			sup_attest_evaluate(a);
+			/* no listener: poll; a failed read: retry (grace, reconnect) */
+			if (event || !listener || a->last_failed)
+				sup_attest_evaluate(a);
 			continue;
 		}
 		if (a->inotify_fd < 0)
@@ -212,6 +259,7 @@ static void *watch_main(void *arg)
 		if (file_changed(a) || event || a->last_failed)
 			sup_attest_evaluate(a);
 	}
+	pol_fleet_listener_free(listener);
 	return NULL;
 }
 

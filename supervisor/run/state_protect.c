@@ -224,8 +224,8 @@ int sup_state_plan_paths(struct sup_state_plan *plan, struct pol_config *config,
 	const char *spelled[4] = { audit && *audit ? audit : ".attesta/audit.jsonl",
 				   trust && *trust ? trust : ".attesta/trust.json",
 				   config->audit_hmac_key_file,
-				   config->source && strcmp(config->source, "<default>") ? config->source
-											  : NULL };
+				   /* "<default>", "<fleet database: NAME@VERSION>": no file */
+				   config->source && config->source[0] != '<' ? config->source : NULL };
 	for (size_t i = 0; i < 4; i++)
 		if (spelled[i] && !(plan->spelled[i] = absolute(cwd, spelled[i])))
 			return -ENOMEM;
@@ -238,7 +238,7 @@ int sup_state_plan_paths(struct sup_state_plan *plan, struct pol_config *config,
 	/* a missing key or config is the audit log's or loader's error */
 	if (config->audit_hmac_key_file)
 		canon(cwd, config->audit_hmac_key_file, false, &plan->key_path);
-	if (config->source && strcmp(config->source, "<default>"))
+	if (config->source && config->source[0] != '<')
 		canon(cwd, config->source, false, &plan->config_path);
 	/* a signed bundle's profiles are read from the bundle (docs/fleet.md) */
 	if (config->domains.count == 0 || config->profile_bundle)

@@ -119,11 +119,27 @@ PY
 "$A" audit inspect --reason-prefix attestation: audit.jsonl > out || fail "inspect"
 [ "$(grep -c 'attestation: enrollment_mismatch' out)" -ge 4 ] || fail "inspect lists the would-denies"
 
-# re-enrolled: no more would-denies
+# the soak report: non-zero, per node and reason
+"$A" attestation report -c local.yaml > out 2> err; rc=$?
+[ "$rc" = 1 ] || fail "report with would-denies: rc $rc"
+grep -q "^n2  *attestation: enrollment_mismatch  *$wd$" out || fail "report row"
+"$A" attestation report --audit audit.jsonl --json > out || [ $? = 1 ] || fail "report --json"
+python3 -c "import json; d=json.load(open('out')); assert d['total']==$wd and d['would_deny'][0]['node_id']=='n2', d" ||
+	fail "report --json content"
+"$A" attestation report --audit nonexistent.jsonl > out 2> err; rc=$?
+[ "$rc" = 3 ] || fail "report on a missing log must not say zero: rc $rc"
+"$A" attestation report --audit audit.jsonl --since 1x > out 2> err; rc=$?
+[ "$rc" = 2 ] || fail "report --since 1x: rc $rc"
+
+# re-enrolled: no more would-denies; the report over a fresh soak is zero
 "$A" node enroll -c local.yaml --node-id n2 --enrollment-ref ref-1 >/dev/null || fail re-enroll
 before=$(count audit.jsonl 'e.get("would_deny") is True')
+local_cfg soak2.jsonl
 run advisory n2 b.tar 2 0 a2 || fail "advisory n2 again"
-[ "$(count audit.jsonl 'e.get("would_deny") is True')" = "$before" ] || fail "would-deny after re-enroll"
+[ "$(count soak2.jsonl 'e.get("would_deny") is True')" = 0 ] || fail "would-deny after re-enroll"
+"$A" attestation report -c local.yaml > out 2> err || fail "report after re-enroll: rc $?"
+grep -q "^0 advisory would-deny entries$" out || fail "report zero line"
+local_cfg audit.jsonl
 
 # --- enforce: revoke while the agent runs; denied within 2 s ---------------
 "$R" -c local.yaml --attestation enforce --node-id n1 --bundle b.tar -- \
