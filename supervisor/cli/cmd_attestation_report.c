@@ -1,5 +1,5 @@
 /*
- * `attesta attestation report [--since DURATION] [--json] [--audit LOG]`
+ * `attesta attestation report [--since DURATION] [--json] [--audit LOG] [LOG...]`
  * (docs/fleet.md, runbook step 3, "soak"): the advisory would-deny
  * entries of the local audit log (would_deny: true, written by attesta-run
  * in advisory mode) counted per node and reason, so "are advisory denies
@@ -33,11 +33,11 @@ struct row {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: attesta attestation report [-c FILE] [--audit LOG] [--since DURATION] [--json]\n"
+		"usage: attesta attestation report [-c FILE] [--since DURATION] [--json] [--audit LOG] [LOG...]\n"
 		"\n"
 		"Count advisory would-denies (audit entries with would_deny: true) per node and\n"
-		"reason. DURATION: N followed by s, m, h or d (e.g. 24h). LOG: --audit, else\n"
-		"audit.path of the config.\n"
+		"reason, over every LOG named (one per node, or a log they share). DURATION: N\n"
+		"followed by s, m, h or d (e.g. 24h). Without a LOG: audit.path of the config.\n"
 		"exit status: 0 none, 1 some, 2 usage, 3 the log cannot be read\n");
 }
 
@@ -125,6 +125,51 @@ static int print(const struct row *rows, size_t n, unsigned long total, bool jso
 	return 0;
 }
 
+/* Add the would-denies of one log. 0, or -1 after saying why. */
+static int count_log(const char *path, double cutoff, struct row *rows, size_t *n,
+		     unsigned long *total)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	if (!f) {
+		fprintf(stderr, "attesta: cannot read audit log '%s': %m\n", path);
+		return -1;
+	}
+	for (;;) {
+		ssize_t len = getline(&line, &cap, f);
+		if (len < 0)
+			break;
+		if (len > POL_AUDIT_MAX_LINE)
+			continue;
+		cJSON *e = cJSON_ParseWithLength(line, (size_t)len);
+		if (!e)
+			continue;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "would_deny")) &&
+		    (cutoff < 0 || parse_time(str_of(e, "intercepted_at")) >= cutoff)) {
+			const char *node = str_of(e, "node_id");
+			const char *reason = str_of(e, "reason");
+			if (add(rows, n, node ? node : "<none>", reason ? reason : "<none>") < 0) {
+				fprintf(stderr, "attesta: too many (node, reason) pairs\n");
+				r = -1;
+			}
+			(*total)++;
+		}
+		cJSON_Delete(e);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && ferror(f)) {
+		fprintf(stderr, "attesta: cannot read audit log '%s'\n", path);
+		r = -1;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
 int cmd_attestation_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -142,9 +187,6 @@ int cmd_attestation_report(int argc, char **argv)
 	struct row *rows = NULL;
 	size_t n = 0;
 	unsigned long total = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	FILE *f = NULL;
 	int c, rc = CLI_EXIT_USAGE;
 
 	optind = 0;
@@ -159,10 +201,6 @@ int cmd_attestation_report(int argc, char **argv)
 		default: return cli_option_error(c, argv, usage);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
 	if (since) {
 		double d = parse_duration(since);
 		if (d < 0) {
@@ -171,51 +209,23 @@ int cmd_attestation_report(int argc, char **argv)
 		}
 		cutoff = (double)time(NULL) - d;
 	}
-	if (!log) {
+	if (!log && optind == argc) {
 		if (fleet_load_config(&opts, &config))
 			return REPORT_EXIT_UNREADABLE;
 		log = config->audit_path;
 	}
 	rc = REPORT_EXIT_UNREADABLE;
-	if (!(f = fopen(log, "re"))) {
-		fprintf(stderr, "attesta: cannot read audit log '%s': %m\n", log);
-		goto out;
-	}
 	if (!(rows = calloc(REPORT_MAX_ROWS, sizeof *rows)))
 		goto out;
-	for (;;) {
-		ssize_t len = getline(&line, &cap, f);
-		if (len < 0)
-			break;
-		if (len > POL_AUDIT_MAX_LINE)
-			continue;
-		cJSON *e = cJSON_ParseWithLength(line, (size_t)len);
-		if (!e)
-			continue;
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "would_deny")) &&
-		    (cutoff < 0 || parse_time(str_of(e, "intercepted_at")) >= cutoff)) {
-			const char *node = str_of(e, "node_id");
-			const char *reason = str_of(e, "reason");
-			if (add(rows, &n, node ? node : "<none>", reason ? reason : "<none>") < 0) {
-				cJSON_Delete(e);
-				fprintf(stderr, "attesta: too many (node, reason) pairs\n");
-				goto out;
-			}
-			total++;
-		}
-		cJSON_Delete(e);
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "attesta: cannot read audit log '%s'\n", log);
-		goto out;
+	for (int k = log ? optind - 1 : optind; k < argc; k++) {
+		const char *path = k < optind ? log : argv[k];
+		if (count_log(path, cutoff, rows, &n, &total) < 0)
+			goto out;
 	}
 	if (print(rows, n, total, opts.json) < 0)
 		goto out;
 	rc = total ? CLI_EXIT_INVALID : CLI_EXIT_OK;
 out:
-	if (f)
-		fclose(f);
-	free(line);
 	free(rows);
 	pol_config_free(config);
 	return rc;
