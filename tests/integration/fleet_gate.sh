@@ -179,6 +179,7 @@ run enforce n1 b.tar 1 0 s; rc=$?
 	fail "no key: rc $rc, must say which key it looked for"
 ATTESTA_BUNDLE_PUBKEY=$T/nokey.pub run enforce n1 b.tar 1 0 s; rc=$?
 [ "$rc" = 126 ] && grep -q "nokey.pub' (from \$ATTESTA_BUNDLE_PUBKEY)" err || fail "missing key file"
+unset ATTESTA_BUNDLE_PUBKEY
 run off n1 bad-sig.tar 1 0 s; rc=$?
 [ "$rc" = 125 ] || fail "mode off with a bad bundle must not run: rc $rc"
 local_cfg audit.jsonl
