@@ -29,6 +29,9 @@ struct pol_fleet_listener;
  * -ENOMEM. */
 int pol_fleet_listen(const char *conninfo, const char *channel,
 		     struct pol_fleet_listener **ret, struct pol_diag *diag);
+/* LISTEN on one more channel too. 0 or -EIO with diag. */
+int pol_fleet_listen_also(struct pol_fleet_listener *l, const char *channel,
+			  struct pol_diag *diag);
 /* The socket to poll for input. */
 int pol_fleet_listener_fd(const struct pol_fleet_listener *l);
 /* Read what arrived: the number of notifications (>= 0), or -EPIPE when

@@ -57,6 +57,23 @@ int pol_fleet_listen(const char *conninfo, const char *channel,
 	return 0;
 }
 
+int pol_fleet_listen_also(struct pol_fleet_listener *l, const char *channel,
+			  struct pol_diag *diag)
+{
+	char sql[128];
+	PGresult *res;
+	int r = 0;
+
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	res = PQexec(l->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		first_line(diag, "cannot LISTEN", PQresultErrorMessage(res));
+		r = -EIO;
+	}
+	PQclear(res);
+	return r;
+}
+
 int pol_fleet_listener_fd(const struct pol_fleet_listener *l)
 {
 	return PQsocket(l->conn);
@@ -100,6 +117,15 @@ int pol_fleet_listen(const char *conninfo, const char *channel,
 	(void)channel;
 	(void)ret;
 	pol_diag_set(diag, "postgres", 0, 0, "this attesta was built without libpq");
+	return -ENOTSUP;
+}
+
+int pol_fleet_listen_also(struct pol_fleet_listener *l, const char *channel,
+			  struct pol_diag *diag)
+{
+	(void)l;
+	(void)channel;
+	(void)diag;
 	return -ENOTSUP;
 }
 

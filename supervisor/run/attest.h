@@ -6,7 +6,8 @@
  * attest_setup.c resolves the mode, node id, bundle and trusted key, checks
  * the bundle's signature first and, when it verifies, makes the bundle's
  * attesta.yaml and profiles the policy (a local -c may set only the
- * node-local keys of policy/config_local.h). attest_watch.c evaluates the
+ * node-local keys of policy/config_local.h). attest_reload.c makes a newer
+ * verified bundle the running policy. attest_watch.c evaluates the
  * predicate at start-up and on a helper thread whenever the registry
  * changes (inotify on the registry file's directory plus a 1 s check; a
  * 1 s query for PostgreSQL), and publishes the result. attest_gate.c is
@@ -61,8 +62,9 @@ int sup_attest_protect(const struct sup_attest *a);
 
 /* The first evaluation (synchronous) and the watcher thread. Call with all
  * signals blocked in the caller (the thread inherits the mask), after
- * PROG was forked. 0 or -errno. Mode off: nothing. */
-int sup_attest_start(struct sup_attest *a);
+ * PROG was forked; config is the policy the loop starts with. 0 or
+ * -errno. Mode off: nothing. */
+int sup_attest_start(struct sup_attest *a, const struct pol_config *config);
 
 /* Loop thread: take a newly published result (if any), write its
  * attestation audit entry and say it once on stderr. 0 or -errno (the

@@ -28,7 +28,6 @@ static int record(struct sup_loop *loop, const struct sup_attest *a)
 {
 	cJSON *e = cJSON_CreateObject(), *meta;
 	char when[48], reason[600];
-	const struct pol_bundle_manifest *m = a->sig == POL_BUNDLE_SIG_OK ? a->manifest : NULL;
 	int r = -ENOMEM;
 
 	if (!e)
@@ -52,12 +51,11 @@ static int record(struct sup_loop *loop, const struct sup_attest *a)
 			 : cJSON_AddNullToObject(e, "node_id")) ||
 	    !cJSON_AddStringToObject(meta, "attestation_mode", mode_name(a->mode)) ||
 	    !cJSON_AddStringToObject(meta, "result", pol_attest_reason(a->cur)) ||
-	    !cJSON_AddStringToObject(meta, "signature", pol_bundle_sig_name(a->sig)) ||
+	    !cJSON_AddStringToObject(meta, "signature", pol_bundle_sig_name(a->cur_sig)) ||
 	    !cJSON_AddStringToObject(meta, "registry", a->registry_spec) ||
-	    !(m ? cJSON_AddStringToObject(meta, "bundle_name", m->name)
-		: cJSON_AddNullToObject(meta, "bundle_name")) ||
-	    !(m ? cJSON_AddStringToObject(meta, "bundle_version", m->version)
-		: cJSON_AddNullToObject(meta, "bundle_version")))
+	    !(a->cur_bundle[0] && a->cur_sig == POL_BUNDLE_SIG_OK
+		      ? cJSON_AddStringToObject(meta, "bundle", a->cur_bundle)
+		      : cJSON_AddNullToObject(meta, "bundle")))
 		goto out;
 	r = pol_audit_append(loop->audit, e, POL_AUDIT_ATTESTATION, NULL, 0);
 out:
@@ -80,6 +78,10 @@ int sup_attest_sync(struct sup_loop *loop)
 	gen = atomic_load(&a->gen);
 	a->cur = a->result;
 	snprintf(a->cur_detail, sizeof a->cur_detail, "%s", a->detail);
+	a->cur_sig = a->pub_sig;
+	snprintf(a->cur_bundle, sizeof a->cur_bundle, "%s", a->pub_bundle);
+	/* a newer bundle's policy, from this call on (attest_reload.c) */
+	sup_attest_take_policy(loop, a);
 	pthread_mutex_unlock(&a->lock);
 	a->seen_gen = gen;
 	/* said once per new result */

@@ -77,6 +77,7 @@ static void check_bundle(struct sup_attest *a, const char *key_from)
 		a->bundle = NULL;
 		return;
 	}
+	a->first_bundle = a->bundle;
 	a->manifest = pol_bundle_manifest(a->bundle);
 	if (!a->pubkey_path) {
 		snprintf(a->sig_why, sizeof a->sig_why, "no bundle public key: looked for "
@@ -95,6 +96,7 @@ static void check_bundle(struct sup_attest *a, const char *key_from)
 		return;
 	}
 	memset(&diag, 0, sizeof diag);
+	a->key = key; /* kept: a newer bundle is checked with it (attest_reload.c) */
 	a->sig = pol_bundle_check(a->bundle, key, &diag);
 	if (a->sig != POL_BUNDLE_SIG_OK) {
 		pol_diag_format(&diag, line, sizeof line);
@@ -102,7 +104,6 @@ static void check_bundle(struct sup_attest *a, const char *key_from)
 			 "check with key '%.200s' (from %s): %s: %.400s", a->bundle_path, a->pubkey_path,
 			 key_from, pol_bundle_sig_name(a->sig), diag.message[0] ? line : "");
 	}
-	pol_bundle_key_free(key);
 }
 
 /* The verified bundle's config is the policy; the local config adds its
@@ -141,7 +142,9 @@ static int bundle_policy(struct sup_attest *a, struct pol_config **config, unsig
 	free(policy->source);
 	policy->source = source;
 	policy->profile_bundle = a->bundle;
-	pol_config_free(*config);
+	/* the local config is kept: a reloaded bundle gets the same keys */
+	a->local = *config;
+	a->local_set = set;
 	*config = policy;
 	return 0;
 }
@@ -219,6 +222,12 @@ int sup_attest_setup(const struct sup_attest_opts *o, struct pol_config **config
 			return -1;
 		}
 	}
+	/* a file, or NAME without a version: a newer bundle becomes the
+	 * policy of the running gate (docs/fleet.md) */
+	a->follow = a->local && (a->bundle_label[0] != '<' || !strchr(a->bundle_path, '@'));
+	a->pub_sig = a->sig;
+	if (a->sig == POL_BUNDLE_SIG_OK)
+		sup_attest_bundle_name(a->bundle, a->pub_bundle, sizeof a->pub_bundle);
 	/* mode off with a verified bundle: it is the policy, no predicate */
 	*ret = a;
 	return 0;

@@ -168,21 +168,43 @@ static bool file_changed(struct sup_attest *a)
 	return true;
 }
 
-static void watch_dir(struct sup_attest *a)
+static bool bundle_is_file(const struct sup_attest *a)
 {
-	char *copy = strdup(a->registry_spec);
+	return a->follow && a->bundle_label[0] != '<';
+}
 
-	if (!copy)
+static bool bundle_is_ref(const struct sup_attest *a)
+{
+	return a->follow && a->bundle_label[0] == '<';
+}
+
+/* inotify on the directories of the registry file and of a bundle file
+ * (both are replaced by rename). A directory that does not exist yet is
+ * covered by the 1 s stat(). */
+static void watch_dirs(struct sup_attest *a)
+{
+	const char *paths[2] = { is_postgres(a) ? NULL : a->registry_spec,
+				 bundle_is_file(a) ? a->bundle_path : NULL };
+	bool any = false;
+
+	if (!paths[0] && !paths[1])
 		return;
 	a->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (a->inotify_fd >= 0 &&
-	    inotify_add_watch(a->inotify_fd, dirname(copy),
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE) < 0) {
-		/* no directory yet: the 1 s stat() covers it */
+	if (a->inotify_fd < 0)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		char *copy = paths[i] ? strdup(paths[i]) : NULL;
+
+		if (copy && inotify_add_watch(a->inotify_fd, dirname(copy),
+					      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE |
+					      IN_CREATE) >= 0)
+			any = true;
+		free(copy);
+	}
+	if (!any) {
 		close(a->inotify_fd);
 		a->inotify_fd = -1;
 	}
-	free(copy);
 }
 
 /* PostgreSQL: (re)open the listener when its back-off allows. */
@@ -190,11 +212,17 @@ static void pg_listen(struct sup_attest *a, struct pol_fleet_listener **l, unsig
 		      double *next_try, bool *fresh)
 {
 	struct pol_diag diag;
+	int r;
 
 	if (*l || sup_attest_monotonic() < *next_try)
 		return;
 	memset(&diag, 0, sizeof diag);
-	if (pol_fleet_listen(a->conninfo, POL_FLEET_CHANNEL_ENROLLMENT, l, &diag) < 0) {
+	r = pol_fleet_listen(a->conninfo, is_postgres(a) ? POL_FLEET_CHANNEL_ENROLLMENT
+							 : POL_FLEET_CHANNEL_BUNDLE, l, &diag);
+	if (r == 0 && is_postgres(a) && bundle_is_ref(a))
+		r = pol_fleet_listen_also(*l, POL_FLEET_CHANNEL_BUNDLE, &diag);
+	if (r < 0) {
+		pol_fleet_listener_free(*l);
 		*l = NULL;
 		*backoff = *backoff ? (*backoff < 8 ? *backoff * 2 : 8) : 1;
 		*next_try = sup_attest_monotonic() + *backoff;
@@ -208,72 +236,77 @@ static void *watch_main(void *arg)
 {
 	struct sup_attest *a = arg;
 	bool pg = is_postgres(a);
+	bool listen = pg || bundle_is_ref(a);
 	struct pol_fleet_listener *listener = NULL;
 	unsigned listen_backoff = 0;
 	double listen_next = 0;
 
 	for (;;) {
-		bool event = false;
-		if (pg)
-			pg_listen(a, &listener, &listen_backoff, &listen_next, &event);
-		int fd = pg ? (listener ? pol_fleet_listener_fd(listener) : -1) : a->inotify_fd;
-		struct pollfd p[2] = { { .fd = a->stop_fd, .events = POLLIN },
-				       { .fd = fd, .events = POLLIN } };
-		int n = poll(p, fd >= 0 ? 2 : 1, event ? 0 : 1000);
+		bool notified = false, inot = false;
+		if (listen)
+			pg_listen(a, &listener, &listen_backoff, &listen_next, &notified);
+		int lfd = listener ? pol_fleet_listener_fd(listener) : -1;
+		struct pollfd p[3] = { { .fd = a->stop_fd, .events = POLLIN },
+				       { .fd = a->inotify_fd, .events = POLLIN },
+				       { .fd = lfd, .events = POLLIN } };
+		int n = poll(p, 3, notified ? 0 : 1000);
 
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && p[0].revents)
 			break;
-		if (n > 0 && fd >= 0 && p[1].revents) {
-			if (pg) {
-				struct pol_diag diag;
+		if (n > 0 && a->inotify_fd >= 0 && p[1].revents) {
+			char buf[4096];
+			while (read(a->inotify_fd, buf, sizeof buf) > 0)
+				inot = true;
+		}
+		if (n > 0 && lfd >= 0 && p[2].revents) {
+			struct pol_diag diag;
 
-				memset(&diag, 0, sizeof diag);
-				int got = pol_fleet_listener_drain(listener, &diag);
-				/* a notification, or the connection is gone */
-				if (got != 0)
-					event = true;
-				if (got < 0) {
-					pol_fleet_listener_free(listener);
-					listener = NULL;
-					listen_backoff = 1;
-					listen_next = sup_attest_monotonic() + 1;
-				}
-			} else {
-				char buf[4096];
-				while (read(a->inotify_fd, buf, sizeof buf) > 0)
-					event = true;
+			memset(&diag, 0, sizeof diag);
+			int got = pol_fleet_listener_drain(listener, &diag);
+			/* a notification, or the connection is gone */
+			if (got != 0)
+				notified = true;
+			if (got < 0) {
+				pol_fleet_listener_free(listener);
+				listener = NULL;
+				listen_backoff = 1;
+				listen_next = sup_attest_monotonic() + 1;
 			}
 		}
+		if (a->inotify_fd < 0)
+			watch_dirs(a);
+		/* the bundle first: its enrollment ref is the predicate's input */
+		if (bundle_is_ref(a) ? notified || !listener : sup_attest_bundle_file_changed(a))
+			sup_attest_check_bundle(a);
 		if (pg) {
 			/* no listener: poll; a failed read: retry (grace, reconnect) */
-			if (event || !listener || a->last_failed)
+			if (notified || !listener || a->last_failed)
 				sup_attest_evaluate(a);
 			continue;
 		}
-		if (a->inotify_fd < 0)
-			watch_dir(a);
 		/* the stat is taken before the read: a change after it is
 		 * seen next time */
-		if (file_changed(a) || event || a->last_failed)
+		if (file_changed(a) || inot || a->last_failed)
 			sup_attest_evaluate(a);
 	}
 	pol_fleet_listener_free(listener);
 	return NULL;
 }
 
-int sup_attest_start(struct sup_attest *a)
+int sup_attest_start(struct sup_attest *a, const struct pol_config *config)
 {
 	sigset_t all, old;
 	int r;
 
 	if (!sup_attest_active(a))
 		return 0;
-	if (!is_postgres(a)) {
-		watch_dir(a);
+	a->running = config;
+	sup_attest_bundle_file_changed(a);
+	watch_dirs(a);
+	if (!is_postgres(a))
 		file_changed(a);
-	}
 	sup_attest_evaluate(a);
 	a->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (a->stop_fd < 0)
@@ -304,7 +337,12 @@ void sup_attest_free(struct sup_attest *a)
 	if (a->inotify_fd >= 0)
 		close(a->inotify_fd);
 	pol_registry_free(a->registry);
-	pol_bundle_free(a->bundle);
+	/* a->bundle is the first bundle (owned here) or a reloaded one (in
+	 * the owned list) */
+	pol_bundle_free(a->first_bundle);
+	sup_attest_owned_free(a);
+	pol_bundle_key_free(a->key);
+	pol_config_free(a->local);
 	pthread_mutex_destroy(&a->lock);
 	free(a->node_id);
 	free(a->bundle_path);

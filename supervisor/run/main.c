@@ -561,7 +561,7 @@ int main(int argc, char **argv)
 	/* The attestation predicate, evaluated now and on every change of
 	 * the registry (attest.h); its first result is in the log before
 	 * PROG runs. */
-	if ((rc = sup_attest_start(attest)) < 0 ||
+	if ((rc = sup_attest_start(attest, config)) < 0 ||
 	    (loop.attest = sup_attest_active(attest) ? attest : NULL,
 	     (rc = sup_attest_sync(&loop)) < 0)) {
 		fprintf(stderr, "attesta-run: cannot start the attestation gate: %s\n",

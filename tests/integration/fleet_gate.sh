@@ -161,6 +161,55 @@ awk -v f="$first" '$1=="ok" && $2 > f {bad=1} END {exit bad}' out || fail "a cal
 [ "$(count audit.jsonl 'e["action_class"]=="unlink" and e["verdict"]=="denied" and e["reason"]=="attestation: revoked" and e["decision_source"]=="attestation"')" -ge 10 ] ||
 	fail "enforce denies not audited"
 
+# --- a newer bundle reaches the running gate: replaced file ------------------
+"$A" node enroll -c local.yaml --node-id n1 --enrollment-ref ref-1 >/dev/null || fail re-enroll n1
+sed 's/^risk:$/risk:\n  amplifiers:\n    - pattern: "RELOADED"\n      target: path\n      boost: 1.0/' pol.yaml > pol2.yaml
+"$A" bundle pack --key keys/bundle.key --name web --version 2 --enrollment-ref ref-1 \
+	--out b2.tar pol2.yaml prof/ops.yaml >/dev/null || fail "pack v2"
+cp b.tar live.tar
+"$R" -c local.yaml --attestation enforce --node-id n1 --bundle live.tar -- \
+	python3 agent.py 40 0.1 RELOADED > out 2> err &
+pid=$!
+i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+published_at=$(python3 -c 'import time; print("%.3f" % time.time())')
+cp b2.tar live.tar.tmp && mv live.tar.tmp live.tar
+wait $pid || fail "reload agent: rc $?"
+first=$(awk '$1=="denied"{print $2; exit}' out)
+[ -n "$first" ] || fail "the new bundle's policy did not reach the running gate"
+python3 -c "import sys; d=$first-$published_at; print('publish -> new policy: %.2f s' % d); sys.exit(d > 2.0)" ||
+	fail "the new bundle reached the gate too late"
+grep -q "policy: bundle web@2 (live.tar) is now the policy" err || fail "reload not said"
+[ "$(count audit.jsonl 'e["action_class"]=="attestation" and e["metadata"].get("bundle")=="web@2"')" -ge 1 ] ||
+	fail "reload not audited"
+[ "$(count audit.jsonl 'e["action_class"]=="unlink" and e["verdict"]=="denied" and e["decision_source"]=="fail_mode" and "RELOADED" in e["path"]')" -ge 5 ] ||
+	fail "the new policy's denies"
+# a replacement that does not verify fails closed at once
+cp b.tar live.tar
+"$R" -c local.yaml --attestation enforce --node-id n1 --bundle live.tar -- \
+	python3 agent.py 40 0.1 sw > out 2> err &
+pid=$!
+i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+published_at=$(python3 -c 'import time; print("%.3f" % time.time())')
+cp unknown-key.tar live.tar.tmp && mv live.tar.tmp live.tar
+wait $pid || fail "bad replacement agent: rc $?"
+first=$(awk '$1=="denied"{print $2; exit}' out)
+[ -n "$first" ] && python3 -c "import sys; sys.exit($first-$published_at > 2.0)" ||
+	fail "a replaced bundle that does not verify must deny within 2 s"
+grep -q "attestation enforce: attestation: signature (new bundle live.tar fails" err || fail "bad replacement: reason"
+# a bundle that changes what the filter was built from is not applied
+sed 's/^gate:$/gate:\n  allow_io_uring: true/' pol.yaml > pol3.yaml
+"$A" bundle pack --key keys/bundle.key --name web --version 3 --enrollment-ref ref-1 \
+	--out b3.tar pol3.yaml prof/ops.yaml >/dev/null || fail "pack v3"
+cp b.tar live.tar
+"$R" -c local.yaml --attestation enforce --node-id n1 --bundle live.tar -- \
+	python3 agent.py 25 0.1 f3 > out 2> err &
+pid=$!
+i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+cp b3.tar live.tar.tmp && mv live.tar.tmp live.tar
+wait $pid || fail "filter change agent: rc $?"
+grep -q "new bundle live.tar not applied: it changes gate.allow_io_uring" err || fail "filter change not refused"
+[ "$(grep -c '^ok' out)" = 25 ] || fail "filter change: the old policy must go on"
+
 # --- back to advisory: works, would-denies logged -----------------------------
 run advisory n1 b.tar 2 0 back || fail "advisory again"
 [ "$(grep -c '^ok' out)" = 2 ] || fail "advisory after revoke denied"
