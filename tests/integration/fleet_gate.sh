@@ -73,8 +73,11 @@ print("done", flush=True)
 PY
 run() { # run MODE NODE BUNDLE N PAUSE TAG
 	"$R" -c local.yaml --attestation "$1" --node-id "$2" --bundle "$3" -- \
-		python3 agent.py "$4" "$5" "$6" > out 2> err
+		"$PY" agent.py "$4" "$5" "$6" > out 2> err
 }
+# the interpreter itself (not a version-manager shim that execs more programs)
+PY=$(python3 -c 'import sys; print(sys.executable)')
+oks() { n=$(grep -c '^ok' "$1" 2>/dev/null); echo "${n:-0}"; }
 count() { python3 - "$1" "$2" <<'PY'
 import json, sys
 n = 0
@@ -143,9 +146,9 @@ local_cfg audit.jsonl
 
 # --- enforce: revoke while the agent runs; denied within 2 s ---------------
 "$R" -c local.yaml --attestation enforce --node-id n1 --bundle b.tar -- \
-	python3 agent.py 40 0.1 r > out 2> err &
+	"$PY" agent.py 40 0.1 r > out 2> err &
 pid=$!
-i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(oks out)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 revoked_at=$(python3 -c 'import time; print("%.3f" % time.time())')
 "$A" node revoke -c local.yaml --node-id n1 >/dev/null || fail revoke
 wait $pid; rc=$?
@@ -168,9 +171,9 @@ sed 's/^risk:$/risk:\n  amplifiers:\n    - pattern: "RELOADED"\n      target: pa
 	--out b2.tar pol2.yaml prof/ops.yaml >/dev/null || fail "pack v2"
 cp b.tar live.tar
 "$R" -c local.yaml --attestation enforce --node-id n1 --bundle live.tar -- \
-	python3 agent.py 40 0.1 RELOADED > out 2> err &
+	"$PY" agent.py 40 0.1 RELOADED > out 2> err &
 pid=$!
-i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(oks out)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 published_at=$(python3 -c 'import time; print("%.3f" % time.time())')
 cp b2.tar live.tar.tmp && mv live.tar.tmp live.tar
 wait $pid || fail "reload agent: rc $?"
@@ -186,9 +189,9 @@ grep -q "policy: bundle web@2 (live.tar) is now the policy" err || fail "reload 
 # a replacement that does not verify fails closed at once
 cp b.tar live.tar
 "$R" -c local.yaml --attestation enforce --node-id n1 --bundle live.tar -- \
-	python3 agent.py 40 0.1 sw > out 2> err &
+	"$PY" agent.py 40 0.1 sw > out 2> err &
 pid=$!
-i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(oks out)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 published_at=$(python3 -c 'import time; print("%.3f" % time.time())')
 cp unknown-key.tar live.tar.tmp && mv live.tar.tmp live.tar
 wait $pid || fail "bad replacement agent: rc $?"
@@ -202,9 +205,9 @@ sed 's/^gate:$/gate:\n  allow_io_uring: true/' pol.yaml > pol3.yaml
 	--out b3.tar pol3.yaml prof/ops.yaml >/dev/null || fail "pack v3"
 cp b.tar live.tar
 "$R" -c local.yaml --attestation enforce --node-id n1 --bundle live.tar -- \
-	python3 agent.py 25 0.1 f3 > out 2> err &
+	"$PY" agent.py 25 0.1 f3 > out 2> err &
 pid=$!
-i=0; while [ "$(grep -c '^ok' out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(oks out)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 cp b3.tar live.tar.tmp && mv live.tar.tmp live.tar
 wait $pid || fail "filter change agent: rc $?"
 grep -q "new bundle live.tar not applied: it changes gate.allow_io_uring" err || fail "filter change not refused"

@@ -151,10 +151,13 @@ node_cfg() { # node_cfg NODE PHASE [GRACE]
 }
 start() { # start MODE NODE N PAUSE TAG: background, output in TAG.out
 	"$R" -c "$2.yaml" --attestation "$1" --node-id "$2" --bundle web@1 -- \
-		python3 agent.py "$3" "$4" "$5" > "$5.out" 2> "$5.err" &
+		"$PY" agent.py "$3" "$4" "$5" > "$5.out" 2> "$5.err" &
 	PIDS="$PIDS $!"
 	LAST=$!
 }
+# the interpreter itself (not a version-manager shim that execs more programs)
+PY=$(python3 -c 'import sys; print(sys.executable)')
+oks() { n=$(grep -c '^ok' "$1" 2>/dev/null); echo "${n:-0}"; }
 count() { # count PHASE PYEXPR: entries of every node's log of PHASE
 	python3 - "$2" *-"$1".jsonl <<'PY'
 import json, sys
@@ -206,7 +209,7 @@ for n in n1 n2 n3; do node_cfg $n enforce; done
 start enforce n1 50 0.1 e1; p1=$LAST
 start enforce n2 50 0.1 e2; p2=$LAST
 start enforce n3 50 0.1 e3; p3=$LAST
-i=0; while [ "$(grep -c '^ok' e3.out 2>/dev/null)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ "$(oks e3.out)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 revoked_at=$(now)
 op revoke --node-id n3
 for p in $p1 $p2 $p3; do wait $p || { cat e1.err e2.err e3.err; fail "enforce agent exited $?"; }; done
@@ -223,12 +226,31 @@ grep -c "attestation enforce: attestation: revoked" e3.err | grep -qx 1 || fail 
 "$A" audit inspect --reason-prefix attestation: n3-enforce.jsonl > out && grep -q "attestation: revoked" out ||
 	fail "inspect enforce denies"
 
+# --- a newly published bundle reaches a running gate (NOTIFY attesta_bundle) -------
+# n1 runs the newest "web"; web@3 binds another enrollment ref: denied within 2 s
+node_cfg n1 publish
+"$R" -c n1.yaml --attestation enforce --node-id n1 --bundle web -- \
+	"$PY" agent.py 40 0.1 w1 > w1.out 2> w1.err &
+PIDS="$PIDS $!"; p1=$!
+i=0; while [ "$(oks w1.out)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+"$A" bundle pack --key keys/bundle.key --name web --version 3 --enrollment-ref ref-elsewhere \
+	--out web-3.tar pol.yaml >/dev/null || fail "pack web-3"
+published_at=$(now)
+"$A" bundle push --database "$DB user=pub" web-3.tar > out 2> err || fail "push web-3"
+wait $p1 || fail "publish agent exited $?"
+first=$(awk '$1=="denied"{print $2; exit}' w1.out)
+[ -n "$first" ] || { cat w1.err; fail "the published bundle did not reach the running gate"; }
+python3 -c "import sys; d=$first-$published_at; print('fleet_rollout: publish -> gate %.2f s' % d); sys.exit(d > 2.0)" ||
+	fail "the published bundle reached the gate too late"
+grep -q "policy: bundle web@3 (<fleet database: web@3>) is now the policy" w1.err || fail "publish: not said"
+grep -q "attestation enforce: attestation: enrollment_mismatch" w1.err || fail "publish: reason"
+
 # --- a lost connection: grace 0 denies; grace 3 keeps the last state 3 s ------------
 node_cfg n1 lost 0
 node_cfg n2 lost 3
 start enforce n1 80 0.1 l1; p1=$LAST
 start enforce n2 80 0.1 l2; p2=$LAST
-i=0; while [ "$(grep -c '^ok' l1.out 2>/dev/null)" -lt 3 ] || [ "$(grep -c '^ok' l2.out 2>/dev/null)" -lt 3 ]; do
+i=0; while [ "$(oks l1.out)" -lt 3 ] || [ "$(oks l2.out)" -lt 3 ]; do
 	sleep 0.1; i=$((i+1)); [ $i -lt 100 ] || fail "lost: agents did not start"; done
 stopped_at=$(now)
 pg_stop
@@ -262,13 +284,13 @@ start advisory n3 2 0 v3; wait $LAST || fail "advisory n3 exited $?"
 # --- fail closed: bad signature, unknown key, unreadable registry ---------------------
 node_cfg n1 closed
 for b in bad-sig.tar unknown-key.tar; do
-	"$R" -c n1.yaml --attestation enforce --node-id n1 --bundle $b -- python3 agent.py 1 0 c > out 2> err; rc=$?
+	"$R" -c n1.yaml --attestation enforce --node-id n1 --bundle $b -- "$PY" agent.py 1 0 c > out 2> err; rc=$?
 	[ "$rc" = 126 ] && grep -q "attestation: signature" err && grep -q "bad_signature" err ||
 		fail "$b: rc $rc"
 done
 printf 'audit:\n  path: %s/stranger-closed.jsonl\nattestation:\n  registry: postgres\nfleet:\n  database: "%s user=stranger"\n' \
 	"$T/work" "$DB" > stranger.yaml
-"$R" -c stranger.yaml --attestation enforce --node-id n1 --bundle web-1.tar -- python3 agent.py 1 0 c > out 2> err; rc=$?
+"$R" -c stranger.yaml --attestation enforce --node-id n1 --bundle web-1.tar -- "$PY" agent.py 1 0 c > out 2> err; rc=$?
 [ "$rc" = 126 ] && grep -q "attestation: not_enrolled.*cannot read registry.*permission denied" err ||
 	fail "unreadable registry: rc $rc"
 [ "$(count closed 'e["verdict"]=="denied" and e["reason"] in ("attestation: signature", "attestation: not_enrolled")')" -ge 3 ] ||
