@@ -133,7 +133,7 @@ $(ATTESTA): $(CLI_OBJS) $(LIBCOMMON) $(LIBPOLICY)
 
 $(ATTESTA_RUN): $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(RUN_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(RUN_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(RUN_LIBS) -ldl -lm
 
 $(PRELOAD_SO): $(PRELOAD_OBJS)
 	@$(if $(Q),echo "  LD      $@")

@@ -78,6 +78,7 @@ void pol_config_free(struct pol_config *config)
 	free(config->node_id);
 	free(config->bundle);
 	free(config->registry);
+	free(config->attestation_pubkey);
 	free(config->fleet_database);
 	free(config);
 }

@@ -62,6 +62,7 @@ enum pol_target {
 const char *pol_target_name(enum pol_target target);
 
 struct pol_regex; /* compiled PCRE2 pattern, see regex.h */
+struct pol_bundle; /* a signed policy bundle, see bundle.h */
 
 struct pol_amplifier {
 	char *pattern;
@@ -140,9 +141,18 @@ struct pol_config {
 	char *node_id;
 	char *bundle;
 	char *registry;                  /* file path or "postgres" */
+	char *attestation_pubkey;        /* attestation.pubkey: the bundle key file this node trusts */
+	double attestation_grace_seconds;/* attestation.grace_seconds: last known state kept, 0 */
 
 	/* fleet: */
 	char *fleet_database;            /* libpq connection string */
+
+	/* Not from YAML: set by attesta-run when a verified signed bundle is
+	 * the policy (docs/fleet.md, "Fleet mode in attesta-run"). Profiles
+	 * are then read only from this bundle, never from the file system
+	 * (pol_domain_find). Not owned; must outlive every engine built from
+	 * this config. */
+	const struct pol_bundle *profile_bundle;
 };
 
 /* gate.user / --user: [a-z_][a-z0-9_-]*, at most 32 characters. */

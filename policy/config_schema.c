@@ -521,6 +521,8 @@ static const struct key_spec attestation_keys[] = {
 	KEY("node_id", K_OPTSTRING, node_id),
 	KEY("bundle", K_OPTSTRING, bundle),
 	KEY("registry", K_OPTSTRING, registry),
+	KEY("pubkey", K_OPTSTRING, attestation_pubkey),
+	NUM("grace_seconds", K_DOUBLE, attestation_grace_seconds, 0, 86400, false),
 	{ .key = NULL },
 };
 

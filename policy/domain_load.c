@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "config_internal.h"
 #include "domain.h"
 #include "pol_limits.h"
@@ -483,6 +484,42 @@ out:
 	return r;
 }
 
+/* A signed bundle is the policy (docs/fleet.md): its profiles/NAME.yaml
+ * (or .yml) and nothing from the file system. */
+static int find_in_bundle(const struct pol_config *config, const char *name,
+			  struct pol_domain_profile **ret_profile, struct pol_diag *diag)
+{
+	static const char *const exts[] = { "yaml", "yml" };
+	char member[POL_TARGET_MAX_PATH], label[POL_TARGET_MAX_PATH + 64];
+
+	for (size_t k = 0; k < 2; k++) {
+		const char *data;
+		size_t len;
+		struct pol_domain_profile *p = NULL;
+		int r;
+
+		snprintf(member, sizeof(member), "%s%s.%s", POL_BUNDLE_PROFILE_DIR, name, exts[k]);
+		if (pol_bundle_member(config->profile_bundle, member, &data, &len) < 0)
+			continue;
+		snprintf(label, sizeof(label), "%s:%s", config->source ? config->source : "<bundle>",
+			 member);
+		r = pol_domain_load_buffer(label, data, len, &p, diag);
+		if (r < 0)
+			return r;
+		if (strcmp(p->name, name)) {
+			r = pol_diag_set(diag, label, 0, 0, "profile names profile '%.64s', not '%.64s'",
+					 p->name, name);
+			pol_domain_free(p);
+			return r;
+		}
+		*ret_profile = p;
+		return 0;
+	}
+	pol_diag_set(diag, config->source ? config->source : "<bundle>", 0, 0,
+		     "domain profile '%.64s' is not in the bundle (profiles/%.64s.yaml)", name, name);
+	return -ENOENT;
+}
+
 int pol_domain_find(const struct pol_config *config, const char *name,
 		    struct pol_domain_profile **ret_profile, struct pol_diag *diag)
 {
@@ -496,6 +533,8 @@ int pol_domain_find(const struct pol_config *config, const char *name,
 	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return pol_diag_set(diag, config->source ? config->source : "<config>", 0, 0,
 				    "invalid domain profile name '%.64s'", name);
+	if (config->profile_bundle)
+		return find_in_bundle(config, name, ret_profile, diag);
 	for (size_t i = 0; i < n_paths + 2; i++) {
 		const char *dir = i < n_paths ? config->domain_paths.items[i] : defaults[i - n_paths];
 

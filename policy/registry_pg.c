@@ -114,8 +114,15 @@ static int pg_change(struct pol_registry *registry, const struct registry_change
 	PGresult *res;
 	int r = 0;
 
-	res = PQexec(registry->conn, schema_sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	/* created here only when missing: after `attesta db init` (the
+	 * versioned schema, docs/fleet.md) an operator role may change rows
+	 * without the right to create tables */
+	res = PQexec(registry->conn, "SELECT to_regclass('" TABLE "') IS NULL");
+	bool missing = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		       !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	res = PQexec(registry->conn, missing ? schema_sql : "SELECT 1");
+	if (PQresultStatus(res) != (missing ? PGRES_COMMAND_OK : PGRES_TUPLES_OK)) {
 		pg_diag(diag, "cannot create the enrollment table", PQresultErrorMessage(res));
 		PQclear(res);
 		return -EIO;

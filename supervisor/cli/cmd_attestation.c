@@ -1,10 +1,11 @@
 /*
- * `attesta attestation status|eval` (DESIGN §10, docs/fleet.md): show a
+ * `attesta attestation status|eval|report` (DESIGN §10, docs/fleet.md): show a
  * node's enrollment row, and run the attestation predicate offline for a
  * (bundle, node) pair exactly as the gate would. Exit codes of eval are
  * API for rollout scripts: 0 allow, 1 deny (or could not evaluate: fail
  * closed), 2 usage. Trusts its arguments no more than any user input; the
- * bundle and the registry are parsed by policy/.
+ * bundle and the registry are parsed by policy/. `report` is in
+ * cmd_attestation_report.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "fleet_common.h"
 #include "policy/attest.h"
 #include "policy/bundle.h"
+#include "policy/fleet_db.h"
 
 static void usage(FILE *out)
 {
@@ -26,11 +28,15 @@ static void usage(FILE *out)
 		"usage: attesta attestation [-c FILE] [--registry PATH|postgres] [--database CONNINFO] COMMAND\n"
 		"\n"
 		"  status --node-id ID [--json]                     the node's enrollment row\n"
-		"  eval --bundle FILE --node-id ID [--pubkey FILE]  run the attestation predicate:\n"
+		"  eval --bundle FILE|NAME[@VERSION] --node-id ID [--pubkey FILE]\n"
+		"                                                   run the attestation predicate:\n"
 		"                                                   prints allow or the reason\n"
+		"  report [--since DURATION] [--json] [--audit LOG] advisory would-denies per node\n"
+		"                                                   and reason (0: none, 1: some)\n"
 		"\n"
 		"The node id defaults to $ATTESTA_NODE_ID, then attestation.node_id; the bundle to\n"
-		"attestation.bundle; the public key to $ATTESTA_BUNDLE_PUBKEY.\n"
+		"attestation.bundle (a NAME is pulled from the fleet database); the public key to\n"
+		"$ATTESTA_BUNDLE_PUBKEY, then attestation.pubkey.\n"
 		"exit status: status: 0 enrolled, 1 not enrolled or error, 2 usage;\n"
 		"             eval: 0 allow, 1 deny (or cannot evaluate), 2 usage\n");
 }
@@ -91,7 +97,7 @@ static int lookup(struct pol_registry *registry, const char *node_id,
 }
 
 static int eval(const char *bundle_path, const char *pubkey_path, const char *node_id,
-		struct pol_registry *registry, bool json)
+		struct pol_registry *registry, bool json, const char *conninfo)
 {
 	struct pol_bundle *bundle = NULL;
 	struct pol_bundle_key *key = NULL;
@@ -109,7 +115,10 @@ static int eval(const char *bundle_path, const char *pubkey_path, const char *no
 			return CLI_EXIT_INVALID;
 		}
 	}
-	r = pol_bundle_read(bundle_path, &bundle, &diag);
+	if (!pubkey_path)
+		fprintf(stderr, "attesta: no bundle public key: looked for --pubkey, "
+			"$ATTESTA_BUNDLE_PUBKEY and attestation.pubkey, none is set\n");
+	r = pol_fleet_bundle_load(bundle_path, conninfo, &bundle, NULL, 0, &diag);
 	if (r == 0)
 		sig = pol_bundle_check(bundle, key, &diag);
 	if (sig != POL_BUNDLE_SIG_OK)
@@ -170,6 +179,8 @@ int cmd_attestation(int argc, char **argv)
 	bool found = false;
 	int c, rc = CLI_EXIT_USAGE;
 
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return cmd_attestation_report(argc - 1, argv + 1);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:hj", longopts, NULL)) != -1) {
@@ -212,6 +223,8 @@ int cmd_attestation(int argc, char **argv)
 			bundle = config->bundle;
 		if (!pubkey && getenv("ATTESTA_BUNDLE_PUBKEY") && *getenv("ATTESTA_BUNDLE_PUBKEY"))
 			pubkey = getenv("ATTESTA_BUNDLE_PUBKEY");
+		if (!pubkey)
+			pubkey = config->attestation_pubkey;
 		if (!bundle) {
 			fprintf(stderr, "attesta: attestation eval needs --bundle FILE (or attestation.bundle)\n");
 			goto out;
@@ -222,7 +235,8 @@ int cmd_attestation(int argc, char **argv)
 		goto out;
 	}
 	if (!strcmp(verb, "eval")) {
-		rc = eval(bundle, pubkey, node_id, registry, opts.json);
+		rc = eval(bundle, pubkey, node_id, registry, opts.json,
+			  opts.database ? opts.database : config->fleet_database);
 		goto out;
 	}
 	rc = lookup(registry, node_id, &row, &found);

@@ -34,7 +34,12 @@ static void usage(FILE *out)
 		"       CONFIG [PROFILE.yaml...]            sign CONFIG (stored as attesta.yaml) and\n"
 		"                                           profiles (stored as profiles/BASENAME)\n"
 		"  verify --pubkey PUB FILE                 check signature, digests, config and profiles\n"
+		"  push [--pubkey PUB] FILE                 verify, then store in the fleet database as\n"
+		"                                           NAME@VERSION (history kept)\n"
+		"  pull [--pubkey PUB] NAME[@VERSION] FILE  fetch (NAME: the newest pushed), verify, write\n"
 		"\n"
+		"push and pull: -c FILE, --database CONNINFO (else fleet.database); the key is\n"
+		"--pubkey, else $ATTESTA_BUNDLE_PUBKEY, else attestation.pubkey.\n"
 		"pack honours SOURCE_DATE_EPOCH for created_at (reproducible bundles).\n"
 		"exit status: 0 ok, 1 invalid input (bad key, bad bundle, bad config), 2 usage\n");
 }
@@ -229,11 +234,12 @@ int cmd_bundle(int argc, char **argv)
 		{ "version", required_argument, NULL, 'V' },
 		{ "enrollment-ref", required_argument, NULL, 'e' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "database", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pol_bundle_meta meta = { 0 };
-	const char *out = NULL, *key = NULL, *pubkey = NULL, *verb;
+	const char *out = NULL, *key = NULL, *pubkey = NULL, *verb, *config = NULL, *database = NULL;
 	int c;
 
 	optind = 0;
@@ -246,7 +252,8 @@ int cmd_bundle(int argc, char **argv)
 		case 'N': meta.name = optarg; break;
 		case 'V': meta.version = optarg; break;
 		case 'e': meta.enrollment_ref = optarg; break;
-		case 'c': break; /* accepted like every subcommand; bundles need no config */
+		case 'c': config = optarg; break; /* push / pull only */
+		case 'D': database = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: return cli_option_error(c, argv, usage);
 		}
@@ -278,6 +285,16 @@ int cmd_bundle(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 		return verify(pubkey, argv[optind]);
+	}
+	if (!strcmp(verb, "push") || !strcmp(verb, "pull")) {
+		bool push = !strcmp(verb, "push");
+		if (optind != argc - (push ? 1 : 2) || key || out || meta.name || meta.version) {
+			fprintf(stderr, "attesta: usage: attesta bundle %s\n",
+				push ? "push [--pubkey PUB] FILE" : "pull [--pubkey PUB] NAME[@VERSION] FILE");
+			return CLI_EXIT_USAGE;
+		}
+		return push ? bundle_push(config, database, pubkey, argv[optind])
+			    : bundle_pull(config, database, pubkey, argv[optind], argv[optind + 1]);
 	}
 	fprintf(stderr, "attesta: unknown bundle command '%s'\n", verb);
 	usage(stderr);

@@ -162,6 +162,8 @@ static cJSON *config_json(const struct pol_config *c)
 	cJSON_AddItemToObject(o, "node_id", str_or_null(c->node_id));
 	cJSON_AddItemToObject(o, "bundle", str_or_null(c->bundle));
 	cJSON_AddItemToObject(o, "registry", str_or_null(c->registry));
+	cJSON_AddItemToObject(o, "pubkey", str_or_null(c->attestation_pubkey));
+	cJSON_AddNumberToObject(o, "grace_seconds", c->attestation_grace_seconds);
 
 	o = cJSON_AddObjectToObject(root, "fleet");
 	cJSON_AddItemToObject(o, "database", str_or_null(c->fleet_database));

@@ -24,5 +24,12 @@ int cmd_node(int argc, char **argv);
 int cmd_attestation(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_attestation_report(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+/* cmd_bundle_db.c: bundle push FILE / pull REF FILE (fleet database) */
+int bundle_push(const char *config_path, const char *database, const char *pubkey,
+		const char *path);
+int bundle_pull(const char *config_path, const char *database, const char *pubkey,
+		const char *ref, const char *out);
 
 #endif

@@ -315,6 +315,11 @@ void sup_approval_free(struct sup_approval *a)
 	free(a);
 }
 
+void sup_approval_set_config(struct sup_approval *a, const struct pol_config *config)
+{
+	a->config = config;
+}
+
 int sup_approval_fd(const struct sup_approval *a)
 {
 	return a->epfd;

@@ -88,6 +88,10 @@ void sup_approval_free(struct sup_approval *approval);
 
 /* The descriptor to watch for EPOLLIN (an epoll set of its own). */
 int sup_approval_fd(const struct sup_approval *approval);
+/* A new policy (a reloaded signed bundle, docs/fleet.md): calls held from
+ * now on use config (fail_mode, timeout, challenges); items already held
+ * keep what they were created with. config must outlive the approval. */
+void sup_approval_set_config(struct sup_approval *approval, const struct pol_config *config);
 /* The socket path, or NULL when not listening. */
 const char *sup_approval_socket_path(const struct sup_approval *approval);
 /* Do what is ready. Never blocks. 0 or -errno (internal failure). */

@@ -95,6 +95,7 @@ struct sup_loop {
 	struct sup_shimloop *shim;
 	bool shim_mode;
 	struct pol_json_arena *entry_arena; /* audit entries are built here (verdict_entry.h) */
+	struct sup_attest *attest;        /* NULL: attestation off (attest.h); not owned */
 
 	/* state */
 	int epfd, sigfd, timerfd;

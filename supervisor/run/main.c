@@ -31,6 +31,7 @@
 #include "policy/warm.h"
 #include "supervisor/common/version.h"
 #include "supervisor/run/approval.h"
+#include "supervisor/run/attest.h"
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/filter.h"
@@ -153,7 +154,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* Apply command-line overrides; refuse what is not supported yet. */
+/* Apply command-line overrides (the attestation ones are resolved by
+ * sup_attest_setup, attest.h). */
 static int apply_opts(const struct run_opts *o, struct pol_config *config)
 {
 	if (o->agent_id && (!*o->agent_id || pol_action_set(&config->agent_id, o->agent_id) < 0))
@@ -192,15 +194,6 @@ static int apply_opts(const struct run_opts *o, struct pol_config *config)
 			return fail("invalid --attestation '%s' (off, advisory or enforce)",
 				    attest);
 	}
-	if (config->attestation_mode != POL_ATTEST_OFF)
-		return fail("not supported: attestation mode '%s' in attesta-run yet",
-			    config->attestation_mode == POL_ATTEST_ADVISORY ? "advisory" : "enforce");
-	if (o->node_id)
-		return fail("not supported: --node-id '%s' (attestation is not in attesta-run yet)",
-			    o->node_id);
-	if (o->bundle)
-		return fail("not supported: --bundle '%s' (attestation is not in attesta-run yet)",
-			    o->bundle);
 	return 0;
 }
 
@@ -273,6 +266,7 @@ int main(int argc, char **argv)
 	struct pol_audit_log *audit = NULL;
 	struct pol_trust_store *trust = NULL;
 	struct sup_execcheck *execcheck = NULL;
+	struct sup_attest *attest = NULL;
 	struct sock_fprog filter = { 0 };
 	struct sup_loop loop;
 	struct pol_diag diag;
@@ -320,6 +314,17 @@ int main(int argc, char **argv)
 		pol_diag_format(&diag, line, sizeof line);
 		fprintf(stderr, "attesta-run: %s\n", diag.message[0] ? line : strerror(-rc));
 		goto out;
+	}
+	/* Fleet mode: with a signed bundle, its policy replaces the config
+	 * (docs/fleet.md); then the command line applies. */
+	{
+		struct sup_attest_opts ao = { .config_path = o.config_path,
+					      .mode = o.attestation, .node_id = o.node_id,
+					      .bundle = o.bundle };
+		if (sup_attest_setup(&ao, &config, &attest, reason, sizeof reason) < 0) {
+			fprintf(stderr, "attesta-run: %s\n", reason);
+			goto out;
+		}
 	}
 	if ((code = apply_opts(&o, config)) != 0)
 		goto out;
@@ -475,6 +480,7 @@ int main(int argc, char **argv)
 		rc = rc ?: sup_state_paths_add(plan.key_path, "audit key file");
 		rc = rc ?: sup_state_paths_add(plan.trust_path, "trust store");
 		rc = rc ?: sup_state_paths_add(plan.config_path, "config file");
+		rc = rc ?: sup_attest_protect(attest);
 		rc = rc ?: sup_state_paths_add(loop.approval ? sup_approval_socket_path(loop.approval)
 							     : NULL, "approval socket");
 		free(head);
@@ -583,6 +589,18 @@ int main(int argc, char **argv)
 		kill(child.pid, SIGKILL);
 		goto out;
 	}
+	/* The attestation predicate, evaluated now and on every change of
+	 * the registry (attest.h); its first result is in the log before
+	 * PROG runs. */
+	if ((rc = sup_attest_start(attest, config)) < 0 ||
+	    (loop.attest = sup_attest_active(attest) ? attest : NULL,
+	     (rc = sup_attest_sync(&loop)) < 0)) {
+		fprintf(stderr, "attesta-run: cannot start the attestation gate: %s\n",
+			strerror(-rc));
+		kill(-child.pid, SIGKILL);
+		kill(child.pid, SIGKILL);
+		goto out;
+	}
 	if ((rc = sup_launch_go(&child)) < 0) {
 		fprintf(stderr, "attesta-run: cannot start '%s': %s\n", o.prog_argv[0],
 			strerror(-rc));
@@ -632,6 +650,7 @@ out:
 	pol_audit_close(audit);
 	pol_engine_free(engine);
 	pol_config_free(config);
+	sup_attest_free(attest);
 	sup_state_plan_release(&plan);
 	return code;
 }

@@ -224,8 +224,8 @@ int sup_state_plan_paths(struct sup_state_plan *plan, struct pol_config *config,
 	const char *spelled[4] = { audit && *audit ? audit : ".attesta/audit.jsonl",
 				   trust && *trust ? trust : ".attesta/trust.json",
 				   config->audit_hmac_key_file,
-				   config->source && strcmp(config->source, "<default>") ? config->source
-											  : NULL };
+				   /* "<default>", "<fleet database: NAME@VERSION>": no file */
+				   config->source && config->source[0] != '<' ? config->source : NULL };
 	for (size_t i = 0; i < 4; i++)
 		if (spelled[i] && !(plan->spelled[i] = absolute(cwd, spelled[i])))
 			return -ENOMEM;
@@ -238,9 +238,10 @@ int sup_state_plan_paths(struct sup_state_plan *plan, struct pol_config *config,
 	/* a missing key or config is the audit log's or loader's error */
 	if (config->audit_hmac_key_file)
 		canon(cwd, config->audit_hmac_key_file, false, &plan->key_path);
-	if (config->source && strcmp(config->source, "<default>"))
+	if (config->source && config->source[0] != '<')
 		canon(cwd, config->source, false, &plan->config_path);
-	if (config->domains.count == 0)
+	/* a signed bundle's profiles are read from the bundle (docs/fleet.md) */
+	if (config->domains.count == 0 || config->profile_bundle)
 		return 0;
 	size_t n = config->domain_paths.count + 2;
 	plan->profile_dirs = calloc(n, sizeof *plan->profile_dirs);
@@ -418,6 +419,13 @@ static int build_paths(struct sup_state_plan *plan, const struct list *ro, char 
 			guard[n_guard].dev = st.st_dev;
 			guard[n_guard++].ino = st.st_ino;
 		}
+	}
+	if (paths && r < 0) {
+		/* entries after the failing one are not filled: not sortable */
+		for (size_t i = 0; i < n; i++)
+			free(paths[i].path);
+		free(paths);
+		paths = NULL;
 	}
 	if (paths) {
 		qsort(paths, n, sizeof *paths, by_depth);

@@ -17,9 +17,9 @@
 
 #include "supervisor/common/path.h"
 
-#define STATE_MAX_FILES 8
+#define STATE_MAX_FILES 16
 /* every directory above a file, at most PATH_MAX / 2 levels: bounded */
-#define STATE_MAX_IDS 256
+#define STATE_MAX_IDS 512
 
 static struct {
 	char path[PATH_MAX];

@@ -24,6 +24,7 @@
 #include "policy/audit.h"
 #include "policy/config.h"
 #include "policy/trust.h"
+#include "supervisor/run/attest.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/repeat.h"
@@ -148,6 +149,16 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 		}
 	}
 
+	/* Attestation, enforce (docs/fleet.md): a failing predicate turns an
+	 * allow into a deny; it never turns a deny into an allow. */
+	const char *attest_why;
+	if (approved && loop->attest && sup_attest_denies(loop, &attest_why)) {
+		approved = false;
+		verdict = "denied";
+		decision_source = "attestation";
+		reason = attest_why;
+	}
+
 	if (!approved)
 		kind = POL_AUDIT_DENY;
 	else if (!strcmp(decision_source, "human"))
@@ -159,10 +170,19 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 
 	/* SECURITY: write-ahead. The call is released only after its entry
 	 * is written; if the entry cannot be written, it is denied. */
+	char own_id[64];
+	if (loop->attest && !(ret_entry_id && entry_id_size >= sizeof own_id)) {
+		ret_entry_id = own_id;
+		entry_id_size = sizeof own_id;
+	}
 	if (ret_entry_id && entry_id_size)
 		ret_entry_id[0] = '\0';
 	rc = append_entry(loop, held, approved, verdict, decision_source, reason, approver_ids,
 			  approved ? 0 : deny_errno, kind, x, ret_entry_id, entry_id_size);
+	/* Attestation, advisory: the would-deny shadow under the same id. */
+	if (rc >= 0 && loop->attest)
+		rc = sup_attest_shadow(loop, held, approved, verdict, approver_ids, x,
+				       ret_entry_id);
 	if (rc < 0) {
 		fprintf(stderr, "attesta-run: cannot write audit entry for '%s': %s; denying\n",
 			held->action && held->action->function_name ? held->action->function_name
@@ -337,6 +357,12 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 	if (rc < 0)
 		return sup_verdict_finish(loop, held, false, "denied", "supervisor",
 					  "out of memory", NULL);
+	/* Attestation, enforce: denied before any policy or human (no
+	 * challenge is shown); sup_verdict_answer checks again. */
+	const char *attest_why;
+	if (loop->attest && sup_attest_denies(loop, &attest_why))
+		return sup_verdict_finish(loop, held, false, "denied", "attestation", attest_why,
+					  NULL);
 	if (held->action->action_class == POL_ACTION_SOCKET)
 		return sup_verdict_socket(loop, held);
 	/* SECURITY (DESIGN §7, hard rule, not scored, not softened by any

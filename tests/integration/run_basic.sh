@@ -36,7 +36,7 @@ expect_audit 1 'e["action_name"]=="forbidden-tool" and e["errno"]==1 and e["deci
 
 # Unsupported options are refused, not ignored.
 # (--renderer tty with no terminal on stdin is refused the same way.)
-for opt in "--renderer tty" "--attestation enforce" "--bundle x.tar" "--node-id n1" "--timeout -3" "--renderer bogus"; do
+for opt in "--renderer tty" "--attestation bogus" "--bundle x.tar" "--timeout -3" "--renderer bogus"; do
 	( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" $opt -- true ) </dev/null >"$WS/out" 2>"$WS/err"
 	RC=$?
 	expect_rc 125 "attesta-run $opt"
