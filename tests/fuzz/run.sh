@@ -25,7 +25,7 @@ FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 FUZZ_TARGETS=${FUZZ_TARGETS:-}
 FUZZ_CC=${FUZZ_CC:-clang}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-PKGS="yaml-0.1 libpcre2-8 libcjson openssl libseccomp"
+PKGS="yaml-0.1 libpcre2-8 libcjson openssl libseccomp zlib"
 
 say() { echo "fuzz: $*" >&2; }
 
