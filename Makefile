@@ -38,7 +38,7 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wimplicit-fallthrough -Werror
 HARDEN   = -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 OPT     ?= -O2 -g
-# -ffp-contract=off: the reference scorer's sums must be bit-exact (DESIGN §5).
+# -ffp-contract=off: the reference scorer's sums must be bit-exact (docs/scoring.md).
 CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) -ffp-contract=off \
              -I. -iquote policy $(PKG_CFLAGS) $(PQ_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro -Wl,-z,now $(SAN_LDFLAGS) $(LDFLAGS)

@@ -1,6 +1,6 @@
 /*
  * ActionContext: everything the policy engine knows about one action under
- * review (DESIGN §3). Two shapes share one struct:
+ * review (docs/decode.md). Two shapes share one struct:
  *
  *  - a syscall action (exec, unlink, rmdir, connect, sendto), filled by the
  *    supervisor from a seccomp notification or by `attesta score exec ...`;

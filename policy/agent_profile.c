@@ -1,9 +1,9 @@
 /*
- * The built-in "agent" profile (DESIGN §4 step 2, §6): a domain profile
+ * The built-in "agent" profile (docs/score.md step 2, docs/profiles.md): a domain profile
  * whose knowledge is the syscall analysis of agent_*.c, plus the
  * dispatch for unlink / rmdir / connect / sendto actions. Addresses and
  * paths come from the sandboxed program via the supervisor; a host name
- * lowers nothing unless the supervisor verified it (DESIGN §11 rule 6).
+ * lowers nothing unless the supervisor verified it (docs/SECURITY.md rule 6).
  */
 #include <arpa/inet.h>
 #include <errno.h>

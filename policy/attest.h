@@ -1,5 +1,5 @@
 /*
- * The attestation predicate (DESIGN §10, §4 step 7): is this node allowed
+ * The attestation predicate (docs/fleet.md; docs/score.md step 7): is this node allowed
  * to run policy from this bundle? One pure function of (manifest,
  * signature result, enrollment row, node id) that returns allow or one
  * stable reason string operators and scripts branch on:

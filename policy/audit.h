@@ -1,5 +1,5 @@
 /*
- * The audit log (DESIGN §8): JSONL, one entry per verdict, SHA-256 hash
+ * The audit log (docs/audit.md): JSONL, one entry per verdict, SHA-256 hash
  * chained, optionally HMACed, appended with one write(O_APPEND) under
  * flock before the gated call is released.
  *
@@ -46,7 +46,7 @@ int pol_audit_open(const struct pol_config *config, const char *path,
 void pol_audit_close(struct pol_audit_log *log);
 
 /* Append one entry. fields is an object holding the entry's fields
- * (reference and syscall fields, DESIGN §8) except entry_id,
+ * (reference and syscall fields, docs/audit.md) except entry_id,
  * previous_hash, chain_hash and mac, which this function sets (entry_id
  * is kept if fields already has one: advisory attestation entries reuse
  * the audit_id of the entry they shadow). On success ret_entry_id (if not

@@ -1,5 +1,5 @@
 /*
- * Signed policy bundles (DESIGN §10). A bundle is a ustar archive of
+ * Signed policy bundles (docs/fleet.md). A bundle is a ustar archive of
  *
  *   manifest.json   {schema_version, name, version, created_at,
  *                    provenance: {enrollment_ref}, files: {NAME: sha256}}

@@ -1,5 +1,5 @@
 /*
- * The shipped catalog of common commands (DESIGN §3): what each does, in
+ * The shipped catalog of common commands (docs/decode.md): what each does, in
  * one sentence used as the exec action's function_doc, and what kind of
  * program it is. The sentences are written for the reference docstring
  * factor: only commands that really destroy or overwrite say

@@ -1,5 +1,5 @@
 /*
- * Human challenges (DESIGN §7) as pure state machines: no I/O, no clocks,
+ * Human challenges (docs/challenges.md) as pure state machines: no I/O, no clocks,
  * no terminals. The renderers (tty, approval socket) show the prompts this
  * module generates, pass the approver's answers in with a timestamp and the
  * approver's identity (which they took from the kernel: SO_PEERCRED uid or

@@ -1,5 +1,5 @@
 /*
- * attesta.yaml: the whole schema of DESIGN §12 as one plain, read-only
+ * attesta.yaml: the whole schema of docs/config.md as one plain, read-only
  * struct. The loader (config.c, libyaml) validates the file completely
  * before it builds anything: unknown keys, wrong types, out-of-range
  * numbers, invalid regexes, unknown levels, duplicate keys, aliases and

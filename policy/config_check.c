@@ -108,13 +108,6 @@ void pol_config_locate(const struct pol_config *config, const char *key, struct 
 
 int pol_config_check_run(const struct pol_config *config, struct pol_diag *diag)
 {
-	if (config->attestation_mode != POL_ATTEST_OFF) {
-		pol_diag_set(diag, NULL, 0, 0,
-			     "not supported: attestation mode '%s' in attesta-run yet (use 'off')",
-			     config->attestation_mode == POL_ATTEST_ADVISORY ? "advisory" : "enforce");
-		pol_config_locate(config, "attestation.mode", diag);
-		return -EOPNOTSUPP;
-	}
 	if (config->approval_group) {
 		struct group gr, *res = NULL;
 		char buf[4096];

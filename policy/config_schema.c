@@ -1,5 +1,5 @@
 /*
- * The attesta.yaml schema (DESIGN §12): walks the node tree built by
+ * The attesta.yaml schema (docs/config.md): walks the node tree built by
  * config_yaml.c and fills a struct pol_config that already holds the
  * defaults. The tree comes from an untrusted file, so every value is
  * checked for type and range, every key must be known (a misspelled key

@@ -1,5 +1,5 @@
 /*
- * Domain profiles (DESIGN §4 step 2): industry- or use-specific knowledge
+ * Domain profiles (docs/score.md step 2): industry- or use-specific knowledge
  * that adjusts the reference score. The data model follows the reference
  * DomainProfile: risk patterns (regex, target, contribution), sensitive
  * terms with weights, critical and safe action globs, escalation rules,

@@ -244,7 +244,7 @@ out:
 }
 
 /* Challenge templates are validated for compatibility but not used: the
- * challenges of DESIGN §7 draw their questions from the action itself. */
+ * challenges of docs/challenges.md draw their questions from the action itself. */
 static int check_template(struct loader *l, const struct cfg_node *n, size_t index)
 {
 	static const char *const keys[] = { "question_template", "answer_hints", "context_vars",

@@ -1,5 +1,5 @@
 /*
- * The decision pipeline (engine.h, DESIGN §4 steps 1-6, 8, 9). Built once
+ * The decision pipeline (engine.h, docs/score.md steps 1-6, 8, 9). Built once
  * from a validated config: the profiles are found, loaded, merged and
  * their regexes compiled here, never per call. pol_engine_evaluate() then
  * reads only the action (untrusted: it comes from the sandboxed program
@@ -439,7 +439,7 @@ int pol_engine_evaluate_one(struct pol_engine *e, const struct pol_action *actio
 	pol_assessment_init(&d.assessment);
 	if (!scored.function_name)
 		scored.function_name = "";
-	/* exec: the catalog says what the program does (DESIGN §3). */
+	/* exec: the catalog says what the program does (docs/decode.md). */
 	if (action->action_class == POL_ACTION_EXEC && !action->function_doc) {
 		const struct pol_catalog_entry *entry = pol_catalog_lookup(scored.function_name);
 

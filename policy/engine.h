@@ -1,5 +1,5 @@
 /*
- * The decision pipeline (DESIGN §4) as one object built once at start-up
+ * The decision pipeline (docs/score.md) as one object built once at start-up
  * from a validated config: compiled profiles (the built-in "agent" profile
  * plus the configured domains, merged), amplifiers, overrides, multipliers.
  *

@@ -55,7 +55,7 @@
 #define POL_TARGET_MAX_ENV_BYTES (256 * 1024)
 
 /* Payload of an emulated sendto/sendmsg/sendmmsg, copied from the target
- * by the supervisor (DESIGN §11.1). A larger send is refused (denied with a
+ * by the supervisor (docs/SECURITY.md). A larger send is refused (denied with a
  * reason) rather than shortened: a short count is legal for stream sockets
  * but would silently truncate a datagram. 1 MiB covers any datagram
  * (64 KiB) and typical stream writes; the iovec count is capped at UIO_MAXIOV. */
@@ -147,7 +147,7 @@
  * cleared, which makes every name novel again (higher risk, never lower). */
 #define POL_NOVELTY_MAX_ENTRIES 4096
 
-/* Signed policy bundles (DESIGN §10, policy/bundle.h). A bundle holds one
+/* Signed policy bundles (docs/fleet.md, policy/bundle.h). A bundle holds one
  * config and a few profiles, each itself capped at POL_CONFIG_MAX_BYTES;
  * 64 entries and 16 MiB in all bound a hostile archive long before memory
  * matters. Entry names fit the ustar name field (no prefix is used). The

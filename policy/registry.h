@@ -1,5 +1,5 @@
 /*
- * The enrollment registry (DESIGN §10): one row per fleet node saying which
+ * The enrollment registry (docs/fleet.md): one row per fleet node saying which
  * enrollment reference the node was enrolled with, whether it is active or
  * revoked, and where it stands in a policy rollout. The attestation
  * predicate (attest.h) joins a bundle's declared provenance against this

@@ -1,5 +1,5 @@
 /*
- * The enrollment registry in PostgreSQL (DESIGN §10, `attestation.registry:
+ * The enrollment registry in PostgreSQL (docs/fleet.md, `attestation.registry:
  * postgres`, connection string from `fleet.database`), through libpq. One
  * table, created on first change:
  *

@@ -1,5 +1,5 @@
 /*
- * The reference DefaultRiskScorer, bit for bit (DESIGN §5, risk.h): five
+ * The reference DefaultRiskScorer, bit for bit (docs/scoring.md, risk.h): five
  * factors, each a score times a weight, summed left to right in double
  * precision and clamped. Its input is an action whose strings come from
  * the sandboxed program or from a context file: the joined argument text

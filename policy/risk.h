@@ -1,10 +1,10 @@
 /*
  * Risk assessment: a score in [0,1], its level, and every contribution
- * that produced it as a named factor (DESIGN §4: "every step's
+ * that produced it as a named factor (docs/score.md: "every step's
  * contribution is kept as a factor list ... shown to the approver and in
  * the audit entry").
  *
- * risk.c implements the reference DefaultRiskScorer (DESIGN §5) bit for
+ * risk.c implements the reference DefaultRiskScorer (docs/scoring.md) bit for
  * bit: five weighted factors summed left to right in double precision with
  * no fused multiply-add, Python str() stringification of arguments, PCRE2
  * with UTF+UCP. It is pure: no I/O, no globals that change after

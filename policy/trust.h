@@ -1,5 +1,5 @@
 /*
- * The trust engine (DESIGN §9): how much the gate trusts one agent, per
+ * The trust engine (docs/trust.md): how much the gate trusts one agent, per
  * domain, computed from a persisted history summary rather than from a
  * stored score, so that the number can always be re-derived and a tampered
  * score field cannot exist.

@@ -14,7 +14,7 @@
  * resolver's answers come from libc (after a successful call, so they are
  * readable). Names are never sent unbounded; numeric host strings carry no
  * information and are not reported. The supervisor treats all of it as a
- * claim to verify (DESIGN §11.6).
+ * claim to verify (docs/SECURITY.md).
  */
 #include <arpa/inet.h>
 #include <errno.h>

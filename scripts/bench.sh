@@ -1,5 +1,5 @@
 #!/bin/sh
-# `make bench` (docs/BENCHMARKS.md, DESIGN §14): builds the seccomp-notify
+# `make bench` (docs/BENCHMARKS.md, docs/BENCHMARKS.md): builds the seccomp-notify
 # floor benchmark (../shared/bench/floor, copied to a scratch directory,
 # never into the project), runs scripts/bench/run.py (every measurement,
 # interleaved, in one run), prints the budget table and writes it to the

@@ -102,7 +102,7 @@ for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
     ok = e["previous_hash"] == prev and e["chain_hash"] == hashlib.sha256((prev + text).encode("utf-8", "surrogatepass")).hexdigest()
     prev = e["chain_hash"]
     print(f'{e["verdict"]:9} {e["risk_level"]:8} {e["action_description"][:56]:56} {"" if ok else "CHAIN BROKEN"} {e["reason"] if e["verdict"] != "approved" else ""}')
-print(f"chain: {'intact' if ok else 'BROKEN'} (checked with the Python stdlib, DESIGN §8)")
+print(f"chain: {'intact' if ok else 'BROKEN'} (checked with the Python stdlib, docs/audit.md)")
 PY
 else
 	cat "$demo_ws/.attesta/demo-audit.jsonl"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# House rules the compiler cannot enforce (STYLE.md): no unbounded string
+# House rules the compiler cannot enforce (docs/ARCHITECTURE.md): no unbounded string
 # calls, no system()/popen() in the product, every open descriptor CLOEXEC is
 # reviewed by hand. Prints offending lines and exits 1.
 set -u
@@ -8,8 +8,15 @@ bad=$(grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|system|popen|tmpnam|mktem
 	| grep -v 'lint: allow' \
 	| grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)' || true)
 if [ -n "$bad" ]; then
-	echo "lint: banned calls (STYLE.md):"
+	echo "lint: banned calls (docs/ARCHITECTURE.md):"
 	echo "$bad"
+	exit 1
+fi
+outside=$(git ls-files 2>/dev/null | grep -vE '^(tests/data/|scripts/lint\.sh$)' |
+	xargs grep -nE 'DESIGN(\.md| §|\x27s)|STYLE\.md|\.\./shared/(DESIGN|STYLE)' 2>/dev/null || true)
+if [ -n "$outside" ]; then
+	echo "lint: a citation of a document outside the repository (cite docs/*.md):"
+	echo "$outside"
 	exit 1
 fi
 exit 0

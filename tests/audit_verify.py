@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent audit-chain verifier, Python stdlib only (DESIGN §8).
+"""Independent audit-chain verifier, Python stdlib only (docs/audit.md).
 usage: audit_verify.py LOG [HMAC_KEY_FILE]   exit 0 intact, 1 broken"""
 import hashlib, hmac, json, sys
 prev, bad = "0" * 64, []

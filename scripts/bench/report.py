@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn the raw samples of `make bench` (RESULTS/raw.tsv, written by
-scripts/bench/run.py) into the tables of docs/BENCHMARKS.md: the DESIGN
-section 14 budget with MET / MISSED per row, then the detail tables.
+scripts/bench/run.py) into the tables of docs/BENCHMARKS.md: the performance
+budget with MET / MISSED per row, then the detail tables.
 
   report.py RAW.tsv ENV.txt COMMAND [DOC.md]
 
@@ -155,7 +155,7 @@ E2E_NAMES = {
     "git": "git on 1,000 files: init, add, commit, status, rm 100, commit, checkout",
     "rmtree": "rm -rf of a 10,000-file tree",
 }
-# DESIGN §14 gives exec-heavy work (a build, a shell loop of execs) 1.15x of
+# docs/BENCHMARKS.md gives exec-heavy work (a build, a shell loop of execs) 1.15x of
 # native. git and rm -rf are removal-heavy: each removal is a decision, so
 # their budget is the per-call one applied to the whole run: the added wall
 # time per decided call within 2x the floor's added latency per call.
@@ -223,7 +223,7 @@ for op, what in (("sendto", "audited decisions (sendto, sync off)"),
 met = sum(1 for b in budget if b[3] == "MET")
 out.append("Machine and run:\n\n```\n%s\n```\n" % env_text)
 out.append("Command: `%s`\n" % command)
-out.append("### DESIGN §14 budget: %d of %d rows met\n" % (met, len(budget)))
+out.append("### Performance budget: %d of %d rows met\n" % (met, len(budget)))
 out.append("| target | measured | budget | result |")
 out.append("|---|---|---|---|")
 for b in budget:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The `make bench` driver (docs/BENCHMARKS.md, DESIGN section 14).
+"""The `make bench` driver (docs/BENCHMARKS.md, docs/BENCHMARKS.md).
 
 Runs every measurement in one process, interleaved round-robin (repeat 1
 of every regime, then repeat 2, ...) so that slow drifts of a shared

@@ -1,5 +1,5 @@
 /*
- * `attesta attestation status|eval|report` (DESIGN §10, docs/fleet.md): show a
+ * `attesta attestation status|eval|report` (docs/fleet.md, docs/fleet.md): show a
  * node's enrollment row, and run the attestation predicate offline for a
  * (bundle, node) pair exactly as the gate would. Exit codes of eval are
  * API for rollout scripts: 0 allow, 1 deny (or could not evaluate: fail

@@ -1,5 +1,5 @@
 /*
- * `attesta bundle keygen|pack|verify` (DESIGN §10, docs/fleet.md): make an
+ * `attesta bundle keygen|pack|verify` (docs/fleet.md, docs/fleet.md): make an
  * Ed25519 signing key pair, pack a config and profiles into a signed
  * bundle, and verify a bundle (signature, every sha256, and that its
  * config and profiles load). Trusts its arguments no more than any user

@@ -1,6 +1,6 @@
 /*
  * The supervisor's own cache of host name resolutions, used to verify a
- * host name the shim claims for a connect (DESIGN §11.6): "does the
+ * host name the shim claims for a connect (docs/SECURITY.md): "does the
  * supervisor's resolution of NAME contain the address the kernel showed
  * us". This module is pure bookkeeping: no resolver, no threads, no clock
  * (the caller passes CLOCK_MONOTONIC milliseconds). supervisor/run/

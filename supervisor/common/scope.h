@@ -1,5 +1,5 @@
 /*
- * Approval scopes (DESIGN §3), the pure part: which paths an approved
+ * Approval scopes (docs/decode.md), the pure part: which paths an approved
  * exec names (its operands, resolved against its cwd and normalized
  * lexically), whether a removed path lies under one of them, and the key
  * that makes two actions "identical" for an "approve for this session"

@@ -8,7 +8,7 @@
  * anything to the shim socket. The parser validates the whole datagram
  * before any field is used; the table rate-limits per claimed pid, expires
  * entries, and never grows beyond its capacity. Annotations are context for
- * prompts and audit entries, never authority (DESIGN §11.6): a host name
+ * prompts and audit entries, never authority (docs/SECURITY.md): a host name
  * must be verified by the supervisor's own resolution before it may lower
  * risk.
  *

@@ -9,7 +9,7 @@
  * agent's address space, which the agent controls completely. A message is
  * CONTEXT, never authority: the supervisor parses it with sup_shim_parse()
  * (bounded, whole-datagram validation) and verifies any host name with its
- * own resolution before it may lower risk (DESIGN §11.6).
+ * own resolution before it may lower risk (docs/SECURITY.md).
  *
  * Transport: one SOCK_SEQPACKET datagram per message, sent by the shim with
  * MSG_DONTWAIT|MSG_NOSIGNAL on the inherited descriptor whose number is in

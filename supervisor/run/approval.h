@@ -1,5 +1,5 @@
 /*
- * Human approvals for held calls (DESIGN §7): the table of calls waiting
+ * Human approvals for held calls (docs/challenges.md): the table of calls waiting
  * for a human, their challenges (policy/challenge.h), their deadlines
  * (timeout_seconds, then fail_mode), and the approval socket that
  * `attesta pending | approve | deny` talk to (docs/approvals.md). The tty

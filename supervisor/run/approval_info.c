@@ -1,5 +1,5 @@
 /*
- * What a held call shows its approvers (DESIGN §7, issue 5): the action
+ * What a held call shows its approvers (docs/challenges.md, issue 5): the action
  * (program and argv, or path, or host:port with the verified name), cwd,
  * process chain, risk score and level with the top factors, agent id,
  * environment and the challenge. Built once when the call is held, as a

@@ -1,6 +1,6 @@
 /*
  * Who may answer a challenge: never a process inside the sandbox
- * (DESIGN §7). The sandbox is every descendant of the supervisor: PROG is
+ * (docs/challenges.md). The sandbox is every descendant of the supervisor: PROG is
  * its child, and since the supervisor is a child subreaper, orphaned
  * descendants (double forks, setsid daemons) are re-parented to it, so
  * walking PPid up from the peer always reaches the supervisor for a

@@ -1,6 +1,6 @@
 /*
  * Fleet mode in attesta-run (docs/fleet.md, "Fleet mode in attesta-run"):
- * the attestation gate of DESIGN §4 step 7 and a signed bundle as the
+ * the attestation gate of docs/score.md step 7 and a signed bundle as the
  * policy.
  *
  * attest_setup.c resolves the mode, node id, bundle and trusted key, checks

@@ -1,6 +1,5 @@
 /*
- * sup_decode(): one seccomp notification -> one struct pol_action (DESIGN
- * §3). Dispatches on the syscall number and fills the fields every action
+ * sup_decode(): one seccomp notification -> one struct pol_action (docs/decode.md). Dispatches on the syscall number and fills the fields every action
  * shares (ids, exe, cwd, chain, time); exec is in decode_exec.c, file
  * removal in decode_fs.c, network calls in decode_net.c.
  *

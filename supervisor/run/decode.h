@@ -1,9 +1,9 @@
 /*
  * Decoders: turn one seccomp user notification into a struct pol_action
- * (DESIGN §3). Everything the decision depends on is read from the target
+ * (docs/decode.md). Everything the decision depends on is read from the target
  * exactly once (process_vm_readv, bounded by policy/pol_limits.h) and kept in
  * the action; sup_emulate() later acts on those copies only, never on the
- * target's memory again (DESIGN §11.1).
+ * target's memory again (docs/SECURITY.md).
  *
  * Trust: the target's memory, registers (syscall arguments) and /proc
  * entries are attacker-controlled. Every structure is bounded and

@@ -1,7 +1,7 @@
 /*
  * Per-thread cache of /proc handles for sandboxed threads, so that one
  * gated call costs a few syscalls instead of ~20 open/read/close of /proc
- * files (DESIGN §14). For each thread id it keeps an O_PATH fd of
+ * files (docs/BENCHMARKS.md). For each thread id it keeps an O_PATH fd of
  * /proc/TID, an open /proc/TID/status (re-read with pread, which makes the
  * kernel generate it afresh), the thread's root directory and its identity,
  * and the status read for the notification being handled, which the

@@ -1,6 +1,6 @@
 /*
  * sup_emulate(): perform an allowed unlink/rmdir/connect/send on behalf of
- * the sandboxed process, on the copies that were decided (DESIGN §11.1),
+ * the sandboxed process, on the copies that were decided (docs/SECURITY.md),
  * with the target's credentials, and give the target the call's result.
  *
  * SECURITY: the attacker is the sandboxed program. After the decision it

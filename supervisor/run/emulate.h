@@ -1,5 +1,5 @@
 /*
- * Emulation of allowed calls (DESIGN §11.1): instead of answering
+ * Emulation of allowed calls (docs/SECURITY.md): instead of answering
  * SECCOMP_USER_NOTIF_FLAG_CONTINUE for a call whose verdict depended on
  * pointer arguments, the supervisor performs the call itself on exactly
  * what was decided (the copies in struct pol_action) and returns the

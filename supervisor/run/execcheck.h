@@ -1,5 +1,5 @@
 /*
- * Exec verification (DESIGN §11.1). exec cannot be emulated: the
+ * Exec verification (docs/SECURITY.md). exec cannot be emulated: the
  * supervisor answers CONTINUE and the kernel re-reads the path from the
  * target's memory, which another thread (or a vfork parent's other
  * threads) may have changed after the decision. So the supervisor is also

@@ -1,5 +1,5 @@
 /*
- * The seccomp filter of attesta-run (DESIGN §2, §11.5). filter.c builds it
+ * The seccomp filter of attesta-run (docs/SECURITY.md). filter.c builds it
  * with libseccomp in the supervisor before the fork, exports the BPF into
  * memory, and the child loads that program itself with the raw seccomp(2)
  * syscall, because libseccomp 2.5.4 cannot ask for

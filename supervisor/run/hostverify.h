@@ -1,5 +1,5 @@
 /*
- * Verification of a host name the shim claims for a connect (DESIGN §11.6,
+ * Verification of a host name the shim claims for a connect (docs/SECURITY.md,
  * issue 7): the supervisor resolves the name itself, with getaddrinfo on
  * its own resolver threads (never on the event loop thread), caches the
  * answer (supervisor/common/hostcache.h: fixed TTL 60 s for answers, 10 s

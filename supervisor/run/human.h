@@ -1,5 +1,5 @@
 /*
- * Held calls that need a human (DESIGN §7, issue 5): the glue between the
+ * Held calls that need a human (docs/challenges.md, issue 5): the glue between the
  * event loop (loop.h), the verdict path (verdict.h) and the approval
  * table with its renderers (approval.h: the socket; tty.h: the
  * terminal). It creates them for the chosen renderer, holds calls for a

@@ -1,5 +1,5 @@
 /*
- * Starting PROG under the gate (DESIGN §2): fork; the child joins its own
+ * Starting PROG under the gate (docs/ARCHITECTURE.md): fork; the child joins its own
  * process group, sets NO_NEW_PRIVS, loads the filter with a listener,
  * tells the parent its listener fd number over a socketpair (the parent
  * takes it with pidfd_getfd: sendmsg is already gated by then), closes
@@ -63,7 +63,7 @@ int sup_launch_start(const struct sup_launch_opts *opts, struct sup_child *ret_c
 /* Let the child exec PROG. Closes child->control. 0 or -errno. */
 int sup_launch_go(struct sup_child *child);
 
-/* Exit statuses the child uses when it cannot become PROG (DESIGN §13). */
+/* Exit statuses the child uses when it cannot become PROG (docs/attesta-run.md). */
 #define SUP_EXIT_INTERNAL 125
 #define SUP_EXIT_CANNOT_EXEC 126
 #define SUP_EXIT_NOT_FOUND 127

@@ -1,5 +1,5 @@
 /*
- * The supervisor's event loop (DESIGN §2): one thread, one epoll set over
+ * The supervisor's event loop (docs/ARCHITECTURE.md): one thread, one epoll set over
  * the seccomp listener, a signalfd (SIGCHLD and the signals forwarded to
  * PROG) and a timerfd (audit group commit). Every notification becomes a
  * held call (struct sup_held) in a table keyed by notification id; the

@@ -1,6 +1,6 @@
 /*
- * attesta-run: start PROG unmodified under the syscall gate (DESIGN §2,
- * §13). Parses the command line, splits into the watcher and the
+ * attesta-run: start PROG unmodified under the syscall gate (docs/ARCHITECTURE.md,
+ * docs/attesta-run.md). Parses the command line, splits into the watcher and the
  * supervisor (watcher.h), loads the config, policy engine, audit
  * log and trust store, picks the gate (seccomp, or the shim-only mode
  * when user notification is unavailable or --mode shim), sets up the

@@ -1,5 +1,5 @@
 /*
- * Process life of attesta-run (DESIGN §13, issue 4 item 7): the signals it
+ * Process life of attesta-run (docs/attesta-run.md, issue 4 item 7): the signals it
  * reads with signalfd and forwards to PROG, reaping (it is a child
  * subreaper, so orphaned descendants are re-parented to it), PROG's exit
  * status as attesta-run's, job control on a terminal, and --kill-on-exit.

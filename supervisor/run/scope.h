@@ -1,5 +1,5 @@
 /*
- * The approval scopes of one attesta-run session (DESIGN §3):
+ * The approval scopes of one attesta-run session (docs/decode.md):
  *  - exec scope: when a human approves an exec, the file removals that
  *    this process then makes under the paths its argv names are covered
  *    by that approval (decision_source "scope:<entry_id>"), unless their

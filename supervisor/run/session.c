@@ -1,6 +1,6 @@
 /*
  * Session-start and closing entries (session.h, docs/audit.md
- * "Sessions"). They carry every field of a call's entry (DESIGN §8 shape:
+ * "Sessions"). They carry every field of a call's entry (docs/audit.md shape:
  * the reference fields and the syscall fields) so readers of the log need
  * no special case; metadata names the writer (pid, /proc start time, boot
  * id) so the verifier can tell a dead supervisor from a running one.

@@ -423,7 +423,7 @@ static int annotate_net(struct sup_shimrecv *r, struct pol_action *a, int nr, pi
 	}
 	if (rc < 0)
 		return 0; /* the shim named nothing for this address */
-	/* SECURITY (DESIGN §11.6): the name is the agent's claim. Only our
+	/* SECURITY (docs/SECURITY.md): the name is the agent's claim. Only our
 	 * own resolution containing the kernel's address verifies it. */
 	rc = sup_hostverify_check(r->hv, name, &addr);
 	a->host_verified = rc == SUP_HOSTVERIFY_MATCH;

@@ -1,5 +1,5 @@
 /*
- * The tty renderer (DESIGN §7): when attesta-run's stdin is a terminal,
+ * The tty renderer (docs/challenges.md): when attesta-run's stdin is a terminal,
  * PROG runs on a pseudo-terminal that the supervisor owns, and the
  * supervisor relays bytes between the real terminal (raw mode) and the
  * pty master. When a held call needs a human, the relay to and from the

@@ -1,7 +1,7 @@
 /*
  * The verdict path: run the policy pipeline for a held call, turn the
  * decision into an audit entry (reference fields plus the syscall fields
- * of DESIGN §8), append it durably, and only then answer the kernel:
+ * of docs/audit.md), append it durably, and only then answer the kernel:
  * emulate an allowed unlink/rmdir/connect/sendto on the decided copies,
  * CONTINUE an allowed exec (to be verified at PTRACE_EVENT_EXEC when the
  * exec check is on), or fail the call with gate.deny_errno; a shim-only
@@ -365,7 +365,7 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 					  NULL);
 	if (held->action->action_class == POL_ACTION_SOCKET)
 		return sup_verdict_socket(loop, held);
-	/* SECURITY (DESIGN §7, hard rule, not scored, not softened by any
+	/* SECURITY (docs/challenges.md, hard rule, not scored, not softened by any
 	 * mode): the sandbox never reaches the approval socket. */
 	if (sup_human_is_approval_socket(loop, held->action))
 		return sup_verdict_finish(loop, held, false, "denied", "hard_rule",

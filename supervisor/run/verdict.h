@@ -1,5 +1,5 @@
 /*
- * The verdict path (DESIGN §4, §8, §11): policy pipeline -> verdict ->
+ * The verdict path (docs/score.md, docs/audit.md, docs/SECURITY.md): policy pipeline -> verdict ->
  * audit entry (written, durable as audit.sync requires) -> answer to the
  * kernel (emulate unlink/connect/sendto, CONTINUE exec, or fail with
  * gate.deny_errno). Everything fails closed: a decoder error, a policy

@@ -1,5 +1,5 @@
 /*
- * The audit entry of a finished call (DESIGN §8: the reference fields and
+ * The audit entry of a finished call (docs/audit.md: the reference fields and
  * the syscall fields), built directly as a pol_json object for
  * pol_audit_append_json(): no cJSON tree per decision. Trusts the decoded
  * action only as far as the decoders bounded it.

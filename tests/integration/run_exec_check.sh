@@ -1,5 +1,5 @@
 #!/bin/bash
-# Exec verification (DESIGN §11.1): a thread rewrites the exec path
+# Exec verification (docs/SECURITY.md): a thread rewrites the exec path
 # between the gate's read and the kernel's, racing an approved /bin/true
 # against a forbidden script. The forbidden program must never run; every
 # swapped exec is killed before its first instruction and audited with

@@ -112,11 +112,19 @@ grep -ho '^AUTONOMY_ATTESTATION_MODE=[a-z]*' "$SEEDS"/*.txt | sort -u | while IF
 	rc=$?
 	case $mode in
 	off) [ "$rc" -eq 0 ] || echo "FAIL: mode $mode exit $rc" ;;
-	*) if [ "$rc" -eq 125 ] && grep -q "not supported: attestation mode '$mode'" err.txt; then
-		echo "seed_commands: ATTESTA_ATTESTATION_MODE=$mode: not supported (as documented)"
+	# no bundle here: advisory logs would-denies and runs; enforce denies
+	# every gated call, the first exec included (docs/fleet.md)
+	advisory) if [ "$rc" -eq 0 ] && grep -q "attestation advisory: attestation: " err.txt; then
+		echo "seed_commands: ATTESTA_ATTESTATION_MODE=advisory: runs, would-denies logged"
 	   else
 		echo "FAIL: ATTESTA_ATTESTATION_MODE=$mode: exit $rc: $(cat err.txt)"
 	   fi ;;
+	enforce) if [ "$rc" -eq 126 ] && grep -q "attestation enforce: attestation: " err.txt; then
+		echo "seed_commands: ATTESTA_ATTESTATION_MODE=enforce: every gated call denied (no bundle)"
+	   else
+		echo "FAIL: ATTESTA_ATTESTATION_MODE=$mode: exit $rc: $(cat err.txt)"
+	   fi ;;
+	*) echo "FAIL: unknown mode $mode in the pages" ;;
 	esac
 done > flips.txt
 cat flips.txt

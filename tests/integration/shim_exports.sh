@@ -1,6 +1,6 @@
 #!/bin/sh
 # libattesta-preload.so exports nothing but its hooks and depends on libc
-# only (DESIGN §2, issue 7): a symbol leaking out of the shim could
+# only (docs/ARCHITECTURE.md, issue 7): a symbol leaking out of the shim could
 # interpose on the agent's own functions.
 set -u
 BUILD=${BUILD:-build}

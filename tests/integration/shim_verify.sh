@@ -1,6 +1,6 @@
 #!/bin/sh
 # Host names claimed by the shim are verified by the supervisor's own
-# resolution (DESIGN §11.6, issue 7): python3 urllib, curl and a C
+# resolution (docs/SECURITY.md, issue 7): python3 urllib, curl and a C
 # getaddrinfo client connect to local names defined in a private /etc/hosts
 # (a mount namespace with a bind-mounted hosts file; loopback addresses
 # only) and the name is recorded as verified; an agent that writes a forged

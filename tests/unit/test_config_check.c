@@ -1,6 +1,6 @@
 /*
  * Unit tests for policy/config_check.c: what attesta-run refuses after
- * loading (attestation mode, approval group) is refused with the key's
+ * loading (approval group) is refused with the key's
  * line and column; an unknown environment and an amplifier without
  * target are warnings (docs/config.md).
  */
@@ -52,21 +52,6 @@ static void collect(const struct pol_diag *w, void *ctx)
 	if (s->n < 4)
 		s->last[s->n] = *w;
 	s->n++;
-}
-
-static void test_check_run_refuses_attestation_with_location(void **state)
-{
-	struct pol_config *c = load("policy:\n  fail_mode: deny\nattestation:\n  mode: advisory\n");
-	struct pol_diag diag;
-
-	(void)state;
-	memset(&diag, 0, sizeof diag);
-	assert_int_equal(pol_config_check_run(c, &diag), -EOPNOTSUPP);
-	assert_int_equal(diag.line, 4);
-	assert_int_equal(diag.column, 9);
-	assert_non_null(strstr(diag.message, "not supported: attestation mode 'advisory'"));
-	assert_string_equal(diag.file, path);
-	done(c);
 }
 
 static void test_check_run_refuses_unknown_group(void **state)
@@ -134,7 +119,6 @@ static void test_known_environments_do_not_warn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_check_run_refuses_attestation_with_location),
 		cmocka_unit_test(test_check_run_refuses_unknown_group),
 		cmocka_unit_test(test_check_run_accepts_defaults_and_root),
 		cmocka_unit_test(test_warnings_environment_and_amplifier),

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the decision pipeline (policy/engine.c) and the built-in
- * agent profile: the calibration table tests/data/calibration.tsv (DESIGN
- * §6 plus our own rows) run through pol_engine_evaluate() with the default
+ * agent profile: the calibration table tests/data/calibration.tsv (the
+ * calibration rows of docs/score.md plus our own) run through pol_engine_evaluate() with the default
  * config in a temporary workspace, then each pipeline step on its own:
  * environment multipliers, overrides skipping the multiplier, amplifier
  * targets, trust and the CRITICAL invariant, escalation actions of a

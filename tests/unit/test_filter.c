@@ -2,7 +2,8 @@
  * Unit tests for supervisor/run/filter.c: the BPF program attesta-run
  * loads into the sandbox. Built as one translation unit with filter.c
  * (unit tests link only the policy and common libraries). Every test that
- * loads the filter does it in a forked child, as STYLE.md asks.
+ * loads the filter does it in a forked child (docs/ARCHITECTURE.md:
+ * tests never change the test process itself).
  */
 #include <errno.h>
 #include <setjmp.h>

@@ -19,7 +19,7 @@
 #                      test must then FAIL (proves the checks can fail)
 #   ADV_ATTEMPTS, ADV_SECONDS   race budget (default 20000 / 60 s)
 #   ADV_TIMEOUT        hard limit per attesta-run (default 180 s)
-#   ADV_STRICT=1       known gaps outside DESIGN's contract fail instead
+#   ADV_STRICT=1       known gaps outside the documented contract (docs/SECURITY.md) fail instead
 #                      of skipping with their reason
 #   ADV_KEEP=1         keep $WS for inspection
 set -u
@@ -266,7 +266,7 @@ expect_no_traffic() {
 	[ "$n" -eq 0 ] || { sed 's/^/  listener: /' "$WS/listener.log" | head; fail "${1:-escape}: $n connection(s)/datagram(s) reached 127.0.0.2"; }
 }
 
-# gap NAME REASON: a known gap outside DESIGN's contract. Fails under
+# gap NAME REASON: a known gap outside the documented contract (docs/SECURITY.md). Fails under
 # ADV_STRICT=1, else skips with the reason (visible in the summary).
 gap() {
 	if [ "${ADV_STRICT:-}" = 1 ]; then fail "known gap: $1: $2"; fi

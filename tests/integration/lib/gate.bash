@@ -104,7 +104,7 @@ expect_audit_min() {
 	[ "$got" -ge "$1" ] || fail "${3:-audit}: $got entries match '$2', want >= $1"
 }
 
-# The chain, recomputed with the Python stdlib (DESIGN §8), and
+# The chain, recomputed with the Python stdlib (docs/audit.md), and
 # `attesta audit verify` when the CLI has it.
 verify_chain() {
 	python3 - "$AUDIT" <<'PY' || fail "audit chain broken"
