@@ -84,7 +84,7 @@ _attesta_run() {
 	--env) COMPREPLY=($(compgen -W "development staging ci production" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-c --config --agent-id --env --audit --renderer --timeout --attestation --node-id --bundle --kill-on-exit --mode --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "-c --config --agent-id --env --audit --renderer --timeout --attestation --node-id --bundle --kill-on-exit --quiet --user --unprotected-state --mode --help --version" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -c -- "$cur"))
 	fi

@@ -78,6 +78,8 @@ struct sup_loop {
 	int listener;
 	pid_t prog_pid;
 	bool kill_on_exit;
+	bool quiet;                   /* --quiet: no denial lines, no summary (denials.h) */
+	unsigned n_denials_said;      /* denial lines printed so far (denials.h) */
 	bool give_terminal;
 	bool defer_trust_save;        /* trust store bound by file for the agent: save at the end */
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */

@@ -33,6 +33,7 @@
 #include "supervisor/run/approval.h"
 #include "supervisor/run/attest.h"
 #include "supervisor/run/decode_cache.h"
+#include "supervisor/run/denials.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/human.h"
@@ -55,7 +56,7 @@ static const char usage_text[] =
 	"usage: attesta-run [-c FILE] [--agent-id ID] [--env NAME] [--audit PATH]\n"
 	"                   [--renderer auto|tty|socket|none] [--timeout S]\n"
 	"                   [--attestation off|advisory|enforce] [--node-id ID]\n"
-	"                   [--bundle FILE] [--kill-on-exit] [--mode auto|seccomp|shim]\n"
+	"                   [--bundle FILE] [--kill-on-exit] [--quiet] [--mode auto|seccomp|shim]\n"
 	"                   [--user NAME] [--unprotected-state] [--] PROG [ARG...]\n"
 	"       attesta-run --help | --version\n"
 	"\n"
@@ -75,6 +76,7 @@ struct run_opts {
 	const char *node_id;
 	const char *bundle;
 	bool kill_on_exit;
+	bool quiet;
 	const char *mode;          /* auto (default), seccomp, shim */
 	const char *user;          /* --user NAME (root only), else gate.user */
 	bool unprotected_state;    /* --unprotected-state */
@@ -97,7 +99,7 @@ static int fail(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_AGENT = 256, O_ENV, O_AUDIT, O_RENDERER, O_TIMEOUT, O_ATTEST, O_NODE,
-	       O_BUNDLE, O_KILL, O_HELP, O_MODE, O_USER, O_UNPROTECTED,
+	       O_BUNDLE, O_KILL, O_QUIET, O_HELP, O_MODE, O_USER, O_UNPROTECTED,
 	       O_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -110,6 +112,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "node-id", required_argument, NULL, O_NODE },
 		{ "bundle", required_argument, NULL, O_BUNDLE },
 		{ "kill-on-exit", no_argument, NULL, O_KILL },
+		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "user", required_argument, NULL, O_USER },
 		{ "unprotected-state", no_argument, NULL, O_UNPROTECTED },
@@ -131,6 +134,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case O_NODE: o->node_id = optarg; break;
 		case O_BUNDLE: o->bundle = optarg; break;
 		case O_KILL: o->kill_on_exit = true; break;
+		case O_QUIET: o->quiet = true; break;
 		case O_MODE: o->mode = optarg; break;
 		case O_USER: o->user = optarg; break;
 		case O_UNPROTECTED: o->unprotected_state = true; break;
@@ -454,6 +458,7 @@ int main(int argc, char **argv)
 	loop.agent_id = config->agent_id ? config->agent_id : "default";
 	loop.environment = config->environment ? config->environment : "development";
 	loop.kill_on_exit = o.kill_on_exit;
+	loop.quiet = o.quiet;
 	loop.decode_opts.workspace = config->workspace ? config->workspace : cwd;
 	loop.decode_opts.env_vars = &config->env_vars;
 	loop.decode_opts.supervisor_pid = getpid();
@@ -627,6 +632,7 @@ int main(int argc, char **argv)
 	} else {
 		code = rc;
 	}
+	sup_denials_summary(&loop, plan.audit_path);
 out:
 	/* every exit after the session started is closed in the log */
 	sup_session_end(&loop, "the reason is on its standard error", code);

@@ -26,6 +26,7 @@
 #include "policy/trust.h"
 #include "supervisor/run/attest.h"
 #include "supervisor/run/emulate.h"
+#include "supervisor/run/denials.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
@@ -240,10 +241,12 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 	} else {
 		resp.error = -deny_errno;
 	}
-	if (approved)
+	if (approved) {
 		loop->n_approved++;
-	else
+	} else {
 		loop->n_denied++;
+		sup_denials_say(loop, held, decision_source, reason);
+	}
 	/* SECURITY: the target may have died and its pid been reused while
 	 * we decided; never answer a stale id (the kernel would refuse it,
 	 * but do not rely on that for CONTINUE). */

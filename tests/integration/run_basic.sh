@@ -33,6 +33,15 @@ expect_rc 126 "forbidden first exec"
 grep -q "Operation not permitted" "$WS/err" || fail "no EPERM message for forbidden first exec"
 expect_audit 1 'e["action_name"]=="forbidden-tool" and e["verdict"]=="denied" and e["reason"]' "forbidden exec denied with reason"
 expect_audit 1 'e["action_name"]=="forbidden-tool" and e["errno"]==1 and e["decision_source"]=="fail_mode"'
+# A denial is visible on attesta-run's stderr (docs/attesta-run.md,
+# "Denials on stderr"): what, risk, reason, the dry run that explains it,
+# and a summary at exit; --quiet turns both off.
+grep -q "^attesta-run: denied exec $WS/forbidden-tool (critical " "$WS/err" || fail "no denial line on stderr: $(cat "$WS/err")"
+grep -q "^attesta-run:   why: attesta score exec $WS/forbidden-tool " "$WS/err" || fail "no 'attesta score' line for the denial"
+grep -q "^attesta-run: 1 gated calls decided: 0 approved, 1 denied" "$WS/err" || fail "no exit summary"
+( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --quiet -- ./forbidden-tool ) >"$WS/out" 2>"$WS/err"; RC=$?
+expect_rc 126 "forbidden first exec, --quiet"
+grep -q "^attesta-run: denied\|gated calls decided" "$WS/err" && fail "--quiet still printed denials: $(cat "$WS/err")"
 
 # Unsupported options are refused, not ignored.
 # (--renderer tty with no terminal on stdin is refused the same way.)
