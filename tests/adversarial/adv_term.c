@@ -148,11 +148,15 @@ static long attack(int argc, char **argv)
 		return fd < 0 ? -1 : inject(fd, argv[2], '\n');
 	}
 	if (!strcmp(a, "sti-ancestor-later") && argc >= 4) {
+		/* found before the fork: once this process exits, the child's
+		 * walk up the process tree could meet it half gone (ENOENT) */
+		int fd = ancestor_terminal(name, sizeof name);
+		int found_errno = errno;
 		pid_t pid = fork();
 		if (pid != 0)
 			return pid < 0 ? -1 : 0; /* the child reports */
-		int fd = ancestor_terminal(name, sizeof name);
 		long rc = fd < 0 ? -1 : 0;
+		errno = found_errno;
 		sleep((unsigned)atoi(argv[2]));
 		for (int i = 3; rc == 0 && i < argc; i++) {
 			rc = inject(fd, argv[i], '\r');
