@@ -22,6 +22,7 @@
 #include "atomic_file.h"
 #include "audit.h"
 #include "audit_internal.h"
+#include "file_read.h"
 #include "pol_limits.h"
 #include "warm.h"
 
@@ -165,6 +166,7 @@ int pol_audit_key_load(const char *path, unsigned char **ret_key, size_t *ret_le
 		       struct pol_diag *diag)
 {
 	unsigned char *key = NULL;
+	char *buf = NULL;
 	struct stat st;
 	size_t got = 0;
 	int fd, r;
@@ -200,22 +202,11 @@ int pol_audit_key_load(const char *path, unsigned char **ret_key, size_t *ret_le
 			     POL_AUDIT_KEY_MAX_BYTES);
 		goto out;
 	}
-	key = malloc((size_t)st.st_size);
-	if (!key) {
-		r = -ENOMEM;
+	r = pol_file_read_fd(fd, POL_AUDIT_KEY_MAX_BYTES, 0, &buf, &got);
+	if (r < 0)
 		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, key + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
+	key = (unsigned char *)buf;
+	buf = NULL;
 	*ret_key = key;
 	*ret_len = got;
 	key = NULL;
@@ -224,9 +215,9 @@ out:
 	if (r < 0 && diag && !diag->message[0])
 		pol_diag_set(diag, path, 0, 0, "cannot read audit hmac key '%s': %s", path,
 			     strerror(-r));
-	if (key) {
-		OPENSSL_cleanse(key, (size_t)st.st_size);
-		free(key);
+	if (buf) {
+		OPENSSL_cleanse(buf, got);
+		free(buf);
 	}
 	close(fd);
 	return r;
@@ -256,37 +247,21 @@ static int head_body(const struct audit_head *head, char *buf, size_t size)
 int audit_head_read(const char *head_path, const unsigned char *key, size_t key_len,
 		    struct audit_head *ret_head)
 {
-	char buf[POL_AUDIT_HEAD_MAX_BYTES + 1], body[256], mac[AUDIT_HASH_HEX + 1];
+	char *buf = NULL, body[256], mac[AUDIT_HASH_HEX + 1];
 	struct pol_json_arena *arena = NULL;
 	const struct pol_json *count, *hash, *mac_node;
 	struct pol_json *v;
 	struct audit_head head;
 	size_t got = 0;
-	int fd, r, n;
+	int r, n;
 
-	fd = open(head_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t k = read(fd, buf + got, sizeof(buf) - got);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
-		if (k == 0 || (got += (size_t)k) == sizeof(buf))
-			break;
-	}
-	close(fd);
-	if (got > POL_AUDIT_HEAD_MAX_BYTES)
-		return -EBADMSG;
+	r = pol_file_read(head_path, POL_AUDIT_HEAD_MAX_BYTES, 0, &buf, &got);
+	if (r < 0)
+		return r == -EFBIG || r == -EINVAL ? -EBADMSG : r;
 	arena = pol_json_arena_new();
+	r = arena ? -EBADMSG : -ENOMEM;
 	if (!arena)
-		return -ENOMEM;
-	r = -EBADMSG;
+		goto out;
 	if (pol_json_parse(arena, buf, got, &v, NULL) < 0)
 		goto out;
 	count = pol_json_get(v, "count");
@@ -310,6 +285,7 @@ int audit_head_read(const char *head_path, const unsigned char *key, size_t key_
 	r = 0;
 out:
 	pol_json_arena_free(arena);
+	free(buf);
 	return r;
 }
 

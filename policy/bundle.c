@@ -20,6 +20,7 @@
 #include "bundle_internal.h"
 #include "config.h"
 #include "domain.h"
+#include "file_read.h"
 #include "pol_limits.h"
 #include "registry.h"
 
@@ -298,48 +299,17 @@ fail:
 
 int pol_bundle_read(const char *path, struct pol_bundle **ret_bundle, struct pol_diag *diag)
 {
-	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot open bundle: %s", strerror(-r));
+	r = pol_file_read(path, POL_BUNDLE_MAX_BYTES, 0, &buf, &len);
+	if (r < 0) {
+		pol_diag_set(diag, path, 0, 0, "cannot read bundle: %s", pol_file_read_strerror(r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = pol_diag_set(diag, path, 0, 0, "bundle is not a regular file");
-		goto out;
-	}
-	if (st.st_size > POL_BUNDLE_MAX_BYTES) {
-		pol_diag_set(diag, path, 0, 0, "bundle is larger than %d bytes", POL_BUNDLE_MAX_BYTES);
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			pol_diag_set(diag, path, 0, 0, "cannot read bundle: %s", strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
 	r = pol_bundle_parse(path, buf, len, ret_bundle, diag);
-out:
 	free(buf);
-	close(fd);
 	return r;
 }
 

@@ -20,6 +20,7 @@
 
 #include "atomic_file.h"
 #include "bundle_internal.h"
+#include "file_read.h"
 #include "pol_limits.h"
 
 struct pol_bundle_key {
@@ -149,7 +150,7 @@ int pol_bundle_key_load(const char *path, bool private_key, struct pol_bundle_ke
 			struct pol_diag *diag)
 {
 	struct pol_bundle_key *key = NULL;
-	char buf[POL_BUNDLE_KEY_MAX_BYTES];
+	char *buf = NULL;
 	size_t len = 0;
 	struct stat st;
 	BIO *bio = NULL;
@@ -161,7 +162,7 @@ int pol_bundle_key_load(const char *path, bool private_key, struct pol_bundle_ke
 		pol_diag_set(diag, path, 0, 0, "cannot open key: %s", strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= POL_BUNDLE_KEY_MAX_BYTES) {
 		r = pol_diag_set(diag, path, 0, 0, "not a key file (regular file under %d bytes)",
 				 POL_BUNDLE_KEY_MAX_BYTES);
 		goto out;
@@ -173,13 +174,10 @@ int pol_bundle_key_load(const char *path, bool private_key, struct pol_bundle_ke
 			     (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
-	while (len < sizeof(buf)) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
+	r = pol_file_read_fd(fd, POL_BUNDLE_KEY_MAX_BYTES - 1, 0, &buf, &len);
+	if (r < 0) {
+		pol_diag_set(diag, path, 0, 0, "cannot read key: %s", pol_file_read_strerror(r));
+		goto out;
 	}
 	key = calloc(1, sizeof(*key));
 	bio = BIO_new_mem_buf(buf, (int)len);
@@ -198,7 +196,9 @@ int pol_bundle_key_load(const char *path, bool private_key, struct pol_bundle_ke
 	*ret_key = key;
 	key = NULL;
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
+	if (buf)
+		OPENSSL_cleanse(buf, len);
+	free(buf);
 	BIO_free(bio);
 	pol_bundle_key_free(key);
 	close(fd);

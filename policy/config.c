@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config_internal.h"
+#include "file_read.h"
 #include "pol_limits.h"
 #include "regex.h"
 
@@ -184,54 +185,31 @@ out:
 	return r;
 }
 
+int config_read_file(const char *path, char **ret_buf, size_t *ret_len, struct pol_diag *diag)
+{
+	/* any type: --config /dev/stdin and process substitution are pipes */
+	int r = pol_file_read(path, POL_CONFIG_MAX_BYTES, POL_READ_ANY_TYPE, ret_buf, ret_len);
+
+	if (r == -EFBIG)
+		pol_diag_set(diag, path, 0, 0, "config is too large (at most %d bytes)",
+			     POL_CONFIG_MAX_BYTES);
+	else if (r == -EISDIR)
+		pol_diag_set(diag, path, 0, 0, "cannot read config: %s", strerror(EISDIR));
+	else if (r < 0)
+		pol_diag_set(diag, path, 0, 0, "cannot open config: %s", strerror(-r));
+	return r;
+}
+
 int pol_config_load(const char *path, struct pol_config **ret_config, struct pol_diag *diag)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	struct stat st;
-	int fd, r;
+	int r = config_read_file(path, &buf, &len, diag);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot open config: %s", strerror(-r));
+	if (r < 0)
 		return r;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot read config: %s", strerror(-r));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		pol_diag_set(diag, path, 0, 0, "cannot read config: %s", strerror(EISDIR));
-		goto out;
-	}
-	/* Read at most one byte past the cap: that is enough to know the
-	 * file is too big, whatever st_size claims (pipes, /proc files). */
-	buf = malloc(POL_CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)POL_CONFIG_MAX_BYTES + 1) {
-		ssize_t n = read(fd, buf + len, (size_t)POL_CONFIG_MAX_BYTES + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			pol_diag_set(diag, path, 0, 0, "cannot read config: %s", strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
 	r = pol_config_load_buffer(path, buf, len, ret_config, diag);
-out:
 	free(buf);
-	close(fd);
 	return r;
 }
 

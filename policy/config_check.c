@@ -19,24 +19,6 @@
  * name is multiplied by 1.0, as "ci"). */
 static const char *const known_envs[] = { "development", "staging", "ci", "production" };
 
-static char *read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc((size_t)POL_CONFIG_MAX_BYTES + 1);
-	if (buf) {
-		n = fread(buf, 1, POL_CONFIG_MAX_BYTES, f);
-		buf[n] = '\0';
-		*ret_len = n;
-	}
-	fclose(f);
-	return buf;
-}
-
 static const struct cfg_node *map_get(const struct cfg_node *map, const char *key, size_t klen,
 				      const struct cfg_node **ret_key)
 {
@@ -76,12 +58,11 @@ static struct cfg_node *load_tree(const struct pol_config *config)
 	struct cfg_node *root = NULL;
 	struct pol_diag ignored;
 	size_t len = 0;
-	char *buf;
+	char *buf = NULL;
 
 	if (!config->source || !strcmp(config->source, "<default>"))
 		return NULL;
-	buf = read_file(config->source, &len);
-	if (!buf)
+	if (config_read_file(config->source, &buf, &len, &ignored) < 0)
 		return NULL;
 	if (cfg_tree_parse(config->source, buf, len, &root, &ignored) < 0)
 		root = NULL;

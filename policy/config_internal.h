@@ -34,6 +34,10 @@ struct cfg_node {
 	size_t capacity;
 };
 
+/* Read a config file whole with the config's size cap (file_read.h);
+ * the error is described in diag ("cannot open config: ..."). */
+int config_read_file(const char *path, char **ret_buf, size_t *ret_len, struct pol_diag *diag);
+
 /* Parse buf into a tree. *ret_root is NULL for an empty stream (no
  * document, or a document that is a plain null scalar). -EINVAL with diag
  * on bad input, -ENOMEM. */

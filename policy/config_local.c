@@ -87,46 +87,18 @@ int pol_config_check_local(const char *path, unsigned *ret_set, struct pol_diag 
 {
 	struct cfg_node *root = NULL;
 	size_t len = 0;
-	char *buf;
-	int fd, r = 0;
+	char *buf = NULL;
+	int r;
 
 	*ret_set = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot open config: %s", strerror(-r));
+	r = config_read_file(path, &buf, &len, diag);
+	if (r < 0)
 		return r;
-	}
-	buf = malloc(POL_CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)POL_CONFIG_MAX_BYTES + 1) {
-		ssize_t n = read(fd, buf + len, (size_t)POL_CONFIG_MAX_BYTES + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			pol_diag_set(diag, path, 0, 0, "cannot read config: %s", strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > (size_t)POL_CONFIG_MAX_BYTES) {
-		r = pol_diag_set(diag, path, 0, 0, "config is too large");
-		goto out;
-	}
 	r = cfg_tree_parse(path, buf, len, &root, diag);
 	if (r == 0)
 		r = walk(path, root, ret_set, diag);
-out:
 	cfg_node_free(root);
 	free(buf);
-	close(fd);
 	return r;
 }
 

@@ -20,6 +20,7 @@
 #include "bundle.h"
 #include "config_internal.h"
 #include "domain.h"
+#include "file_read.h"
 #include "pol_limits.h"
 #include "pystr.h"
 
@@ -438,49 +439,17 @@ out:
 
 int pol_domain_load(const char *path, struct pol_domain_profile **ret_profile, struct pol_diag *diag)
 {
-	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
-	int fd, r;
+	size_t len = 0;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot open profile: %s", strerror(-r));
+	r = pol_file_read(path, POL_CONFIG_MAX_BYTES, 0, &buf, &len);
+	if (r < 0) {
+		pol_diag_set(diag, path, 0, 0, "cannot read profile: %s", pol_file_read_strerror(r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		pol_diag_set(diag, path, 0, 0, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > POL_CONFIG_MAX_BYTES) {
-		r = -EFBIG;
-		pol_diag_set(diag, path, 0, 0, "profile larger than %d bytes", POL_CONFIG_MAX_BYTES);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			pol_diag_set(diag, path, 0, 0, "cannot read profile: %s", strerror(-r));
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	r = pol_domain_load_buffer(path, buf, got, ret_profile, diag);
-out:
+	r = pol_domain_load_buffer(path, buf, len, ret_profile, diag);
 	free(buf);
-	close(fd);
 	return r;
 }
 

@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "atomic_file.h"
+#include "file_read.h"
 #include "pol_limits.h"
 #include "registry_internal.h"
 
@@ -51,53 +52,11 @@ static void table_release(struct row_table *t)
  * silently (no registry yet); other errors are described in diag. */
 static int read_file(const char *path, char **ret_buf, size_t *ret_len, struct pol_diag *diag)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, r = 0;
+	int r = pol_file_read(path, POL_REGISTRY_MAX_BYTES, 0, ret_buf, ret_len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		if (r != -ENOENT)
-			pol_diag_set(diag, path, 0, 0, "cannot open registry: %s", strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		pol_diag_set(diag, path, 0, 0, "registry is not a regular file");
-		goto out;
-	}
-	if (st.st_size > POL_REGISTRY_MAX_BYTES) {
-		r = pol_diag_set(diag, path, 0, 0, "registry is larger than %d bytes",
-				 POL_REGISTRY_MAX_BYTES);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			pol_diag_set(diag, path, 0, 0, "cannot read registry: %s", strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
+	if (r < 0 && r != -ENOENT)
+		pol_diag_set(diag, path, 0, 0, "cannot read registry: %s",
+			     pol_file_read_strerror(r));
 	return r;
 }
 

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "atomic_file.h"
+#include "file_read.h"
 #include "pol_limits.h"
 #include "trust_internal.h"
 
@@ -354,10 +355,6 @@ static int read_store(const char *path, char **ret_buf, size_t *ret_len, struct 
 		pol_diag_set(diag, path, 0, 0, "cannot stat trust store: %s", strerror(-r));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		r = pol_diag_set(diag, path, 0, 0, "trust store is not a regular file");
-		goto out;
-	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		pol_diag_set(diag, path, 0, 0,
 			     "trust store is writable by group or others (mode %04o): refusing it",
@@ -365,35 +362,10 @@ static int read_store(const char *path, char **ret_buf, size_t *ret_len, struct 
 		r = -EPERM;
 		goto out;
 	}
-	if (st.st_size > POL_TRUST_MAX_BYTES) {
-		pol_diag_set(diag, path, 0, 0, "trust store is larger than %d bytes", POL_TRUST_MAX_BYTES);
-		r = -EFBIG;
+	r = pol_file_read_fd(fd, POL_TRUST_MAX_BYTES, 0, &buf, &len);
+	if (r < 0) {
+		pol_diag_set(diag, path, 0, 0, "cannot read trust store: %s", pol_file_read_strerror(r));
 		goto out;
-	}
-	/* Read to EOF with the cap enforced again: the file may grow. */
-	buf = malloc(POL_TRUST_MAX_BYTES + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, POL_TRUST_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			pol_diag_set(diag, path, 0, 0, "cannot read trust store: %s", strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > POL_TRUST_MAX_BYTES) {
-			pol_diag_set(diag, path, 0, 0, "trust store is larger than %d bytes",
-				     POL_TRUST_MAX_BYTES);
-			r = -EFBIG;
-			goto out;
-		}
 	}
 	*ret_buf = buf;
 	*ret_len = len;

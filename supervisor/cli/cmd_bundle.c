@@ -22,6 +22,7 @@
 #include "policy/atomic_file.h"
 #include "policy/bundle.h"
 #include "policy/domain.h"
+#include "policy/file_read.h"
 #include "policy/pol_limits.h"
 
 static void usage(FILE *out)
@@ -94,11 +95,9 @@ static int read_input(const char *path, bool is_config, struct pol_bundle_input 
 	size_t len = 0, name_len;
 	int r;
 
-	r = fleet_read_file(path, POL_BUNDLE_MAX_FILE_BYTES, &buf, &len);
+	r = pol_file_read(path, POL_BUNDLE_MAX_FILE_BYTES, 0, &buf, &len);
 	if (r < 0) {
-		fprintf(stderr, "attesta: cannot read '%s': %s\n", path,
-			r == -EFBIG ? "file is too large" : r == -EINVAL ? "not a regular file"
-								 : strerror(-r));
+		fprintf(stderr, "attesta: cannot read '%s': %s\n", path, pol_file_read_strerror(r));
 		return CLI_EXIT_INVALID;
 	}
 	if (is_config) {

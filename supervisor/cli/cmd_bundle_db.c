@@ -14,6 +14,7 @@
 #include "fleet_common.h"
 #include "policy/atomic_file.h"
 #include "policy/bundle.h"
+#include "policy/file_read.h"
 #include "policy/fleet_db.h"
 #include "policy/pol_limits.h"
 
@@ -81,9 +82,9 @@ int bundle_push(const char *config_path, const char *database, const char *pubke
 	if ((rc = setup(&c, config_path, database, pubkey)))
 		goto out;
 	rc = CLI_EXIT_INVALID;
-	r = fleet_read_file(path, POL_BUNDLE_MAX_BYTES, &data, &len);
+	r = pol_file_read(path, POL_BUNDLE_MAX_BYTES, 0, &data, &len);
 	if (r < 0) {
-		fprintf(stderr, "attesta: %s: %s\n", path, strerror(-r));
+		fprintf(stderr, "attesta: cannot read '%s': %s\n", path, pol_file_read_strerror(r));
 		goto out;
 	}
 	r = pol_bundle_parse(path, data, len, &b, &diag);

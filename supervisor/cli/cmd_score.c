@@ -23,6 +23,7 @@
 #include "policy/action.h"
 #include "policy/config.h"
 #include "policy/engine.h"
+#include "policy/file_read.h"
 #include "policy/pol_limits.h"
 #include "policy/pystr.h"
 #include "policy/trust.h"
@@ -50,48 +51,9 @@ static void usage(FILE *out)
 
 static int read_context(const char *file, char **ret_buf, size_t *ret_len)
 {
-	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : 0;
-	size_t len = 0, cap = 4096;
-	char *buf;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	while (buf) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *nb = cap > POL_CONFIG_MAX_BYTES ? NULL : realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				errno = EFBIG;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n < 0) {
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (fd > 0)
-		close(fd);
-	if (!buf)
-		return -errno;
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
+	if (!strcmp(file, "-"))
+		return pol_file_read_fd(0, POL_CONFIG_MAX_BYTES, POL_READ_ANY_TYPE, ret_buf, ret_len);
+	return pol_file_read(file, POL_CONFIG_MAX_BYTES, POL_READ_ANY_TYPE, ret_buf, ret_len);
 }
 
 /* The agent's trust as the gate reads it: pol_trust_score() of the
@@ -180,7 +142,8 @@ int cmd_score(int argc, char **argv)
 
 		r = read_context(context, &buf, &len);
 		if (r < 0) {
-			fprintf(stderr, "attesta: cannot read context '%s': %s\n", context, strerror(-r));
+			fprintf(stderr, "attesta: cannot read context '%s': %s\n", context,
+				pol_file_read_strerror(r));
 			goto out;
 		}
 		r = pol_action_from_json(strcmp(context, "-") ? context : "<stdin>", buf, len, &action, &diag);

@@ -54,10 +54,6 @@ const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config
 const char *fleet_require_node_id(const struct fleet_opts *opts, const struct pol_config *config,
 				  const char *command, const char *verb);
 
-/* Read a whole regular file of at most cap bytes (NUL-terminated copy).
- * 0 or -errno / -EFBIG; prints nothing. */
-int fleet_read_file(const char *path, size_t cap, char **ret_buf, size_t *ret_len);
-
 double fleet_now(void);
 
 #endif
