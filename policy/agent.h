@@ -128,10 +128,6 @@ bool agent_unwrap(const struct agent_env *env, const char *prog, const char *con
  * file or stdin. */
 const char *agent_shell_script(const char *const *args, size_t nargs);
 
-void agent_analyze_unlink(const struct agent_env *env, const struct pol_action *action,
-			  struct agent_result *res);
-void agent_analyze_connect(const struct pol_action *action, struct agent_result *res);
-
 /* Whole action (dispatch by class). */
 void agent_analyze(const struct agent_env *env, const struct pol_action *action,
 		   struct agent_result *res);

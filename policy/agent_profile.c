@@ -38,8 +38,8 @@ int pol_agent_profile_new(struct pol_domain_profile **ret_profile)
 	return 0;
 }
 
-void agent_analyze_unlink(const struct agent_env *env, const struct pol_action *action,
-			  struct agent_result *res)
+static void agent_analyze_unlink(const struct agent_env *env, const struct pol_action *action,
+				 struct agent_result *res)
 {
 	const char *path = action->path ? action->path
 			   : action->args.count ? action->args.items[0] : NULL;
@@ -218,7 +218,7 @@ static int classify_address(const char *address, bool *ok)
 	return -1;
 }
 
-void agent_analyze_connect(const struct pol_action *action, struct agent_result *res)
+static void agent_analyze_connect(const struct pol_action *action, struct agent_result *res)
 {
 	const char *address = action->address;
 	bool ok, common = false;

@@ -151,17 +151,6 @@ void audit_entry_id_format(const unsigned char random16[16], char out[33])
 	to_hex(b, sizeof(b), out);
 }
 
-int audit_new_entry_id(char out[33])
-{
-	unsigned char b[16];
-	int r = audit_random(b, sizeof(b));
-
-	if (r < 0)
-		return r;
-	audit_entry_id_format(b, out);
-	return 0;
-}
-
 int pol_audit_key_load(const char *path, unsigned char **ret_key, size_t *ret_len,
 		       struct pol_diag *diag)
 {

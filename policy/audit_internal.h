@@ -32,8 +32,6 @@ int audit_mac_hex(const unsigned char *key, size_t key_len, const char *msg, siz
 bool audit_hex_equal(const char *a, const char *b, size_t len);
 bool audit_is_hash_hex(const char *s, size_t len);
 
-/* A uuid4-style 32-hex-digit entry id from getrandom(). */
-int audit_new_entry_id(char out[33]);
 /* The same from 16 random bytes the caller drew (a writer draws many ids'
  * worth with one getrandom()). */
 void audit_entry_id_format(const unsigned char random16[16], char out[33]);

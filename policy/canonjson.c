@@ -427,22 +427,6 @@ const struct pol_json *pol_json_get(const struct pol_json *object, const char *k
 	return found;
 }
 
-const char *pol_json_get_str(struct pol_json_arena *arena, const struct pol_json *object,
-			     const char *key)
-{
-	const struct pol_json *v = pol_json_get(object, key);
-	char *copy;
-
-	if (!v || v->kind != POL_JSON_STRING)
-		return NULL;
-	copy = pol_json_arena_alloc(arena, v->len + 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, v->text, v->len);
-	copy[v->len] = '\0';
-	return copy;
-}
-
 bool pol_json_get_number(const struct pol_json *object, const char *key, double *ret_number)
 {
 	const struct pol_json *v = pol_json_get(object, key);

@@ -125,9 +125,6 @@ size_t pol_json_float_repr(double value, const char *text_hint, size_t hint_len,
 /* Look up a member of an object (last one wins, as in Python); NULL if
  * absent or value is not an object. */
 const struct pol_json *pol_json_get(const struct pol_json *object, const char *key);
-/* A STRING member as a NUL-terminated arena copy (NULL if absent/not a string). */
-const char *pol_json_get_str(struct pol_json_arena *arena, const struct pol_json *object,
-			     const char *key);
 /* A number member (INT or FLOAT) as a double; false if absent/not a number. */
 bool pol_json_get_number(const struct pol_json *object, const char *key, double *ret_number);
 

@@ -205,12 +205,6 @@ static const struct pol_catalog_entry catalog[] = {
 	{ "setenforce", "change the SELinux mode", 0 },
 };
 
-const struct pol_catalog_entry *pol_catalog_entries(size_t *ret_count)
-{
-	*ret_count = sizeof(catalog) / sizeof(catalog[0]);
-	return catalog;
-}
-
 static bool entry_matches(const char *pattern, const char *name)
 {
 	size_t n = strlen(pattern);

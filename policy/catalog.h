@@ -31,7 +31,4 @@ struct pol_catalog_entry {
  * folded: python3.11 -> python3, pip3.11 -> pip3. */
 const struct pol_catalog_entry *pol_catalog_lookup(const char *name);
 
-/* All entries, for docs and tests. */
-const struct pol_catalog_entry *pol_catalog_entries(size_t *ret_count);
-
 #endif

@@ -39,13 +39,6 @@ static const char *const escalation_names[] = {
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-const char *pol_domain_target_name(enum pol_domain_target target)
-{
-	if ((size_t)target < N_ELEM(target_names))
-		return target_names[target];
-	return "?";
-}
-
 int pol_domain_target_parse(const char *name, enum pol_domain_target *ret_target)
 {
 	for (size_t i = 0; i < N_ELEM(target_names); i++) {

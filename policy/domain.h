@@ -40,8 +40,7 @@ enum pol_domain_target {
 	POL_DOMAIN_PATH,
 	POL_DOMAIN_HOST,
 };
-/* "function_name", "args", ...; parse returns -EINVAL for anything else. */
-const char *pol_domain_target_name(enum pol_domain_target target);
+/* "function_name", "args", ...; -EINVAL for anything else. */
 int pol_domain_target_parse(const char *name, enum pol_domain_target *ret_target);
 
 enum pol_escalation_action {

@@ -45,8 +45,6 @@ void pol_fleet_listener_free(struct pol_fleet_listener *l);
  * transaction as its version row, under an advisory lock: idempotent.
  * *ret_from / *ret_to: the version before and after. 0 or -EIO with diag. */
 int pol_fleet_db_init(const char *conninfo, int *ret_from, int *ret_to, struct pol_diag *diag);
-/* The newest migration version this attesta knows. */
-int pol_fleet_db_latest(void);
 
 /* --- bundles (fleet_bundle.c) --- */
 

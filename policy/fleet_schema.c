@@ -84,11 +84,6 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-int pol_fleet_db_latest(void)
-{
-	return N_MIGRATIONS;
-}
-
 #if defined(__has_include) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
 

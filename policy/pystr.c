@@ -224,7 +224,10 @@ int pol_py_repr_string(const char *str, size_t len, struct pol_text *out)
 
 /* ---- JSON values ------------------------------------------------------- */
 
-bool pol_py_number_is_int(const cJSON *number)
+/* Whether a cJSON number is a Python int: its source text has no
+ * fraction or exponent (a number built in memory: a finite integral
+ * value below 2^53). */
+static bool number_is_int(const cJSON *number)
 {
 	const char *lex = number->valuestring;
 
@@ -239,7 +242,7 @@ static int number_repr(const cJSON *number, struct pol_text *out)
 	char buf[48];
 	size_t n;
 
-	if (pol_py_number_is_int(number)) {
+	if (number_is_int(number)) {
 		const char *lex = number->valuestring;
 
 		if (lex) {

@@ -61,7 +61,4 @@ bool pol_py_printable(const char *s, size_t n);
 /* strtod() in the C locale, whatever the process locale is. */
 double pol_strtod_c(const char *s);
 
-/* Whether a cJSON number is a Python int under the rule above. */
-bool pol_py_number_is_int(const struct cJSON *number);
-
 #endif

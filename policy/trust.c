@@ -505,11 +505,6 @@ int pol_trust_adjust(double raw_score, enum pol_level raw_level, double trust,
 
 /* --- accessors ------------------------------------------------------------ */
 
-const char *pol_trust_store_path(const struct pol_trust_store *store)
-{
-	return store->path;
-}
-
 const struct pol_trust_params *pol_trust_store_params(const struct pol_trust_store *store)
 {
 	return &store->params;

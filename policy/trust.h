@@ -128,7 +128,6 @@ int pol_trust_store_save(struct pol_trust_store *store, struct pol_diag *diag);
 
 void pol_trust_store_free(struct pol_trust_store *store);
 
-const char *pol_trust_store_path(const struct pol_trust_store *store);
 const struct pol_trust_params *pol_trust_store_params(const struct pol_trust_store *store);
 
 /* Agents in id order; NULL when out of range / unknown. */

@@ -66,7 +66,8 @@ int fleet_open_registry(const struct fleet_opts *opts, const struct pol_config *
 	return 0;
 }
 
-const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config *config)
+/* --node-id, else $ATTESTA_NODE_ID, else attestation.node_id; NULL if none. */
+static const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config *config)
 {
 	const char *env = getenv("ATTESTA_NODE_ID");
 

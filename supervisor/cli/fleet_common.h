@@ -46,11 +46,9 @@ int fleet_load_config(const struct fleet_opts *opts, struct pol_config **ret_con
 int fleet_open_registry(const struct fleet_opts *opts, const struct pol_config *config,
 			struct pol_registry **ret_registry);
 
-/* --node-id, else $ATTESTA_NODE_ID, else attestation.node_id; NULL if none. */
-const char *fleet_node_id(const struct fleet_opts *opts, const struct pol_config *config);
-
-/* fleet_node_id(), or NULL after printing "COMMAND VERB needs a node id
- * (...)" (the caller exits with CLI_EXIT_USAGE). */
+/* --node-id, else $ATTESTA_NODE_ID, else attestation.node_id; or NULL
+ * after printing "COMMAND VERB needs a node id (...)" (the caller exits
+ * with CLI_EXIT_USAGE). */
 const char *fleet_require_node_id(const struct fleet_opts *opts, const struct pol_config *config,
 				  const char *command, const char *verb);
 

@@ -51,27 +51,6 @@ int sup_path_normalize(char *path)
 	return 0;
 }
 
-int sup_path_join(const char *base, const char *rel, char *buf, size_t size)
-{
-	int n;
-
-	if (!rel[0])
-		return -EINVAL;
-	if (rel[0] == '/') {
-		n = snprintf(buf, size, "%s", rel);
-	} else {
-		if (base[0] != '/')
-			return -EINVAL;
-		n = snprintf(buf, size, "%s/%s", base, rel);
-	}
-	if (n < 0 || (size_t)n >= size) {
-		if (size)
-			buf[0] = '\0';
-		return -ENAMETOOLONG;
-	}
-	return sup_path_normalize(buf);
-}
-
 int sup_path_split(const char *path, char *parent, size_t parent_size, char *name,
 		   size_t name_size, bool *ret_trailing_slash)
 {
@@ -106,38 +85,6 @@ int sup_path_split(const char *path, char *parent, size_t parent_size, char *nam
 	if (ret_trailing_slash)
 		*ret_trailing_slash = trailing;
 	return 0;
-}
-
-/* Does path start with prefix as whole components? Returns the rest
- * ("" or "/...") or NULL. */
-static const char *component_prefix(const char *path, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	if (strncmp(path, prefix, n) != 0)
-		return NULL;
-	if (path[n] != '\0' && path[n] != '/')
-		return NULL;
-	return path + n;
-}
-
-int sup_path_proc_self_rewrite(const char *path, int tgid, int tid, char *buf, size_t size)
-{
-	const char *rest;
-	int n;
-
-	/* Collapse leading slashes the way the kernel does ("//proc/self"). */
-	while (path[0] == '/' && path[1] == '/')
-		path++;
-	if ((rest = component_prefix(path, "/proc/self")))
-		n = snprintf(buf, size, "/proc/%d%s", tgid, rest);
-	else if ((rest = component_prefix(path, "/proc/thread-self")))
-		n = snprintf(buf, size, "/proc/%d/task/%d%s", tgid, tid, rest);
-	else
-		return 0;
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 1;
 }
 
 static int unknown_flags(const char *what, long bits, char *reason, size_t reason_size)

@@ -1,6 +1,5 @@
 /*
- * Pure path and flag helpers for the decoders: lexical joining and
- * normalization of paths taken from a sandboxed process, splitting into
+ * Pure path and flag helpers for the decoders: lexical normalization of paths taken from a sandboxed process, splitting into
  * parent and final component, and validation of the flag words of the
  * gated syscalls (unknown bits are an error: fail closed). No I/O: the
  * symlink-aware resolution in the target's view lives in
@@ -25,13 +24,6 @@
 int sup_path_normalize(char *path);
 
 /*
- * Join base (absolute) and rel: rel itself when absolute, else
- * "base/rel", then normalized as above. Always NUL-terminates buf.
- * 0, -EINVAL (base not absolute, rel empty), -ENAMETOOLONG.
- */
-int sup_path_join(const char *base, const char *rel, char *buf, size_t size);
-
-/*
  * Split a path into its parent ("" when there is none, i.e. a bare
  * relative name; "/" for "/x") and its final component, ignoring trailing
  * slashes (*ret_trailing_slash says whether there were any). The final
@@ -40,15 +32,6 @@ int sup_path_join(const char *base, const char *rel, char *buf, size_t size);
  */
 int sup_path_split(const char *path, char *parent, size_t parent_size,
 		   char *name, size_t name_size, bool *ret_trailing_slash);
-
-/*
- * If an absolute path names the calling process through procfs
- * ("/proc/self", "/proc/thread-self", or deeper), rewrite it for the
- * target: "/proc/self/..." -> "/proc/TGID/...", "/proc/thread-self/..."
- * -> "/proc/TGID/task/TID/...". Returns 1 when rewritten, 0 when the path
- * does not start with those, -ENAMETOOLONG.
- */
-int sup_path_proc_self_rewrite(const char *path, int tgid, int tid, char *buf, size_t size);
 
 /* Flag validation; 0 or -EINVAL with "unknown unlinkat flags 0x4". */
 int sup_flags_check_unlinkat(long flags, char *reason, size_t reason_size);

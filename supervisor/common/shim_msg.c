@@ -24,22 +24,9 @@ static const char *const entry_names[] = {
 	[SHIM_ENTRY_REMOVE] = "remove",   [SHIM_ENTRY_SENDMSG] = "sendmsg",
 };
 
-static const char *const api_names[] = {
-	[SHIM_API_GETADDRINFO] = "getaddrinfo",
-	[SHIM_API_GETHOSTBYNAME] = "gethostbyname",
-	[SHIM_API_GETHOSTBYNAME2] = "gethostbyname2",
-	[SHIM_API_GETHOSTBYNAME_R] = "gethostbyname_r",
-	[SHIM_API_GETHOSTBYNAME2_R] = "gethostbyname2_r",
-};
-
 const char *sup_shim_entry_name(unsigned entry)
 {
 	return entry >= 1 && entry <= SHIM_ENTRY_MAX ? entry_names[entry] : "?";
-}
-
-const char *sup_shim_api_name(unsigned api)
-{
-	return api >= 1 && api <= SHIM_API_MAX ? api_names[api] : "?";
 }
 
 static int all_zero(const void *p, size_t n)

@@ -76,7 +76,6 @@ void sup_shim_gate_verdict(const struct shim_gate_request *req, int allow, int e
 /* Short name of an entry or api value ("connect", "getaddrinfo"); "?" for
  * an unknown value. Static storage. */
 const char *sup_shim_entry_name(unsigned entry);
-const char *sup_shim_api_name(unsigned api);
 
 /* Entry masks for sup_shim_table_take_call: bit (1u << entry). */
 #define SUP_SHIM_MASK(entry) (1u << (entry))
