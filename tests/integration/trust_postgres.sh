@@ -7,7 +7,9 @@
 # outcomes each for one agent at once (exact counts, the local model's
 # score bit for bit), `attesta trust --db`, a revocation reaching a
 # running gate (the call it then denies), and a database outage (the last
-# record kept for trust.max_age_seconds, then trust 0: the call denied).
+# record kept for trust.max_age_seconds, then trust 0: the call denied;
+# read again when the server is back), a gate started without its
+# database (trust 0 at once), and no password in the log or on stderr.
 # Skips (77) when not root or PostgreSQL 15 is missing.
 set -u
 BUILD=${BUILD:-build}
@@ -142,7 +144,7 @@ grep '"action_class":"unlink"' n1.jsonl | grep 'victim2' | grep '"trust":0[,}]' 
 
 # --- a database outage: the last record for max_age, then trust 0 -------------------------
 sql_ok "SELECT attesta_trust_record('bot2', NULL, true) FROM generate_series(1, 60)"
-cfg n1 n1 '  max_age_seconds: 6\n'
+cfg n1 n1 '  max_age_seconds: 10\n'
 cat > agent2.sh <<'SH'
 rm -f victim3 && echo removed3 > r3
 while [ ! -e go_a ]; do sleep 0.02; done
@@ -162,7 +164,7 @@ pg_stop
 touch go_a
 i=0; while [ ! -e r4 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
 grep -q removed4 r4 2>/dev/null || { cat outage.err; fail "outage: the last record was not kept within max_age"; }
-sleep 7
+sleep 11
 touch go_b
 i=0; while [ ! -e r5 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
 grep -q kept5 r5 2>/dev/null || { cat outage.err; fail "outage: trust was kept beyond max_age"; }
@@ -171,6 +173,14 @@ grep -q "trust database" outage.err || fail "outage: no warning on stderr"
 pg_start
 touch go_c; wait $GATE
 grep -q removed6 r6 || { cat outage.err; fail "outage: the gate did not read the database again"; }
+
+# --- a gate that starts without its database: trust 0 from the first call ----------------
+sed "s|host=$T/sock|host=$T/nosock|" n1.yaml > down.yaml
+touch victim7
+"$R" -c down.yaml --agent-id bot2 -- sh -c 'rm -f victim7 2>/dev/null; true' > down.out 2> down.err ||
+	{ cat down.err; fail "run without a database"; }
+[ -e victim7 ] || fail "no database at start: the removal was allowed (trust must be 0)"
+grep -q "trust database: cannot connect" down.err || fail "no database at start: no warning"
 
 # --- the connection string is never in the audit log or on stderr -------------------------
 printf 'audit:\n  path: %s/work/pw.jsonl\ntrust:\n  backend: postgres\n  path: %s/work/trust-pw.json\ngate:\n  renderer: none\nfleet:\n  database: "%s user=n1 password=s3cretPW9"\n' "$T" "$T" "$DB" > pw.yaml
