@@ -134,10 +134,15 @@ gate_run() { # gate_run TAG: the agent under attesta-run as n1, agent id bot
 gate_run control
 touch go; wait $GATE
 grep -q removed2 r2 || { cat control.err; fail "control: the second removal was refused"; }
+# attesta score reads the same record
+"$A" score -c n1.yaml --agent-id bot unlink "$PWD/victim2" > out 2> err || fail "score (postgres)"
+grep -q "^score .*low" out || fail "score with trust 0.9 is not low"
 # the revocation, then the same call within 0.4 s
 gate_run revoked
 "$A" trust -c op.yaml --db revoke bot > out 2> err || fail "revoke --db"
 sleep 0.4; touch go; wait $GATE
+"$A" score -c n1.yaml --agent-id bot unlink "$PWD/victim2" > out 2> err || fail "score (postgres)"
+grep -q "^score .*medium" out || fail "score of a revoked agent is not medium"
 grep -q kept2 r2 || { cat revoked.err; fail "the revocation did not reach the running gate in 0.4 s"; }
 grep '"action_class":"unlink"' n1.jsonl | grep 'victim2' | grep '"trust":0[,}]' |
 	grep -q '"verdict":"denied"' || fail "no denied entry (trust 0) for victim2 in the audit log"
