@@ -111,6 +111,8 @@ static struct pol_config *config_new(const char *source)
 	c->trust_decay_rate = 0.01;
 	c->trust_influence = 0.3;
 	c->trust_incident_penalty = 0.7;
+	c->trust_backend = POL_TRUST_BACKEND_FILE;
+	c->trust_max_age_seconds = 60.0;
 
 	c->audit_sync = POL_SYNC_TIERED;
 	c->audit_sync_window_ms = 10;

@@ -50,6 +50,7 @@ enum pol_policy_mode { POL_MODE_ENFORCE = 0, POL_MODE_SHADOW, POL_MODE_AUDIT_ONL
 enum pol_audit_sync { POL_SYNC_TIERED = 0, POL_SYNC_ALWAYS, POL_SYNC_OFF };
 enum pol_attestation_mode { POL_ATTEST_OFF = 0, POL_ATTEST_ADVISORY, POL_ATTEST_ENFORCE };
 enum pol_renderer { POL_RENDERER_AUTO = 0, POL_RENDERER_TTY, POL_RENDERER_SOCKET, POL_RENDERER_NONE };
+enum pol_trust_backend { POL_TRUST_BACKEND_FILE = 0, POL_TRUST_BACKEND_POSTGRES };
 
 /* What an amplifier's pattern is matched against. */
 enum pol_target {
@@ -105,6 +106,8 @@ struct pol_config {
 	double trust_influence;          /* 0.3 */
 	double trust_incident_penalty;   /* 0.7 (multiplicative) */
 	char *trust_path;                /* trust.path, ".attesta/trust.json" */
+	enum pol_trust_backend trust_backend; /* trust.backend: file (default) | postgres */
+	double trust_max_age_seconds;    /* trust.max_age_seconds: staleness bound of the postgres cache, 60 */
 
 	/* audit: */
 	char *audit_backend;             /* "legacy" | "trailproof" (accepted, same format) */

@@ -193,6 +193,24 @@ static unsigned warn_amplifiers(const struct pol_config *config, const struct cf
 	return n;
 }
 
+/* trust.max_age_seconds bounds the postgres cache only (docs/trust.md) */
+static bool warn_trust(const struct pol_config *config, const struct cfg_node *root,
+		       pol_config_warn_fn warn, void *ctx)
+{
+	const struct cfg_node *at = root ? find_key(root, "trust.max_age_seconds") : NULL;
+	struct pol_diag w;
+
+	if (!at || config->trust_backend == POL_TRUST_BACKEND_POSTGRES)
+		return false;
+	memset(&w, 0, sizeof(w));
+	pol_diag_set(&w, NULL, 0, 0, "warning: 'trust.max_age_seconds' has no effect with "
+		     "'trust.backend: file' (it bounds the age of trust read from the fleet "
+		     "database)");
+	set_at(&w, config, at);
+	warn(&w, ctx);
+	return true;
+}
+
 unsigned pol_config_warnings(const struct pol_config *config, pol_config_warn_fn warn, void *ctx)
 {
 	struct cfg_node *root = load_tree(config);
@@ -200,6 +218,7 @@ unsigned pol_config_warnings(const struct pol_config *config, pol_config_warn_fn
 
 	n += warn_environment(config, root, warn, ctx);
 	n += warn_amplifiers(config, root, warn, ctx);
+	n += warn_trust(config, root, warn, ctx);
 	cfg_node_free(root);
 	return n;
 }

@@ -22,7 +22,8 @@ void pol_config_locate(const struct pol_config *config, const char *key, struct 
 
 /* Call warn for each probable mistake: an environment name attesta does
  * not know (the multiplier silently becomes 1.0), with a did-you-mean; an
- * amplifier without `target` (it matches the name only). Returns how many. */
+ * amplifier without `target` (it matches the name only);
+ * trust.max_age_seconds without trust.backend postgres. Returns how many. */
 typedef void (*pol_config_warn_fn)(const struct pol_diag *warning, void *ctx);
 unsigned pol_config_warnings(const struct pol_config *config, pol_config_warn_fn warn, void *ctx);
 

@@ -437,6 +437,8 @@ static const char *const policy_modes[] = { "enforce", "shadow", "audit_only", N
 static const char *const backends[] = { "legacy", "trailproof", NULL };
 static const char *const syncs[] = { "tiered", "always", "off", NULL };
 static const char *const renderers[] = { "auto", "tty", "socket", "none", NULL };
+/* docs/trust.md, "Trust in the fleet database" */
+static const char *const trust_backends[] = { "file", "postgres", NULL };
 static const char *const attest_modes[] = { "off", "advisory", "enforce", NULL };
 
 /* Kept as text (the canonical lower-case name): both write the same log. */
@@ -483,6 +485,8 @@ static const struct key_spec trust_keys[] = {
 	NUM("influence", K_DOUBLE, trust_influence, 0, 1, false),
 	NUM("incident_penalty", K_DOUBLE, trust_incident_penalty, 0, 1, false),
 	KEY("path", K_STRING, trust_path),
+	ENUM("backend", trust_backend, trust_backends),
+	NUM("max_age_seconds", K_DOUBLE, trust_max_age_seconds, 1, 86400, false),
 	{ .key = NULL },
 };
 

@@ -21,6 +21,8 @@
  * name@version). */
 #define POL_FLEET_CHANNEL_ENROLLMENT "attesta_enrollment"
 #define POL_FLEET_CHANNEL_BUNDLE "attesta_bundle"
+/* payload: agent id (docs/trust.md) */
+#define POL_FLEET_CHANNEL_TRUST "attesta_trust"
 
 /* --- LISTEN (fleet_listen.c) --- */
 

@@ -11,7 +11,9 @@
  *                      node_id = the login role's name) and reads bundles
  *   attesta_publisher  pushes bundles (INSERT; no UPDATE or DELETE: the
  *                      history is kept)
- *   attesta_operator   enrolls, revokes, sets rollout states; reads bundles
+ *   attesta_operator   enrolls, revokes, sets rollout states; reads bundles;
+ *                      revokes, reinstates agents, records incidents
+ *   attesta_node       also records one trust outcome at a time
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +82,123 @@ static const char *const migrations[] = {
 	"DROP POLICY IF EXISTS attesta_operator_rows ON attesta_enrollment;"
 	"CREATE POLICY attesta_operator_rows ON attesta_enrollment TO attesta_operator"
 	" USING (true) WITH CHECK (true);",
+	/* shared trust (docs/trust.md, "Trust in the fleet database"): the
+	 * history summary of trust.c, one row per agent and per (agent,
+	 * domain). Nobody but the owner writes the tables: nodes record an
+	 * outcome through attesta_trust_record() (one UPDATE of the row,
+	 * which locks it and adds to its newest version: concurrent nodes
+	 * never lose an update; the time is the server's), operators
+	 * revoke, reinstate and record incidents through the other
+	 * functions. A stolen node credential cannot set a score, clear a
+	 * revocation or a denial. Every change notifies attesta_trust. */
+	"CREATE TABLE IF NOT EXISTS attesta_trust_agent ("
+	" agent_id text PRIMARY KEY"
+	"  CHECK (octet_length(agent_id) BETWEEN 1 AND 256 AND agent_id !~ '[[:cntrl:]]'),"
+	" revoked boolean NOT NULL DEFAULT false,"
+	" revoked_at double precision NOT NULL DEFAULT 0,"
+	" revocations bigint NOT NULL DEFAULT 0 CHECK (revocations >= 0),"
+	" updated_at double precision NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS attesta_trust_domain ("
+	" agent_id text NOT NULL REFERENCES attesta_trust_agent (agent_id) ON DELETE CASCADE,"
+	" domain text NOT NULL"
+	"  CHECK (octet_length(domain) BETWEEN 1 AND 256 AND domain !~ '[[:cntrl:]]'),"
+	" approvals bigint NOT NULL DEFAULT 0 CHECK (approvals >= 0),"
+	" denials bigint NOT NULL DEFAULT 0 CHECK (denials >= 0),"
+	" incidents_low bigint NOT NULL DEFAULT 0 CHECK (incidents_low >= 0),"
+	" incidents_medium bigint NOT NULL DEFAULT 0 CHECK (incidents_medium >= 0),"
+	" incidents_high bigint NOT NULL DEFAULT 0 CHECK (incidents_high >= 0),"
+	" incidents_critical bigint NOT NULL DEFAULT 0 CHECK (incidents_critical >= 0),"
+	" first_seen double precision NOT NULL,"
+	" last_activity double precision NOT NULL,"
+	" last_incident_at double precision NOT NULL DEFAULT 0,"
+	" last_incident_action text,"
+	" PRIMARY KEY (agent_id, domain));"
+	"CREATE OR REPLACE FUNCTION attesta_trust_notify() RETURNS trigger"
+	" LANGUAGE plpgsql AS $f$ BEGIN"
+	" PERFORM pg_notify('" POL_FLEET_CHANNEL_TRUST "',"
+	"  CASE WHEN TG_OP = 'DELETE' THEN OLD.agent_id ELSE NEW.agent_id END);"
+	" RETURN NULL; END $f$;"
+	"DROP TRIGGER IF EXISTS attesta_trust_agent_notify ON attesta_trust_agent;"
+	"CREATE TRIGGER attesta_trust_agent_notify AFTER INSERT OR UPDATE OR DELETE"
+	" ON attesta_trust_agent FOR EACH ROW EXECUTE FUNCTION attesta_trust_notify();"
+	"DROP TRIGGER IF EXISTS attesta_trust_domain_notify ON attesta_trust_domain;"
+	"CREATE TRIGGER attesta_trust_domain_notify AFTER INSERT OR UPDATE OR DELETE"
+	" ON attesta_trust_domain FOR EACH ROW EXECUTE FUNCTION attesta_trust_notify();"
+	/* the agent row, and the domain row (at most 64 per agent, as the
+	 * trust store: pol_limits.h) */
+	"CREATE OR REPLACE FUNCTION attesta_trust_domain_row(p_agent text, p_domain text,"
+	" p_now double precision) RETURNS void LANGUAGE plpgsql"
+	" SET search_path = pg_catalog, public, pg_temp AS $f$ BEGIN"
+	" INSERT INTO attesta_trust_agent (agent_id, updated_at) VALUES (p_agent, p_now)"
+	"  ON CONFLICT (agent_id) DO NOTHING;"
+	" IF NOT EXISTS (SELECT 1 FROM attesta_trust_domain WHERE agent_id = p_agent"
+	"   AND domain = p_domain)"
+	"  AND (SELECT count(*) FROM attesta_trust_domain WHERE agent_id = p_agent) >= 64 THEN"
+	"  RAISE EXCEPTION 'attesta: agent % has 64 trust domains already', p_agent"
+	"   USING ERRCODE = '54000'; END IF;"
+	" INSERT INTO attesta_trust_domain (agent_id, domain, first_seen, last_activity)"
+	"  VALUES (p_agent, p_domain, p_now, p_now) ON CONFLICT (agent_id, domain) DO NOTHING;"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION attesta_trust_record(p_agent text, p_domain text,"
+	" p_approved boolean) RETURNS void LANGUAGE plpgsql SECURITY DEFINER"
+	" SET search_path = pg_catalog, public, pg_temp AS $f$"
+	" DECLARE t double precision := extract(epoch FROM clock_timestamp());"
+	" d text := coalesce(p_domain, 'general'); BEGIN"
+	" IF p_approved IS NULL THEN RAISE EXCEPTION 'attesta: outcome is null'; END IF;"
+	" PERFORM attesta_trust_domain_row(p_agent, d, t);"
+	" UPDATE attesta_trust_domain SET"
+	"  approvals = least(approvals + p_approved::int, 9007199254740991),"
+	"  denials = least(denials + (NOT p_approved)::int, 9007199254740991),"
+	"  last_activity = greatest(last_activity, t)"
+	"  WHERE agent_id = p_agent AND domain = d;"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION attesta_trust_incident(p_agent text, p_domain text,"
+	" p_severity text, p_action text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER"
+	" SET search_path = pg_catalog, public, pg_temp AS $f$"
+	" DECLARE t double precision := extract(epoch FROM clock_timestamp());"
+	" d text := coalesce(p_domain, 'general'); BEGIN"
+	" IF p_severity IS NULL OR p_severity NOT IN ('low', 'medium', 'high', 'critical') THEN"
+	"  RAISE EXCEPTION 'attesta: invalid severity'; END IF;"
+	" PERFORM attesta_trust_domain_row(p_agent, d, t);"
+	" UPDATE attesta_trust_domain SET"
+	"  incidents_low = least(incidents_low + (p_severity = 'low')::int, 9007199254740991),"
+	"  incidents_medium = least(incidents_medium + (p_severity = 'medium')::int,"
+	"   9007199254740991),"
+	"  incidents_high = least(incidents_high + (p_severity = 'high')::int, 9007199254740991),"
+	"  incidents_critical = least(incidents_critical + (p_severity = 'critical')::int,"
+	"   9007199254740991),"
+	"  last_incident_at = t, last_incident_action = left(p_action, 256),"
+	"  last_activity = greatest(last_activity, t)"
+	"  WHERE agent_id = p_agent AND domain = d;"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION attesta_trust_revoke(p_agent text) RETURNS void"
+	" LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $f$"
+	" DECLARE t double precision := extract(epoch FROM clock_timestamp()); BEGIN"
+	" INSERT INTO attesta_trust_agent AS a (agent_id, revoked, revoked_at, revocations,"
+	"  updated_at) VALUES (p_agent, true, t, 1, t)"
+	"  ON CONFLICT (agent_id) DO UPDATE SET revoked = true, revoked_at = t,"
+	"  revocations = least(a.revocations + 1, 9007199254740991), updated_at = t"
+	"  WHERE NOT a.revoked;"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION attesta_trust_reinstate(p_agent text) RETURNS boolean"
+	" LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $f$"
+	" DECLARE t double precision := extract(epoch FROM clock_timestamp()); BEGIN"
+	" UPDATE attesta_trust_agent SET revoked = false, updated_at = t"
+	"  WHERE agent_id = p_agent AND revoked;"
+	" IF NOT FOUND THEN RETURN false; END IF;"
+	" UPDATE attesta_trust_domain SET approvals = 0, denials = 0,"
+	"  last_activity = greatest(last_activity, t) WHERE agent_id = p_agent;"
+	" RETURN true; END $f$;"
+	"REVOKE ALL ON attesta_trust_agent, attesta_trust_domain FROM PUBLIC;"
+	"REVOKE ALL ON FUNCTION attesta_trust_domain_row(text, text, double precision),"
+	" attesta_trust_record(text, text, boolean),"
+	" attesta_trust_incident(text, text, text, text), attesta_trust_revoke(text),"
+	" attesta_trust_reinstate(text) FROM PUBLIC;"
+	"GRANT SELECT ON attesta_trust_agent, attesta_trust_domain"
+	" TO attesta_node, attesta_operator;"
+	"GRANT EXECUTE ON FUNCTION attesta_trust_record(text, text, boolean) TO attesta_node;"
+	"GRANT EXECUTE ON FUNCTION attesta_trust_incident(text, text, text, text),"
+	" attesta_trust_revoke(text), attesta_trust_reinstate(text) TO attesta_operator;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -21,7 +21,7 @@ _attesta_options() {
 	config) echo "-c --config --json --help" ;;
 	score) echo "-c --config --env --cwd --agent-id --json --context --help" ;;
 	audit) echo "-c --config --log --key --json --format --action --verdict --agent --since --until --reason-prefix --min-risk --max-seconds --no-mac --help" ;;
-	trust) echo "-c --config --store --json --agent --severity --action --domain --help" ;;
+	trust) echo "-c --config --store --db --json --agent --severity --action --domain --help" ;;
 	pending) echo "-c --config --socket --json --help" ;;
 	approve) echo "-c --config --socket --yes --session --answers-file --help" ;;
 	deny) echo "-c --config --socket --reason --help" ;;

@@ -120,6 +120,9 @@ static cJSON *config_json(const struct pol_config *c)
 	cJSON_AddNumberToObject(o, "influence", c->trust_influence);
 	cJSON_AddNumberToObject(o, "incident_penalty", c->trust_incident_penalty);
 	cJSON_AddItemToObject(o, "path", str_or_null(c->trust_path));
+	cJSON_AddStringToObject(o, "backend",
+				c->trust_backend == POL_TRUST_BACKEND_POSTGRES ? "postgres" : "file");
+	cJSON_AddNumberToObject(o, "max_age_seconds", c->trust_max_age_seconds);
 
 	o = cJSON_AddObjectToObject(root, "audit");
 	cJSON_AddItemToObject(o, "backend", str_or_null(c->audit_backend));

@@ -27,6 +27,7 @@
 #include "policy/pol_limits.h"
 #include "policy/pystr.h"
 #include "policy/trust.h"
+#include "policy/trust_pg.h"
 #include "score_action.h"
 #include "score_output.h"
 
@@ -56,6 +57,33 @@ static int read_context(const char *file, char **ret_buf, size_t *ret_len)
 	return pol_file_read(file, POL_CONFIG_MAX_BYTES, POL_READ_ANY_TYPE, ret_buf, ret_len);
 }
 
+/* trust.backend postgres: the agent's record in the fleet database; if it
+ * cannot be read, 0, as the gate uses once its record is too old
+ * (docs/trust.md, "Trust in the fleet database"). */
+static int db_trust(const struct pol_config *config, const char *agent_id, double *ret)
+{
+	struct pol_trust_pg *db = NULL;
+	struct pol_trust_store *store = NULL;
+	struct pol_diag diag;
+	char msg[1200];
+	int r;
+
+	memset(&diag, 0, sizeof(diag));
+	r = pol_trust_pg_open(config->fleet_database, &db, &diag);
+	r = r ?: pol_trust_pg_load(db, agent_id ? agent_id : "default", config, &store, &diag);
+	pol_trust_pg_close(db);
+	if (r < 0) {
+		pol_diag_format(&diag, msg, sizeof(msg));
+		fprintf(stderr, "attesta: warning: trust from the fleet database: %s; scored with "
+			"trust 0, as the gate would\n", diag.message[0] ? msg : strerror(-r));
+		*ret = 0.0;
+		return 0;
+	}
+	*ret = pol_trust_score(store, agent_id, NULL, (double)time(NULL));
+	pol_trust_store_free(store);
+	return 0;
+}
+
 /* The agent's trust as the gate reads it: pol_trust_score() of the
  * store (trust.initial_score for an agent it does not know, 0 for a
  * revoked one). A store that cannot be read is an error, as it is for
@@ -67,6 +95,8 @@ static int stored_trust(const struct pol_config *config, const char *agent_id, d
 	int r;
 
 	memset(&diag, 0, sizeof(diag));
+	if (config->trust_backend == POL_TRUST_BACKEND_POSTGRES)
+		return db_trust(config, agent_id, ret);
 	r = pol_trust_store_load(NULL, config, &store, &diag);
 	if (r < 0) {
 		char msg[1200];

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "policy/config.h"
 #include "policy/trust.h"
+#include "trust_db.h"
 
 struct trust_opts {
 	const char *config_path;
@@ -28,12 +29,13 @@ struct trust_opts {
 	const char *action;
 	enum pol_trust_severity severity;
 	bool json;
+	bool db;           /* --db: the fleet database (trust_db.h) */
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: attesta trust [-c FILE] [--store PATH] [--json] COMMAND\n"
+		"usage: attesta trust [-c FILE] [--store PATH | --db] [--json] COMMAND\n"
 		"\n"
 		"  show AGENT | show --agent AGENT   trust of one agent, per domain\n"
 		"  list                              every agent in the store\n"
@@ -41,6 +43,9 @@ static void usage(FILE *out)
 		"  reinstate AGENT                   lift a revocation (starts again at the initial score)\n"
 		"  incident AGENT [--severity low|medium|high|critical] [--action NAME] [--domain D]\n"
 		"                                    record an incident (multiplicative penalty)\n"
+		"\n"
+		"  --db: the fleet database (fleet.database, or libpq's PG* environment);\n"
+		"        the default with trust.backend: postgres\n"
 		"\n"
 		"exit status: 0 ok, 1 invalid input (corrupt store, bad agent id), 2 usage\n");
 }
@@ -187,6 +192,9 @@ static int list_agents(const struct pol_trust_store *store, const struct trust_o
 	return CLI_EXIT_OK;
 }
 
+static int changed(const struct pol_trust_store *store, const char *verb,
+		   const struct trust_opts *opts, double now);
+
 /* Apply one change and save; report errors from either step. */
 static int change(struct pol_trust_store *store, const char *verb, const struct trust_opts *opts,
 		  double now)
@@ -214,6 +222,13 @@ static int change(struct pol_trust_store *store, const char *verb, const struct 
 		print_diag(&diag, r);
 		return CLI_EXIT_INVALID;
 	}
+	return changed(store, verb, opts, now);
+}
+
+/* What a change did (the local store saved, or the database changed). */
+static int changed(const struct pol_trust_store *store, const char *verb,
+		   const struct trust_opts *opts, double now)
+{
 	if (opts->json)
 		return print_json(pol_trust_agent_to_json(store, opts->agent, now));
 	if (!strcmp(verb, "incident"))
@@ -232,6 +247,7 @@ int cmd_trust(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "db", no_argument, NULL, 'D' },
 		{ "agent", required_argument, NULL, 'a' },
 		{ "domain", required_argument, NULL, 'd' },
 		{ "severity", required_argument, NULL, 'S' },
@@ -255,6 +271,7 @@ int cmd_trust(int argc, char **argv)
 		case 'c': opts.config_path = optarg; break;
 		case 's': opts.store_path = optarg; break;
 		case 'j': opts.json = true; break;
+		case 'D': opts.db = true; break;
 		case 'a': opts.agent = optarg; break;
 		case 'd': opts.domain = optarg; break;
 		case 'A': opts.action = optarg; action_set = true; break;
@@ -305,6 +322,27 @@ int cmd_trust(int argc, char **argv)
 	if (r < 0) {
 		print_diag(&diag, r);
 		rc = CLI_EXIT_INVALID;
+		goto out;
+	}
+	if (opts.store_path && opts.db) {
+		fprintf(stderr, "attesta: --store and --db exclude each other\n");
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (opts.db || (!opts.store_path && config->trust_backend == POL_TRUST_BACKEND_POSTGRES)) {
+		struct trust_db_change ch = { .verb = verb, .agent = opts.agent,
+					      .domain = opts.domain, .action = opts.action,
+					      .severity = opts.severity };
+
+		rc = trust_db_run(config->fleet_database, config, &ch, &store);
+		if (rc != CLI_EXIT_OK)
+			goto out;
+		if (!strcmp(verb, "show"))
+			rc = show_agent(store, opts.agent, &opts, now);
+		else if (!strcmp(verb, "list"))
+			rc = list_agents(store, &opts, now);
+		else
+			rc = changed(store, verb, &opts, now);
 		goto out;
 	}
 	r = pol_trust_store_load(opts.store_path, config, &store, &diag);

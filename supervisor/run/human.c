@@ -26,6 +26,7 @@
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/scope.h"
+#include "supervisor/run/trust_watch.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 
@@ -47,6 +48,10 @@ static void record_trust(struct sup_loop *loop, const struct sup_approval_outcom
 	/* approved -> APPROVED; denied, timed_out, escalated -> DENIED */
 	enum pol_trust_event ev = o->approved && !strcmp(o->decision_source, "human")
 					  ? POL_TRUST_APPROVED : POL_TRUST_DENIED;
+	if (loop->trust_pg) { /* trust.backend postgres: to the database (trust_watch.h) */
+		sup_trust_pg_record(loop->trust_pg, ev == POL_TRUST_APPROVED);
+		return;
+	}
 	if (pol_trust_record(loop->trust, loop->agent_id, NULL, ev, sup_verdict_now()) < 0)
 		return;
 	/* a file bind-mounted read-only for the agent: replacing it now would

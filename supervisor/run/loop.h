@@ -29,6 +29,7 @@
 struct pol_config;
 struct pol_audit_log;
 struct pol_trust_store;
+struct sup_trust_pg;
 struct sup_execcheck;
 struct sup_approval;
 struct sup_tty;
@@ -69,6 +70,7 @@ struct sup_loop {
 	struct pol_engine *engine;
 	struct pol_audit_log *audit;
 	struct pol_trust_store *trust;    /* may be NULL: neutral trust 0.5 */
+	struct sup_trust_pg *trust_pg;    /* trust.backend postgres (trust_watch.h); owned */
 	struct sup_execcheck *execcheck;  /* may be NULL: exec not verified */
 	struct sup_decode_opts decode_opts;
 	const char *agent_id;

@@ -46,6 +46,7 @@
 #include "supervisor/run/statepaths.h"
 #include "supervisor/run/shimrecv.h"
 #include "supervisor/run/state_protect.h"
+#include "supervisor/run/trust_watch.h"
 #include "supervisor/run/tty.h"
 #include "supervisor/run/verdict.h"
 #include "supervisor/run/watcher.h"
@@ -456,6 +457,8 @@ int main(int argc, char **argv)
 	loop.trust = trust;
 	loop.execcheck = execcheck;
 	loop.agent_id = config->agent_id ? config->agent_id : "default";
+	if (sup_trust_pg_setup(&loop, config) < 0) /* trust.backend postgres (trust_watch.h) */
+		goto out;
 	loop.environment = config->environment ? config->environment : "development";
 	loop.kill_on_exit = o.kill_on_exit;
 	loop.quiet = o.quiet;
@@ -647,6 +650,7 @@ out:
 				diag.message[0] ? line : strerror(-rc));
 		}
 	}
+	sup_trust_pg_free(loop.trust_pg);
 	sup_loop_release(&loop);
 	sup_filter_release(&filter);
 	sup_shimrecv_env_free(prog_env);

@@ -129,6 +129,12 @@ LAZY int PQgetlength(const PGresult *res, int tup_num, int field_num)
 	return real ? real(res, tup_num, field_num) : 0;
 }
 
+LAZY int PQgetisnull(const PGresult *res, int tup_num, int field_num)
+{
+	REAL(PQgetisnull);
+	return real ? real(res, tup_num, field_num) : 1;
+}
+
 LAZY char *PQcmdTuples(PGresult *res)
 {
 	REAL(PQcmdTuples);

@@ -35,6 +35,7 @@
 #include "supervisor/run/verdict_entry.h"
 #include "supervisor/run/human.h"
 #include "supervisor/run/scope.h"
+#include "supervisor/run/trust_watch.h"
 
 double sup_verdict_now(void)
 {
@@ -392,6 +393,8 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 	double trust = 0.5;
 	if (loop->trust)
 		trust = pol_trust_score(loop->trust, loop->agent_id, NULL, sup_verdict_now());
+	if (loop->trust_pg) /* the database's record instead (trust_watch.h) */
+		trust = sup_trust_pg_score(loop->trust_pg, loop->agent_id, sup_verdict_now());
 	rc = pol_engine_evaluate(loop->engine, held->action, trust, true, &held->decision);
 	if (rc == 0 && held->action->action_class == POL_ACTION_EXEC)
 		rc = sup_verdict_exec_judge(loop, held, trust);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -98,6 +99,47 @@ static void test_warnings_environment_and_amplifier(void **state)
 	done(c);
 }
 
+/* docs/trust.md: the cache bound means nothing for the local file */
+static void test_trust_keys(void **state)
+{
+	struct pol_config *c = load("trust:\n  max_age_seconds: 30\n");
+	struct pol_config *p = load("trust:\n  backend: postgres\n  max_age_seconds: 30\n");
+	struct pol_config *bad = NULL;
+	struct pol_diag diag;
+	struct seen s = { 0 };
+	char file[64];
+	int fd;
+
+	(void)state;
+	assert_int_equal(c->trust_backend, POL_TRUST_BACKEND_FILE);
+	assert_true(c->trust_max_age_seconds == 30.0);
+	assert_int_equal(pol_config_warnings(c, collect, &s), 1);
+	assert_int_equal(s.last[0].line, 2);
+	assert_int_equal(s.last[0].column, 20);
+	assert_non_null(strstr(s.last[0].message, "'trust.max_age_seconds' has no effect"));
+	assert_int_equal(p->trust_backend, POL_TRUST_BACKEND_POSTGRES);
+	assert_int_equal(pol_config_warnings(p, collect, &(struct seen){ 0 }), 0);
+	done(p);
+	done(c);
+	/* a bad value is refused by the loader at its line:column */
+	snprintf(file, sizeof file, "/tmp/attesta-cfgcheck.XXXXXX");
+	fd = mkstemp(file);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "trust:\n  backend: pg\n", 21), 21);
+	close(fd);
+	memset(&diag, 0, sizeof diag);
+	assert_true(pol_config_load(file, &bad, &diag) < 0);
+	assert_int_equal(diag.line, 2);
+	assert_int_equal(diag.column, 12);
+	memset(&diag, 0, sizeof diag);
+	fd = open(file, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "trust:\n  max_age_seconds: 0\n", 28), 28);
+	close(fd);
+	assert_true(pol_config_load(file, &bad, &diag) < 0);
+	assert_int_equal(diag.line, 2);
+	unlink(file);
+}
+
 static void test_known_environments_do_not_warn(void **state)
 {
 	static const char *const envs[] = { "development", "staging", "ci", "PRODUCTION" };
@@ -123,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_check_run_accepts_defaults_and_root),
 		cmocka_unit_test(test_warnings_environment_and_amplifier),
 		cmocka_unit_test(test_known_environments_do_not_warn),
+		cmocka_unit_test(test_trust_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
