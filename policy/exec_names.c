@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "agent.h"
 #include "exec_names.h"
 
 const struct pol_override *pol_override_find(const struct pol_config *c, const char *fn)
@@ -69,4 +70,40 @@ const struct pol_override *pol_override_pick(const struct pol_config *c, const s
 		return NULL;
 	}
 	return lower;
+}
+
+static const char *base(const char *p)
+{
+	const char *slash = p ? strrchr(p, '/') : NULL;
+	return slash ? slash + 1 : p ? p : "";
+}
+
+static bool wrapper_name(const char *name)
+{
+	return agent_is_shell(name) || agent_is_wrapper(name);
+}
+
+bool pol_exec_is_wrapper(const struct pol_action *a)
+{
+	if (a->action_class != POL_ACTION_EXEC || a->exec_anonymous)
+		return false;
+	if (a->interpreter)
+		return wrapper_name(base(a->interpreter));
+	return wrapper_name(a->function_name ? a->function_name : "");
+}
+
+static bool suffix(const struct pol_strv *shorter, const struct pol_strv *longer)
+{
+	if (shorter->count > longer->count)
+		return false;
+	size_t off = longer->count - shorter->count;
+	for (size_t i = 0; i < shorter->count; i++)
+		if (strcmp(shorter->items[i], longer->items[off + i]))
+			return false;
+	return true;
+}
+
+bool pol_exec_carries(const struct pol_strv *head_args, const struct pol_strv *args)
+{
+	return suffix(head_args, args) || (args->count && suffix(args, head_args));
 }

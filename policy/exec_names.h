@@ -35,4 +35,17 @@ const struct pol_override *pol_override_pick(const struct pol_config *config,
  * basename of action->typed_path), else NULL. */
 const char *pol_exec_typed_name(const struct pol_action *action);
 
+/* Is the exec a wrapper hop that runs another program in its place: a
+ * shell or a wrapper (env, nice, ...) by name, or a "#!" script whose
+ * interpreter is one (a pyenv/asdf/rbenv shim)? The first exec of a
+ * chain that is not one is the program the chain ends in
+ * (supervisor/run/exec_chain.h). */
+bool pol_exec_is_wrapper(const struct pol_action *action);
+
+/* Does an exec with args carry the args of the chain's head, head_args:
+ * head_args a suffix of args (a shim puts words in front: `pyenv exec
+ * python3 ...`), or args a non-empty suffix of head_args (env takes
+ * words away: `env python3 ...`)? */
+bool pol_exec_carries(const struct pol_strv *head_args, const struct pol_strv *args);
+
 #endif
