@@ -11,7 +11,8 @@
 #  2. approval socket, no override: exactly one prompt for the exec
 #     chain and one for the removal (amplified to MEDIUM); the final
 #     exec is approved as "chain:<head entry id>".
-#  3. the same through the real pyenv of this machine, when there is one.
+#  3. the tty renderer in a real terminal (tmux): the same two prompts.
+#  4. 1 and 2 through the real pyenv of this machine, when there is one.
 . "$(dirname "$0")/lib/approve.bash"
 [ -x /usr/bin/python3 ] || { echo "$TEST_NAME: skip: /usr/bin/python3 needed"; exit 77; }
 RUN=$BUILD/attesta-run
@@ -70,30 +71,40 @@ code() { echo "import os; os.remove(\"$1\"); print(\"removed\")"; }
 CODE=$(code HELDME.txt)
 
 # --- 1. renderer none, python3: low ------------------------------------
-config none "python3: low"
-echo x >"$AW/gone.txt"
-( cd "$AW" && "$RUN" -c "$AW/attesta.yaml" -- "$SH/shims/python3" -c "$(code gone.txt)" ) >"$AW/none.out" 2>"$AW/none.err"
-rc=$?
-[ $rc -eq 0 ] || fail "renderer none: the chain exited $rc (denied at a hop?)"
-grep -q removed "$AW/none.out" || fail "renderer none: python did not run"
-python3 - "$AUDIT" <<'PY' || fail "renderer none: audit of the chain"
+# none PYTHON3 NAME: PYTHON3 -c CODE runs with no prompt at all
+none() {
+	config none "python3: low"
+	rm -f "$AUDIT"
+	echo x >"$AW/gone.txt"
+	( cd "$AW" && "$RUN" -c "$AW/attesta.yaml" -- "$1" -c "$(code gone.txt)" ) >"$AW/$2.out" 2>"$AW/$2.err"
+	rc=$?
+	[ $rc -eq 0 ] || fail "$2: renderer none: the chain exited $rc (denied at a hop?)"
+	grep -q removed "$AW/$2.out" || fail "$2: renderer none: python did not run"
+	python3 - "$AUDIT" <<'PY' || fail "$2: renderer none: audit of the chain"
 import json, sys
 es = [json.loads(l) for l in open(sys.argv[1])]
 ex = [e for e in es if e.get("action_class") == "exec"]
-head = [e for e in ex if e["action_name"] == "python3" and e["metadata"].get("exec_chain") is None]
-assert len(head) == 1, [e["action_description"] for e in ex]
-hid = head[0]["entry_id"]
+head = ex[0]
+assert head["action_name"] == "python3" and head["metadata"].get("exec_chain") is None, head
+hid = head["entry_id"]
 hops = [e for e in ex if e["metadata"].get("exec_chain", {}).get("head") == hid]
 names = [e["action_name"] for e in hops]
 assert names[-1].startswith("python3."), names
-assert "fake-pyenv" in names and "bash" in names, names
+assert "bash" in names and len(hops) >= 4, names
 assert [e["metadata"]["exec_chain"]["hop"] for e in hops] == list(range(1, len(hops) + 1)), hops
 final = hops[-1]
 assert final["verdict"] == "approved" and "override: python3" in final["reason"], final["reason"]
+assert all(e["verdict"] == "approved" for e in es if e.get("action_class") in ("exec", "unlink"))
 rm = [e for e in es if e.get("action_class") == "unlink" and e["path"].endswith("gone.txt")]
 assert rm and rm[0]["verdict"] == "approved", rm
 PY
-[ ! -e "$AW/gone.txt" ] || fail "renderer none: the file was not removed"
+	[ ! -e "$AW/gone.txt" ] || fail "$2: renderer none: the file was not removed"
+}
+none "$SH/shims/python3" none-shim
+grep -q fake-pyenv "$AUDIT" || fail "the built chain did not go through fake-pyenv"
+if [ -x /root/.pyenv/shims/python3 ] && /root/.pyenv/shims/python3 -c 'import sys' 2>/dev/null; then
+	none /root/.pyenv/shims/python3 none-pyenv
+fi
 
 # --- 2./3. one prompt for the chain, one for the removal ----------------
 need_approvers
@@ -145,6 +156,48 @@ PY
 echo yes >"$AW/yes.txt"; chmod 644 "$AW/yes.txt"
 config socket
 prompts "$SH/shims/python3" shim
+# the tty renderer, in a real terminal (tmux): the same two prompts
+if command -v tmux >/dev/null; then
+	TM="tmux -L attesta-chain-$$"
+	trap '$TM kill-server 2>/dev/null; rm -rf "$SH"; approve_cleanup' EXIT
+	config tty
+	sed -i '/approval_group:/d' "$AW/attesta.yaml"
+	rm -f "$AUDIT"
+	echo x >"$AW/HELDME.txt"
+	printf '%s\n' "cd '$AW' && '$RUN' -c '$AW/attesta.yaml' --renderer tty -- '$SH/shims/python3' -c '$CODE' 2>'$AW/tty.err'" \
+		'echo RUN-EXIT $?' 'sleep 60' >"$AW/tty-run.sh"
+	$TM new-session -d -s t -x 160 -y 60 "bash $AW/tty-run.sh"
+	screen() { $TM capture-pane -p -t t -S -300; }
+	wait_screen() {
+		k=0
+		while ! screen | grep -q -- "$1"; do
+			k=$((k + 1)); [ $k -gt 150 ] && { screen | tail -30 >"$AW/screen.out"; return 1; }
+			sleep 0.1
+		done
+	}
+	n=0 waited=0
+	while ! screen | grep -q "RUN-EXIT" && [ $n -le 4 ] && [ $waited -lt 300 ]; do
+		if screen | grep -q "held call #$((n + 1)): \(exec\|unlink\)"; then
+			n=$((n + 1))
+			$TM send-keys -t t yes Enter
+			wait_screen "session? \[y/N\]" || fail "tty: no session question for #$n"
+			$TM send-keys -t t n Enter
+			wait_screen "held call #$n: APPROVED" || fail "tty: #$n not approved"
+		fi
+		waited=$((waited + 1))
+		sleep 0.1
+	done
+	wait_screen "RUN-EXIT 0" || fail "tty: attesta-run did not exit 0"
+	screen | grep -q "^removed" || fail "tty: python did not run"
+	[ $n = 2 ] || fail "tty: $n prompts, want 2: $(screen | grep 'held call #' | sort -u)"
+	screen | grep -q "held call #1: exec" || fail "tty: the first prompt is not the exec"
+	screen | grep -q "held call #2: unlink" || fail "tty: the second prompt is not the removal"
+	[ ! -e "$AW/HELDME.txt" ] || fail "tty: the file was not removed"
+	[ "$(audit_count 'e.get("decision_source") == "human"')" = 2 ] || fail "tty: not two human decisions"
+	tty="the tty renderer, "
+	$TM kill-server 2>/dev/null
+fi
+config socket
 if [ -x /root/.pyenv/shims/python3 ] && /root/.pyenv/shims/python3 -c 'import sys' 2>/dev/null &&
 	runuser -u attesta-t1 -- true 2>/dev/null; then
 	prompts /root/.pyenv/shims/python3 pyenv
@@ -152,4 +205,4 @@ if [ -x /root/.pyenv/shims/python3 ] && /root/.pyenv/shims/python3 -c 'import sy
 else
 	real="(no real pyenv here)"
 fi
-pass "a shim chain is one decision; python3: low applies by the typed name; $real"
+pass "a shim chain is one decision (approval socket, ${tty:-}prompts counted); python3: low applies by the typed name; $real"
