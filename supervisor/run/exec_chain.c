@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "policy/exec_names.h"
+#include "policy/pol_limits.h"
 
 struct chain {
 	pid_t tgid;
@@ -142,6 +143,11 @@ static void open_chain(struct sup_exec_chains *t, const struct pol_action *exec,
 	}
 	if (t->n >= SUP_CHAIN_MAX)
 		return;
+	size_t bytes = 0;
+	for (size_t i = 0; i < exec->args.count; i++)
+		bytes += strlen(exec->args.items[i]) + 1;
+	if (bytes > POL_EXEC_CHAIN_MAX_ARGV_BYTES)
+		return; /* bounded memory: no chain, later hops are asked */
 	struct chain *c = &t->c[t->n];
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < exec->args.count; i++)

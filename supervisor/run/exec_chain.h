@@ -18,7 +18,8 @@
  * pinned files; a fork of a hop is another process and is never covered;
  * a denied or non-carrying exec ends the chain. Single-threaded (the
  * supervisor's loop). Bounded: SUP_CHAIN_MAX chains (past that no chain
- * opens: prompts are shown, which fails safe), SUP_CHAIN_MAX_HOPS hops.
+ * opens: prompts are shown, which fails safe), SUP_CHAIN_MAX_HOPS hops,
+ * POL_EXEC_CHAIN_MAX_ARGV_BYTES of the head's argv kept (longer: no chain).
  */
 #ifndef ATTESTA_SUP_RUN_EXEC_CHAIN_H
 #define ATTESTA_SUP_RUN_EXEC_CHAIN_H

@@ -9,8 +9,9 @@
 #     typed name; every hop is audited with metadata.exec_chain naming
 #     the head's entry.
 #  2. approval socket, no override: exactly one prompt for the exec
-#     chain and one for the removal (amplified to MEDIUM); the final
-#     exec is approved as "chain:<head entry id>".
+#     chain and one for the removal (amplified to MEDIUM): a human
+#     approved the head and the final exec is "chain:<head entry id>",
+#     or the head needed nobody and the final program was the one asked.
 #  3. the tty renderer in a real terminal (tmux): the same two prompts.
 #  4. 1 and 2 through the real pyenv of this machine, when there is one.
 . "$(dirname "$0")/lib/approve.bash"

@@ -171,6 +171,14 @@ static void test_chain_ends(void **state)
 		sup_exec_chain_decided(t, bash, true, "policy", POL_LEVEL_LOW, "B");
 	}
 	assert_null(sup_exec_chain_hop(t, bash, &hop));
+	/* an argv past the cap opens no chain */
+	static char big[POL_EXEC_CHAIN_MAX_ARGV_BYTES + 1];
+	memset(big, 'a', sizeof big - 1);
+	const char *const bigv[] = { big, NULL };
+	struct pol_action *bighead = ex(9, "python3", "/bin/sh", false, bigv);
+	sup_exec_chain_decided(t, bighead, true, "human", POL_LEVEL_HIGH, "HB");
+	assert_null(sup_exec_chain_hop(t, bighead, &hop));
+	pol_action_free(bighead);
 	/* no entry id (the entry was not written): nothing opens */
 	sup_exec_chain_decided(t, head, true, "human", POL_LEVEL_HIGH, "");
 	assert_null(sup_exec_chain_hop(t, final, &hop));
