@@ -112,6 +112,7 @@ void pol_action_free(struct pol_action *action)
 	free(action->cwd);
 	free(action->argv0);
 	free(action->path);
+	free(action->typed_path);
 	free(action->dest_path);
 	pol_strv_release(&action->rename_tree);
 	free(action->interpreter);

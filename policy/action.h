@@ -92,6 +92,14 @@ struct pol_action {
 	                              * rename: absolute source */
 	struct pol_file_info file;   /* unlink/rmdir target; rename source */
 	bool exec_anonymous;         /* exec of a memfd / deleted file / AT_EMPTY_PATH fd */
+	/* exec: the path as the caller gave it (its basename is the typed
+	 * name, policy/exec_names.h), or NULL when unknown; exec_unpinned
+	 * when the agent could change a link, directory or file on the way
+	 * from it to the program (or to a script's interpreter:
+	 * interp_unpinned), so that no override lowers the risk by a name. */
+	char *typed_path;
+	bool exec_unpinned;
+	bool interp_unpinned;
 	char *interpreter;           /* exec of a "#!" script: the program that really runs, or NULL */
 	struct pol_strv interp_argv; /* its words before the script (interpreter, "#!" argument,
 	                              * nested ones), as the kernel passes them */

@@ -20,6 +20,7 @@
 #include "domain.h"
 #include "engine.h"
 #include "engine_internal.h"
+#include "exec_names.h"
 #include "pol_limits.h"
 #include "regex.h"
 
@@ -338,21 +339,6 @@ static int apply_amplifiers(const struct pol_config *c, const struct pol_domain_
 	return 0;
 }
 
-static const struct pol_override *find_override(const struct pol_config *c, const char *fn)
-{
-	const struct pol_override *hit = NULL;
-	const char *dot = strrchr(fn, '.');
-
-	for (size_t i = 0; i < c->n_overrides; i++)
-		if (!strcmp(c->overrides[i].function_name, fn))
-			hit = &c->overrides[i];
-	if (!hit && dot)
-		for (size_t i = 0; i < c->n_overrides; i++)
-			if (!strcmp(c->overrides[i].function_name, dot + 1))
-				hit = &c->overrides[i];
-	return hit;
-}
-
 static enum pol_challenge stronger(enum pol_challenge a, enum pol_challenge b)
 {
 	return a > b ? a : b;
@@ -486,8 +472,20 @@ int pol_engine_evaluate_one(struct pol_engine *e, const struct pol_action *actio
 	r = apply_amplifiers(c, &texts, &s, &d.assessment);
 	if (r < 0)
 		goto out;
-	/* Step 4: overrides (exact function name; the multiplier is skipped). */
-	override = find_override(c, scored.function_name);
+	/* Step 4: overrides (exact function name; for an exec also the typed
+	 * name, lowering only when pinned: exec_names.h; the multiplier is
+	 * skipped). */
+	const struct pol_override *refused;
+	override = pol_override_pick(c, &scored, s, level_score, &refused);
+	if (refused) {
+		snprintf(desc, sizeof(desc), "Config override '%s' -> %s not applied: '%.200s' is not reached "
+			 "through links and a file the agent cannot change (docs/scoring.md)",
+			 refused->function_name, pol_level_name(refused->level),
+			 scored.typed_path ? scored.typed_path : scored.path ? scored.path : "");
+		r = pol_assessment_add(&d.assessment, "override", 0.0, desc, refused->function_name);
+		if (r < 0)
+			goto out;
+	}
 	if (override && d.critical_action && override->level < POL_LEVEL_CRITICAL) {
 		/* An override names a program ("terraform: high") to set its usual
 		 * level; it never lowers what a profile found critical

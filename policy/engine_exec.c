@@ -27,7 +27,8 @@ static bool riskier(const struct pol_decision *a, const struct pol_decision *b)
 /* Judge `path` run as argv0 with args (first_arg, then from[skip..]). */
 static int judge(struct pol_engine *engine, const struct pol_action *ex, double trust,
 		 struct pol_decision *io, const char *path, const char *argv0, const char *first_arg,
-		 const struct pol_strv *from, size_t skip, const char *what, const char *factor)
+		 const struct pol_strv *from, size_t skip, const char *what, const char *factor,
+		 bool unpinned)
 {
 	struct pol_action *run = pol_action_new(POL_ACTION_EXEC);
 	struct pol_decision other;
@@ -48,6 +49,9 @@ static int judge(struct pol_engine *engine, const struct pol_action *ex, double 
 	for (size_t i = skip; from && i < from->count; i++)
 		if (pol_strv_push(&run->args, from->items[i], strlen(from->items[i])) < 0)
 			goto out;
+	/* no override lowers a program the agent could have replaced
+	 * (exec_names.h) */
+	run->exec_unpinned = unpinned;
 	run->pid = ex->pid;
 	run->tgid = ex->tgid;
 	run->ppid = ex->ppid;
@@ -86,7 +90,7 @@ static int judge_script(struct pol_engine *engine, const struct pol_action *ex, 
 		rc = pol_strv_push(&args, ex->args.items[i], strlen(ex->args.items[i]));
 	if (rc == 0)
 		rc = judge(engine, ex, trust, io, ex->interpreter, ex->interpreter, NULL, &args, 0,
-			   "the script runs", "interpreter");
+			   "the script runs", "interpreter", ex->interp_unpinned);
 	pol_strv_release(&args);
 	return rc;
 }
@@ -109,10 +113,10 @@ int pol_engine_judge_exec(struct pol_engine *engine, const struct pol_action *ex
 	if (rc == 0 && ex->elf_interp && !ex->elf_interp_loader)
 		rc = judge(engine, ex, trust, io_decision, ex->elf_interp, ex->elf_interp,
 			   ex->interpreter ? ex->interpreter : ex->path, &ex->args, 0,
-			   "the ELF interpreter", "elf_interpreter");
+			   "the ELF interpreter", "elf_interpreter", true);
 	/* SECURITY: `ld.so PROGRAM` runs PROGRAM without an exec. */
 	if (rc == 0 && ex->loader_target && ex->loader_argv.count)
 		rc = judge(engine, ex, trust, io_decision, ex->loader_target, ex->loader_argv.items[0],
-			   NULL, &ex->loader_argv, 1, "the dynamic loader runs", "loader_target");
+			   NULL, &ex->loader_argv, 1, "the dynamic loader runs", "loader_target", false);
 	return rc;
 }

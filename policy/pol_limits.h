@@ -53,6 +53,9 @@
 #define POL_TARGET_MAX_ARGV_BYTES (256 * 1024)
 #define POL_TARGET_MAX_ENVC 4096
 #define POL_TARGET_MAX_ENV_BYTES (256 * 1024)
+/* Wrapper chains (supervisor/run/exec_chain.h): the head's argv kept per
+ * chain; a longer one opens no chain (its hops are asked on their own). */
+#define POL_EXEC_CHAIN_MAX_ARGV_BYTES (32 * 1024)
 
 /* Payload of an emulated sendto/sendmsg/sendmmsg, copied from the target
  * by the supervisor (docs/SECURITY.md). A larger send is refused (denied with a

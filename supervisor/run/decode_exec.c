@@ -547,6 +547,12 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 			r = sup_decode_fail(ctx, r, "out of memory");
 			goto out;
 		}
+	/* Typed name and whether the agent could have changed the way to
+	 * the program (decode_pin.c): no lowering by a name otherwise. */
+	if ((r = sup_decode_pin(ctx, path, fd, interpreters.count ? program : NULL, prog, a)) < 0) {
+		r = sup_decode_fail(ctx, r, "out of memory");
+		goto out;
+	}
 	r = decode_elf(ctx, prog, &h, interpreters.count ? program : path, &interpreters, &argv, a);
 	if (r != 0)
 		goto out;

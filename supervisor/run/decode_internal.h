@@ -77,6 +77,20 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 			     const struct sup_proc_status *creds, int *ret_fd, bool *ret_fixed,
 			     char *why, size_t why_size);
 
+/* The same walk for an exec's typed path (decode_pin.c): for an agent
+ * that may write any file, fixed means kept by root (owned by root, no
+ * group or other write bit) and unchanged (ctime) since `since`. */
+struct timespec;
+int sup_exec_resolve_pinned(const struct sup_view *view, const char *path,
+			    const struct sup_proc_status *creds, const struct timespec *since,
+			    int *ret_fd, bool *ret_fixed, char *why, size_t why_size);
+/* decode_pin.c: set a->typed_path, a->exec_unpinned (path as given, the
+ * program fd decided) and a->interp_unpinned (a script's interpreter
+ * program at prog, when interp). 0 or -ENOMEM; any other failure leaves
+ * the exec unpinned. */
+int sup_decode_pin(struct sup_decode_ctx *ctx, const char *path, int fd, const char *interp,
+		   int prog, struct pol_action *a);
+
 /* connect, sendto, sendmsg, sendmmsg. */
 int sup_decode_net(struct sup_decode_ctx *ctx, struct pol_action **ret_action);
 /* socket, socketpair (decode_sock.c). */

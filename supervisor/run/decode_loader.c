@@ -154,9 +154,38 @@ static bool on_proc(int fd)
 	return fstatfs(fd, &s) != 0 || s.f_type == PROC_SUPER_MAGIC;
 }
 
+/* For an agent that may write any file (root): was st kept as the system
+ * keeps it, root's, no write bit for group or other (a symlink's mode
+ * means nothing), unchanged since the session started? */
+static bool kept_by_root(const struct stat *st, const struct timespec *since)
+{
+	if (st->st_uid != 0 || (!S_ISLNK(st->st_mode) && (st->st_mode & (S_IWGRP | S_IWOTH))))
+		return false;
+	return st->st_ctim.tv_sec < since->tv_sec ||
+	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec < since->tv_nsec);
+}
+
+static int resolve_fixed(const struct sup_view *view, const char *path,
+			 const struct sup_proc_status *creds, const struct timespec *root_since,
+			 int *ret_fd, bool *ret_fixed, char *why, size_t why_size);
+
 int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 			     const struct sup_proc_status *creds, int *ret_fd, bool *ret_fixed,
 			     char *why, size_t why_size)
+{
+	return resolve_fixed(view, path, creds, NULL, ret_fd, ret_fixed, why, why_size);
+}
+
+int sup_exec_resolve_pinned(const struct sup_view *view, const char *path,
+			    const struct sup_proc_status *creds, const struct timespec *since,
+			    int *ret_fd, bool *ret_fixed, char *why, size_t why_size)
+{
+	return resolve_fixed(view, path, creds, since, ret_fd, ret_fixed, why, why_size);
+}
+
+static int resolve_fixed(const struct sup_view *view, const char *path,
+			 const struct sup_proc_status *creds, const struct timespec *root_since,
+			 int *ret_fd, bool *ret_fixed, char *why, size_t why_size)
 {
 	char todo[POL_TARGET_MAX_PATH * 2], name[NAME_MAX + 1], link[POL_TARGET_MAX_PATH + 1];
 	const uint64_t mighty = 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_FOWNER |
@@ -164,6 +193,9 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 	int cur = -1, next = -1, r = 0, links = 0;
 	size_t pos = 0;
 	struct stat cst, st;
+	/* an agent that may write anything: only what root keeps and nobody
+	 * changed during the session counts (docs/scoring.md) */
+	const bool by_root = root_since && (creds->cap_eff & mighty);
 
 	*ret_fixed = true;
 	why[0] = '\0';
@@ -173,7 +205,7 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 		*ret_fixed = false;
 		snprintf(why, why_size, "relative to the working directory, which another task "
 			 "can change");
-	} else if (creds->cap_eff & mighty) {
+	} else if ((creds->cap_eff & mighty) && !by_root) {
 		*ret_fixed = false;
 		snprintf(why, why_size, "the agent may write any file (capabilities %#llx)",
 			 (unsigned long long)(creds->cap_eff & mighty));
@@ -218,7 +250,13 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 			r = -errno;
 			goto out;
 		}
-		if (strcmp(name, "..") && *ret_fixed &&
+		if (strcmp(name, "..") && *ret_fixed && by_root &&
+		    (!kept_by_root(&cst, root_since) || !kept_by_root(&st, root_since))) {
+			*ret_fixed = false;
+			snprintf(why, why_size, "'%.200s' or its directory is not root's alone or "
+				 "changed during the session", name);
+		}
+		if (strcmp(name, "..") && *ret_fixed && !by_root &&
 		    (replaceable(&cst, &st, creds) || (S_ISDIR(st.st_mode) && st.st_uid == creds->fsuid))) {
 			*ret_fixed = false;
 			snprintf(why, why_size, "'%.200s' can be replaced by the agent", name);
@@ -276,7 +314,8 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 		r = -EACCES;
 		goto out;
 	}
-	if (*ret_fixed && (writable(&cst, creds) || has_acl(cur))) {
+	if (*ret_fixed && ((by_root ? !kept_by_root(&cst, root_since) : writable(&cst, creds)) ||
+			   has_acl(cur))) {
 		*ret_fixed = false;
 		snprintf(why, why_size, "the file is writable by the agent%s",
 			 has_acl(cur) ? " (or has a POSIX ACL)" : "");

@@ -31,6 +31,7 @@
 #include "supervisor/run/filter.h"
 #include "supervisor/run/proc.h"
 #include "supervisor/run/session.h"
+#include "supervisor/run/exec_chain.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/scope.h"
@@ -178,6 +179,8 @@ void sup_loop_release(struct sup_loop *loop)
 	loop->scopes = NULL;
 	sup_repeat_free(loop->repeats);
 	loop->repeats = NULL;
+	sup_exec_chains_free(loop->chains);
+	loop->chains = NULL;
 	loop->n_watch = 0;
 	for (size_t b = 0; b < SUP_HELD_BUCKETS; b++) {
 		while (loop->held[b]) {

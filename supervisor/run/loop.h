@@ -90,6 +90,7 @@ struct sup_loop {
 	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
 	struct sup_scope_table *scopes;   /* NULL: no approval scopes; owned */
 	struct sup_repeat *repeats;       /* calls a human refused just now; owned */
+	struct sup_exec_chains *chains;   /* wrapper chains (exec_chain.h); made on first use; owned */
 	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
 	dev_t approval_dev;
 	ino_t approval_ino;

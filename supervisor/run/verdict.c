@@ -27,6 +27,7 @@
 #include "supervisor/run/attest.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/denials.h"
+#include "supervisor/run/exec_chain.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/shimloop.h"
@@ -173,7 +174,7 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 	/* SECURITY: write-ahead. The call is released only after its entry
 	 * is written; if the entry cannot be written, it is denied. */
 	char own_id[64];
-	if (loop->attest && !(ret_entry_id && entry_id_size >= sizeof own_id)) {
+	if (!(ret_entry_id && entry_id_size >= sizeof own_id)) {
 		ret_entry_id = own_id;
 		entry_id_size = sizeof own_id;
 	}
@@ -192,6 +193,12 @@ int sup_verdict_answer(struct sup_loop *loop, struct sup_held *held, bool approv
 			strerror(-rc));
 		approved = false;
 	}
+	/* wrapper chains (exec_chain.h): open, advance or end */
+	if (held->action && !held->from_shim)
+		sup_exec_chain_decided(sup_exec_chains_get(&loop->chains, NULL), held->action, approved,
+				       decision_source, held->evaluated ? held->decision.assessment.level
+								       : POL_LEVEL_CRITICAL,
+				       rc >= 0 ? ret_entry_id : NULL);
 
 	memset(&resp, 0, sizeof resp);
 	resp.id = held->id;
@@ -431,6 +438,10 @@ int sup_verdict_decide(struct sup_loop *loop, struct sup_held *held)
 				kind = "scope";
 			}
 		}
+		/* a hop of a wrapper chain a human approved (exec_chain.h) */
+		if (!by && !held->from_shim &&
+		    (by = sup_exec_chain_covers(loop->chains, held->action, d->assessment.level)))
+			kind = "chain";
 		if (by) {
 			char src[96];
 			snprintf(src, sizeof src, "%s:%s", kind, by);

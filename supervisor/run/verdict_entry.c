@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "policy/audit.h"
+#include "supervisor/run/exec_chain.h"
 #include "supervisor/run/filter.h"
 
 /* A builder with a sticky error: the first failed allocation makes the
@@ -259,7 +260,19 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	put_str(&b, e, "executed_at", approved ? when : "");
 	put_str(&b, e, "session_id", loop->session_id);
 	put_str(&b, e, "environment", loop->environment);
-	put(&b, e, "metadata", metadata(&b, loop, held, d, x));
+	struct pol_json *meta = metadata(&b, loop, held, d, x);
+	/* a hop of a wrapper chain names the decision that carries it
+	 * (exec_chain.h); a hop a human decided is a decision of its own */
+	unsigned hop = 0;
+	const char *head = act && decision_source && strcmp(decision_source, "human")
+				   ? sup_exec_chain_hop(loop->chains, act, &hop) : NULL;
+	if (head) {
+		struct pol_json *ch = node(&b, POL_JSON_OBJECT);
+		put_str(&b, ch, "head", head);
+		put_num(&b, ch, "hop", hop);
+		put(&b, meta, "exec_chain", ch);
+	}
+	put(&b, e, "metadata", meta);
 
 	/* syscall fields */
 	put_str(&b, e, "action_class", pol_action_class_name(cls));
