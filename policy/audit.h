@@ -199,6 +199,12 @@ struct pol_audit_proc_id {
  * no such process). */
 int pol_audit_proc_identity(int pid, struct pol_audit_proc_id *ret_id);
 
+/* Field 22 of /proc/PID/stat (starttime, clock ticks after boot; pid 0:
+ * this process) and whether it has exited (a zombie). The command name
+ * may hold spaces and parentheses: fields are counted after its last ')'.
+ * 0, -ENOENT (no such process), -EIO (unparsable). */
+int pol_audit_proc_start_ticks(int pid, uint64_t *ret, bool *ret_exited);
+
 /* 1 if the process id names is running now (same boot, same pid, same
  * start time), 0 if not, -errno if that cannot be told. */
 int pol_audit_proc_alive(const struct pol_audit_proc_id *id);

@@ -63,7 +63,7 @@ static int boot_id(char out[POL_AUDIT_BOOT_ID_LEN + 1])
  * whether the process is a zombie (field 3: Z or X, it has exited). The
  * command name (field 2) may hold spaces and parentheses: fields are
  * counted after its last ')'. */
-static int start_ticks(int pid, uint64_t *ret, bool *ret_exited)
+int pol_audit_proc_start_ticks(int pid, uint64_t *ret, bool *ret_exited)
 {
 	char path[64], buf[1024], *p, *end;
 	ssize_t n;
@@ -103,7 +103,8 @@ static int identity_read(int pid, struct pol_audit_proc_id *ret_id)
 	bool exited;
 	int r;
 
-	if ((r = start_ticks(pid, &id.start_ticks, &exited)) < 0 || (r = boot_id(id.boot_id)) < 0)
+	if ((r = pol_audit_proc_start_ticks(pid, &id.start_ticks, &exited)) < 0 ||
+	    (r = boot_id(id.boot_id)) < 0)
 		return r;
 	*ret_id = id;
 	return 0;
@@ -154,7 +155,7 @@ int pol_audit_proc_alive(const struct pol_audit_proc_id *id)
 	if (r == 0 && strcmp(now.boot_id, id->boot_id))
 		return 0; /* written in another boot (or on another host) */
 	if (r == 0) {
-		r = start_ticks(id->pid, &now.start_ticks, &exited);
+		r = pol_audit_proc_start_ticks(id->pid, &now.start_ticks, &exited);
 		if (r == 0)
 			return now.start_ticks == id->start_ticks && !exited;
 	}

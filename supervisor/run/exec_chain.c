@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/audit.h"
 #include "policy/exec_names.h"
 #include "policy/pol_limits.h"
 
@@ -32,26 +33,13 @@ struct sup_exec_chains {
 	size_t n;
 };
 
-/* Field 22 of /proc/PID/stat; 0 when unreadable. */
+/* Field 22 of /proc/PID/stat (policy/audit_session.c); 0 when unreadable. */
 static unsigned long long proc_start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* comm may hold spaces and ')' */
-	if (!p)
-		return 0;
-	p++; /* the space before field 3 */
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+	uint64_t ticks;
+	bool exited;
+
+	return pol_audit_proc_start_ticks((int)pid, &ticks, &exited) == 0 ? ticks : 0;
 }
 
 struct sup_exec_chains *sup_exec_chains_get(struct sup_exec_chains **slot,

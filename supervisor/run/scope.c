@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/audit.h"
 #include "supervisor/common/scope.h"
 
 struct exec_scope {
@@ -37,27 +38,13 @@ struct sup_scope_table {
 	size_t n_grants;
 };
 
-/* Field 22 of /proc/PID/stat; 0 when unreadable. */
+/* Field 22 of /proc/PID/stat (policy/audit_session.c); 0 when unreadable. */
 static unsigned long long start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may contain spaces and parentheses: count from the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+	uint64_t ticks;
+	bool exited;
+
+	return pol_audit_proc_start_ticks((int)pid, &ticks, &exited) == 0 ? ticks : 0;
 }
 
 int sup_scope_table_new(struct sup_scope_table **ret_table)

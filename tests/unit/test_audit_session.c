@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +156,64 @@ static void test_pol_audit_proc_alive_tells_identity(void **state)
 	dead_identity(&other);
 }
 
+/* The start time is field 22, not the memory size after it (field 23):
+ * it does not move when the process grows, and a command name with
+ * spaces and ')' does not shift the fields. scope.c and exec_chain.c
+ * rely on it to tell a reused pid from the approved process. */
+static void test_pol_audit_proc_start_ticks_is_field_22(void **state)
+{
+	uint64_t before, after, want = 0;
+	bool exited = true;
+	char buf[1024], *p;
+	int pipefd[2], status;
+	pid_t pid;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c;
+
+		prctl(PR_SET_NAME, "a) b (c) d");
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) != 1) /* grow once the parent has looked */
+			_exit(1);
+		char *big = malloc(64 << 20);
+		if (!big)
+			_exit(1);
+		memset(big, 1, 64 << 20);
+		if (read(pipefd[0], &c, 1) != 0)
+			_exit(1);
+		_exit(big[12345] == 1 ? 0 : 1);
+	}
+	close(pipefd[0]);
+	usleep(20000);
+	assert_int_equal(pol_audit_proc_start_ticks(pid, &before, &exited), 0);
+	assert_false(exited);
+	/* field 22 counted by hand: after the last ')' come fields 3..52 */
+	snprintf(buf, sizeof buf, "/proc/%d/stat", (int)pid);
+	f = fopen(buf, "re");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_non_null(strstr(buf, "(a) b (c) d)"));
+	p = strrchr(buf, ')') + 2;
+	for (int field = 3; field < 22; field++)
+		p = strchr(p, ' ') + 1;
+	want = strtoull(p, NULL, 10);
+	assert_true(before == want);
+	assert_int_equal(write(pipefd[1], "g", 1), 1);
+	usleep(200000);
+	assert_int_equal(pol_audit_proc_start_ticks(pid, &after, &exited), 0);
+	assert_true(after == before);
+	close(pipefd[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(pol_audit_proc_start_ticks(pid, &after, &exited), -ENOENT);
+}
+
 static void test_pol_audit_verify_reports_unclosed_sessions(void **state)
 {
 	struct fixture *f = *state;
@@ -279,6 +338,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pol_audit_proc_alive_tells_identity),
+		cmocka_unit_test(test_pol_audit_proc_start_ticks_is_field_22),
 		cmocka_unit_test_setup_teardown(test_pol_audit_verify_reports_unclosed_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_verify_closed_and_legacy_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_verify_counts_unchecked_macs, setup, teardown),
