@@ -10,7 +10,7 @@
 # names, refused and missing sockets, exec of a memfd, and deny mode.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
-BUILD=${BUILD:-build}
+BUILD=$(cd "${BUILD:-build}" && pwd)
 TOOL=$BUILD/tools/run_decode_emulate
 [ -x "$TOOL" ] || { echo "skip: $TOOL not built"; exit 77; }
 PY=/usr/bin/python3; [ -x "$PY" ] || { echo "skip: no /usr/bin/python3"; exit 77; }
