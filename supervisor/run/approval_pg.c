@@ -10,7 +10,7 @@
  *    authenticated; ':' never occurs in a local user name, so a database
  *    role can never resume a local approver's part), and what the
  *    challenge made of the answers is sent back ("ack").
- *  - the database thread owns the connection: it runs the requests,
+ *  - the database thread (approval_pg_thread.c) owns the connection: it runs the requests,
  *    waits on LISTEN attesta_approval (plus a SELECT 1 every few seconds
  *    while rows are published, so a silent network drop is noticed), and
  *    on a lost connection fails every published item (fail_mode).
@@ -34,346 +34,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "policy/approval_pg.h"
 #include "policy/challenge.h"
 #include "supervisor/run/approval.h"
+#include "supervisor/run/approval_pg_internal.h"
 #include "supervisor/run/attest_internal.h"
 #include "supervisor/run/loop.h"
-
-/* While rows are published the connection is checked this often. */
-#define PING_MS 3000
-/* Rows published at once (the approval table holds at most 256). */
-#define MAX_PUBLISHED 512
-#define MAX_ROLES 16
-
-enum req_kind { REQ_HOLD, REQ_CLOSE, REQ_ACK };
-enum ev_kind { EV_BEGIN, EV_ANSWER, EV_DENY, EV_FAIL };
-
-struct req {
-	enum req_kind kind;
-	unsigned local_id;
-	int64_t db_id;
-	struct pol_approval_pg_hold hold; /* strings below own the pointers */
-	char *s1, *s2, *s3, *s4, *s5, *s6;
-	struct req *next;
-};
-
-struct ev {
-	enum ev_kind kind;
-	unsigned local_id;
-	int64_t db_id;
-	char role[128];
-	int part;
-	double age;
-	bool session;
-	char **answers;
-	size_t n_answers; /* (size_t)-1: malformed */
-	char reason[320];
-	struct ev *next;
-};
-
-struct seen_role {
-	char role[128];
-	int stage; /* 1 begin sent, 2 answer sent, 3 deny sent */
-};
-
-struct published {
-	unsigned local_id;
-	int64_t db_id;
-	struct seen_role roles[MAX_ROLES];
-	size_t n_roles;
-};
-
-struct apg {
-	struct sup_loop *loop;
-	char *conninfo;
-	char session_id[64];
-	pthread_t thread;
-	pthread_mutex_t lock;
-	struct req *reqs, **reqs_tail;
-	struct ev *evs, **evs_tail;
-	int req_efd, ev_efd;
-	/* thread only */
-	struct pol_approval_pg *pg;
-	struct published pub[MAX_PUBLISHED];
-	size_t n_pub;
-	/* loop thread only */
-	unsigned held[MAX_PUBLISHED];
-	size_t n_held;
-	struct seen_role refused[MAX_PUBLISHED]; /* "db:ROLE@ID" whose answers are refused */
-	size_t n_refused;
-};
-
-static void wake(int fd)
-{
-	uint64_t one = 1;
-	ssize_t n = write(fd, &one, sizeof one);
-	(void)n;
-}
-
-static void drain_efd(int fd)
-{
-	uint64_t v;
-	ssize_t n = read(fd, &v, sizeof v);
-	(void)n;
-}
-
-static void req_free(struct req *r)
-{
-	if (!r)
-		return;
-	free(r->s1);
-	free(r->s2);
-	free(r->s3);
-	free(r->s4);
-	free(r->s5);
-	free(r->s6);
-	free(r);
-}
-
-static void ev_free(struct ev *e)
-{
-	if (!e)
-		return;
-	for (size_t i = 0; e->answers && i < e->n_answers; i++)
-		free(e->answers[i]);
-	free(e->answers);
-	free(e);
-}
-
-static void push_req(struct apg *g, struct req *r)
-{
-	pthread_mutex_lock(&g->lock);
-	*g->reqs_tail = r;
-	g->reqs_tail = &r->next;
-	pthread_mutex_unlock(&g->lock);
-	wake(g->req_efd);
-}
-
-static void push_ev(struct apg *g, struct ev *e)
-{
-	pthread_mutex_lock(&g->lock);
-	*g->evs_tail = e;
-	g->evs_tail = &e->next;
-	pthread_mutex_unlock(&g->lock);
-	wake(g->ev_efd);
-}
-
-static void post_fail(struct apg *g, unsigned local_id, const char *cause)
-{
-	struct ev *e = calloc(1, sizeof *e);
-	if (!e)
-		return; /* the item's own timeout still applies */
-	e->kind = EV_FAIL;
-	e->local_id = local_id;
-	snprintf(e->reason, sizeof e->reason, "%s", cause);
-	push_ev(g, e);
-}
-
-/* ---- database thread ------------------------------------------------------ */
-
-static struct published *pub_by_db(struct apg *g, int64_t id)
-{
-	for (size_t i = 0; i < g->n_pub; i++)
-		if (g->pub[i].db_id == id)
-			return &g->pub[i];
-	return NULL;
-}
-
-static void pub_remove(struct apg *g, struct published *p)
-{
-	*p = g->pub[--g->n_pub];
-}
-
-/* The connection is gone: every published item ends in fail_mode. */
-static void lost(struct apg *g, const struct pol_diag *diag)
-{
-	char cause[300];
-	snprintf(cause, sizeof cause, "the fleet database was lost while the call was held (%.200s)",
-		 diag && diag->message[0] ? diag->message : "connection closed");
-	for (size_t i = 0; i < g->n_pub; i++)
-		post_fail(g, g->pub[i].local_id, cause);
-	g->n_pub = 0;
-	pol_approval_pg_free(g->pg);
-	g->pg = NULL;
-}
-
-static int ensure_connected(struct apg *g, struct pol_diag *diag)
-{
-	if (g->pg)
-		return 0;
-	return pol_approval_pg_connect(g->conninfo, POL_APPROVAL_PG_CHANNEL_NODE, &g->pg, diag);
-}
-
-static struct seen_role *role_of(struct published *p, const char *role)
-{
-	for (size_t i = 0; i < p->n_roles; i++)
-		if (!strcmp(p->roles[i].role, role))
-			return &p->roles[i];
-	if (p->n_roles >= MAX_ROLES || strlen(role) >= sizeof p->roles[0].role)
-		return NULL;
-	struct seen_role *s = &p->roles[p->n_roles++];
-	snprintf(s->role, sizeof s->role, "%s", role);
-	s->stage = 0;
-	return s;
-}
-
-static void on_response(void *ctx, const struct pol_approval_pg_response *r)
-{
-	struct apg *g = ctx;
-	struct published *p = pub_by_db(g, r->id);
-	struct seen_role *s = p ? role_of(p, r->role) : NULL;
-	enum ev_kind kind;
-
-	if (!s)
-		return;
-	if (r->deny && s->stage < 3)
-		kind = EV_DENY, s->stage = 3;
-	else if (r->answered && s->stage < 2)
-		kind = EV_ANSWER, s->stage = 2;
-	else if (r->part >= 0 && s->stage < 1)
-		kind = EV_BEGIN, s->stage = 1;
-	else
-		return;
-	/* an answer always comes after its begin: send the begin first */
-	if (kind == EV_ANSWER && r->part >= 0) {
-		struct ev *b = calloc(1, sizeof *b);
-		if (b) {
-			b->kind = EV_BEGIN;
-			b->local_id = p->local_id;
-			b->db_id = r->id;
-			snprintf(b->role, sizeof b->role, "%s", r->role);
-			b->part = r->part;
-			b->age = r->age;
-			push_ev(g, b);
-		}
-	}
-	struct ev *e = calloc(1, sizeof *e);
-	if (!e)
-		return;
-	e->kind = kind;
-	e->local_id = p->local_id;
-	e->db_id = r->id;
-	snprintf(e->role, sizeof e->role, "%s", r->role);
-	e->part = r->part;
-	e->age = r->age;
-	e->session = r->session;
-	snprintf(e->reason, sizeof e->reason, "%s", r->reason ? r->reason : "");
-	if (kind == EV_ANSWER) {
-		e->n_answers = r->n_answers;
-		if (r->n_answers != (size_t)-1 && r->n_answers > 0) {
-			e->answers = calloc(r->n_answers, sizeof *e->answers);
-			for (size_t i = 0; e->answers && i < r->n_answers; i++)
-				e->answers[i] = strdup(r->answers[i]);
-			for (size_t i = 0; i < r->n_answers; i++)
-				if (!e->answers || !e->answers[i])
-					e->n_answers = (size_t)-1;
-		}
-	}
-	push_ev(g, e);
-}
-
-static void run_req(struct apg *g, struct req *r)
-{
-	struct pol_diag diag = { 0 };
-	int rc;
-
-	if (r->kind == REQ_HOLD) {
-		int64_t id = 0;
-		char cause[300];
-		rc = ensure_connected(g, &diag);
-		if (rc == 0 && g->n_pub >= MAX_PUBLISHED)
-			rc = -ENOSPC;
-		if (rc == 0)
-			rc = pol_approval_pg_hold(g->pg, &r->hold, &id, &diag);
-		if (rc < 0) {
-			snprintf(cause, sizeof cause, "cannot publish it in the fleet database "
-				 "(%.200s)", diag.message[0] ? diag.message : strerror(-rc));
-			post_fail(g, r->local_id, cause);
-			if (rc == -EPIPE)
-				lost(g, &diag);
-			return;
-		}
-		struct published *p = &g->pub[g->n_pub++];
-		memset(p, 0, sizeof *p);
-		p->local_id = r->local_id;
-		p->db_id = id;
-		return;
-	}
-	if (r->kind == REQ_CLOSE) {
-		struct published *p = NULL;
-		for (size_t i = 0; i < g->n_pub; i++)
-			if (g->pub[i].local_id == r->local_id)
-				p = &g->pub[i];
-		if (!p)
-			return; /* never published, or already failed */
-		int64_t id = p->db_id;
-		pub_remove(g, p);
-		if (g->pg && (rc = pol_approval_pg_close(g->pg, id, r->s1, r->s2, &diag)) < 0) {
-			fprintf(stderr, "attesta-run: fleet approvals: %s\n", diag.message);
-			if (rc == -EPIPE)
-				lost(g, &diag);
-		}
-		return;
-	}
-	/* REQ_ACK */
-	struct published *p = pub_by_db(g, r->db_id);
-	if (p && !strcmp(r->s2, "too_early")) {
-		struct seen_role *s = role_of(p, r->s1);
-		if (s && s->stage == 2)
-			s->stage = 1; /* the answers were cleared: a new answer is new */
-	}
-	if (g->pg && (rc = pol_approval_pg_ack(g->pg, r->db_id, r->s1, r->s2, &diag)) < 0 &&
-	    rc == -EPIPE)
-		lost(g, &diag);
-}
-
-static void *thread_main(void *arg)
-{
-	struct apg *g = arg;
-
-	for (;;) {
-		struct pollfd pfd[2] = { { .fd = g->req_efd, .events = POLLIN },
-					 { .fd = pol_approval_pg_fd(g->pg), .events = POLLIN } };
-		int n = poll(pfd, g->pg ? 2 : 1, g->n_pub ? PING_MS : -1);
-		struct pol_diag diag = { 0 };
-
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (pfd[0].revents & POLLIN)) {
-			drain_efd(g->req_efd);
-			pthread_mutex_lock(&g->lock);
-			struct req *list = g->reqs;
-			g->reqs = NULL;
-			g->reqs_tail = &g->reqs;
-			pthread_mutex_unlock(&g->lock);
-			while (list) {
-				struct req *r = list;
-				list = r->next;
-				run_req(g, r);
-				req_free(r);
-			}
-		}
-		if (!g->pg)
-			continue;
-		bool look = n > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR));
-		if (look) {
-			int c = pol_approval_pg_drain(g->pg, &diag);
-			if (c < 0) {
-				lost(g, &diag);
-				continue;
-			}
-			look = c > 0;
-		} else if (n == 0 && g->n_pub && pol_approval_pg_ping(g->pg, &diag) < 0) {
-			lost(g, &diag);
-			continue;
-		}
-		if (look && g->n_pub &&
-		    pol_approval_pg_poll(g->pg, g->session_id, on_response, g, &diag) == -EPIPE)
-			lost(g, &diag);
-	}
-	return NULL;
-}
 
 /* ---- loop thread ---------------------------------------------------------- */
 
@@ -475,7 +140,7 @@ static void publish(struct apg *g, unsigned id)
 	r->s5 = dup_or_empty(info_str(info, "level"));
 	r->s6 = dup_or_empty(info_str(info, "challenge"));
 	if (!r->s1 || !r->s2 || !r->s3 || !r->s4 || !r->s5 || !r->s6) {
-		req_free(r);
+		apg_req_free(r);
 		sup_approval_fail(a, id, "cannot publish it in the fleet database (out of memory)");
 		return;
 	}
@@ -491,7 +156,7 @@ static void publish(struct apg *g, unsigned id)
 		.item_json = r->s1, .parts_json = r->s2,
 	};
 	g->held[g->n_held++] = id;
-	push_req(g, r);
+	apg_push_req(g, r);
 }
 
 static void observe(void *ctx, unsigned id, const struct sup_approval_outcome *o)
@@ -513,10 +178,10 @@ static void observe(void *ctx, unsigned id, const struct sup_approval_outcome *o
 	r->s1 = dup_or_empty(o->verdict);
 	r->s2 = dup_or_empty(o->reason);
 	if (!r->s1 || !r->s2) {
-		req_free(r);
+		apg_req_free(r);
 		return;
 	}
-	push_req(g, r);
+	apg_push_req(g, r);
 }
 
 static void ack(struct apg *g, const struct ev *e, const char *result)
@@ -529,10 +194,10 @@ static void ack(struct apg *g, const struct ev *e, const char *result)
 	r->s1 = strdup(e->role);
 	r->s2 = strdup(result);
 	if (!r->s1 || !r->s2) {
-		req_free(r);
+		apg_req_free(r);
 		return;
 	}
-	push_req(g, r);
+	apg_push_req(g, r);
 }
 
 /* "ROLE@ID" entries whose answers this node refuses (part conflict). */
@@ -614,7 +279,7 @@ static void on_events(struct sup_loop *loop, void *ctx, uint32_t events)
 	struct apg *g = ctx;
 	(void)loop;
 	(void)events;
-	drain_efd(g->ev_efd);
+	apg_drain_efd(g->ev_efd);
 	pthread_mutex_lock(&g->lock);
 	struct ev *list = g->evs;
 	g->evs = NULL;
@@ -624,7 +289,7 @@ static void on_events(struct sup_loop *loop, void *ctx, uint32_t events)
 		struct ev *e = list;
 		list = e->next;
 		apply(g, e);
-		ev_free(e);
+		apg_ev_free(e);
 	}
 }
 
@@ -658,7 +323,7 @@ int sup_approval_pg_open(struct sup_loop *loop, char *why, size_t why_size)
 	}
 	/* Connect now so a wrong connection string is said at start-up; a
 	 * database that is down only makes held calls end in fail_mode. */
-	rc = ensure_connected(g, &diag);
+	rc = apg_connect(g, &diag);
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: warning: fleet approvals: %s (held calls get "
 			"fail_mode until it is reachable)\n", diag.message);
@@ -672,7 +337,7 @@ int sup_approval_pg_open(struct sup_loop *loop, char *why, size_t why_size)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&g->thread, NULL, thread_main, g);
+	rc = pthread_create(&g->thread, NULL, apg_thread_main, g);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		snprintf(why, why_size, "cannot start the fleet approval thread: %s", strerror(rc));

@@ -117,7 +117,6 @@ printf 'approvals:\n  backend: carrier-pigeon\n' >"$AW/bad2.yaml"
 grep -q "bad2.yaml:2:12" "$AW/cc2.out" || fail "config check: unknown backend without position"
 pass "config check: approvals.backend"
 
-if [ -z "${ONLY_LOST:-}" ]; then
 # --- 1. CRITICAL multi-party from two other shells ---------------------------
 start_gate mp sh -c './crit-tool target.txt; echo "crit-rc=$?"'
 ID=$(db_id)
@@ -190,7 +189,6 @@ approver alice approve "$ID" --answers-file "$AW/tb.txt" >/dev/null 2>"$AW/late.
 [ $? -eq 1 ] && grep -q "already decided" "$AW/late.err" || fail "an answer after the timeout was not refused"
 pass "timeout: fail_mode deny, row timed_out, late answer refused"
 
-fi
 # --- 4. the database dies while a call is held -------------------------------
 write_config 60
 start_gate lost sh -c './high-tool target.txt; echo "high-rc=$?"'
