@@ -281,7 +281,12 @@ static cJSON *wait_verdict(struct pol_approval_pg *pg, int64_t id, double second
 		}
 		struct pollfd pfd = { .fd = pol_approval_pg_fd(pg), .events = POLLIN };
 		struct pol_diag diag = { 0 };
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+		/* a notification read by libpq during fetch() is already
+		 * queued: look again at once rather than wait for the socket */
+		int queued = pol_approval_pg_drain(pg, &diag);
+		if (queued > 0)
+			continue;
+		if (queued == 0 && poll(&pfd, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
 			return NULL;
 		if (pol_approval_pg_drain(pg, &diag) < 0) {
 			print_diag(&diag, -EPIPE);

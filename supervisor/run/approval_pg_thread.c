@@ -268,21 +268,29 @@ void *apg_thread_main(void *arg)
 		}
 		if (!g->pg)
 			continue;
-		bool look = n > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR));
-		if (look) {
-			int c = pol_approval_pg_drain(g->pg, &diag);
-			if (c < 0) {
-				lost(g, &diag);
-				continue;
-			}
-			look = c > 0;
-		} else if (n == 0 && g->n_pub && pol_approval_pg_ping(g->pg, &diag) < 0) {
+		if (n == 0 && g->n_pub && pol_approval_pg_ping(g->pg, &diag) < 0) {
 			lost(g, &diag);
 			continue;
 		}
-		if (look && g->n_pub &&
-		    pol_approval_pg_poll(g->pg, g->session_id, on_response, g, &diag) == -EPIPE)
-			lost(g, &diag);
+		/* Always drain, not only when the socket is readable: a
+		 * notification that arrived during one of our own queries
+		 * (publish, ack, ping, poll) was read off the socket by libpq
+		 * and waits in its queue. Read the answers until no new
+		 * notification came in meanwhile (bounded). */
+		for (int round = 0; round < 8; round++) {
+			int c = pol_approval_pg_drain(g->pg, &diag);
+			if (c < 0) {
+				lost(g, &diag);
+				break;
+			}
+			if (c == 0 || !g->n_pub)
+				break;
+			if (pol_approval_pg_poll(g->pg, g->session_id, on_response, g, &diag) ==
+			    -EPIPE) {
+				lost(g, &diag);
+				break;
+			}
+		}
 	}
 	return NULL;
 }

@@ -163,7 +163,21 @@ grep -q "crit-rc=0" "$AW/mp.out" && grep -q "ran-crit-tool target.txt" "$AW/mp.o
 grep -qx "approved|alice:waiting:true,bob:approved:true" "$AW/row.out" || fail "database row: $(cat "$AW/row.out")"
 pass "CRITICAL call approved by two roles; node role refused; same role twice refused; audited"
 
-# --- 2. deny --db -----------------------------------------------------------
+# --- 2. a quiz approved for the session: the next identical call is covered --
+start_gate sess sh -c './high-tool target.txt; ./high-tool target.txt; echo "high-rc=$?"'
+ID=$(db_id)
+answers 0 program=high-tool target=target.txt directory="$AW" count=1 >"$AW/hq.txt"
+approver alice approve "$ID" --session --answers-file "$AW/hq.txt" >"$AW/s.out" 2>"$AW/s.err" || fail "session approve exited $?"
+grep -q "approved #$ID" "$AW/s.out" || fail "session approve: not approved"
+stop_gate
+[ "$(grep -c "ran-high-tool" "$AW/sess.out")" = 2 ] || fail "session grant: want two runs"
+[ "$(json_count "$AUDIT" 'e["action_name"] == "high-tool" and e["verdict"] == "approved" and e["decision_source"] == "human" and e["approver_ids"] == ["db:alice"] and e["metadata"].get("session_grant") is True')" = 1 ] ||
+	fail "audit entry of the session grant"
+[ "$(json_count "$AUDIT" 'e["action_name"] == "high-tool" and e["decision_source"].startswith("session:")')" = 1 ] ||
+	fail "the identical call was not covered by the session grant"
+pass "approve --db --session: the session grant is the local one"
+
+# --- 3. deny --db -----------------------------------------------------------
 start_gate deny sh -c './high-tool target.txt; echo "high-rc=$?"'
 ID=$(db_id)
 approver bob deny "$ID" --reason "not today" >"$AW/d.out" 2>"$AW/d.err" || fail "deny exited $?"
@@ -175,7 +189,7 @@ grep -q "high-rc=126" "$AW/deny.out" || fail "denied exec: want 126 from sh"
 	fail "audit entry of the deny"
 pass "deny --db"
 
-# --- 3. timeout -------------------------------------------------------------
+# --- 4. timeout -------------------------------------------------------------
 write_config 3
 start_gate to sh -c './high-tool target.txt; echo "high-rc=$?"'
 ID=$(db_id)
@@ -189,7 +203,7 @@ approver alice approve "$ID" --answers-file "$AW/tb.txt" >/dev/null 2>"$AW/late.
 [ $? -eq 1 ] && grep -q "already decided" "$AW/late.err" || fail "an answer after the timeout was not refused"
 pass "timeout: fail_mode deny, row timed_out, late answer refused"
 
-# --- 4. the database dies while a call is held -------------------------------
+# --- 5. the database dies while a call is held -------------------------------
 write_config 60
 start_gate lost sh -c './high-tool target.txt; echo "high-rc=$?"'
 ID=$(db_id)
