@@ -128,7 +128,8 @@ static void publish(struct apg *g, unsigned id)
 
 	if (!info || !r || g->n_held >= MAX_PUBLISHED) {
 		free(r);
-		sup_approval_fail(a, id, "cannot publish it in the fleet database (out of memory)");
+		/* not from here: we are inside sup_approval_hold() */
+		apg_post_fail(g, id, "cannot publish it in the fleet database (out of memory)");
 		return;
 	}
 	r->kind = REQ_HOLD;
@@ -141,7 +142,7 @@ static void publish(struct apg *g, unsigned id)
 	r->s6 = dup_or_empty(info_str(info, "challenge"));
 	if (!r->s1 || !r->s2 || !r->s3 || !r->s4 || !r->s5 || !r->s6) {
 		apg_req_free(r);
-		sup_approval_fail(a, id, "cannot publish it in the fleet database (out of memory)");
+		apg_post_fail(g, id, "cannot publish it in the fleet database (out of memory)");
 		return;
 	}
 	const cJSON *req = cJSON_GetObjectItemCaseSensitive(info, "approvers_required");

@@ -84,6 +84,9 @@ void apg_drain_efd(int fd);
 void apg_req_free(struct req *r);
 void apg_ev_free(struct ev *e);
 void apg_push_req(struct apg *g, struct req *r);
+/* Queue a fail_mode event for local item id (applied by the loop thread
+ * on its next turn, never from inside an approval-table callback). */
+void apg_post_fail(struct apg *g, unsigned local_id, const char *cause);
 /* Connect if not connected. 0 or -errno with diag. */
 int apg_connect(struct apg *g, struct pol_diag *diag);
 void *apg_thread_main(void *arg);

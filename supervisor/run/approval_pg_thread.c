@@ -71,7 +71,7 @@ static void push_ev(struct apg *g, struct ev *e)
 	apg_wake(g->ev_efd);
 }
 
-static void post_fail(struct apg *g, unsigned local_id, const char *cause)
+void apg_post_fail(struct apg *g, unsigned local_id, const char *cause)
 {
 	struct ev *e = calloc(1, sizeof *e);
 	if (!e)
@@ -104,7 +104,7 @@ static void lost(struct apg *g, const struct pol_diag *diag)
 	snprintf(cause, sizeof cause, "the fleet database was lost while the call was held (%.200s)",
 		 diag && diag->message[0] ? diag->message : "connection closed");
 	for (size_t i = 0; i < g->n_pub; i++)
-		post_fail(g, g->pub[i].local_id, cause);
+		apg_post_fail(g, g->pub[i].local_id, cause);
 	g->n_pub = 0;
 	pol_approval_pg_free(g->pg);
 	g->pg = NULL;
@@ -201,7 +201,7 @@ static void run_req(struct apg *g, struct req *r)
 		if (rc < 0) {
 			snprintf(cause, sizeof cause, "cannot publish it in the fleet database "
 				 "(%.200s)", diag.message[0] ? diag.message : strerror(-rc));
-			post_fail(g, r->local_id, cause);
+			apg_post_fail(g, r->local_id, cause);
 			if (rc == -EPIPE)
 				lost(g, &diag);
 			return;

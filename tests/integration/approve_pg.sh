@@ -216,5 +216,13 @@ grep -q "high-rc=126" "$AW/lost.out" || fail "call held when the database died: 
 grep -q "ran-high-tool" "$AW/lost.out" && fail "call ran after the database died"
 [ "$(json_count "$AUDIT" 'e["action_name"] == "high-tool" and e["verdict"] == "timed_out" and "fleet database was lost" in e["reason"]')" = 1 ] ||
 	fail "audit entry of the lost database"
-pg_start
 pass "database killed while held: fail_mode deny"
+# a call held while the database is down cannot be published: fail_mode at once
+start_gate down sh -c './high-tool target.txt; echo "high-rc=$?"'
+stop_gate
+grep -q "high-rc=126" "$AW/down.out" || fail "call held with the database down: want 126"
+grep -q "warning: fleet approvals: cannot connect" "$AW/down.err" || fail "no start-up warning about the database"
+[ "$(json_count "$AUDIT" 'e["action_name"] == "high-tool" and e["verdict"] == "timed_out" and "cannot publish it in the fleet database" in e["reason"]')" = 1 ] ||
+	fail "audit entry of the unpublishable call"
+pg_start
+pass "database down at hold time: fail_mode deny at once"
