@@ -517,17 +517,37 @@ static int run_db(int argc, char **argv)
 	return code;
 }
 
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* The socket command, and after its --help a pointer to the --db form. */
+static int local_or_db(int argc, char **argv, int (*local)(int, char **))
+{
+	if (wants_db(argc, argv))
+		return run_db(argc, argv);
+	int code = local(argc, argv);
+	if (wants_help(argc, argv) && code == CLI_EXIT_OK)
+		printf("With --db: held calls of every node in the fleet database (see "
+		       "'attesta %s --db --help').\n", argv[0]);
+	return code;
+}
+
 int cmd_pending_any(int argc, char **argv)
 {
-	return wants_db(argc, argv) ? run_db(argc, argv) : cmd_pending(argc, argv);
+	return local_or_db(argc, argv, cmd_pending);
 }
 
 int cmd_approve_any(int argc, char **argv)
 {
-	return wants_db(argc, argv) ? run_db(argc, argv) : cmd_approve(argc, argv);
+	return local_or_db(argc, argv, cmd_approve);
 }
 
 int cmd_deny_any(int argc, char **argv)
 {
-	return wants_db(argc, argv) ? run_db(argc, argv) : cmd_deny(argc, argv);
+	return local_or_db(argc, argv, cmd_deny);
 }
