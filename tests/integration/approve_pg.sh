@@ -22,7 +22,8 @@ mkdir "$AW/data" "$AW/sock"
 chown postgres "$AW/data" "$AW/sock"
 echo 'su-secret' >"$AW/pw"; chown postgres "$AW/pw"
 pg_stop() { runuser -u postgres -- "$PG/pg_ctl" -D "$AW/data" -m immediate stop >>"$AW/pgstop.log" 2>&1; }
-trap 'pg_stop; approve_cleanup' EXIT
+# a gate still running on failure writes its state on exit: wait for it first
+trap '[ -n "${BG_PID:-}" ] && { kill "$BG_PID"; wait "$BG_PID"; BG_PID=; }; pg_stop; approve_cleanup' EXIT
 runuser -u postgres -- "$PG/initdb" -D "$AW/data" -A scram-sha-256 -U attesta \
 	--pwfile="$AW/pw" >"$AW/initdb.log" 2>&1 || fail "initdb"
 touch "$AW/pg.log"; chown postgres "$AW/pg.log"
@@ -162,6 +163,21 @@ grep -q "crit-rc=0" "$AW/mp.out" && grep -q "ran-crit-tool target.txt" "$AW/mp.o
 "$PG/psql" -At "$DBA user=attesta" -c "SELECT status, (SELECT string_agg(role || ':' || result || ':' || (review_seconds >= 2)::text, ',' ORDER BY role) FROM attesta_approval_response WHERE approval_id = $ID) FROM attesta_approval WHERE id = $ID" >"$AW/row.out"
 grep -qx "approved|alice:waiting:true,bob:approved:true" "$AW/row.out" || fail "database row: $(cat "$AW/row.out")"
 pass "CRITICAL call approved by two roles; node role refused; same role twice refused; audited"
+
+# --- 1b. a part taken at the node is not also counted from the database ------
+start_gate mix sh -c './crit-tool target.txt; echo "crit-rc=$?"'
+ID=$(db_id)
+( cd "$AW" && "$ATTESTA" approve 1 --socket "$AW/asock/a.sock" --answers-file "$AW/tb.txt" ) \
+	>"$AW/l.out" 2>"$AW/l.err" || fail "local approver exited $?"
+approver alice approve "$ID" --answers-file "$AW/tb.txt" >"$AW/ma.out" 2>"$AW/ma.err"
+[ $? -eq 1 ] || fail "mixed: alice want exit 1"
+grep -q "taken by an approver at the node" "$AW/ma.err" || fail "mixed: alice's answers not refused as a conflict"
+( cd "$AW" && "$ATTESTA" deny 1 --socket "$AW/asock/a.sock" ) >/dev/null 2>&1 || fail "local deny"
+stop_gate
+grep -q "ran-crit-tool" "$AW/mix.out" && fail "mixed: ran"
+[ "$(json_count "$AUDIT" 'e["action_name"] == "crit-tool" and e["verdict"] == "denied" and not [a for a in e["metadata"]["challenge_result"]["details"]["approvers"] if a["id"] == "db:alice" and a["passed"]]')" = 1 ] ||
+	fail "mixed: audit entry"
+pass "a database role given a part a node approver holds is refused (conflict), not counted"
 
 # --- 2. a quiz approved for the session: the next identical call is covered --
 start_gate sess sh -c './high-tool target.txt; ./high-tool target.txt; echo "high-rc=$?"'
