@@ -80,20 +80,30 @@ static bool lost(const struct pol_approval_pg *pg)
 	return PQstatus(pg->conn) != CONNECTION_OK;
 }
 
-int pol_approval_pg_drain(struct pol_approval_pg *pg, struct pol_diag *diag)
+int pol_approval_pg_drain_ids(struct pol_approval_pg *pg, int64_t *ids, size_t max,
+			      size_t *ret_n, struct pol_diag *diag)
 {
 	PGnotify *n;
 	int count = 0;
 
+	if (ret_n)
+		*ret_n = 0;
 	if (!PQconsumeInput(pg->conn) || lost(pg)) {
 		apg_fail(diag, "lost the fleet database connection", PQerrorMessage(pg->conn));
 		return -EPIPE;
 	}
 	while ((n = PQnotifies(pg->conn))) {
 		count++;
+		if (ids && ret_n && *ret_n < max && n->extra)
+			ids[(*ret_n)++] = strtoll(n->extra, NULL, 10);
 		PQfreemem(n);
 	}
 	return count;
+}
+
+int pol_approval_pg_drain(struct pol_approval_pg *pg, struct pol_diag *diag)
+{
+	return pol_approval_pg_drain_ids(pg, NULL, 0, NULL, diag);
 }
 
 PGresult *apg_exec(struct pol_approval_pg *pg, const char *sql, int n,
@@ -243,6 +253,17 @@ int pol_approval_pg_drain(struct pol_approval_pg *pg, struct pol_diag *diag)
 int pol_approval_pg_ping(struct pol_approval_pg *pg, struct pol_diag *diag)
 {
 	(void)pg;
+	(void)diag;
+	return -ENOTSUP;
+}
+
+int pol_approval_pg_drain_ids(struct pol_approval_pg *pg, int64_t *ids, size_t max,
+			      size_t *ret_n, struct pol_diag *diag)
+{
+	(void)pg;
+	(void)ids;
+	(void)max;
+	(void)ret_n;
 	(void)diag;
 	return -ENOTSUP;
 }

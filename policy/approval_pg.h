@@ -39,6 +39,10 @@ void pol_approval_pg_free(struct pol_approval_pg *pg);
 int pol_approval_pg_fd(const struct pol_approval_pg *pg);
 /* Consume input: notifications seen (>= 0), or -EPIPE (connection lost). */
 int pol_approval_pg_drain(struct pol_approval_pg *pg, struct pol_diag *diag);
+/* The same, and the first max payloads read as ids (approval ids: the
+ * channels' payload) into ids[0..*ret_n). */
+int pol_approval_pg_drain_ids(struct pol_approval_pg *pg, int64_t *ids, size_t max,
+			      size_t *ret_n, struct pol_diag *diag);
 /* A round trip (SELECT 1): 0, or -EPIPE. */
 int pol_approval_pg_ping(struct pol_approval_pg *pg, struct pol_diag *diag);
 

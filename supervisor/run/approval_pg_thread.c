@@ -278,12 +278,22 @@ void *apg_thread_main(void *arg)
 		 * and waits in its queue. Read the answers until no new
 		 * notification came in meanwhile (bounded). */
 		for (int round = 0; round < 8; round++) {
-			int c = pol_approval_pg_drain(g->pg, &diag);
+			int64_t ids[64];
+			size_t n_ids = 0;
+			int c = pol_approval_pg_drain_ids(g->pg, ids, 64, &n_ids, &diag);
 			if (c < 0) {
 				lost(g, &diag);
 				break;
 			}
 			if (c == 0 || !g->n_pub)
+				break;
+			/* every node hears every approval event: read the
+			 * answers only when one is about a row of ours (or
+			 * when there were more payloads than we kept) */
+			bool ours = (size_t)c > n_ids;
+			for (size_t i = 0; i < n_ids && !ours; i++)
+				ours = pub_by_db(g, ids[i]) != NULL;
+			if (!ours)
 				break;
 			if (pol_approval_pg_poll(g->pg, g->session_id, on_response, g, &diag) ==
 			    -EPIPE) {
