@@ -51,6 +51,8 @@ enum pol_audit_sync { POL_SYNC_TIERED = 0, POL_SYNC_ALWAYS, POL_SYNC_OFF };
 enum pol_attestation_mode { POL_ATTEST_OFF = 0, POL_ATTEST_ADVISORY, POL_ATTEST_ENFORCE };
 enum pol_renderer { POL_RENDERER_AUTO = 0, POL_RENDERER_TTY, POL_RENDERER_SOCKET, POL_RENDERER_NONE };
 enum pol_trust_backend { POL_TRUST_BACKEND_FILE = 0, POL_TRUST_BACKEND_POSTGRES };
+/* approvals.backend (docs/approvals.md): where held calls are answered. */
+enum pol_approvals_backend { POL_APPROVALS_LOCAL = 0, POL_APPROVALS_POSTGRES };
 
 /* What an amplifier's pattern is matched against. */
 enum pol_target {
@@ -149,6 +151,9 @@ struct pol_config {
 
 	/* fleet: */
 	char *fleet_database;            /* libpq connection string */
+
+	/* approvals: */
+	enum pol_approvals_backend approvals_backend; /* local */
 
 	/* Not from YAML: set by attesta-run when a verified signed bundle is
 	 * the policy (docs/fleet.md, "Fleet mode in attesta-run"). Profiles

@@ -89,6 +89,12 @@ void pol_config_locate(const struct pol_config *config, const char *key, struct 
 
 int pol_config_check_run(const struct pol_config *config, struct pol_diag *diag)
 {
+	if (config->approvals_backend == POL_APPROVALS_POSTGRES && !config->fleet_database) {
+		pol_diag_set(diag, NULL, 0, 0, "approvals.backend: postgres needs fleet.database "
+			     "(a libpq connection string; docs/approvals.md)");
+		pol_config_locate(config, "approvals.backend", diag);
+		return -EINVAL;
+	}
 	if (config->approval_group) {
 		struct group gr, *res = NULL;
 		char buf[4096];

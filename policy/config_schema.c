@@ -42,6 +42,7 @@ _Static_assert(sizeof(enum pol_fail_mode) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum pol_policy_mode) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum pol_audit_sync) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum pol_renderer) == sizeof(unsigned), "enum size");
+_Static_assert(sizeof(enum pol_approvals_backend) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum pol_attestation_mode) == sizeof(unsigned), "enum size");
 
 /* ---- per-level maps -------------------------------------------------------- */
@@ -440,6 +441,7 @@ static const char *const renderers[] = { "auto", "tty", "socket", "none", NULL }
 /* docs/trust.md, "Trust in the fleet database" */
 static const char *const trust_backends[] = { "file", "postgres", NULL };
 static const char *const attest_modes[] = { "off", "advisory", "enforce", NULL };
+static const char *const approvals_backends[] = { "local", "postgres", NULL };
 
 /* Kept as text (the canonical lower-case name): both write the same log. */
 static int special_backend(struct schema *s, const char *path, const struct cfg_node *v)
@@ -535,6 +537,11 @@ static const struct key_spec fleet_keys[] = {
 	{ .key = NULL },
 };
 
+static const struct key_spec approvals_keys[] = {
+	ENUM("backend", approvals_backend, approvals_backends),
+	{ .key = NULL },
+};
+
 static int walk_keys(struct schema *s, const char *section, const struct cfg_node *map,
 		     const struct key_spec *keys);
 
@@ -547,7 +554,8 @@ static const struct section_spec sections[] = {
 	{ "policy", policy_keys },	   { "risk", risk_keys },
 	{ "trust", trust_keys },	   { "audit", audit_keys },
 	{ "gate", gate_keys },		   { "attestation", attestation_keys },
-	{ "fleet", fleet_keys },	   { NULL, NULL },
+	{ "fleet", fleet_keys },	   { "approvals", approvals_keys },
+	{ NULL, NULL },
 };
 
 static int special_section(struct schema *s, const char *path, const struct cfg_node *v)
@@ -570,6 +578,7 @@ static const struct key_spec top_keys[] = {
 	SPECIAL("gate", special_section),
 	SPECIAL("attestation", special_section),
 	SPECIAL("fleet", special_section),
+	SPECIAL("approvals", special_section),
 	{ .key = NULL },
 };
 

@@ -22,9 +22,9 @@ _attesta_options() {
 	score) echo "-c --config --env --cwd --agent-id --json --context --help" ;;
 	audit) echo "-c --config --log --key --json --format --action --verdict --agent --since --until --reason-prefix --min-risk --max-seconds --no-mac --help" ;;
 	trust) echo "-c --config --store --db --json --agent --severity --action --domain --help" ;;
-	pending) echo "-c --config --socket --json --help" ;;
-	approve) echo "-c --config --socket --yes --session --answers-file --help" ;;
-	deny) echo "-c --config --socket --reason --help" ;;
+	pending) echo "-c --config --socket --json --db --database --help" ;;
+	approve) echo "-c --config --socket --yes --session --answers-file --db --database --help" ;;
+	deny) echo "-c --config --socket --reason --db --database --help" ;;
 	node | attestation) echo "-c --config --registry --database --node-id --enrollment-ref --bundle --pubkey --json --help" ;;
 	bundle) echo "--out --key --pubkey --name --version --enrollment-ref --help" ;;
 	metrics) echo "-c --config --log --store --out --help" ;;

@@ -91,7 +91,10 @@ static const char template_text[] =
 	"  registry: null                # node registry: a file path or postgres\n"
 	"\n"
 	"fleet:\n"
-	"  database: null                # libpq connection string for the fleet registry\n";
+	"  database: null                # libpq connection string for the fleet registry\n"
+	"\n"
+	"approvals:\n"
+	"  backend: local                # local | postgres (also answered with attesta approve --db)\n";
 
 static void init_usage(FILE *out)
 {

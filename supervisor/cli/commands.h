@@ -19,6 +19,10 @@ int cmd_trust(int argc, char **argv);
 int cmd_pending(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
+/* The three above, or with --db the fleet approval queue (cmd_approve_db.c). */
+int cmd_pending_any(int argc, char **argv);
+int cmd_approve_any(int argc, char **argv);
+int cmd_deny_any(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_attestation(int argc, char **argv);

@@ -63,6 +63,8 @@ static void notify_changed(struct sup_approval *a, unsigned id,
 {
 	if (a->changed)
 		a->changed(a->changed_ctx, id, o);
+	if (a->observer)
+		a->observer(a->observer_ctx, id, o);
 }
 
 static void arm_timer(struct sup_approval *a)
@@ -185,36 +187,42 @@ static void run_escalation(struct sup_approval *a, struct approval_item *it)
 	free(copy);
 }
 
-static void timeout_item(struct sup_approval *a, struct approval_item *it)
+/* fail_mode for an item nobody answered: after its timeout, or (cause
+ * not NULL, e.g. "the fleet database was lost") at once. */
+static void fail_item(struct sup_approval *a, struct approval_item *it, const char *cause)
 {
 	struct sup_approval_outcome o = { .decision_source = "timeout" };
-	char why[200];
+	char why[400], no_answer[240];
 	char desc[512];
 	sup_term_safe(approval_info_description(it->info), desc, sizeof desc);
+	if (cause)
+		snprintf(no_answer, sizeof no_answer, "no answer: %.200s", cause);
+	else
+		snprintf(no_answer, sizeof no_answer, "no answer within %g s",
+			 a->config->timeout_seconds);
 
 	switch (a->config->fail_mode) {
 	case POL_FAIL_ALLOW:
 		o.approved = true;
 		o.verdict = "approved";
 		o.warning = true;
-		snprintf(why, sizeof why, "no answer within %g s: fail_mode allow (unreviewed)",
-			 a->config->timeout_seconds);
+		snprintf(why, sizeof why, "%s: fail_mode allow (unreviewed)", no_answer);
 		fprintf(stderr, "attesta: warning: held #%u %s allowed without review "
-			"(timeout, fail_mode allow)\n", it->id, desc);
+			"(%s, fail_mode allow)\n", it->id, desc, cause ? cause : "timeout");
 		break;
 	case POL_FAIL_ESCALATE:
 		o.verdict = "escalated";
 		o.escalation = true;
-		snprintf(why, sizeof why, "no answer within %g s: escalated",
-			 a->config->timeout_seconds);
-		fprintf(stderr, "attesta: held #%u %s escalated (timeout)\n", it->id, desc);
+		snprintf(why, sizeof why, "%s: escalated", no_answer);
+		fprintf(stderr, "attesta: held #%u %s escalated (%s)\n", it->id, desc,
+			cause ? cause : "timeout");
 		run_escalation(a, it);
 		break;
 	default:
 		o.verdict = "timed_out";
-		snprintf(why, sizeof why, "no answer within %g s: fail_mode deny",
-			 a->config->timeout_seconds);
-		fprintf(stderr, "attesta: held #%u %s denied (timeout)\n", it->id, desc);
+		snprintf(why, sizeof why, "%s: fail_mode deny", no_answer);
+		fprintf(stderr, "attesta: held #%u %s denied (%s)\n", it->id, desc,
+			cause ? cause : "timeout");
 		break;
 	}
 	o.reason = why;
@@ -245,7 +253,7 @@ static void on_timer(struct sup_approval *a)
 				break;
 			}
 			if (it->deadline <= now) {
-				timeout_item(a, it);
+				fail_item(a, it, NULL);
 				again = true;
 				break;
 			}
@@ -342,6 +350,21 @@ void sup_approval_set_changed(struct sup_approval *a, sup_approval_changed_fn fn
 {
 	a->changed = fn;
 	a->changed_ctx = ctx;
+}
+
+void sup_approval_set_observer(struct sup_approval *a, sup_approval_changed_fn fn, void *ctx)
+{
+	a->observer = fn;
+	a->observer_ctx = ctx;
+}
+
+int sup_approval_fail(struct sup_approval *a, unsigned id, const char *cause)
+{
+	struct approval_item *it = approval_find(a, id);
+	if (!it)
+		return -ENOENT;
+	fail_item(a, it, cause);
+	return 0;
 }
 
 int sup_approval_dispatch(struct sup_approval *a)

@@ -163,6 +163,14 @@ int sup_approval_deny(struct sup_approval *approval, unsigned id, const char *id
 typedef void (*sup_approval_changed_fn)(void *ctx, unsigned id,
 					const struct sup_approval_outcome *outcome);
 void sup_approval_set_changed(struct sup_approval *approval, sup_approval_changed_fn fn, void *ctx);
+/* A second listener of the same kind, for another source of answers
+ * (the fleet approval queue, approval_pg.h). */
+void sup_approval_set_observer(struct sup_approval *approval, sup_approval_changed_fn fn,
+			       void *ctx);
+
+/* Apply fail_mode to item id now, as its timeout would, with cause in
+ * the reason ("no answer: CAUSE: fail_mode deny"). 0 or -ENOENT. */
+int sup_approval_fail(struct sup_approval *approval, unsigned id, const char *cause);
 
 /* Identity of a uid: the user name (getpwuid_r), else "uid:N". */
 void sup_approval_uid_name(uid_t uid, char *buf, size_t size);

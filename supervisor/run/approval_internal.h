@@ -53,6 +53,8 @@ struct sup_approval {
 	size_t n_conns;
 	sup_approval_changed_fn changed;
 	void *changed_ctx;
+	sup_approval_changed_fn observer; /* a second listener (approval_pg.c) */
+	void *observer_ctx;
 };
 
 /* Epoll tags of the inner set (connections use their pointer). */

@@ -23,6 +23,7 @@
 #include "policy/diag.h"
 #include "policy/trust.h"
 #include "supervisor/run/approval.h"
+#include "supervisor/run/approval_pg.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/scope.h"
@@ -156,6 +157,8 @@ int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_si
 	}
 	rc = sup_approval_new(&opts, &ops, &loop->approval, why, why_size);
 	if (rc < 0)
+		return rc;
+	if ((rc = sup_approval_pg_open(loop, why, why_size)) < 0) /* approval_pg.h */
 		return rc;
 	const char *path = sup_approval_socket_path(loop->approval);
 	if (path && stat(path, &st) == 0) {

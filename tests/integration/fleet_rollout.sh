@@ -55,9 +55,11 @@ now() { python3 -c 'import time; print("%.3f" % time.time())'; }
 
 # --- schema, roles, login roles -----------------------------------------------
 "$A" db init --database "$DB user=attesta" > out 2> err || fail "db init"
-grep -Eq "version 0 -> [0-9]+" out || fail "db init: first run"
+# the number grows with every migration (other issues append theirs)
+V=$(sed -n 's/.*version 0 -> \([0-9][0-9]*\)$/\1/p' out)
+[ -n "$V" ] && [ "$V" -ge 3 ] || fail "db init: first run"
 "$A" db init --database "$DB user=attesta" > out 2> err || fail "db init again"
-grep -Eq "version [0-9]+, up to date" out || fail "db init is not idempotent"
+grep -q "version $V, up to date" out || fail "db init is not idempotent"
 sql "CREATE ROLE op LOGIN IN ROLE attesta_operator; CREATE ROLE pub LOGIN IN ROLE attesta_publisher;
      CREATE ROLE n1 LOGIN IN ROLE attesta_node; CREATE ROLE n2 LOGIN IN ROLE attesta_node;
      CREATE ROLE n3 LOGIN IN ROLE attesta_node; CREATE ROLE stranger LOGIN"
