@@ -86,7 +86,7 @@ static const char *const migrations[] = {
 	"DROP POLICY IF EXISTS attesta_operator_rows ON attesta_enrollment;"
 	"CREATE POLICY attesta_operator_rows ON attesta_enrollment TO attesta_operator"
 	" USING (true) WITH CHECK (true);",
-	/* shared trust (docs/trust.md, "Trust in the fleet database"): the
+	/* 4: shared trust (docs/trust.md, "Trust in the fleet database"): the
 	 * history summary of trust.c, one row per agent and per (agent,
 	 * domain). Nobody but the owner writes the tables: nodes record an
 	 * outcome through attesta_trust_record() (one UPDATE of the row,
@@ -203,7 +203,7 @@ static const char *const migrations[] = {
 	"GRANT EXECUTE ON FUNCTION attesta_trust_record(text, text, boolean) TO attesta_node;"
 	"GRANT EXECUTE ON FUNCTION attesta_trust_incident(text, text, text, text),"
 	" attesta_trust_revoke(text), attesta_trust_reinstate(text) TO attesta_operator;",
-	/* approvals from any machine (docs/approvals.md, "The fleet approval
+	/* 5: approvals from any machine (docs/approvals.md, "The fleet approval
 	 * queue"): a held call is a pending row; approvers answer through
 	 * SECURITY DEFINER functions that take the identity from session_user
 	 * and refuse the node's own role (and every attesta_node member); the
