@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
@@ -43,11 +44,19 @@ static int resolve_group(const char *name, gid_t *ret_gid)
 }
 
 /* Create dir (one level) or check it: a directory owned by us, not
- * writable by others; then set its mode and group. */
-static int prepare_dir(const char *dir, mode_t mode, gid_t gid, char *why, size_t why_size)
+ * writable by others; then set its mode and group. A directory that
+ * already existed is adjusted only when it is attesta's own (`own`: the
+ * default /tmp/attesta-UID or $XDG_RUNTIME_DIR/attesta); a configured
+ * gate.approval_socket in an existing directory (the user's home, /tmp
+ * as root) never has that directory's mode or group changed: it must
+ * already be safe, and the socket's own mode guards who may connect. */
+static int prepare_dir(const char *dir, mode_t mode, gid_t gid, bool own, char *why,
+		       size_t why_size)
 {
 	struct stat st;
-	if (mkdir(dir, mode) < 0 && errno != EEXIST) {
+	bool created = mkdir(dir, mode) == 0;
+
+	if (!created && errno != EEXIST) {
 		int e = errno;
 		snprintf(why, why_size, "cannot create approval directory '%s': %s", dir,
 			 strerror(e));
@@ -64,6 +73,24 @@ static int prepare_dir(const char *dir, mode_t mode, gid_t gid, char *why, size_
 		snprintf(why, why_size, "approval directory '%s' is not a directory owned by uid %u",
 			 dir, (unsigned)geteuid());
 		return -EPERM;
+	}
+	if (!created && !own) {
+		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+			snprintf(why, why_size,
+				 "approval directory '%s' is writable by group or others (mode %04o): "
+				 "give gate.approval_socket a directory of its own",
+				 dir, (unsigned)(st.st_mode & 07777));
+			return -EPERM;
+		}
+		if (gid != (gid_t)-1 && (st.st_gid != gid || (st.st_mode & S_IXGRP) == 0)) {
+			snprintf(why, why_size,
+				 "approval directory '%s' must belong to gate.approval_group with "
+				 "group search permission (chgrp and chmod g+x it, or let attesta "
+				 "create it)",
+				 dir);
+			return -EPERM;
+		}
+		return 0;
 	}
 	if (gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) < 0) {
 		int e = errno;
@@ -125,7 +152,8 @@ int approval_sock_listen(struct sup_approval *a, char *why, size_t why_size)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = prepare_dir(dirname(dircopy), gid != (gid_t)-1 ? 0750 : 0700, gid, why, why_size);
+	rc = prepare_dir(dirname(dircopy), gid != (gid_t)-1 ? 0750 : 0700, gid, !c->approval_socket,
+			 why, why_size);
 	if (rc < 0)
 		goto fail;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
