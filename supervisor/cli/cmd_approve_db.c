@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fleet_common.h"
 #include "policy/approval_pg.h"
 #include "policy/challenge.h"
 #include "policy/config.h"
@@ -82,7 +83,7 @@ static int parse_db(int argc, char **argv, struct db_opts *o)
 		case O_HELP: usage_db(stdout, cmd); return -1;
 		case 'c': o->config_path = optarg; break;
 		case O_DB: break;
-		case O_DATABASE: o->database = optarg; break;
+		case O_DATABASE: o->database = fleet_cli_database(optarg); break;
 		case O_JSON: o->json = true; break;
 		case 'y':
 		case O_YES: o->yes = true; break;

@@ -252,7 +252,7 @@ int cmd_bundle(int argc, char **argv)
 		case 'V': meta.version = optarg; break;
 		case 'e': meta.enrollment_ref = optarg; break;
 		case 'c': config = optarg; break; /* push / pull only */
-		case 'D': database = optarg; break;
+		case 'D': database = fleet_cli_database(optarg); break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: return cli_option_error(c, argv, usage);
 		}

@@ -12,14 +12,42 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "fleet_common.h"
+
+#if defined(__has_include) && __has_include(<libpq-fe.h>)
+#include <libpq-fe.h>
+#endif
+
+const char *fleet_cli_database(const char *arg)
+{
+	bool password = false;
+#if defined(__has_include) && __has_include(<libpq-fe.h>)
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(arg, &err);
+
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			password = true;
+	PQconninfoFree(opts);
+	PQfreemem(err);
+#else
+	password = strstr(arg, "password") != NULL;
+#endif
+	if (password) {
+		fprintf(stderr, "attesta: --database must not hold a password (anyone can read it "
+				"in ps): put it in ~/.pgpass or $PGPASSFILE, or in fleet.database\n");
+		exit(CLI_EXIT_USAGE);
+	}
+	return arg;
+}
 
 bool fleet_opts_take(struct fleet_opts *opts, int c, const char *arg)
 {
 	switch (c) {
 	case 'c': opts->config_path = arg; return true;
 	case 'r': opts->registry = arg; return true;
-	case 'D': opts->database = arg; return true;
+	case 'D': opts->database = fleet_cli_database(arg); return true;
 	case 'n': opts->node_id = arg; return true;
 	case 'j': opts->json = true; return true;
 	default: return false;

@@ -32,6 +32,12 @@ struct fleet_opts {
 
 /* Store getopt result c (value arg) in opts if it is one of the common
  * options above or 'j'; false if c is the command's own. */
+/* A --database CONNINFO given on the command line, or exit 2 with one
+ * line when it holds a password (a command line is readable by every
+ * user in ps; passwords belong in ~/.pgpass, $PGPASSFILE or the config).
+ * docs/fleet.md, "The fleet database". */
+const char *fleet_cli_database(const char *arg);
+
 bool fleet_opts_take(struct fleet_opts *opts, int c, const char *arg);
 
 /* Print "attesta: file:line:col: message", or "attesta: what: strerror". */

@@ -189,4 +189,14 @@ expect_rc 2 "$A" attestation status
 expect_rc 2 "$A" bundle pack --key keys/bundle.key --out x.tar cfg.yaml
 expect_rc 2 "$A" bundle verify b.tar
 expect_rc 2 "$A" bundle keygen
+# A password on the command line is readable by everyone in ps: refused
+# before any connection, in both conninfo forms (docs/fleet.md).
+for form in "host=/nonexistent dbname=x password=s3cret" "postgresql://u:s3cret@/x?host=/nonexistent"; do
+	expect_rc 2 "$A" db init --database "$form"
+	grep -q "must not hold a password" err.txt || fail "db init: no password message"
+	expect_rc 2 "$A" node status --database "$form" --registry "postgresql:" --node-id n1
+	expect_rc 2 "$A" bundle push --database "$form" b.tar
+	expect_rc 2 "$A" approve --db 1 --database "$form"
+	grep -q "must not hold a password" err.txt || fail "approve --db: no password message"
+done
 echo "fleet_cli: ok"
