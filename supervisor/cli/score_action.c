@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,84 @@ static int pick_env(const struct pol_config *config, struct pol_action *a)
 	return 0;
 }
 
+/* Could the caller (standing in for the agent) change what p names:
+ * replace an entry of the directory p, or write the file p? As the
+ * gate's pinning rule (supervisor/run/decode_pin.c): for root, anything
+ * not root's alone (owned by another user, or writable by group or
+ * others); for anyone else, anything they own or may write. */
+static bool changeable(const char *p, const struct stat *st)
+{
+	if (geteuid() == 0)
+		return st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH));
+	return st->st_uid == geteuid() || faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) == 0;
+}
+
+/* Is the exec "pinned" (docs/scoring.md, "Overrides and the name the user
+ * types"): the absolute typed path reaches a regular file through
+ * directories, symlinks and a file the caller cannot change? Only then
+ * may a lowering override written for the typed name apply. The gate
+ * also refuses, for a root agent, files changed since its session
+ * started; a dry run has no session. Any error: not pinned. */
+static bool score_pinned(const char *typed)
+{
+	char cur[PATH_MAX] = "/", rest[PATH_MAX], link[PATH_MAX], next[PATH_MAX];
+	struct stat st;
+	int links = 0;
+
+	if (typed[0] != '/' || strlen(typed) >= sizeof(rest))
+		return false;
+	snprintf(rest, sizeof(rest), "%s", typed);
+	if (lstat("/", &st) < 0 || changeable("/", &st))
+		return false;
+	for (;;) {
+		char *p = rest, *comp, *tail;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return false; /* ends in a directory */
+		comp = p;
+		tail = strchr(p, '/');
+		if (tail)
+			*tail++ = '\0';
+		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+			if (!strcmp(comp, "..") && strrchr(cur, '/') != cur)
+				*strrchr(cur, '/') = '\0';
+			else if (!strcmp(comp, ".."))
+				snprintf(cur, sizeof(cur), "/");
+			memmove(rest, tail ? tail : "", strlen(tail ? tail : "") + 1);
+			continue;
+		}
+		if (snprintf(next, sizeof(next), "%s%s%s", cur, strcmp(cur, "/") ? "/" : "", comp) >=
+			    (int)sizeof(next) ||
+		    lstat(next, &st) < 0)
+			return false;
+		if (S_ISLNK(st.st_mode)) {
+			/* the link cannot change while its directory cannot */
+			ssize_t n = readlink(next, link, sizeof(link) - 1);
+
+			if (n <= 0 || ++links > 40)
+				return false;
+			link[n] = '\0';
+			if (snprintf(next, sizeof(next), "%s/%s", link, tail ? tail : "") >=
+			    (int)sizeof(next))
+				return false;
+			memcpy(rest, next, strlen(next) + 1);
+			if (link[0] == '/')
+				snprintf(cur, sizeof(cur), "/");
+			continue;
+		}
+		if (changeable(next, &st))
+			return false;
+		if (!tail || !*tail)
+			return S_ISREG(st.st_mode);
+		if (!S_ISDIR(st.st_mode))
+			return false;
+		memcpy(cur, next, strlen(next) + 1);
+		memmove(rest, tail, strlen(tail) + 1);
+	}
+}
+
 static int build_exec(struct pol_action *a, int argc, char **argv, const char *cwd,
 		      const struct pol_config *config)
 {
@@ -183,6 +262,11 @@ static int build_exec(struct pol_action *a, int argc, char **argv, const char *c
 
 	if (!path)
 		fprintf(stderr, "attesta: warning: '%s' not found in PATH; scored by name\n", argv[1]);
+	/* the typed name (policy/exec_names.h): the path the shell would
+	 * pass to execve, relative when the user typed a relative one */
+	if (path && pol_action_set(&a->typed_path, strchr(argv[1], '/') ? argv[1] : path) < 0)
+		return -ENOMEM;
+	a->exec_unpinned = !path || !score_pinned(a->typed_path ? a->typed_path : "");
 	if (real) {
 		free(path);
 		path = real;

@@ -8,7 +8,8 @@
 # a production config with an amplifier and env_vars; execs of programs
 # and "#!" scripts, unlink/rmdir in and out of the workspace (through a
 # symlinked directory and "..", too), rename (replacing or not),
-# connect and sendto to several addresses.
+# connect and sendto to several addresses; overrides by the typed name
+# (a pinned /usr/bin/python3, and links and copies the agent could make).
 set -u
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" 2>/dev/null && pwd)
@@ -148,6 +149,29 @@ for agent in "" trusty; do
 	check prod.yaml "$agent" sendto 1.1.1.1:443
 	check prod.yaml "$agent" connect 127.0.0.1:22
 done
+
+# overrides by the typed name (docs/scoring.md): "python3: low" lowers
+# /usr/bin/python3 (Debian's root-owned link to python3.11), not a link
+# or a copy named python3 in a directory anyone can write
+cat > typed.yaml <<YAML
+risk:
+  overrides:
+    python3: low
+    score_agent: low
+YAML
+mkdir -p open && chmod 1777 open
+if [ -x /usr/bin/python3 ]; then
+	real=$(readlink -f /usr/bin/python3)
+	ln -sf "$real" open/python3
+	cp "$real" open/py-copy && mkdir -p open/bin && cp "$real" open/bin/python3
+	chmod 0777 open/bin
+	for agent in "" trusty; do
+		check typed.yaml "$agent" exec /usr/bin/python3 -c 'print(1)'
+		check typed.yaml "$agent" exec open/python3 -c 'print(1)'
+		check typed.yaml "$agent" exec "$T/open/python3" -c 'print(1)'
+		check typed.yaml "$agent" exec "$T/open/bin/python3" -c 'print(1)'
+	done
+fi
 
 [ "$checked" -ge 30 ] || fail "only $checked actions checked"
 if [ "$failures" -ne 0 ]; then
