@@ -413,6 +413,13 @@ static void read_effect(struct challenge_facts *f, const struct pol_action *a)
 	static const char *const removers[] = { "rm", "rmdir", "unlink", "shred", NULL };
 	static const char *const changers[] = { "touch", "mkdir", "truncate", "mv", "cp", "ln",
 						"chmod", "chown", "chgrp", "dd", NULL };
+	/* Programs that run other code (a script, a -c string, a command):
+	 * what they do is not readable off argv, so no effect is claimed. */
+	static const char *const runners[] = {
+		"sh", "bash", "dash", "zsh", "ksh", "fish", "busybox", "python", "python2", "python3",
+		"perl", "ruby", "node", "php", "lua", "env", "xargs", "sudo", "su", "doas", "nice",
+		"nohup", "timeout", "time", "exec", "nsenter", "unshare", "chroot", "make", "npx", NULL,
+	};
 
 	switch (a->action_class) {
 	case POL_ACTION_UNLINK:
@@ -429,7 +436,9 @@ static void read_effect(struct challenge_facts *f, const struct pol_action *a)
 		f->effect = a->family == AF_UNIX ? CHALLENGE_EFFECT_LOCAL : CHALLENGE_EFFECT_NETWORK;
 		return;
 	case POL_ACTION_EXEC:
-		if (named(f->program, removers)) {
+		if (named(f->program, runners) || (f->program && !strncmp(f->program, "python", 6))) {
+			return;
+		} else if (named(f->program, removers)) {
 			f->effect = CHALLENGE_EFFECT_DELETE;
 			f->removes = true;
 		} else if (f->program && !strcmp(f->program, "git") && f->subcommand &&
