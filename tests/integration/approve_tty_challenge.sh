@@ -44,8 +44,11 @@ for d in range(120):
         os.close(os.open(os.path.join(p, "f%04d" % f), os.O_CREAT | os.O_WRONLY, 0o644))
 PY
 
-# (a script file: an `sh -c` string naming rm -rf is itself held)
-printf 'echo OUTPUT-BEFORE-HELD\nrm -rf small\necho rc1=$?\nrm -rf big\necho rc2=$?\necho PROG-DONE\n' >"$AW/prog.sh"
+# (a script file: an `sh -c` string naming rm -rf is itself held). The
+# agent first prints a lot (more than the relay queues at once, so some of
+# it is still in the pty when the call is held), then its marker line,
+# then the held call: the marker must be on the screen above the prompt.
+printf 'seq -f "filler line %%g of the agent output before the held call" 1 6000\necho OUTPUT-BEFORE-HELD\nrm -rf small\necho rc1=$?\nrm -rf big\necho rc2=$?\necho PROG-DONE\n' >"$AW/prog.sh"
 chmod 644 "$AW/prog.sh"
 $TM new-session -d -s t -x 160 -y 80 "cd $AW && $RUN -c $AW/attesta.yaml --renderer tty -- sh prog.sh 2>$AW/run.err; echo RUN-EXIT \$?; sleep 60"
 
