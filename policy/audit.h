@@ -44,6 +44,10 @@ int pol_audit_open(const struct pol_config *config, const char *path,
 		   struct pol_audit_log **ret_log, struct pol_diag *diag);
 /* Flush pending syncs and close. NULL is a no-op. */
 void pol_audit_close(struct pol_audit_log *log);
+/* Bytes of a torn last line pol_audit_open removed (and recorded as a
+ * repair entry), 0 when the tail was whole. The caller tells the user:
+ * this module never prints. */
+size_t pol_audit_repaired_bytes(const struct pol_audit_log *log);
 
 /* Append one entry. fields is an object holding the entry's fields
  * (reference and syscall fields, docs/audit.md) except entry_id,

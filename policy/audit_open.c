@@ -243,6 +243,7 @@ int pol_audit_open(const struct pol_config *config, const char *path,
 	if (r == 1)
 		r = chain_from_head(log, diag);
 	if (r == 0 && torn.removed) {
+		log->repaired_bytes = torn.removed;
 		r = audit_record_repair(log, &torn);
 		if (r == 0 && fdatasync(log->fd) < 0)
 			r = -errno;
@@ -284,4 +285,9 @@ int audit_record_repair(struct pol_audit_log *log, const struct audit_torn *torn
 		r = audit_append_locked(log, repair, NULL, NULL);
 	cJSON_Delete(repair);
 	return r;
+}
+
+size_t pol_audit_repaired_bytes(const struct pol_audit_log *log)
+{
+	return log ? log->repaired_bytes : 0;
 }

@@ -30,6 +30,7 @@ struct pol_audit_log {
 	size_t key_len;
 	enum pol_audit_sync sync_mode;
 	unsigned window_ms;
+	size_t repaired_bytes;    /* torn tail removed by pol_audit_open (0: none) */
 
 	char last_hash[AUDIT_HASH_HEX + 1];
 	uint64_t count;           /* seq of the next entry */

@@ -8,6 +8,10 @@
  * twice (or from two terminals) never counts as two approvers; a part
  * that fails or is declined fails the whole challenge, so a multi-party
  * approval cannot be reached by outlasting a dissenting approver.
+ * Questions are answered one at a time, in order, and the first wrong
+ * answer ends the part: an approver never sees (and the audit never
+ * lists) a question after a wrong answer, and no renderer can offer
+ * anything for a challenge that already failed (docs/challenges.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +27,12 @@ static const char *const kind_names[POL_QUESTION_KIND_COUNT] = {
 	[POL_QUESTION_BRANCH] = "branch",         [POL_QUESTION_TARGET] = "target",
 	[POL_QUESTION_HOST] = "host",             [POL_QUESTION_COUNT] = "count",
 	[POL_QUESTION_PORT] = "port",             [POL_QUESTION_DIRECTORY] = "directory",
+	[POL_QUESTION_EFFECT] = "effect",         [POL_QUESTION_SCALE] = "scale",
 };
+
+/* The two sides of a yes/no question; anything else is not an option. */
+static const char *const confirm_yes[] = { "yes", "y", "approve", NULL };
+static const char *const confirm_no[] = { "no", "n", "deny", NULL };
 
 const char *pol_question_kind_name(enum pol_question_kind kind)
 {
@@ -55,9 +64,9 @@ static int build_confirm(struct challenge_part *part)
 	if (!q->text)
 		return -ENOMEM;
 	part->n_questions = 1;
-	if (pol_strv_push(&q->accepted, "yes", 3) < 0 || pol_strv_push(&q->accepted, "y", 1) < 0 ||
-	    pol_strv_push(&q->accepted, "approve", 7) < 0)
-		return -ENOMEM;
+	for (size_t i = 0; confirm_yes[i]; i++)
+		if (pol_strv_push(&q->accepted, confirm_yes[i], strlen(confirm_yes[i])) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -95,6 +104,13 @@ int pol_challenge_new(const struct pol_action *action, const struct pol_decision
 		      const struct pol_config *config, uint64_t seed, double now,
 		      struct pol_challenge_state **ret_challenge)
 {
+	return pol_challenge_new_scaled(action, decision, config, NULL, seed, now, ret_challenge);
+}
+
+int pol_challenge_new_scaled(const struct pol_action *action, const struct pol_decision *decision,
+			     const struct pol_config *config, const struct pol_removal_scale *scale,
+			     uint64_t seed, double now, struct pol_challenge_state **ret_challenge)
+{
 	/* Sub-challenges of a multi-party approval, hardest first (as the
 	 * reference): each approver does a different kind of work. */
 	static const enum pol_challenge rotation[] = { POL_CHALLENGE_TEACH_BACK, POL_CHALLENGE_QUIZ,
@@ -110,7 +126,7 @@ int pol_challenge_new(const struct pol_action *action, const struct pol_decision
 		break;
 	case POL_CHALLENGE_MULTI_PARTY:
 		n_parts = decision->approvers_required < 2 ? 2 : decision->approvers_required;
-		if (n_parts > 16)
+		if (n_parts > POL_CHALLENGE_MAX_PARTS)
 			return -EINVAL;
 		break;
 	default:
@@ -134,6 +150,8 @@ int pol_challenge_new(const struct pol_action *action, const struct pol_decision
 	r = challenge_facts_read(action, &ch->facts);
 	if (r < 0)
 		goto fail;
+	if (scale && scale->measured)
+		ch->facts.scale = *scale;
 	for (size_t i = 0; i < n_parts; i++) {
 		enum pol_challenge kind = ch->kind == POL_CHALLENGE_MULTI_PARTY
 						  ? rotation[i % (sizeof(rotation) / sizeof(rotation[0]))]
@@ -275,16 +293,57 @@ static bool matches_accepted(const struct pol_question *q, const char *normalize
 	return false;
 }
 
+static bool in_words(const char *const *words, const char *normalized)
+{
+	for (size_t i = 0; words[i]; i++)
+		if (!strcmp(words[i], normalized))
+			return true;
+	return false;
+}
+
+/* The option a normalized multiple-choice answer names (its letter or
+ * its text), normalized into out; false when it names none. */
+static bool option_named(const struct pol_question *q, const char *given, char *out, size_t size)
+{
+	if (given[0] >= 'a' && given[0] < (char)('a' + q->n_options) && !given[1]) {
+		pol_answer_normalize(q->options[given[0] - 'a'], out, size);
+		return true;
+	}
+	for (size_t o = 0; o < q->n_options; o++) {
+		pol_answer_normalize(q->options[o], out, size);
+		if (!strcmp(out, given))
+			return true;
+	}
+	return false;
+}
+
+bool pol_question_answer_is_option(const struct pol_question *q, const char *answer)
+{
+	char given[POL_CHALLENGE_MAX_ANSWER + 1], option[POL_CHALLENGE_MAX_ANSWER + 1];
+
+	if (!q || !answer)
+		return false;
+	pol_answer_normalize(answer, given, sizeof(given));
+	if (q->kind == POL_QUESTION_CONFIRM)
+		return in_words(confirm_yes, given) || in_words(confirm_no, given);
+	if (!q->n_options)
+		return true;
+	return option_named(q, given, option, sizeof(option));
+}
+
 static bool judge_question(const struct pol_question *q, const char *answer)
 {
-	char given[POL_CHALLENGE_MAX_ANSWER + 1];
+	char given[POL_CHALLENGE_MAX_ANSWER + 1], option[POL_CHALLENGE_MAX_ANSWER + 1];
 
 	pol_answer_normalize(answer, given, sizeof(given));
 	if (!*given)
 		return false;
-	/* A multiple-choice letter stands for its option's text. */
-	if (q->n_options && given[0] >= 'a' && given[0] < (char)('a' + q->n_options) && !given[1])
-		pol_answer_normalize(q->options[given[0] - 'a'], given, sizeof(given));
+	/* A multiple-choice answer stands for the option it names. */
+	if (q->n_options) {
+		if (!option_named(q, given, option, sizeof(option)))
+			return false;
+		return matches_accepted(q, option);
+	}
 	return matches_accepted(q, given);
 }
 
@@ -349,10 +408,18 @@ int pol_challenge_answer(struct pol_challenge_state *ch, const char *identity, s
 		return -EINVAL;
 	if (part->given[index])
 		return -EALREADY;
+	/* One question at a time, in order (a remote approver cannot skip
+	 * to the easy ones). */
+	if (index != part->n_answered)
+		return -EINVAL;
 	/* The minimum review time is enforced up front: an early answer is
 	 * refused and the prompt stays; nothing is recorded or padded. */
 	if (now - part->started_at < ch->min_review)
 		return POL_ANSWER_TOO_EARLY;
+	/* Not one of the options: refused like an early answer, so a typo
+	 * or a guess outside the choices neither passes nor counts. */
+	if (!pol_question_answer_is_option(&part->questions[index], answer))
+		return POL_ANSWER_NOT_AN_OPTION;
 
 	if (part->questions[index].kind == POL_QUESTION_EXPLAIN) {
 		correct = judge_explanation(ch, part, answer);
@@ -370,10 +437,9 @@ int pol_challenge_answer(struct pol_challenge_state *ch, const char *identity, s
 	ch->last_answer_at = now;
 
 	if (part->kind == POL_CHALLENGE_QUIZ) {
-		double n = (double)part->n_questions;
-		double best = (double)(part->n_correct + (part->n_questions - part->n_answered)) / n;
-		/* Fail as soon as the threshold is out of reach. */
-		if (best + 1e-9 < ch->pass_threshold)
+		/* The first wrong answer ends the quiz: nothing after it is
+		 * asked, and a failed quiz is never approved. */
+		if (!correct)
 			finish_part(ch, part, false, now);
 		else if (part->n_answered == part->n_questions)
 			finish_part(ch, part, true, now);
@@ -381,6 +447,27 @@ int pol_challenge_answer(struct pol_challenge_state *ch, const char *identity, s
 		finish_part(ch, part, correct, now);
 	}
 	return correct ? POL_ANSWER_CORRECT : POL_ANSWER_WRONG;
+}
+
+int pol_challenge_next_question(const struct pol_challenge_state *ch, const char *identity)
+{
+	if (!identity_valid(identity))
+		return -EINVAL;
+	for (size_t i = 0; i < ch->n_parts; i++) {
+		const struct challenge_part *part = &ch->parts[i];
+		if (!part->identity || strcmp(part->identity, identity))
+			continue;
+		if (part->status != POL_CHALLENGE_PENDING || ch->status != POL_CHALLENGE_PENDING ||
+		    part->n_answered >= part->n_questions)
+			return -EALREADY;
+		return (int)part->n_answered;
+	}
+	if (ch->status != POL_CHALLENGE_PENDING)
+		return -EALREADY;
+	for (size_t i = 0; i < ch->n_parts; i++)
+		if (!ch->parts[i].identity)
+			return 0;
+	return -EBUSY;
 }
 
 enum pol_challenge_status pol_challenge_status(const struct pol_challenge_state *ch)
@@ -399,9 +486,13 @@ void pol_challenge_summarize(const struct pol_challenge_state *ch,
 		s.review_seconds = 0;
 	for (size_t i = 0; i < ch->n_parts; i++) {
 		const struct challenge_part *part = &ch->parts[i];
-		if (part->status == POL_CHALLENGE_PENDING)
+		/* answered questions count as asked, of any part (a multi-party
+		 * part still open included): the audit says what happened */
+		s.questions_asked += part->n_answered;
+		if (part->status == POL_CHALLENGE_PENDING) {
+			s.questions_correct += part->n_correct;
 			continue;
-		s.questions_asked += (unsigned)part->n_questions;
+		}
 		s.questions_correct += part->n_correct;
 		if (part->finished_at - part->started_at < ch->min_review)
 			s.min_review_met = false;

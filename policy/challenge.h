@@ -8,11 +8,12 @@
  *
  *  - confirm: one yes/no question; an answer before the level's
  *    minimum_review_seconds is refused and the prompt stays open.
- *  - quiz: up to POL_CHALLENGE_MAX_QUESTIONS questions whose answers are
- *    read off the action (program, subcommand, branch, target, number of
+ *  - quiz: up to POL_CHALLENGE_MAX_QUESTIONS questions about the action's
+ *    consequences (what it will do, how much a removal deletes, measured
+ *    by the caller) and what it acts on (branch, target, number of
  *    targets, directory, host, port); some multiple choice with
- *    distractors drawn deterministically from the caller's seed; passes
- *    when correct/asked >= config->quiz_pass_threshold.
+ *    distractors drawn deterministically from the caller's seed. Asked one
+ *    at a time, in order; the first wrong answer fails the quiz.
  *  - teach-back: a free-text explanation of at least
  *    config->teach_back_min_words words that mentions the key terms
  *    drawn from the action, matched case-insensitively as whole words.
@@ -48,6 +49,8 @@ struct cJSON;
 /* Questions per quiz: enough to cover what + where, few enough that a
  * human still reads them. */
 #define POL_CHALLENGE_MAX_QUESTIONS 3
+/* Parts (distinct approvers) of a multi-party challenge at most. */
+#define POL_CHALLENGE_MAX_PARTS 16
 /* Options of a multiple-choice question (the answer and 3 distractors). */
 #define POL_CHALLENGE_MAX_OPTIONS 4
 
@@ -62,6 +65,8 @@ enum pol_question_kind {
 	POL_QUESTION_COUNT,       /* how many targets: rm a b c -> 3 */
 	POL_QUESTION_PORT,        /* which port */
 	POL_QUESTION_DIRECTORY,   /* the target's directory */
+	POL_QUESTION_EFFECT,      /* what the action will do: "delete files", ... */
+	POL_QUESTION_SCALE,       /* how many files a removal deletes (measured) */
 	POL_QUESTION_KIND_COUNT
 };
 /* "confirm", "explain", "program", ... */
@@ -80,6 +85,9 @@ enum pol_answer_status {
 	POL_ANSWER_CORRECT = 0,     /* recorded as right (confirm: approved) */
 	POL_ANSWER_WRONG,           /* recorded as wrong (confirm: declined) */
 	POL_ANSWER_TOO_EARLY,       /* refused, nothing recorded, prompt stays */
+	POL_ANSWER_NOT_AN_OPTION,   /* refused, nothing recorded, prompt stays: a
+				     * multiple-choice (or yes/no) answer that is
+				     * none of the options */
 };
 
 enum pol_challenge_status {
@@ -90,6 +98,19 @@ enum pol_challenge_status {
 
 struct pol_challenge_state;
 
+/* What a removal will delete, measured by the caller before the human is
+ * asked (docs/challenges.md "Scale of a removal"). complete is false when
+ * the walk was cut short (deadline, entry cap, depth, another file
+ * system, an unreadable directory): the counts are then lower bounds. */
+struct pol_removal_scale {
+	bool measured;               /* false: unknown (nothing to measure, or it failed) */
+	bool complete;
+	uint64_t files;              /* non-directories, the target itself included */
+	uint64_t dirs;               /* directories, the target itself included */
+	uint64_t bytes;              /* sum of the regular files' sizes */
+	unsigned elapsed_ms;
+};
+
 /* Build the challenge the decision asks for (decision->challenge,
  * ->approvers_required, ->minimum_review_seconds) for this action. seed
  * drives the choice and order of multiple-choice options (same seed, same
@@ -99,6 +120,11 @@ struct pol_challenge_state;
 int pol_challenge_new(const struct pol_action *action, const struct pol_decision *decision,
 		      const struct pol_config *config, uint64_t seed, double now,
 		      struct pol_challenge_state **ret_challenge);
+/* The same, with the measured scale of a removal (NULL or !measured:
+ * unknown). A quiz about a removal then asks how much it deletes. */
+int pol_challenge_new_scaled(const struct pol_action *action, const struct pol_decision *decision,
+			     const struct pol_config *config, const struct pol_removal_scale *scale,
+			     uint64_t seed, double now, struct pol_challenge_state **ret_challenge);
 void pol_challenge_free(struct pol_challenge_state *challenge);
 
 enum pol_challenge pol_challenge_kind(const struct pol_challenge_state *challenge);
@@ -122,13 +148,22 @@ const struct pol_question *pol_challenge_question(const struct pol_challenge_sta
 double pol_challenge_review_remaining(const struct pol_challenge_state *challenge, size_t part,
 				      double now);
 
+/* The question identity's part asks next (questions are asked one at a
+ * time, in order): its index, or -EALREADY when the part is finished or
+ * the challenge decided, -EBUSY / -EINVAL as for begin. Does not claim. */
+int pol_challenge_next_question(const struct pol_challenge_state *challenge, const char *identity);
+
 /* Answer question index of identity's part (begun implicitly, with its
  * clock started at challenge creation, if identity has no part yet).
- * Returns a pol_answer_status, or -EINVAL (bad index or identity),
- * -EBUSY / -EALREADY (as for begin, or the question was answered),
- * -ENOMEM. A multiple-choice answer may be the option's letter (A-D) or
- * its text. Answers are normalized: case, surrounding and repeated
- * whitespace, a trailing slash. */
+ * Questions are answered in order: index must be the part's next
+ * question. Returns a pol_answer_status, or -EINVAL (bad or out-of-order
+ * index, bad identity), -EBUSY / -EALREADY (as for begin, or the question
+ * was answered), -ENOMEM. A multiple-choice answer must be the option's
+ * letter (A-D) or its text, a yes/no answer yes/y/approve or no/n/deny:
+ * anything else is POL_ANSWER_NOT_AN_OPTION (nothing recorded). The first
+ * wrong answer fails the part (and the challenge). Answers are
+ * normalized: case, surrounding and repeated whitespace, a trailing
+ * slash. */
 int pol_challenge_answer(struct pol_challenge_state *challenge, const char *identity,
 			 size_t index, const char *answer, double now);
 
@@ -139,7 +174,7 @@ struct pol_challenge_summary {
 	enum pol_challenge_status status;
 	double review_seconds;       /* first prompt to last answer, real time */
 	bool min_review_met;         /* every finished part reviewed long enough */
-	unsigned questions_asked;
+	unsigned questions_asked;    /* questions answered (asked one at a time) */
 	unsigned questions_correct;
 	unsigned approvers_passed;   /* distinct identities that passed */
 	unsigned approvers_required;
@@ -154,6 +189,11 @@ const char *pol_challenge_part_identity(const struct pol_challenge_state *challe
  * with the per-type details of the reference docs, plus min_review_met.
  * Caller owns the tree; NULL on ENOMEM. */
 struct cJSON *pol_challenge_result_json(const struct pol_challenge_state *challenge);
+
+/* Whether answer is an acceptable form for the question (a multiple-
+ * choice option or its letter, yes/no for a confirm; anything for free
+ * text). Checks the form only, never the content; records nothing. */
+bool pol_question_answer_is_option(const struct pol_question *question, const char *answer);
 
 /* Helpers, exposed for tests and renderers. */
 

@@ -398,6 +398,67 @@ static int read_terms(struct challenge_facts *f)
 	return r;
 }
 
+static bool named(const char *program, const char *const *names)
+{
+	for (size_t i = 0; program && names[i]; i++)
+		if (!strcmp(program, names[i]))
+			return true;
+	return false;
+}
+
+/* What the action will do, for the effect question: read off the class
+ * and the program, never off anything the agent can phrase. */
+static void read_effect(struct challenge_facts *f, const struct pol_action *a)
+{
+	static const char *const removers[] = { "rm", "rmdir", "unlink", "shred", NULL };
+	static const char *const changers[] = { "touch", "mkdir", "truncate", "mv", "cp", "ln",
+						"chmod", "chown", "chgrp", "dd", NULL };
+	/* Programs that run other code (a script, a -c string, a command):
+	 * what they do is not readable off argv, so no effect is claimed. */
+	static const char *const runners[] = {
+		"sh", "bash", "dash", "zsh", "ksh", "fish", "busybox", "python", "python2", "python3",
+		"perl", "ruby", "node", "php", "lua", "env", "xargs", "sudo", "su", "doas", "nice",
+		"nohup", "timeout", "time", "exec", "nsenter", "unshare", "chroot", "make", "npx", NULL,
+	};
+
+	switch (a->action_class) {
+	case POL_ACTION_UNLINK:
+	case POL_ACTION_RMDIR:
+		f->effect = CHALLENGE_EFFECT_DELETE;
+		f->removes = true;
+		return;
+	case POL_ACTION_RENAME:
+		f->removes = a->rename_replaces && !a->rename_exchange;
+		f->effect = f->removes ? CHALLENGE_EFFECT_DELETE : CHALLENGE_EFFECT_CHANGE;
+		return;
+	case POL_ACTION_CONNECT:
+	case POL_ACTION_SENDTO:
+		f->effect = a->family == AF_UNIX ? CHALLENGE_EFFECT_LOCAL : CHALLENGE_EFFECT_NETWORK;
+		return;
+	case POL_ACTION_EXEC:
+		if (named(f->program, runners) || (f->program && !strncmp(f->program, "python", 6))) {
+			return;
+		} else if (named(f->program, removers)) {
+			f->effect = CHALLENGE_EFFECT_DELETE;
+			f->removes = true;
+		} else if (f->program && !strcmp(f->program, "git") && f->subcommand &&
+			   !strcmp(f->subcommand, "push")) {
+			f->effect = CHALLENGE_EFFECT_PUBLISH;
+		} else if (named(f->program, changers) && f->n_targets) {
+			f->effect = CHALLENGE_EFFECT_CHANGE;
+		} else if (f->host) {
+			f->effect = CHALLENGE_EFFECT_NETWORK;
+		} else if (!f->n_targets && !f->branch) {
+			f->effect = CHALLENGE_EFFECT_RUN;
+		}
+		/* else: a program with paths whose effect we cannot name (python3
+		 * x.py): no effect question rather than a guess */
+		return;
+	default:
+		return;
+	}
+}
+
 int challenge_facts_read(const struct pol_action *action, struct challenge_facts *ret_facts)
 {
 	struct challenge_facts f = { .action_class = action->action_class };
@@ -421,6 +482,8 @@ int challenge_facts_read(const struct pol_action *action, struct challenge_facts
 	}
 	if (r == 0)
 		r = read_terms(&f);
+	if (r == 0)
+		read_effect(&f, action);
 	if (r < 0) {
 		challenge_facts_release(&f);
 		return r;

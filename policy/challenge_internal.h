@@ -30,6 +30,12 @@ struct challenge_facts {
 	char *address;            /* numeric address (connect) */
 	bool has_port;
 	unsigned port;
+	/* consequences (challenge_facts.c): what the action will do, one of
+	 * the challenge_effects strings, or NULL for a generic action */
+	const char *effect;
+	bool removes;             /* deletes files: rm/rmdir/unlink/shred, unlink, rmdir,
+				   * a rename that replaces its destination */
+	struct pol_removal_scale scale; /* given by the caller; measured when known */
 	/* teach-back: each non-empty group needs one match */
 	struct pol_strv terms_program;
 	struct pol_strv terms_target;
@@ -64,6 +70,15 @@ struct pol_challenge_state {
 	struct challenge_facts facts;
 	enum pol_challenge_status status;
 };
+
+/* The consequences a quiz asks about (challenge_facts.c), also the
+ * multiple-choice pool of the effect question. */
+#define CHALLENGE_EFFECT_DELETE "delete files or directories"
+#define CHALLENGE_EFFECT_CHANGE "change, move or overwrite files"
+#define CHALLENGE_EFFECT_PUBLISH "publish commits to a remote repository"
+#define CHALLENGE_EFFECT_NETWORK "send data to a network host"
+#define CHALLENGE_EFFECT_LOCAL "talk to a local service over a socket"
+#define CHALLENGE_EFFECT_RUN "run a program (no file, host or branch named)"
 
 int challenge_facts_read(const struct pol_action *action, struct challenge_facts *ret_facts);
 void challenge_facts_release(struct challenge_facts *facts);

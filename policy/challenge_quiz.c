@@ -1,10 +1,15 @@
 /*
  * Quiz questions built from the facts of an action (challenge_facts.c):
- * which program, subcommand, branch, target, host, how many targets, which
- * port, which directory. Program, subcommand and directory are multiple
- * choice, with distractors and option order drawn from the caller's seed
- * (same seed, same quiz); the facts an attacker would most like a human to
- * skim past (target, branch, host) are free text. Pure: no I/O.
+ * first its consequences (what it will do; how many files a removal
+ * deletes, from the caller's measurement), then what it acts on (branch,
+ * target, host, how many targets, subcommand, port, directory). The
+ * program is asked only when nothing else can be: the prompt prints it
+ * right above, so naming it tests transcription, not understanding
+ * (docs/challenges.md). Effect, scale, program, subcommand and directory
+ * are multiple choice, with distractors and option order drawn from the
+ * caller's seed (same seed, same quiz); the facts an attacker would most
+ * like a human to skim past (target, branch, host) are free text. Pure:
+ * no I/O.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +32,22 @@ static const char *const kubectl_pool[] = {
 static const char *const generic_sub_pool[] = {
 	"list", "show", "status", "install", "run", "delete", "build", "update",
 };
+static const char *const effect_pool[] = {
+	CHALLENGE_EFFECT_DELETE, CHALLENGE_EFFECT_CHANGE, CHALLENGE_EFFECT_PUBLISH,
+	CHALLENGE_EFFECT_NETWORK, CHALLENGE_EFFECT_LOCAL, CHALLENGE_EFFECT_RUN,
+};
+/* Scale buckets, smallest first: the files a removal deletes. */
+static const struct {
+	const char *label;
+	uint64_t min;
+} scale_buckets[] = {
+	{ "none (only empty directories)", 0 },
+	{ "1 to 9 files", 1 },
+	{ "10 to 999 files", 10 },
+	{ "1000 files or more", 1000 },
+};
+#define N_SCALE_BUCKETS (sizeof(scale_buckets) / sizeof(scale_buckets[0]))
+
 static const char *const count_words[] = {
 	"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
 	"eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -130,6 +151,32 @@ static int build_one(const struct challenge_facts *f, enum pol_question_kind kin
 		if (r == 0 && (r = accept(q, f->program)) == 0 && exec_like)
 			r = add_options(q, program_pool, sizeof(program_pool) / sizeof(program_pool[0]), rng);
 		return r;
+	case POL_QUESTION_EFFECT:
+		if (!f->effect)
+			return 1;
+		if ((r = set_text(q, "What will this action do?%s", "")) < 0 || (r = accept(q, f->effect)) < 0)
+			return r;
+		return add_options(q, effect_pool, sizeof(effect_pool) / sizeof(effect_pool[0]), rng);
+	case POL_QUESTION_SCALE: {
+		size_t at = 0;
+		if (!f->removes || !f->scale.measured)
+			return 1;
+		if ((r = set_text(q, "How much will it delete (see \"removes\" above)?%s", "")) < 0)
+			return r;
+		while (at + 1 < N_SCALE_BUCKETS && f->scale.files >= scale_buckets[at + 1].min)
+			at++;
+		/* Options in size order (not shuffled: a scale reads as one). A
+		 * walk cut short counted a lower bound: every bucket from there
+		 * up is true. */
+		for (size_t b = 0; r == 0 && b < N_SCALE_BUCKETS; b++) {
+			if (!(q->options[b] = strdup(scale_buckets[b].label)))
+				return -ENOMEM;
+			q->n_options = b + 1;
+			if (b == at || (b > at && !f->scale.complete))
+				r = accept(q, scale_buckets[b].label);
+		}
+		return r;
+	}
 	case POL_QUESTION_SUBCOMMAND:
 		if (!f->subcommand)
 			return 1;
@@ -229,19 +276,30 @@ int challenge_quiz_build(const struct challenge_facts *f, uint64_t seed,
 			 struct pol_question *out, size_t *ret_count)
 {
 	static const enum pol_question_kind exec_order[] = {
+		POL_QUESTION_EFFECT, POL_QUESTION_SCALE, POL_QUESTION_BRANCH, POL_QUESTION_TARGET,
+		POL_QUESTION_HOST, POL_QUESTION_COUNT, POL_QUESTION_SUBCOMMAND, POL_QUESTION_PORT,
+		POL_QUESTION_DIRECTORY, POL_QUESTION_PROGRAM,
+	};
+	static const enum pol_question_kind generic_order[] = {
 		POL_QUESTION_PROGRAM, POL_QUESTION_SUBCOMMAND, POL_QUESTION_BRANCH, POL_QUESTION_TARGET,
 		POL_QUESTION_HOST, POL_QUESTION_COUNT, POL_QUESTION_PORT, POL_QUESTION_DIRECTORY,
 	};
 	static const enum pol_question_kind syscall_order[] = {
-		POL_QUESTION_TARGET, POL_QUESTION_HOST, POL_QUESTION_PORT, POL_QUESTION_DIRECTORY,
-		POL_QUESTION_PROGRAM,
+		POL_QUESTION_EFFECT, POL_QUESTION_SCALE, POL_QUESTION_TARGET, POL_QUESTION_HOST,
+		POL_QUESTION_PORT, POL_QUESTION_DIRECTORY, POL_QUESTION_PROGRAM,
 	};
-	bool exec_like = f->action_class == POL_ACTION_EXEC || f->action_class == POL_ACTION_GENERIC;
-	const enum pol_question_kind *order = exec_like ? exec_order : syscall_order;
-	size_t n_order = exec_like ? sizeof(exec_order) / sizeof(exec_order[0])
-				   : sizeof(syscall_order) / sizeof(syscall_order[0]);
+	const enum pol_question_kind *order = syscall_order;
+	size_t n_order = sizeof(syscall_order) / sizeof(syscall_order[0]);
 	uint64_t rng = seed;
 	size_t count = 0;
+
+	if (f->action_class == POL_ACTION_EXEC) {
+		order = exec_order;
+		n_order = sizeof(exec_order) / sizeof(exec_order[0]);
+	} else if (f->action_class == POL_ACTION_GENERIC) {
+		order = generic_order;
+		n_order = sizeof(generic_order) / sizeof(generic_order[0]);
+	}
 
 	for (size_t i = 0; i < n_order && count < POL_CHALLENGE_MAX_QUESTIONS; i++) {
 		int r = build_one(f, order[i], &rng, &out[count]);

@@ -3,7 +3,11 @@
  * ({passed, challenge_type, responder, response_time_seconds,
  * questions_asked, questions_correct, details}) with the per-type details
  * of the reference documentation, plus the real review time and whether
- * the minimum was met. Reads a challenge; trusts it.
+ * the minimum was met. A quiz lists exactly the questions that were
+ * answered, each with the answer as given: questions are asked one at a
+ * time and the first wrong answer ends the quiz, so a question that was
+ * never put to the approver is never recorded (docs/challenges.md).
+ * Reads a challenge; trusts it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +35,7 @@ static bool add_quiz_details(const struct pol_challenge_state *ch,
 
 	if (!questions)
 		return false;
-	for (size_t i = 0; i < part->n_questions; i++) {
+	for (size_t i = 0; i < part->n_answered && i < part->n_questions; i++) {
 		const struct pol_question *q = &part->questions[i];
 		cJSON *item = cJSON_CreateObject();
 		bool ok = item && cJSON_AddItemToArray(questions, item) &&
@@ -39,8 +43,7 @@ static bool add_quiz_details(const struct pol_challenge_state *ch,
 			  cJSON_AddStringToObject(item, "kind", pol_question_kind_name(q->kind)) &&
 			  cJSON_AddStringToObject(item, "expected",
 						  q->accepted.count ? q->accepted.items[0] : "") &&
-			  (part->given[i] ? cJSON_AddStringToObject(item, "given", part->given[i])
-					  : cJSON_AddNullToObject(item, "given")) &&
+			  cJSON_AddStringToObject(item, "given", part->given[i] ? part->given[i] : "") &&
 			  cJSON_AddBoolToObject(item, "correct", part->correct[i]);
 		if (ok && q->n_options) {
 			cJSON *options = cJSON_AddArrayToObject(item, "options");
@@ -51,10 +54,11 @@ static bool add_quiz_details(const struct pol_challenge_state *ch,
 		if (!ok)
 			return false;
 	}
-	return cJSON_AddNumberToObject(details, "pass_threshold", ch->pass_threshold) &&
+	return cJSON_AddNumberToObject(details, "questions_total", (double)part->n_questions) &&
+	       cJSON_AddNumberToObject(details, "pass_threshold", ch->pass_threshold) &&
 	       cJSON_AddNumberToObject(details, "actual_score",
-				       part->n_questions ? (double)part->n_correct / (double)part->n_questions
-							 : 0.0);
+				       part->n_answered ? (double)part->n_correct / (double)part->n_answered
+							: 0.0);
 }
 
 static bool add_part_details(const struct pol_challenge_state *ch,

@@ -1,9 +1,11 @@
 /*
  * `attesta pending | approve | deny` (docs/approvals.md): the approver's
  * side of the approval socket. The challenge runs in the approver's own
- * terminal: it shows the held call, asks the questions, and sends the
- * answers; the supervisor checks them, refuses answers given before the
- * minimum review time (the prompt stays), and takes the approver's
+ * terminal: it shows the held call and asks the questions one at a time,
+ * sending each answer as it is given; the supervisor checks it, refuses
+ * one given before the minimum review time or that is not an option (the
+ * prompt stays), denies the call at the first wrong one (nothing more is
+ * asked, no grant is offered), and takes the approver's
  * identity from the kernel (SO_PEERCRED), never from anything typed here.
  * Trusts the supervisor at the socket the user names (or the only one it
  * finds); everything it prints that came from the agent is made safe for
@@ -385,54 +387,120 @@ static void sleep_seconds(double s)
 		;
 }
 
+/* Send one answer; retries a too-early answer (after Enter, or after the
+ * wait when not interactive). The reply (ok or not_an_option), or NULL
+ * after a message. */
+static cJSON *send_answer(int fd, unsigned id, size_t index, const char *answer, bool interactive)
+{
+	for (;;) {
+		cJSON *req = simple("answer_one", id);
+		cJSON_AddNumberToObject(req, "index", (double)index);
+		cJSON_AddStringToObject(req, "answer", answer);
+		cJSON *r = request(fd, req);
+		const char *err = r ? reply_str(r, "error") : NULL;
+		if (!err || strcmp(err, "too_early"))
+			return r;
+		double wait = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "review_seconds_left"));
+		cJSON_Delete(r);
+		fprintf(stderr, "attesta: refused: too early: review the action for %.1f more seconds "
+			"(the prompt stays)\n", wait);
+		if (interactive) {
+			char buf[8];
+			fputs("Press Enter to send again... ", stdout);
+			fflush(stdout);
+			if (!read_answer(stdin, buf, sizeof buf))
+				return NULL;
+		} else {
+			sleep_seconds(wait + 0.05);
+		}
+	}
+}
+
 static int run_approve(int fd, const struct client_opts *o)
 {
 	FILE *answers_in = stdin;
 	bool interactive = !o->answers_file && isatty(STDIN_FILENO);
-	char answers[POL_CHALLENGE_MAX_QUESTIONS][POL_CHALLENGE_MAX_ANSWER + 2];
+	char answer[POL_CHALLENGE_MAX_ANSWER + 2];
 	int code = CLI_EXIT_INVALID;
-	cJSON *r = NULL;
+	cJSON *r = NULL, *begun = NULL;
 
 	if (o->answers_file && !(answers_in = fopen(o->answers_file, "re"))) {
 		fprintf(stderr, "attesta: cannot open answers file '%s': %m\n", o->answers_file);
 		return CLI_EXIT_USAGE;
 	}
-	r = request(fd, simple("begin", o->id));
-	if (!r)
+	begun = request(fd, simple("begin", o->id));
+	if (!begun)
 		goto out;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
-		code = reply_error(r, o->id);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(begun, "ok"))) {
+		code = reply_error(begun, o->id);
 		goto out;
 	}
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(r, "item");
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(begun, "item");
 	char *text = sup_approval_text_describe(item);
 	if (text)
 		fputs(text, stdout);
 	free(text);
 	char who[300];
 	printf("  you are:     %s (from your login, not typed)\n",
-	       sup_term_safe(reply_str(r, "identity"), who, sizeof who));
-	const cJSON *qs = cJSON_GetObjectItemCaseSensitive(item, "questions"), *q;
-	size_t n = 0;
-	cJSON_ArrayForEach(q, qs) {
-		if (n >= POL_CHALLENGE_MAX_QUESTIONS)
-			break;
-		char *qt = sup_approval_text_question(q, n + 1);
+	       sup_term_safe(reply_str(begun, "identity"), who, sizeof who));
+	/* One question at a time (docs/approvals.md): each answer is checked
+	 * as it is sent; the first wrong one denies the call and nothing more
+	 * is asked. */
+	const cJSON *qs = cJSON_GetObjectItemCaseSensitive(item, "questions");
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(item, "next_question");
+	size_t n = (size_t)cJSON_GetArraySize(qs);
+	size_t i = cJSON_IsNumber(next) && next->valuedouble >= 0 ? (size_t)next->valuedouble : 0;
+	bool passed = false;
+	if (n > POL_CHALLENGE_MAX_QUESTIONS)
+		n = POL_CHALLENGE_MAX_QUESTIONS;
+	for (; i < n && !passed; i++) {
+		char *qt = sup_approval_text_question(cJSON_GetArrayItem(qs, (int)i), i + 1);
 		if (qt)
 			fputs(qt, stdout);
 		free(qt);
-		if (interactive) {
-			fputs("> ", stdout);
-			fflush(stdout);
+		for (;;) {
+			if (interactive) {
+				fputs("> ", stdout);
+				fflush(stdout);
+			}
+			if (!read_answer(answers_in, answer, sizeof answer)) {
+				fprintf(stderr, "attesta: no answer to question %zu: not approved "
+					"(the call stays held)\n", i + 1);
+				goto out;
+			}
+			if (!interactive)
+				printf("> %s\n", answer);
+			cJSON_Delete(r);
+			r = send_answer(fd, o->id, i, answer, interactive);
+			if (!r)
+				goto out;
+			const char *err = reply_str(r, "error");
+			if (err && !strcmp(err, "not_an_option")) {
+				fprintf(stderr, "attesta: refused: not one of the options (nothing was "
+					"recorded)%s\n", interactive ? "; answer again" : "");
+				if (interactive)
+					continue;
+				goto out; /* the call stays held */
+			}
+			break;
 		}
-		if (!read_answer(answers_in, answers[n], sizeof answers[n])) {
-			fprintf(stderr, "attesta: no answer to question %zu: not approved\n", n + 1);
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
+			code = reply_error(r, o->id);
 			goto out;
 		}
-		if (!interactive)
-			printf("> %s\n", answers[n]);
-		n++;
+		const char *result = reply_str(r, "result");
+		if (result && !strcmp(result, "denied")) {
+			printf("denied #%u: wrong answer to question %zu (nothing more is asked)\n",
+			       o->id, i + 1);
+			goto out;
+		}
+		passed = result && !strcmp(result, "passed");
 	}
+	if (!passed) {
+		fprintf(stderr, "attesta: the challenge did not pass: not approved\n");
+		goto out;
+	}
+	/* Only a passed challenge is offered a wider grant. */
 	const cJSON *allowed = cJSON_GetObjectItemCaseSensitive(item, "session_allowed");
 	bool session = o->session && cJSON_IsTrue(allowed);
 	if (o->session && !session)
@@ -440,57 +508,25 @@ static int run_approve(int fd, const struct client_opts *o)
 			"CRITICAL calls; approving once\n");
 	if (interactive && !o->session && cJSON_IsTrue(allowed))
 		session = ask_yes("Approve identical calls for the rest of this session too? [y/N] ");
-	if (interactive && !o->yes && !ask_yes("Send these answers? [y/N] ")) {
-		fprintf(stderr, "attesta: not sent: the call stays held\n");
-		code = CLI_EXIT_INVALID;
+	cJSON *req = simple("conclude", o->id);
+	cJSON_AddStringToObject(req, "scope", session ? "session" : "once");
+	cJSON_Delete(r);
+	r = request(fd, req);
+	if (!r)
+		goto out;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
+		code = reply_error(r, o->id);
 		goto out;
 	}
-	for (;;) {
-		cJSON *req = simple("answer", o->id);
-		cJSON *arr = cJSON_AddArrayToObject(req, "answers");
-		for (size_t i = 0; i < n; i++)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(answers[i]));
-		cJSON_AddStringToObject(req, "scope", session ? "session" : "once");
-		cJSON_Delete(r);
-		r = request(fd, req);
-		if (!r)
-			goto out;
-		const char *err = reply_str(r, "error");
-		if (err && !strcmp(err, "too_early")) {
-			double wait = cJSON_GetNumberValue(
-				cJSON_GetObjectItemCaseSensitive(r, "review_seconds_left"));
-			fprintf(stderr, "attesta: refused: too early: review the action for %.1f "
-				"more seconds (the prompt stays)\n", wait);
-			if (interactive) {
-				char buf[8];
-				fputs("Press Enter to send again... ", stdout);
-				fflush(stdout);
-				if (!read_answer(stdin, buf, sizeof buf))
-					goto out;
-			} else {
-				sleep_seconds(wait + 0.05);
-			}
-			continue;
-		}
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
-			code = reply_error(r, o->id);
-			goto out;
-		}
-		const char *result = reply_str(r, "result");
-		if (result && !strcmp(result, "approved")) {
-			printf("approved #%u\n", o->id);
-			code = CLI_EXIT_OK;
-		} else if (result && !strcmp(result, "waiting")) {
-			printf("your part of #%u passed; waiting for the other approvers\n", o->id);
-			code = CLI_EXIT_OK;
-		} else {
-			printf("denied #%u: challenge failed\n", o->id);
-			code = CLI_EXIT_INVALID;
-		}
-		break;
-	}
+	const char *result = reply_str(r, "result");
+	if (result && !strcmp(result, "approved"))
+		printf("approved #%u\n", o->id);
+	else
+		printf("your part of #%u passed; waiting for the other approvers\n", o->id);
+	code = CLI_EXIT_OK;
 out:
 	cJSON_Delete(r);
+	cJSON_Delete(begun);
 	if (answers_in && answers_in != stdin)
 		fclose(answers_in);
 	return code;

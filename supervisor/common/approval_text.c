@@ -74,6 +74,40 @@ static const char *known_level(const cJSON *item)
 	return "?";
 }
 
+/* "1.5 MB" (decimal units: a size, not an allocation). */
+static void put_bytes(FILE *f, double bytes)
+{
+	static const char *const units[] = { "bytes", "kB", "MB", "GB", "TB", "PB" };
+	size_t u = 0;
+	while (bytes >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+		bytes /= 1000;
+		u++;
+	}
+	if (u == 0)
+		fprintf(f, "%.0f bytes", bytes);
+	else
+		fprintf(f, "%.1f %s", bytes, units[u]);
+}
+
+/* The measured scale of a removal (docs/challenges.md "Scale of a
+ * removal"): "removes: 1200 files, 31 directories, 4.1 MB", prefixed
+ * "at least" when the walk was cut short. */
+static void put_scale(FILE *f, const cJSON *scale)
+{
+	if (!cJSON_IsObject(scale))
+		return;
+	bool complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(scale, "complete"));
+	double files = num(scale, "files", 0), dirs = num(scale, "dirs", 0);
+	fprintf(f, "  removes:     %s%.0f file%s, %.0f director%s, ", complete ? "" : "at least ",
+		files, files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies");
+	put_bytes(f, num(scale, "bytes", 0));
+	if (complete)
+		fprintf(f, " (measured in %.0f ms)\n", num(scale, "elapsed_ms", 0));
+	else
+		fprintf(f, " (measuring stopped after %.0f ms: there may be more)\n",
+			num(scale, "elapsed_ms", 0));
+}
+
 char *sup_approval_text_describe(const cJSON *item)
 {
 	char *buf = NULL;
@@ -117,6 +151,7 @@ char *sup_approval_text_describe(const cJSON *item)
 		}
 		fputc('\n', f);
 	}
+	put_scale(f, cJSON_GetObjectItemCaseSensitive(item, "scale"));
 	fputs("  cwd:         ", f);
 	put_safe(f, str(item, "cwd"));
 	fputs("\n  chain:       ", f);

@@ -58,7 +58,7 @@ struct approval_item *approval_find(const struct sup_approval *a, unsigned id)
 	return NULL;
 }
 
-static void notify_changed(struct sup_approval *a, unsigned id,
+void approval_notify_changed(struct sup_approval *a, unsigned id,
 			   const struct sup_approval_outcome *o)
 {
 	if (a->changed)
@@ -106,7 +106,7 @@ static void unlink_item(struct sup_approval *a, struct approval_item *it)
 }
 
 /* Decide an item: hand the outcome to the caller, drop the item. */
-static void finish(struct sup_approval *a, struct approval_item *it,
+void approval_finish(struct sup_approval *a, struct approval_item *it,
 		   struct sup_approval_outcome *o)
 {
 	const char *ids[POL_AGENT_MAX_DEPTH + 64];
@@ -131,9 +131,11 @@ static void finish(struct sup_approval *a, struct approval_item *it,
 	o->challenge_result = pol_challenge_result_json(it->challenge);
 
 	unlink_item(a, it);
+	a->n_held++;
+	a->held_seconds += sup_approval_now() - it->held_at;
 	if (a->ops.decided)
 		a->ops.decided(a->ops.ctx, it->cookie, o);
-	notify_changed(a, it->id, o);
+	approval_notify_changed(a, it->id, o);
 	cJSON_Delete(o->challenge_result);
 	item_free(it);
 	arm_timer(a);
@@ -229,7 +231,7 @@ static void fail_item(struct sup_approval *a, struct approval_item *it, const ch
 	o.human_decision = true; /* a human was asked and did not approve */
 	if (o.approved)
 		o.human_decision = false;
-	finish(a, it, &o);
+	approval_finish(a, it, &o);
 }
 
 static void on_timer(struct sup_approval *a)
@@ -248,7 +250,7 @@ static void on_timer(struct sup_approval *a)
 					.verdict = "denied", .decision_source = "supervisor",
 					.reason = "target gone while held",
 				};
-				finish(a, it, &o);
+				approval_finish(a, it, &o);
 				again = true;
 				break;
 			}
@@ -389,6 +391,20 @@ int sup_approval_dispatch(struct sup_approval *a)
 int sup_approval_hold(struct sup_approval *a, void *cookie, const struct pol_action *action,
 		      const struct pol_decision *decision, unsigned *ret_id)
 {
+	return sup_approval_hold_scaled(a, cookie, action, decision, NULL, ret_id);
+}
+
+void sup_approval_held_stats(const struct sup_approval *a, unsigned long long *ret_count,
+			     double *ret_seconds)
+{
+	*ret_count = a ? a->n_held : 0;
+	*ret_seconds = a ? a->held_seconds : 0;
+}
+
+int sup_approval_hold_scaled(struct sup_approval *a, void *cookie, const struct pol_action *action,
+			     const struct pol_decision *decision,
+			     const struct pol_removal_scale *scale, unsigned *ret_id)
+{
 	struct approval_item *it = calloc(1, sizeof *it);
 	uint64_t seed = 0;
 	int rc;
@@ -398,11 +414,12 @@ int sup_approval_hold(struct sup_approval *a, void *cookie, const struct pol_act
 	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
 		seed = (uint64_t)sup_approval_now() * 1000003u ^ (uint64_t)a->next_id;
 	double now = sup_approval_now();
-	rc = pol_challenge_new(action, decision, a->config, seed, now, &it->challenge);
+	rc = pol_challenge_new_scaled(action, decision, a->config, scale, seed, now, &it->challenge);
 	if (rc < 0)
 		goto fail;
 	it->id = a->next_id++;
-	it->info = approval_info_build(it->id, action, decision);
+	it->held_at = now;
+	it->info = approval_info_build(it->id, action, decision, scale);
 	if (!it->info) {
 		rc = -ENOMEM;
 		goto fail;
@@ -429,7 +446,7 @@ int sup_approval_hold(struct sup_approval *a, void *cookie, const struct pol_act
 	}
 	arm_timer(a);
 	*ret_id = it->id;
-	notify_changed(a, it->id, NULL);
+	approval_notify_changed(a, it->id, NULL);
 	return 0;
 fail:
 	item_free(it);
@@ -498,98 +515,4 @@ int sup_approval_begin(struct sup_approval *a, unsigned id, const char *identity
 	if (!it)
 		return -ENOENT;
 	return pol_challenge_begin(it->challenge, identity, sup_approval_now(), ret_part);
-}
-
-int sup_approval_submit(struct sup_approval *a, unsigned id, const char *identity,
-			const char *const *answers, size_t n, bool session, double *ret_wait)
-{
-	struct approval_item *it = approval_find(a, id);
-	size_t part;
-	int rc;
-
-	if (!it)
-		return -ENOENT;
-	double now = sup_approval_now();
-	rc = pol_challenge_begin(it->challenge, identity, now, &part);
-	if (rc < 0)
-		return rc;
-	size_t qn = pol_challenge_question_count(it->challenge, part);
-	if (n != qn)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!answers[i] || strlen(answers[i]) > POL_CHALLENGE_MAX_ANSWER)
-			return -EINVAL;
-	double wait = pol_challenge_review_remaining(it->challenge, part, now);
-	if (wait > 0) {
-		if (ret_wait)
-			*ret_wait = wait;
-		return SUP_SUBMIT_TOO_EARLY;
-	}
-	unsigned passed_before;
-	struct pol_challenge_summary sum;
-	pol_challenge_summarize(it->challenge, &sum);
-	passed_before = sum.approvers_passed;
-	for (size_t i = 0; i < n; i++) {
-		rc = pol_challenge_answer(it->challenge, identity, i, answers[i], now);
-		if (rc == POL_ANSWER_TOO_EARLY) {
-			if (ret_wait)
-				*ret_wait = pol_challenge_review_remaining(it->challenge, part, now);
-			return SUP_SUBMIT_TOO_EARLY;
-		}
-		if (rc == -EALREADY)
-			continue; /* answered before, or the challenge is decided */
-		if (rc < 0)
-			return rc;
-		if (pol_challenge_status(it->challenge) != POL_CHALLENGE_PENDING)
-			break;
-	}
-	pol_challenge_summarize(it->challenge, &sum);
-	if (sum.approvers_passed > passed_before) {
-		if (session && it->level < POL_LEVEL_CRITICAL)
-			it->session_yes++;
-		else
-			it->session_no++;
-	}
-	char why[300];
-	struct sup_approval_outcome o = { .decision_source = "human", .human_decision = true,
-					  .reason = why, .challenge_presented = true };
-	switch (sum.status) {
-	case POL_CHALLENGE_PASSED:
-		o.approved = true;
-		o.verdict = "approved";
-		o.session_grant = it->session_yes > 0 && it->session_no == 0;
-		snprintf(why, sizeof why, "approved by %u approver%s after %s%s",
-			 sum.approvers_passed, sum.approvers_passed == 1 ? "" : "s",
-			 pol_challenge_name(pol_challenge_kind(it->challenge)),
-			 o.session_grant ? "; granted for this session" : "");
-		finish(a, it, &o);
-		return SUP_SUBMIT_APPROVED;
-	case POL_CHALLENGE_FAILED:
-		o.verdict = "denied";
-		snprintf(why, sizeof why, "challenge failed: %s by '%s'",
-			 pol_challenge_name(pol_challenge_part_kind(it->challenge, part)), identity);
-		finish(a, it, &o);
-		return SUP_SUBMIT_DENIED;
-	default:
-		notify_changed(a, it->id, NULL);
-		return SUP_SUBMIT_WAITING;
-	}
-}
-
-int sup_approval_deny(struct sup_approval *a, unsigned id, const char *identity,
-		      const char *reason)
-{
-	struct approval_item *it = approval_find(a, id);
-	char why[400];
-	const char *ids[2] = { identity, NULL };
-	if (!it)
-		return -ENOENT;
-	snprintf(why, sizeof why, "denied by '%s'%s%.300s", identity,
-		 reason && *reason ? ": " : "", reason ? reason : "");
-	struct sup_approval_outcome o = {
-		.verdict = "denied", .decision_source = "human", .reason = why,
-		.approver_ids = ids, .human_decision = true, .challenge_presented = true,
-	};
-	finish(a, it, &o);
-	return 0;
 }

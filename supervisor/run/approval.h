@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include "policy/action.h"
+#include "policy/challenge.h"
 #include "policy/config.h"
 #include "policy/engine.h"
 
@@ -105,6 +106,15 @@ size_t sup_approval_count(const struct sup_approval *approval);
  * fail_mode itself). */
 int sup_approval_hold(struct sup_approval *approval, void *cookie, const struct pol_action *action,
 		      const struct pol_decision *decision, unsigned *ret_id);
+/* The same with the measured scale of a removal (NULL: unknown), shown to
+ * the approvers and asked about (docs/challenges.md "Scale of a removal"). */
+int sup_approval_hold_scaled(struct sup_approval *approval, void *cookie,
+			     const struct pol_action *action, const struct pol_decision *decision,
+			     const struct pol_removal_scale *scale, unsigned *ret_id);
+/* Held calls decided so far and the total seconds they waited for a human
+ * (the exit summary, denials.h). */
+void sup_approval_held_stats(const struct sup_approval *approval, unsigned long long *ret_count,
+			     double *ret_seconds);
 
 /* --- for renderers (socket protocol, tty) ------------------------------ */
 
@@ -143,15 +153,42 @@ enum sup_submit_status {
 	SUP_SUBMIT_WAITING,       /* this part passed; other approvers still needed */
 	SUP_SUBMIT_APPROVED,      /* the call was approved (and is gone) */
 	SUP_SUBMIT_DENIED,        /* a wrong answer or decline: the call was denied (and is gone) */
+	SUP_SUBMIT_NOT_AN_OPTION, /* refused, nothing recorded: an answer that is none of its
+				   * question's options; *ret_wait is the question's index */
 };
 /* identity answers every question of its part at once (answers[i] for
- * question i; n must equal the part's question count). session asks for
- * "approve for this session" (ignored when not allowed). Returns a
+ * question i; n must equal the part's question count), in order, stopping
+ * at the first wrong one (the call is then denied; later answers are not
+ * recorded). Every answer's form is checked first: one that is not an
+ * option refuses the whole submission (NOT_AN_OPTION, nothing recorded).
+ * session asks for "approve for this session" (ignored when not allowed;
+ * never offered or granted for a failed challenge). Returns a
  * sup_submit_status, or -ENOENT, -EBUSY, -EALREADY, -EINVAL (wrong count,
  * bad answer), -ENOMEM. ret_wait (may be NULL) gets the review seconds
  * left for TOO_EARLY. */
 int sup_approval_submit(struct sup_approval *approval, unsigned id, const char *identity,
 			const char *const *answers, size_t n, bool session, double *ret_wait);
+/* One question at a time (the tty, `attesta approve`, a remote approver):
+ * identity answers question index (its part's next question,
+ * pol_challenge_next_question) of item id. */
+enum sup_answer_status {
+	SUP_ANSWER_TOO_EARLY = 0, /* refused, nothing recorded; *ret_wait seconds left */
+	SUP_ANSWER_NOT_AN_OPTION, /* refused, nothing recorded; ask again */
+	SUP_ANSWER_NEXT,          /* right: ask the next question */
+	SUP_ANSWER_PASSED,        /* identity's part passed: now sup_approval_conclude() */
+	SUP_ANSWER_DENIED,        /* wrong (or declined): the call was denied and is gone */
+};
+/* Returns a sup_answer_status, or -ENOENT, -EBUSY, -EALREADY, -EINVAL
+ * (not the next question, bad answer), -E2BIG, -ENOMEM. */
+int sup_approval_answer(struct sup_approval *approval, unsigned id, const char *identity,
+			size_t index, const char *answer, double *ret_wait);
+/* After SUP_ANSWER_PASSED: identity says whether it approves "for this
+ * session" too (ignored for CRITICAL). SUP_SUBMIT_APPROVED (the call was
+ * approved and is gone) or SUP_SUBMIT_WAITING (other approvers needed),
+ * or -ENOENT, -EALREADY (already concluded), -EINVAL (identity's part
+ * has not passed). */
+int sup_approval_conclude(struct sup_approval *approval, unsigned id, const char *identity,
+			  bool session);
 /* identity denies item id. 0 or -ENOENT. */
 int sup_approval_deny(struct sup_approval *approval, unsigned id, const char *identity,
 		      const char *reason);

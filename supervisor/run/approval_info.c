@@ -67,7 +67,7 @@ static cJSON *top_factors(const struct pol_assessment *as)
 }
 
 cJSON *approval_info_build(unsigned id, const struct pol_action *act,
-			   const struct pol_decision *d)
+			   const struct pol_decision *d, const struct pol_removal_scale *scale)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *desc = pol_action_describe(act);
@@ -107,6 +107,17 @@ cJSON *approval_info_build(unsigned id, const struct pol_action *act,
 		break;
 	default:
 		break;
+	}
+	if (scale && scale->measured) {
+		/* what a removal deletes, measured before the human was asked */
+		cJSON *sc = cJSON_AddObjectToObject(o, "scale");
+		if (sc) {
+			cJSON_AddNumberToObject(sc, "files", (double)scale->files);
+			cJSON_AddNumberToObject(sc, "dirs", (double)scale->dirs);
+			cJSON_AddNumberToObject(sc, "bytes", (double)scale->bytes);
+			cJSON_AddBoolToObject(sc, "complete", scale->complete);
+			cJSON_AddNumberToObject(sc, "elapsed_ms", scale->elapsed_ms);
+		}
 	}
 	add_opt_str(o, "exe", act->exe);
 	add_opt_str(o, "cwd", act->cwd);
@@ -200,6 +211,12 @@ cJSON *sup_approval_item_json(struct sup_approval *a, unsigned id, const char *i
 		state = "full"; /* every part is held by someone else */
 	}
 	cJSON_AddStringToObject(o, "your_state", state);
+	if (holds) {
+		/* questions are asked one at a time, in order (challenge.h) */
+		int next = pol_challenge_next_question(it->challenge, identity);
+		if (next >= 0)
+			cJSON_AddNumberToObject(o, "next_question", next);
+	}
 	if (part < parts) {
 		cJSON_AddStringToObject(o, "part_challenge",
 					pol_challenge_name(pol_challenge_part_kind(it->challenge, part)));

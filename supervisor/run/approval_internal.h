@@ -23,6 +23,8 @@ struct approval_item {
 	enum pol_level level;
 	double deadline;                 /* monotonic */
 	unsigned session_yes, session_no;/* votes of passed approvers */
+	bool concluded[POL_CHALLENGE_MAX_PARTS]; /* a passed part's approver gave its scope */
+	double held_at;                  /* monotonic, when held (held time at exit) */
 	struct approval_item *next;      /* FIFO, oldest first */
 };
 
@@ -55,6 +57,8 @@ struct sup_approval {
 	void *changed_ctx;
 	sup_approval_changed_fn observer; /* a second listener (approval_pg.c) */
 	void *observer_ctx;
+	double held_seconds;             /* decided items: total time they waited */
+	unsigned long long n_held;       /* decided items */
 };
 
 /* Epoll tags of the inner set (connections use their pointer). */
@@ -62,10 +66,18 @@ struct sup_approval {
 #define APPROVAL_TAG_TIMER ((uint64_t)2)
 
 struct approval_item *approval_find(const struct sup_approval *a, unsigned id);
+/* Decide an item: outcome to ops->decided, then to the changed callback;
+ * the item is freed. */
+void approval_finish(struct sup_approval *a, struct approval_item *it,
+		     struct sup_approval_outcome *o);
+/* Tell the renderer the table changed (outcome NULL: not decided). */
+void approval_notify_changed(struct sup_approval *a, unsigned id,
+			     const struct sup_approval_outcome *o);
 
 /* approval_info.c */
 struct cJSON *approval_info_build(unsigned id, const struct pol_action *action,
-				  const struct pol_decision *decision);
+				  const struct pol_decision *decision,
+				  const struct pol_removal_scale *scale);
 /* "exec rm -rf build" and "HIGH" for the stderr hint line. */
 const char *approval_info_description(const struct cJSON *info);
 

@@ -405,9 +405,72 @@ static cJSON *op_answer(struct sup_approval *a, struct approval_conn *c, unsigne
 		cJSON_AddNumberToObject(r, "review_seconds_left", wait);
 		return r;
 	}
+	if (rc == SUP_SUBMIT_NOT_AN_OPTION) {
+		snprintf(msg, sizeof msg, "the answer to question %.0f is not one of its options "
+			 "(nothing was recorded)", wait + 1);
+		cJSON *r = error_reply("not_an_option", msg);
+		cJSON_AddNumberToObject(r, "index", wait);
+		return r;
+	}
 	cJSON *r = ok_reply();
 	cJSON_AddStringToObject(r, "result", rc == SUP_SUBMIT_APPROVED ? "approved"
 					     : rc == SUP_SUBMIT_DENIED ? "denied" : "waiting");
+	return r;
+}
+
+/* {"op":"answer_one","id":N,"index":I,"answer":"..."}: one question at a
+ * time (docs/approvals.md); "result" is "next", "passed" (send
+ * "conclude") or "denied". */
+static cJSON *op_answer_one(struct sup_approval *a, struct approval_conn *c, unsigned id,
+			    const cJSON *req)
+{
+	const cJSON *index = cJSON_GetObjectItemCaseSensitive(req, "index");
+	const cJSON *answer = cJSON_GetObjectItemCaseSensitive(req, "answer");
+	double wait = 0;
+	char msg[160];
+
+	if (!cJSON_IsNumber(index) || index->valuedouble < 0 ||
+	    index->valuedouble >= POL_CHALLENGE_MAX_QUESTIONS ||
+	    index->valuedouble != (double)(int)index->valuedouble || !cJSON_IsString(answer))
+		return error_reply("bad_request", "'index' must be a question number and "
+				   "'answer' a string");
+	int rc = sup_approval_answer(a, id, c->identity, (size_t)index->valuedouble,
+				     answer->valuestring, &wait);
+	if (rc == -EINVAL)
+		return error_reply("bad_request", "not the next question, or a bad answer");
+	if (rc == -E2BIG)
+		return error_reply("bad_request", "answer too long");
+	if (rc < 0)
+		return errno_reply(rc);
+	if (rc == SUP_ANSWER_TOO_EARLY) {
+		snprintf(msg, sizeof msg, "too early: review the action for %.1f more seconds", wait);
+		cJSON *r = error_reply("too_early", msg);
+		cJSON_AddNumberToObject(r, "review_seconds_left", wait);
+		return r;
+	}
+	if (rc == SUP_ANSWER_NOT_AN_OPTION)
+		return error_reply("not_an_option", "not one of the options (nothing was recorded)");
+	cJSON *r = ok_reply();
+	cJSON_AddStringToObject(r, "result", rc == SUP_ANSWER_NEXT ? "next"
+					     : rc == SUP_ANSWER_PASSED ? "passed" : "denied");
+	return r;
+}
+
+/* {"op":"conclude","id":N,"scope":"once"|"session"} after "passed". */
+static cJSON *op_conclude(struct sup_approval *a, struct approval_conn *c, unsigned id,
+			  const cJSON *req)
+{
+	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(req, "scope");
+	bool session = cJSON_IsString(scope) && !strcmp(scope->valuestring, "session");
+	if (scope && !(cJSON_IsString(scope) && (session || !strcmp(scope->valuestring, "once"))))
+		return error_reply("bad_request", "'scope' must be \"once\" or \"session\"");
+	int rc = sup_approval_conclude(a, id, c->identity, session);
+	if (rc == -EINVAL)
+		return error_reply("not_passed", "your part has not passed: nothing to conclude");
+	if (rc < 0)
+		return errno_reply(rc);
+	cJSON *r = ok_reply();
+	cJSON_AddStringToObject(r, "result", rc == SUP_SUBMIT_APPROVED ? "approved" : "waiting");
 	return r;
 }
 
@@ -432,6 +495,10 @@ static void handle_line(struct sup_approval *a, struct approval_conn *c, const c
 		reply = op_begin(a, c, id);
 	} else if (!strcmp(op->valuestring, "answer")) {
 		reply = op_answer(a, c, id, req);
+	} else if (!strcmp(op->valuestring, "answer_one")) {
+		reply = op_answer_one(a, c, id, req);
+	} else if (!strcmp(op->valuestring, "conclude")) {
+		reply = op_conclude(a, c, id, req);
 	} else if (!strcmp(op->valuestring, "deny")) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(req, "reason");
 		int rc = sup_approval_deny(a, id, c->identity,

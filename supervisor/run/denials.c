@@ -1,5 +1,6 @@
 /*
- * Denials on attesta-run's stderr (denials.h). Everything printed comes
+ * Denials on attesta-run's stderr (denials.h), the exit summary, and the
+ * note that the audit log's torn tail was repaired at start. Everything printed comes
  * from the agent (paths, argv): it goes through sup_term_safe() so the
  * agent cannot write terminal escapes into the user's terminal.
  */
@@ -10,7 +11,9 @@
 #include <string.h>
 
 #include "policy/action.h"
+#include "policy/audit.h"
 #include "policy/engine.h"
+#include "supervisor/run/approval.h"
 #include "supervisor/common/termsafe.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/loop.h"
@@ -100,11 +103,30 @@ void sup_denials_say(struct sup_loop *loop, const struct sup_held *held, const c
 
 void sup_denials_summary(const struct sup_loop *loop, const char *audit_path)
 {
-	if (loop->quiet || loop->n_denied == 0)
+	unsigned long long held = 0;
+	double held_seconds = 0;
+
+	sup_approval_held_stats(loop->approval, &held, &held_seconds);
+	/* A clean run (nothing denied, nobody asked) stays silent. */
+	if (loop->quiet || (loop->n_denied == 0 && held == 0))
 		return;
-	fprintf(stderr, "attesta-run: %llu gated calls decided: %llu approved, %llu denied "
-		"(attesta audit inspect%s%s)\n",
+	fprintf(stderr, "attesta-run: %llu gated calls decided: %llu approved, %llu denied; "
+		"%llu held for a human, %.1f s waiting in all (attesta audit inspect%s%s)\n",
 		(unsigned long long)(loop->n_approved + loop->n_denied),
-		(unsigned long long)loop->n_approved, (unsigned long long)loop->n_denied,
-		audit_path ? " " : "", audit_path ? audit_path : "");
+		(unsigned long long)loop->n_approved, (unsigned long long)loop->n_denied, held,
+		held_seconds, audit_path ? " " : "", audit_path ? audit_path : "");
+}
+
+void sup_denials_audit_opened(const struct pol_audit_log *audit, const char *audit_path,
+			      bool quiet)
+{
+	size_t removed = pol_audit_repaired_bytes(audit);
+	char safe[1200];
+
+	if (quiet || !removed)
+		return;
+	fprintf(stderr, "attesta-run: the audit log %s ended in a torn line (an earlier run "
+		"stopped mid-write): removed %zu bytes and recorded the repair in the log "
+		"(attesta audit verify)\n",
+		sup_term_safe(audit_path ? audit_path : "", safe, sizeof safe), removed);
 }

@@ -25,6 +25,7 @@
 #include "supervisor/run/approval.h"
 #include "supervisor/run/approval_pg.h"
 #include "supervisor/run/emulate.h"
+#include "supervisor/run/removal_scale.h"
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/scope.h"
 #include "supervisor/run/trust_watch.h"
@@ -201,7 +202,10 @@ int sup_human_hold(struct sup_loop *loop, struct sup_held *held)
 	 * supervisor of descriptors and locks the approver out. */
 	if (sup_approval_count(loop->approval) >= SUP_HUMAN_MAX_HELD)
 		return -ENOSPC;
-	return sup_approval_hold(loop->approval, held, held->action, &held->decision, &id);
+	struct pol_removal_scale scale; /* measured only now: a human will be asked */
+	sup_removal_scale_measure(held, &scale);
+	return sup_approval_hold_scaled(loop->approval, held, held->action, &held->decision, &scale,
+					&id);
 }
 
 static bool same_file(const char *path, const struct sup_loop *loop)

@@ -366,6 +366,7 @@ int main(int argc, char **argv)
 			diag.message[0] ? line : strerror(-rc));
 		goto out;
 	}
+	sup_denials_audit_opened(audit, plan.audit_path, o.quiet);
 	if (config->audit_sync == POL_SYNC_OFF)
 		fprintf(stderr, "attesta-run: warning: audit.sync is off: entries are not "
 			"made durable before calls are released\n");

@@ -292,6 +292,25 @@ static void relay_from_prog(struct sup_tty *tty)
 	}
 }
 
+void tty_relay_drain(struct sup_tty *tty)
+{
+	char buf[4096];
+	if (tty->master_gone || tty->master < 0)
+		return;
+	/* The agent is stopped in the held call: what it wrote before is in
+	 * the pty already (a read on the master flushes the pty's pending
+	 * buffer work first), and nothing more comes from that thread. */
+	while (tty->out_len + sizeof buf <= TTY_OUT_MAX / 2) {
+		ssize_t n = read(tty->master, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EAGAIN: all of it; EIO: PROG gone (the relay notices) */
+		tty_write(tty, buf, (size_t)n);
+	}
+	flush_out(tty);
+}
+
 static void flush_to_prog(struct sup_tty *tty)
 {
 	if (tty->master_gone) {

@@ -38,7 +38,6 @@ struct sup_tty {
 	unsigned cur;                 /* item shown, 0: relaying */
 	size_t part, q, nq;
 	bool asking_scope;            /* the extra "for this session?" question */
-	char answers[POL_CHALLENGE_MAX_QUESTIONS][POL_CHALLENGE_MAX_ANSWER + 1];
 	char line[POL_CHALLENGE_MAX_ANSWER + 1];
 	size_t line_len;
 	int esc;                      /* 0, 1 after ESC, 2 inside CSI */
@@ -55,6 +54,10 @@ void tty_write(struct sup_tty *tty, const char *bytes, size_t len);
 /* Text with "\n" turned into "\r\n" (the terminal is raw). */
 void tty_puts(struct sup_tty *tty, const char *text);
 void tty_printf(struct sup_tty *tty, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Before a prompt: queue everything PROG has written to its pty so far
+ * (bounded by TTY_OUT_MAX) ahead of it, so the agent's last output is
+ * shown above the prompt instead of held back until it is answered. */
+void tty_relay_drain(struct sup_tty *tty);
 
 /* tty_prompt.c */
 /* Show the next waiting item if none is shown (after the table changed). */

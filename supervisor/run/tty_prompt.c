@@ -1,10 +1,15 @@
 /*
  * The tty renderer's prompt: one held call at a time, oldest first. It
- * shows the call (supervisor/common/approval_text.h), begins the terminal
- * owner's part of the challenge (the review clock starts), reads each
- * answer with a minimal line editor, refuses an answer given before the
- * minimum review time (the prompt stays), optionally asks "for this
- * session too?", then submits. Ctrl-C or Ctrl-D at a prompt denies.
+ * first shows what the agent printed before the call (the relay is
+ * drained, so the agent's last lines are above the prompt, not held back
+ * behind it), then the call (supervisor/common/approval_text.h), begins
+ * the terminal owner's part of the challenge (the review clock starts),
+ * and reads each answer with a minimal line editor. Each answer is
+ * checked at once (approval.h, one question at a time): one given before
+ * the minimum review time or that is not an option is refused (the
+ * prompt stays), a wrong one denies the call there and then, with no
+ * further question and no grant offered; only a passed challenge is asked
+ * "for this session too?". Ctrl-C or Ctrl-D at a prompt denies.
  * Trusts only the terminal owner's keystrokes; what it shows from the
  * agent is made terminal-safe by approval_text.c.
  */
@@ -78,6 +83,8 @@ static bool start(struct sup_tty *tty, unsigned id)
 	tty->decided_id = 0;
 	tty->esc = 0;
 	char *text = sup_approval_text_describe(item);
+	/* What the agent printed before this call comes first (tty.c). */
+	tty_relay_drain(tty);
 	tty_puts(tty, "\r\n\033[K--- attesta: a held call needs your approval "
 		 "(the agent is paused; Ctrl-C denies) ---\n");
 	if (text)
@@ -117,42 +124,23 @@ void tty_prompt_refresh(struct sup_tty *tty)
 	}
 }
 
-static void submit(struct sup_tty *tty, bool session)
+/* After the part passed: approve (once or for the session). */
+static void conclude(struct sup_tty *tty, bool session)
 {
-	const char *answers[POL_CHALLENGE_MAX_QUESTIONS];
-	double wait = 0;
 	unsigned id = tty->cur;
-	for (size_t i = 0; i < tty->nq; i++)
-		answers[i] = tty->answers[i];
-	int rc = sup_approval_submit(tty->approval, id, tty->identity, answers, tty->nq, session,
-				     &wait);
+	int rc = sup_approval_conclude(tty->approval, id, tty->identity, session);
 	char msg[200];
-	switch (rc) {
-	case SUP_SUBMIT_TOO_EARLY:
-		tty_printf(tty, "\r\033[Ktoo early: review the action for %.0f more seconds\n",
-			   wait + 0.5);
-		tty->asking_scope = false;
-		tty->q = tty->nq - 1;
-		tty->line_len = 0;
-		draw_line(tty);
-		return;
-	case SUP_SUBMIT_APPROVED:
+	if (rc == SUP_SUBMIT_APPROVED)
 		snprintf(msg, sizeof msg, "held call #%u: APPROVED%s", id,
-			 session ? " (for this session)" : "");
-		break;
-	case SUP_SUBMIT_DENIED:
-		snprintf(msg, sizeof msg, "held call #%u: DENIED (challenge failed)", id);
-		break;
-	case SUP_SUBMIT_WAITING:
+			 session && sup_approval_session_allowed(tty->approval, id) ? " (for this session)"
+										    : "");
+	else if (rc == SUP_SUBMIT_WAITING)
 		snprintf(msg, sizeof msg, "held call #%u: your part passed; waiting for other "
 			 "approvers (attesta approve %u --socket %s)", id, id,
 			 sup_approval_socket_path(tty->approval) ? sup_approval_socket_path(tty->approval)
 								 : "?");
-		break;
-	default:
-		snprintf(msg, sizeof msg, "held call #%u: cannot submit: %s", id, strerror(-rc));
-		break;
-	}
+	else
+		snprintf(msg, sizeof msg, "held call #%u: cannot conclude: %s", id, strerror(-rc));
 	end_prompt(tty, msg);
 	tty_prompt_refresh(tty);
 }
@@ -163,7 +151,7 @@ static void enter(struct sup_tty *tty)
 	if (tty->asking_scope) {
 		bool yes = !strcasecmp(tty->line, "y") || !strcasecmp(tty->line, "yes");
 		tty_puts(tty, "\n");
-		submit(tty, yes);
+		conclude(tty, yes);
 		return;
 	}
 	struct pol_challenge_state *ch = sup_approval_challenge(tty->approval, tty->cur);
@@ -175,21 +163,54 @@ static void enter(struct sup_tty *tty)
 		draw_line(tty);
 		return;
 	}
-	memcpy(tty->answers[tty->q], tty->line, tty->line_len + 1);
-	tty_puts(tty, "\n");
-	tty->q++;
-	tty->line_len = 0;
-	if (tty->q < tty->nq) {
-		show_question(tty);
+	unsigned id = tty->cur;
+	double wait = 0;
+	int rc = sup_approval_answer(tty->approval, id, tty->identity, tty->q, tty->line, &wait);
+	char msg[200];
+	switch (rc) {
+	case SUP_ANSWER_TOO_EARLY:
+		tty_printf(tty, "\r\033[Ktoo early: review the action for %.0f more seconds\n",
+			   wait + 0.5);
+		draw_line(tty);
 		return;
-	}
-	if (sup_approval_session_allowed(tty->approval, tty->cur)) {
-		tty->asking_scope = true;
-		tty_puts(tty, "Approve identical calls for the rest of this session too?\n");
+	case SUP_ANSWER_NOT_AN_OPTION: {
+		const struct pol_question *q = ch ? pol_challenge_question(ch, tty->part, tty->q) : NULL;
+		tty_printf(tty, "\r\033[Knot an option: answer %s (nothing was recorded)\n",
+			   q && q->kind == POL_QUESTION_CONFIRM ? "yes or no"
+								: "with a letter or an option's text");
+		tty->line_len = 0;
 		draw_line(tty);
 		return;
 	}
-	submit(tty, false);
+	case SUP_ANSWER_NEXT:
+		tty_puts(tty, "\n");
+		tty->q++;
+		tty->line_len = 0;
+		show_question(tty);
+		return;
+	case SUP_ANSWER_PASSED:
+		tty_puts(tty, "\n");
+		tty->line_len = 0;
+		/* Only now, with every answer right, is a wider grant offered. */
+		if (sup_approval_session_allowed(tty->approval, id)) {
+			tty->asking_scope = true;
+			tty_puts(tty, "Approve identical calls for the rest of this session too?\n");
+			draw_line(tty);
+			return;
+		}
+		conclude(tty, false);
+		return;
+	case SUP_ANSWER_DENIED:
+		tty_puts(tty, "\n");
+		snprintf(msg, sizeof msg, "held call #%u: DENIED (%s; nothing more is asked)", id,
+			 tty->nq > 1 ? "wrong answer" : "challenge failed");
+		break;
+	default:
+		snprintf(msg, sizeof msg, "held call #%u: cannot answer: %s", id, strerror(-rc));
+		break;
+	}
+	end_prompt(tty, msg);
+	tty_prompt_refresh(tty);
 }
 
 void tty_prompt_input(struct sup_tty *tty, const char *bytes, size_t len)

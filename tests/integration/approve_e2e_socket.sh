@@ -29,7 +29,7 @@ rc=$?
 [ $rc -eq 1 ] || fail "t1 twice exited $rc, want 1"
 grep -q "already answered" "$AW/t1b.err" || fail "t1 twice: no 'already answered'"
 grep -q "ran-crit-tool" "$AW/mp.out" && fail "ran after one approver"
-quiz_answers attesta-t2 1 "{'program': 'crit-tool', 'target': 'target.txt', 'directory': '$AW', 'subcommand': 'target.txt', 'count': '1'}" >"$AW/q2.txt"
+quiz_answers attesta-t2 1 "{'effect': 'run a program (no file, host or branch named)', 'program': 'crit-tool', 'target': 'target.txt', 'directory': '$AW', 'subcommand': 'target.txt', 'count': '1'}" >"$AW/q2.txt"
 chmod 644 "$AW/q2.txt"
 as attesta-t2 "$ATTESTA" approve 1 --socket "$SOCK" --answers-file "$AW/q2.txt" >"$AW/t2.out" 2>"$AW/t2.err"
 rc=$?
@@ -63,7 +63,7 @@ pass "rubber-stamps finds a quick approval (no padding)"
 # --- 3. wrong quiz answers deny ------------------------------------------
 start_gate quiz sh -c './high-tool target.txt; echo "high-rc=$?"'
 wait_for "$AW/quiz.err" "held #1 exec" || fail "no held line for the HIGH exec"
-quiz_answers attesta-t1 1 "{'program': 'rm', 'target': 'other.txt', 'directory': '/etc', 'subcommand': 'x', 'count': '9'}" >"$AW/wrong.txt"
+quiz_answers attesta-t1 1 "{'effect': '!run a program (no file, host or branch named)', 'program': 'rm', 'target': 'other.txt', 'directory': '/etc', 'subcommand': 'x', 'count': '9'}" >"$AW/wrong.txt"
 chmod 644 "$AW/wrong.txt"
 sleep 1.1
 as attesta-t1 "$ATTESTA" approve 1 --socket "$SOCK" --answers-file "$AW/wrong.txt" >"$AW/w.out" 2>"$AW/w.err"
@@ -79,7 +79,7 @@ pass "wrong quiz answers deny"
 # --- 4. a sandboxed `attesta approve` on its own held call fails ---------
 start_gate sb sh -c "./high-tool target.txt & sleep 0.5; $ATTESTA approve 1 --socket $SOCK --answers-file $AW/right.txt; echo approve-rc=\$?; wait"
 wait_for "$AW/sb.err" "held #1 exec" || fail "no held call (sandbox case)"
-quiz_answers attesta-t1 1 "{'program': 'high-tool', 'target': 'target.txt', 'directory': '$AW', 'subcommand': 'target.txt', 'count': '1'}" >"$AW/right.txt"
+quiz_answers attesta-t1 1 "{'effect': 'run a program (no file, host or branch named)', 'program': 'high-tool', 'target': 'target.txt', 'directory': '$AW', 'subcommand': 'target.txt', 'count': '1'}" >"$AW/right.txt"
 chmod 644 "$AW/right.txt"
 wait_for "$AW/sb.out" "approve-rc=" 15 || fail "sandboxed approve did not finish"
 grep -q "approve-rc=0" "$AW/sb.out" && fail "sandboxed approve succeeded"

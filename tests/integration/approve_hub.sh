@@ -65,7 +65,8 @@ python3 - "$AW/p2.out" >"$AW/quiz.txt" <<'PY' || fail "cannot build t2's answers
 import json, sys
 it = json.load(open(sys.argv[1]))[0]
 assert it["part_challenge"] == "quiz", it.get("part_challenge")
-ans = {"program": "rm", "target": "/", "count": "1", "directory": "/"}
+ans = {"effect": "delete files or directories", "program": "rm", "target": "/", "count": "1",
+       "directory": "/"}
 for q in it["questions"]:
     print(ans[q["kind"]])
 PY
@@ -78,19 +79,40 @@ stop_hub
 	fail "multi-party outcome not approved by both distinct users with real review time"
 pass "multi-party needs two distinct users; same user twice refused; early answer refused"
 
-# --- 2. wrong quiz answers deny -----------------------------------------
+# --- 2. an answer that is not an option is refused; the first wrong answer
+# denies, nothing after it is asked or recorded ------------------------------
 start_hub quiz -- git push --force origin main
-printf 'git\npush\nnot-the-branch\n' >"$AW/wrong.txt"
+printf 'git\n' >"$AW/notopt.txt"
+chmod 644 "$AW/notopt.txt"
+as attesta-t1 "$ATTESTA" approve 1 --socket "$SOCK" --answers-file "$AW/notopt.txt" >"$AW/n.out" 2>"$AW/n.err"
+rc=$?
+[ $rc -eq 1 ] || fail "non-option answer exited $rc, want 1"
+grep -q "not one of the options" "$AW/n.err" || fail "non-option answer not refused: $(cat "$AW/n.err")"
+[ "$(json_count "$AW/quiz.jsonl" '"verdict" in l')" = 0 ] || fail "a non-option answer decided the call"
+printf 'publish commits to a remote repository\nnot-the-branch\npush\n' >"$AW/wrong.txt"
+chmod 644 "$AW/wrong.txt"
 as attesta-t1 "$ATTESTA" approve 1 --socket "$SOCK" --answers-file "$AW/wrong.txt" >"$AW/w.out" 2>"$AW/w.err"
 rc=$?
 [ $rc -eq 1 ] || fail "wrong quiz answer exited $rc, want 1"
+grep -q "denied #1: wrong answer to question 2 (nothing more is asked)" "$AW/w.out" || fail "not told denied at question 2: $(cat "$AW/w.out")"
+grep -q "^> push" "$AW/w.out" && fail "question 3 was asked after a wrong answer"
 stop_hub
 [ "$(json_count "$AW/quiz.jsonl" 'l.get("verdict") == "denied" and not l["approved"] and l["source"] == "human"')" = 1 ] ||
 	fail "wrong quiz answer did not deny"
-pass "wrong quiz answer denies"
+python3 - "$AW/quiz.jsonl" <<'PY' || fail "audit of the failed quiz does not record exactly the answers given"
+import json, sys
+o = [json.loads(l) for l in open(sys.argv[1]) if '"verdict"' in l][0]
+r = o["challenge_result"]
+qs = r["details"]["questions"]
+assert [q["given"] for q in qs] == ["publish commits to a remote repository", "not-the-branch"], qs
+assert [q["correct"] for q in qs] == [True, False], qs
+assert r["questions_asked"] == 2 and r["questions_correct"] == 1, r
+assert not any(q.get("given") is None for q in qs), qs
+PY
+pass "non-option answer refused (nothing recorded); first wrong answer denies; audit has exactly the answers given"
 
 # --- 3. a process inside the server's sandbox is refused ----------------
-printf 'git\npush\nmain\n' >"$AW/right.txt"
+printf 'publish commits to a remote repository\nmain\npush\n' >"$AW/right.txt"
 chmod 644 "$AW"/*.txt
 ( cd "$AW" && exec "$HUB" "$AW/attesta.yaml" --child "$ATTESTA approve 1 --socket $SOCK --answers-file $AW/right.txt" -- git push --force origin main ) >"$AW/sb.jsonl" 2>"$AW/sb.err" &
 BG_PID=$!

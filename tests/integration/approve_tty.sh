@@ -52,17 +52,21 @@ wait_screen "session? \[y/N\]" || fail "no session question"
 keys n Enter
 wait_screen "held call #1: APPROVED" || fail "#1 not approved"
 
-# 2. quiz (HIGH) with a wrong answer -> denied
+# 2. quiz (HIGH): an answer that is not an option is refused (the same
+# question stays); the first wrong answer denies at once: no further
+# question, no "for this session?" offer
 wait_screen "held call #2: exec git push --force origin main" || fail "no prompt for #2"
 sleep 1.2
+since2() { screen | sed -n '/held call #2: exec/,$p'; }
 keys git Enter
+wait_screen "not an option: answer with a letter" || fail "a non-option answer was not refused"
+since2 | grep -q "Q2\." && fail "a non-option answer moved on to Q2"
+keys "publish commits to a remote repository" Enter
 wait_screen "Q2\." || fail "no second quiz question"
-keys push Enter
-wait_screen "Q3\." || fail "no third quiz question"
 keys not-main Enter
-wait_screen "session? \[y/N\]" || fail "no session question on #2"
-keys Enter
-wait_screen "held call #2: DENIED" || fail "wrong quiz answer did not deny"
+wait_screen "held call #2: DENIED (wrong answer; nothing more is asked)" || fail "wrong quiz answer did not deny at once"
+since2 | grep -q "Q3\." && fail "a question was asked after the wrong answer"
+since2 | grep -q "session? \[y/N\]" && fail "a session grant was offered for a failed challenge"
 
 # 3. teach-back (CRITICAL with challenge_map critical: teach_back)
 wait_screen "held call #3: exec rm -rf /" || fail "no prompt for #3"
@@ -84,19 +88,29 @@ a = by["exec git push origin main"]
 assert a["verdict"] == "approved" and a["review_seconds"] >= 2 and a["min_review_met"], a
 b = by["exec git push --force origin main"]
 assert b["verdict"] == "denied" and not b["challenge_passed"], b
+qs = b["challenge_result"]["details"]["questions"]
+assert [q["given"] for q in qs] == ["publish commits to a remote repository", "not-main"], qs
+assert b["challenge_result"]["questions_asked"] == 2, b["challenge_result"]
 c = by["exec rm -rf /"]
 assert c["verdict"] == "approved" and c["challenge_result"]["challenge_type"] == "teach_back", c
 d = by["exec git push origin dev"]
 assert d["verdict"] == "denied" and "Ctrl-C" in d["reason"], d
 PY
-# The agent printed at once, but the relay was paused while prompts were
-# up: its line must come after the last prompt, never in the middle.
+# The agent printed at once. The relay is drained before each prompt is
+# shown and paused while one is up: its line may come between prompts,
+# never inside one (between a held call's header and its outcome).
 wait_screen "agent-started" || fail "the agent's output never reached the terminal"
-first=$(screen | grep -n "held call #1: APPROVED" | head -1 | cut -d: -f1)
-last=$(screen | grep -n "held call #4: DENIED" | head -1 | cut -d: -f1)
-at=$(screen | grep -n "agent-started" | head -1 | cut -d: -f1)
-[ "$at" -gt "$last" ] && [ "$last" -gt "$first" ] || fail "agent output shown while prompts were up (line $at, prompts $first..$last)"
-pass "confirm (early answer refused), quiz wrong answer, teach-back, Ctrl-C"
+screen >"$AW/screen.txt"
+python3 - "$AW/screen.txt" <<'PY' || fail "agent output shown while a prompt was up"
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+at = [i for i, l in enumerate(lines) if "agent-started" in l][0]
+for n in range(1, 5):
+    start = [i for i, l in enumerate(lines) if l.startswith("held call #%d: exec" % n)][0]
+    end = [i for i, l in enumerate(lines) if re.search(r"held call #%d: (APPROVED|DENIED)" % n, l)][0]
+    assert not (start < at < end), (n, start, at, end)
+PY
+pass "confirm (early answer refused), quiz: non-option refused, first wrong answer denies with no grant offer, teach-back, Ctrl-C"
 
 # 5. timeout while the prompt is up
 $TM kill-session -t t 2>/dev/null

@@ -42,6 +42,22 @@ grep -q "^attesta-run: 1 gated calls decided: 0 approved, 1 denied" "$WS/err" ||
 ( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --quiet -- ./forbidden-tool ) >"$WS/out" 2>"$WS/err"; RC=$?
 expect_rc 126 "forbidden first exec, --quiet"
 grep -q "^attesta-run: denied\|gated calls decided" "$WS/err" && fail "--quiet still printed denials: $(cat "$WS/err")"
+# A clean run prints no summary (nothing denied, nobody asked).
+gate true
+grep -q "gated calls decided" "$WS/err" && fail "summary printed for a clean run: $(cat "$WS/err")"
+# A torn audit-log tail (a run that stopped mid-write) is repaired at
+# start, and the user is told (policy/ only returns the fact); --quiet
+# keeps it quiet (the repair entry is in the log either way).
+printf '{"torn":' >>"$AUDIT"
+gate true
+expect_rc 0 "run after a torn audit tail"
+grep -q "^attesta-run: the audit log $AUDIT ended in a torn line .*removed 8 bytes" "$WS/err" ||
+	fail "torn tail repaired silently: $(cat "$WS/err")"
+expect_audit 1 'e["action_name"]=="audit.repair" and e["verdict"]=="repaired"' "repair recorded"
+printf '{"torn":' >>"$AUDIT"
+( cd "$WS" && "$RUN" -c "$WS/attesta.yaml" --quiet -- true ) >"$WS/out" 2>"$WS/err"; RC=$?
+expect_rc 0 "torn tail, --quiet"
+grep -q "torn line" "$WS/err" && fail "--quiet still told of the repair"
 
 # Unsupported options are refused, not ignored.
 # (--renderer tty with no terminal on stdin is refused the same way.)

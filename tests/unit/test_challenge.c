@@ -2,7 +2,9 @@
  * Unit tests for the challenge logic (policy/challenge*.c): confirm with
  * the minimum review time enforced up front, quiz questions read off the
  * action (program, subcommand, branch, targets, count, directory, host,
- * port), multiple choice from a seed, normalization and threshold,
+ * port) and its consequences (effect, measured scale of a removal),
+ * multiple choice from a seed, answers in order, the first wrong answer
+ * ending the quiz, answers that are not options refused, normalization,
  * teach-back word and key-term rules, multi-party distinct identities, and
  * the audit JSON.
  */
@@ -88,6 +90,15 @@ static const struct pol_question *find_question(const struct pol_challenge_state
 	return NULL;
 }
 
+/* Answer the questions before index right (questions go in order). */
+static void answer_before(struct pol_challenge_state *ch, const char *who, size_t index)
+{
+	for (size_t i = 0; i < index; i++)
+		assert_int_equal(pol_challenge_answer(ch, who, i,
+						      pol_challenge_question(ch, 0, i)->accepted.items[0], 100),
+				 POL_ANSWER_CORRECT);
+}
+
 static void test_pol_challenge_new_rejects_auto_approve(void **state)
 {
 	struct pol_action *a = exec_action(NULL, "ls", NULL);
@@ -161,30 +172,40 @@ static void test_pol_challenge_quiz_git_push_branch(void **state)
 	struct pol_action *a = exec_action("/w", "git", "push", "origin", "main", NULL);
 	struct pol_challenge_state *ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 42);
 	const struct pol_question *q;
-	size_t i_prog = 9, i_sub = 9, i_branch = 9;
+	size_t i_effect = 9, i_sub = 9, i_branch = 9;
 	char letter[2] = { 0 };
 
 	(void)state;
 	assert_int_equal(pol_challenge_question_count(ch, 0), 3);
-	q = find_question(ch, 0, POL_QUESTION_PROGRAM, &i_prog);
+	/* the program is printed right above: asking it tests transcription */
+	assert_null(find_question(ch, 0, POL_QUESTION_PROGRAM, NULL));
+	q = find_question(ch, 0, POL_QUESTION_EFFECT, &i_effect);
 	assert_non_null(q);
+	assert_int_equal(i_effect, 0);
 	assert_int_equal(q->n_options, 4);
 	for (size_t o = 0; o < q->n_options; o++)
-		if (!strcmp(q->options[o], "git"))
+		if (!strcmp(q->options[o], "publish commits to a remote repository"))
 			letter[0] = (char)('A' + o);
 	assert_true(letter[0] != 0);
-	assert_non_null(find_question(ch, 0, POL_QUESTION_SUBCOMMAND, &i_sub));
 	q = find_question(ch, 0, POL_QUESTION_BRANCH, &i_branch);
 	assert_non_null(q);
+	assert_int_equal(i_branch, 1);
 	assert_int_equal(q->n_options, 0); /* free text */
 	assert_string_equal(q->accepted.items[0], "main");
+	assert_non_null(find_question(ch, 0, POL_QUESTION_SUBCOMMAND, &i_sub));
+	assert_int_equal(i_sub, 2);
 
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_prog, letter, 100), POL_ANSWER_CORRECT);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_sub, "PUSH", 100), POL_ANSWER_CORRECT);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_sub, "push", 100), -EALREADY);
-	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_PENDING);
+	assert_int_equal(pol_challenge_next_question(ch, "alice"), 0);
+	/* in order: the branch cannot be answered before the effect */
+	assert_int_equal(pol_challenge_answer(ch, "alice", i_branch, "main", 100), -EINVAL);
+	assert_int_equal(pol_challenge_answer(ch, "alice", i_effect, letter, 100), POL_ANSWER_CORRECT);
+	assert_int_equal(pol_challenge_next_question(ch, "alice"), 1);
 	assert_int_equal(pol_challenge_answer(ch, "alice", i_branch, " main\n", 100), POL_ANSWER_CORRECT);
+	assert_int_equal(pol_challenge_answer(ch, "alice", i_branch, "main", 100), -EALREADY);
+	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_PENDING);
+	assert_int_equal(pol_challenge_answer(ch, "alice", i_sub, "PUSH", 100), POL_ANSWER_CORRECT);
 	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_PASSED);
+	assert_int_equal(pol_challenge_next_question(ch, "alice"), -EALREADY);
 	pol_challenge_free(ch);
 	pol_action_free(a);
 }
@@ -239,9 +260,15 @@ static void test_pol_challenge_quiz_reads_facts_off_action(void **state)
 			if (!find_question(ch, 0, qc->kind, &index))
 				fail_msg("case %zu (%s): no %s question", c, qc->argv[0],
 					 pol_question_kind_name(qc->kind));
-			if (pol_challenge_answer(ch, "alice", index, answers[k], 100) != expect[k])
+			answer_before(ch, "alice", index);
+			int want = expect[k];
+			/* a wrong guess outside the choices is refused, not judged */
+			if (k == 2 && !pol_question_answer_is_option(pol_challenge_question(ch, 0, index),
+								     answers[k]))
+				want = POL_ANSWER_NOT_AN_OPTION;
+			if (pol_challenge_answer(ch, "alice", index, answers[k], 100) != want)
 				fail_msg("case %zu: answer '%s' to %s: want %d", c, answers[k],
-					 pol_question_kind_name(qc->kind), expect[k]);
+					 pol_question_kind_name(qc->kind), want);
 			pol_challenge_free(ch);
 		}
 		pol_action_free(a);
@@ -263,8 +290,11 @@ static void test_pol_challenge_quiz_connect_and_unlink(void **state)
 	pol_action_set(&c->address, "93.184.216.34");
 	pol_action_set(&c->exe, "/usr/bin/python3.11");
 	ch = new_challenge(c, POL_CHALLENGE_QUIZ, 0, 1, 7);
+	assert_string_equal(pol_challenge_question(ch, 0, 0)->accepted.items[0],
+			    "send data to a network host");
 	assert_non_null(find_question(ch, 0, POL_QUESTION_HOST, &i_host));
 	assert_non_null(find_question(ch, 0, POL_QUESTION_PORT, &i_port));
+	answer_before(ch, "alice", i_host);
 	assert_int_equal(pol_challenge_answer(ch, "alice", i_host, "93.184.216.34", 100),
 			 POL_ANSWER_CORRECT);
 	assert_int_equal(pol_challenge_answer(ch, "alice", i_port, "443", 100), POL_ANSWER_CORRECT);
@@ -276,6 +306,7 @@ static void test_pol_challenge_quiz_connect_and_unlink(void **state)
 	q = find_question(ch, 0, POL_QUESTION_DIRECTORY, &i_dir);
 	assert_non_null(q);
 	assert_string_equal(q->accepted.items[0], "/home/u/.ssh");
+	answer_before(ch, "alice", i_target);
 	assert_int_equal(pol_challenge_answer(ch, "alice", i_target, "ID_ED25519", 100),
 			 POL_ANSWER_CORRECT);
 	assert_int_equal(pol_challenge_answer(ch, "alice", i_dir, "/home/u/.ssh/", 100),
@@ -285,39 +316,125 @@ static void test_pol_challenge_quiz_connect_and_unlink(void **state)
 	pol_action_free(u);
 }
 
-static void test_pol_challenge_quiz_threshold(void **state)
+/* Whatever the threshold, the first wrong answer ends the quiz: nothing
+ * after it is asked, and the audit lists only what was answered. */
+static void test_pol_challenge_quiz_stops_at_first_wrong(void **state)
 {
 	struct pol_action *a = exec_action("/w", "rm", "-rf", "a", "b", "c", NULL);
-	struct pol_challenge_state *ch;
-	size_t i_prog = 9, i_target = 9, i_count = 9;
+	const double thresholds[] = { 0.8, 0.6, 0.0 };
 
 	(void)state;
-	/* 0.8: one wrong answer of three fails at once (2/3 < 0.8) */
-	config.quiz_pass_threshold = 0.8;
-	ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 3);
-	assert_int_equal(pol_challenge_question_count(ch, 0), 3);
-	find_question(ch, 0, POL_QUESTION_PROGRAM, &i_prog);
-	find_question(ch, 0, POL_QUESTION_TARGET, &i_target);
-	find_question(ch, 0, POL_QUESTION_COUNT, &i_count);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_count, "4", 100), POL_ANSWER_WRONG);
-	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_FAILED);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_prog, "rm", 100), -EALREADY);
-	pol_challenge_free(ch);
+	for (size_t t = 0; t < 3; t++) {
+		struct pol_challenge_state *ch;
+		const struct pol_question *q;
+		const char *wrong = NULL;
+		cJSON *json, *questions;
+		size_t i_count = 9;
 
-	/* 0.6: one wrong of three still passes, two wrong fail */
-	config.quiz_pass_threshold = 0.6;
-	ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 3);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_count, "4", 100), POL_ANSWER_WRONG);
+		config.quiz_pass_threshold = thresholds[t];
+		ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 3);
+		assert_int_equal(pol_challenge_question_count(ch, 0), 3);
+		q = pol_challenge_question(ch, 0, 0);
+		assert_int_equal(q->kind, POL_QUESTION_EFFECT);
+		assert_string_equal(q->accepted.items[0], "delete files or directories");
+		assert_non_null(find_question(ch, 0, POL_QUESTION_COUNT, &i_count));
+		for (size_t o = 0; o < q->n_options; o++)
+			if (strcmp(q->options[o], q->accepted.items[0]))
+				wrong = q->options[o];
+		assert_non_null(wrong);
+		assert_int_equal(pol_challenge_answer(ch, "alice", 0, wrong, 100), POL_ANSWER_WRONG);
+		assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_FAILED);
+		assert_int_equal(pol_challenge_next_question(ch, "alice"), -EALREADY);
+		assert_int_equal(pol_challenge_answer(ch, "alice", 1, "a", 100), -EALREADY);
+		json = pol_challenge_result_json(ch);
+		assert_non_null(json);
+		assert_int_equal(cJSON_GetObjectItem(json, "questions_asked")->valueint, 1);
+		assert_int_equal(cJSON_GetObjectItem(json, "questions_correct")->valueint, 0);
+		questions = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "details"), "questions");
+		assert_int_equal(cJSON_GetArraySize(questions), 1);
+		assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(questions, 0), "given")->valuestring,
+				    wrong);
+		cJSON_Delete(json);
+		pol_challenge_free(ch);
+	}
+	pol_action_free(a);
+}
+
+/* An answer that is none of the options is refused, not judged: nothing
+ * is recorded and the same question stays open. */
+static void test_pol_challenge_answer_not_an_option(void **state)
+{
+	struct pol_action *a = exec_action("/w", "rm", "-rf", "a", "b", NULL);
+	struct pol_challenge_state *ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 11);
+	struct pol_challenge_state *cf = new_challenge(a, POL_CHALLENGE_CONFIRM, 0, 1, 11);
+	const struct pol_question *q = pol_challenge_question(ch, 0, 0);
+	struct pol_challenge_summary s;
+
+	(void)state;
+	assert_int_equal(q->n_options, 4);
+	assert_int_equal(pol_challenge_answer(ch, "alice", 0, "E", 100), POL_ANSWER_NOT_AN_OPTION);
+	assert_int_equal(pol_challenge_answer(ch, "alice", 0, "delete everything", 100),
+			 POL_ANSWER_NOT_AN_OPTION);
+	assert_int_equal(pol_challenge_answer(ch, "alice", 0, "", 100), POL_ANSWER_NOT_AN_OPTION);
+	assert_false(pol_question_answer_is_option(q, "rm"));
+	assert_true(pol_question_answer_is_option(q, "b"));
+	assert_true(pol_question_answer_is_option(q, "  DELETE files OR directories "));
 	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_PENDING);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_prog, "rm", 100), POL_ANSWER_CORRECT);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_target, "b", 100), POL_ANSWER_CORRECT);
-	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_PASSED);
+	assert_int_equal(pol_challenge_next_question(ch, "alice"), 0);
+	pol_challenge_summarize(ch, &s);
+	assert_int_equal(s.questions_asked, 0);
+	assert_int_equal(pol_challenge_answer(ch, "alice", 0, "Delete files or directories", 100),
+			 POL_ANSWER_CORRECT);
+	/* free text takes anything (and judges it) */
+	assert_int_equal(pol_challenge_answer(ch, "alice", 1, "zzz", 100), POL_ANSWER_WRONG);
+
+	/* yes/no: "maybe" is not an answer; "no" declines */
+	assert_int_equal(pol_challenge_answer(cf, "alice", 0, "maybe", 100), POL_ANSWER_NOT_AN_OPTION);
+	assert_int_equal(pol_challenge_status(cf), POL_CHALLENGE_PENDING);
+	assert_int_equal(pol_challenge_answer(cf, "alice", 0, "N", 100), POL_ANSWER_WRONG);
+	assert_int_equal(pol_challenge_status(cf), POL_CHALLENGE_FAILED);
+	pol_challenge_free(ch);
+	pol_challenge_free(cf);
+	pol_action_free(a);
+}
+
+/* The measured scale of a removal is asked about, in size order; a walk
+ * cut short accepts every bucket from its lower bound up. */
+static void test_pol_challenge_quiz_scale(void **state)
+{
+	struct pol_action *a = exec_action("/w", "rm", "-rf", "build", NULL);
+	struct pol_decision d = decision_for(POL_CHALLENGE_QUIZ, 0, 1);
+	struct pol_removal_scale sc = { .measured = true, .complete = true, .files = 1500,
+					.dirs = 20, .bytes = 1 << 20 };
+	struct pol_challenge_state *ch = NULL;
+	const struct pol_question *q;
+	size_t i_scale = 9;
+
+	(void)state;
+	assert_int_equal(pol_challenge_new_scaled(a, &d, &config, &sc, 1, 100, &ch), 0);
+	q = find_question(ch, 0, POL_QUESTION_SCALE, &i_scale);
+	assert_non_null(q);
+	assert_int_equal(i_scale, 1);
+	assert_int_equal(q->n_options, 4);
+	assert_string_equal(q->options[0], "none (only empty directories)");
+	assert_int_equal(q->accepted.count, 1);
+	assert_string_equal(q->accepted.items[0], "1000 files or more");
+	answer_before(ch, "alice", i_scale);
+	assert_int_equal(pol_challenge_answer(ch, "alice", i_scale, "C", 100), POL_ANSWER_WRONG);
 	pol_challenge_free(ch);
 
-	ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 3);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_count, "4", 100), POL_ANSWER_WRONG);
-	assert_int_equal(pol_challenge_answer(ch, "alice", i_prog, "", 100), POL_ANSWER_WRONG);
-	assert_int_equal(pol_challenge_status(ch), POL_CHALLENGE_FAILED);
+	sc.files = 42;
+	sc.complete = false; /* at least 42: 10-999 and 1000+ are both true */
+	assert_int_equal(pol_challenge_new_scaled(a, &d, &config, &sc, 1, 100, &ch), 0);
+	q = find_question(ch, 0, POL_QUESTION_SCALE, &i_scale);
+	assert_int_equal(q->accepted.count, 2);
+	answer_before(ch, "alice", i_scale);
+	assert_int_equal(pol_challenge_answer(ch, "alice", i_scale, "D", 100), POL_ANSWER_CORRECT);
+	pol_challenge_free(ch);
+
+	/* no measurement: no scale question */
+	ch = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, 1);
+	assert_null(find_question(ch, 0, POL_QUESTION_SCALE, NULL));
 	pol_challenge_free(ch);
 	pol_action_free(a);
 }
@@ -332,14 +449,15 @@ static void test_pol_challenge_quiz_options_deterministic(void **state)
 	for (uint64_t seed = 0; seed < 20; seed++) {
 		struct pol_challenge_state *x = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, seed);
 		struct pol_challenge_state *y = new_challenge(a, POL_CHALLENGE_QUIZ, 0, 1, seed);
-		const struct pol_question *qx = find_question(x, 0, POL_QUESTION_PROGRAM, NULL);
-		const struct pol_question *qy = find_question(y, 0, POL_QUESTION_PROGRAM, NULL);
+		const struct pol_question *qx = find_question(x, 0, POL_QUESTION_EFFECT, NULL);
+		const struct pol_question *qy = find_question(y, 0, POL_QUESTION_EFFECT, NULL);
 		bool has_answer = false;
 
 		assert_int_equal(qx->n_options, 4);
 		for (size_t o = 0; o < 4; o++) {
 			assert_string_equal(qx->options[o], qy->options[o]);
-			has_answer = has_answer || !strcmp(qx->options[o], "git");
+			has_answer = has_answer ||
+				     !strcmp(qx->options[o], "publish commits to a remote repository");
 			for (size_t p = 0; p < o; p++)
 				assert_true(strcmp(qx->options[o], qx->options[p]) != 0);
 			if (seed == 0)
@@ -568,7 +686,9 @@ int main(void)
 		T(test_pol_challenge_quiz_git_push_branch),
 		T(test_pol_challenge_quiz_reads_facts_off_action),
 		T(test_pol_challenge_quiz_connect_and_unlink),
-		T(test_pol_challenge_quiz_threshold),
+		T(test_pol_challenge_quiz_stops_at_first_wrong),
+		T(test_pol_challenge_answer_not_an_option),
+		T(test_pol_challenge_quiz_scale),
 		T(test_pol_challenge_quiz_options_deterministic),
 		T(test_pol_challenge_teach_back_words_and_terms),
 		T(test_pol_text_has_word_whole_words),

@@ -70,7 +70,8 @@ stop_gate() { wait "$BG_PID"; GATE_RC=$?; BG_PID=; }
 audit_count() { json_count "$AUDIT" "$1"; }
 
 # quiz_answers USER ID ANSWERS-PY-DICT > FILE: the answers for USER's
-# part of held call ID, by question kind.
+# part of held call ID, by question kind. A value "!X" picks the first
+# option that is not X (a wrong answer that is still an option).
 quiz_answers() {
 	as "$1" "$ATTESTA" pending --socket "$SOCK" --json >"$AW/pending.out" || fail "pending as $1"
 	python3 - "$AW/pending.out" "$2" "$3" <<'PY'
@@ -79,6 +80,9 @@ items = json.load(open(sys.argv[1]))
 it = [i for i in items if i["id"] == int(sys.argv[2])][0]
 ans = eval(sys.argv[3])
 for q in it["questions"]:
-    print(ans[q["kind"]])
+    a = ans[q["kind"]]
+    if a.startswith("!"):
+        a = [o for o in q["options"] if o != a[1:]][0]
+    print(a)
 PY
 }
