@@ -330,6 +330,11 @@ static int report(const cJSON *row, int64_t id)
 		printf("approved #%" PRId64 "\n", id);
 		return CLI_EXIT_OK;
 	}
+	if (result && !strcmp(result, "not_an_option")) {
+		fprintf(stderr, "attesta: #%" PRId64 ": an answer is not one of its question's "
+			"options; nothing was recorded and the call stays held\n", id);
+		return CLI_EXIT_INVALID;
+	}
 	if (result && !strcmp(result, "conflict")) {
 		fprintf(stderr, "attesta: #%" PRId64 ": your part was taken by an approver at the "
 			"node; not counted\n", id);
@@ -339,6 +344,23 @@ static int report(const cJSON *row, int64_t id)
 	       sup_term_safe(str_of(row, "reason") ? str_of(row, "reason")
 			     : result ? result : "challenge failed", why, sizeof why));
 	return CLI_EXIT_INVALID;
+}
+
+/* The node's form check (policy/challenge.c): only one of a question's
+ * options (yes/no for a confirmation) is an answer; the node checks
+ * again and judges it. */
+static bool is_option(const cJSON *q, const char *answer)
+{
+	struct pol_question pq = { .kind = POL_QUESTION_EXPLAIN };
+	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(q, "options"), *o;
+	const char *kind = str_of(q, "kind");
+
+	if (kind && !strcmp(kind, pol_question_kind_name(POL_QUESTION_CONFIRM)))
+		pq.kind = POL_QUESTION_CONFIRM;
+	cJSON_ArrayForEach(o, opts)
+		if (cJSON_IsString(o) && pq.n_options < POL_CHALLENGE_MAX_OPTIONS)
+			pq.options[pq.n_options++] = o->valuestring;
+	return pol_question_answer_is_option(&pq, answer);
 }
 
 static int run_approve_db(struct pol_approval_pg *pg, const struct db_opts *o)
@@ -390,7 +412,8 @@ static int run_approve_db(struct pol_approval_pg *pg, const struct db_opts *o)
 	       sup_term_safe(str_of(row, "you") ? str_of(row, "you") : "?", you, sizeof you));
 	const cJSON *qs = cJSON_GetObjectItemCaseSensitive(mine, "questions"), *q;
 	size_t n = 0;
-	cJSON_ArrayForEach(q, qs) {
+	/* one question at a time; a non-option answer asks the same again */
+	while ((q = cJSON_GetArrayItem(qs, (int)n))) {
 		if (n >= POL_CHALLENGE_MAX_QUESTIONS)
 			break;
 		char *qt = sup_approval_text_question(q, n + 1);
@@ -407,6 +430,15 @@ static int run_approve_db(struct pol_approval_pg *pg, const struct db_opts *o)
 		}
 		if (!interactive)
 			printf("> %s\n", answers[n]);
+		if (!is_option(q, answers[n])) {
+			if (!interactive) {
+				fprintf(stderr, "attesta: the answer to question %zu is not one of its "
+						"options: nothing sent, the call stays held\n", n + 1);
+				goto out;
+			}
+			fputs("not an option: answer with a letter or an option's text\n", stdout);
+			continue;
+		}
 		ptrs[n] = answers[n];
 		n++;
 	}
@@ -415,8 +447,9 @@ static int run_approve_db(struct pol_approval_pg *pg, const struct db_opts *o)
 	if (o->session && !session)
 		fprintf(stderr, "attesta: note: 'approve for this session' is not offered for "
 			"CRITICAL calls; approving once\n");
-	if (interactive && !o->session && allowed)
-		session = ask_yes("Approve identical calls for the rest of this session too? [y/N] ");
+	/* No "for the rest of the session?" question here: the node judges the
+	 * answers after they are sent, and a grant is never offered for a
+	 * challenge that may fail (docs/challenges.md); --session asks for it. */
 	if (interactive && !o->yes && !ask_yes("Send these answers? [y/N] ")) {
 		fprintf(stderr, "attesta: not sent: the call stays held\n");
 		goto out;

@@ -268,6 +268,7 @@ static void apply(struct apg *g, struct ev *e)
 	case SUP_SUBMIT_WAITING: ack(g, e, "waiting"); break;
 	case SUP_SUBMIT_APPROVED: ack(g, e, "approved"); break;
 	case SUP_SUBMIT_DENIED: ack(g, e, "denied"); break;
+	case SUP_SUBMIT_NOT_AN_OPTION: ack(g, e, "not_an_option"); break;
 	case -EALREADY: ack(g, e, "already_answered"); break;
 	case -EBUSY: ack(g, e, "busy"); break;
 	case -ENOENT: ack(g, e, "gone"); break;

@@ -152,7 +152,13 @@ approver alice approve "$ID" --answers-file "$AW/tb.txt" >"$AW/a2.out" 2>"$AW/a2
 [ $? -eq 1 ] || fail "alice twice: want exit 1"
 grep -q "already answered" "$AW/a2.err" || fail "alice twice: no 'already answered'"
 grep -q "ran-crit-tool" "$AW/mp.out" && fail "ran after one approver"
-answers 1 program=crit-tool target=target.txt directory="$AW" count=1 >"$AW/q.txt"
+# an answer that is none of the options: refused before sending, nothing recorded
+answers 1 effect='run a program (no file, host or branch named)' program=crit-tool target=target.txt directory="$AW" count=1 >"$AW/q.txt"
+sed '1s/.*/a banana/' "$AW/q.txt" >"$AW/qbad.txt"
+approver bob approve "$ID" --answers-file "$AW/qbad.txt" >"$AW/bbad.out" 2>"$AW/bbad.err"
+[ $? -eq 1 ] || fail "non-option answer: want exit 1"
+grep -q "is not one of its options" "$AW/bbad.err" || fail "non-option answer: no message"
+grep -q "ran-crit-tool" "$AW/mp.out" && fail "ran after a non-option answer"
 approver bob approve "$ID" --answers-file "$AW/q.txt" >"$AW/b.out" 2>"$AW/b.err" || fail "bob approve exited $?"
 grep -q "approved #$ID" "$AW/b.out" || fail "bob: not approved"
 stop_gate
@@ -182,7 +188,7 @@ pass "a database role given a part a node approver holds is refused (conflict), 
 # --- 2. a quiz approved for the session: the next identical call is covered --
 start_gate sess sh -c './high-tool target.txt; ./high-tool target.txt; echo "high-rc=$?"'
 ID=$(db_id)
-answers 0 program=high-tool target=target.txt directory="$AW" count=1 >"$AW/hq.txt"
+answers 0 effect='run a program (no file, host or branch named)' program=high-tool target=target.txt directory="$AW" count=1 >"$AW/hq.txt"
 approver alice approve "$ID" --session --answers-file "$AW/hq.txt" >"$AW/s.out" 2>"$AW/s.err" || fail "session approve exited $?"
 grep -q "approved #$ID" "$AW/s.out" || fail "session approve: not approved"
 stop_gate
