@@ -14,6 +14,10 @@
 
 #include "fleet_common.h"
 
+#if defined(__has_include) && __has_include(<libpq-fe.h>)
+#include <libpq-fe.h>
+#endif
+
 bool fleet_opts_take(struct fleet_opts *opts, int c, const char *arg)
 {
 	switch (c) {
@@ -38,10 +42,41 @@ void fleet_print_diag(const struct pol_diag *diag, const char *what, int r)
 	}
 }
 
+/* SECURITY: a password on the command line is in every user's `ps`
+ * (docs/fleet.md, "Where things come from"): refused; it belongs in
+ * ~/.pgpass, PGPASSFILE or PGPASSWORD. Without libpq nothing is parsed
+ * (nothing connects either). */
+static bool conninfo_has_password(const char *conninfo)
+{
+	bool found = false;
+#if defined(__has_include) && __has_include(<libpq-fe.h>)
+	PQconninfoOption *o = PQconninfoParse(conninfo, NULL);
+
+	/* unparsable: libpq will refuse it too; look for the word anyway */
+	if (!o)
+		return strstr(conninfo, "password") != NULL || strchr(conninfo, '@') != NULL;
+	for (PQconninfoOption *p = o; p->keyword; p++)
+		if (!strcmp(p->keyword, "password") && p->val && *p->val)
+			found = true;
+	PQconninfoFree(o);
+#else
+	(void)conninfo;
+#endif
+	return found;
+}
+
 int fleet_load_config(const struct fleet_opts *opts, struct pol_config **ret_config)
 {
 	struct pol_diag diag = { 0 };
-	int r = pol_config_load_or_default(opts->config_path, ret_config, &diag);
+	int r;
+
+	*ret_config = NULL;
+	if (opts->database && conninfo_has_password(opts->database)) {
+		fprintf(stderr, "attesta: --database must not carry a password (the command line "
+			"is visible to every user in ps): use ~/.pgpass, PGPASSFILE or PGPASSWORD\n");
+		return 1;
+	}
+	r = pol_config_load_or_default(opts->config_path, ret_config, &diag);
 
 	if (r < 0) {
 		fleet_print_diag(&diag, opts->config_path ? opts->config_path : "config", r);

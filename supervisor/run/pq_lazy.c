@@ -123,6 +123,12 @@ LAZY char *PQgetvalue(const PGresult *res, int tup_num, int field_num)
 	return real ? real(res, tup_num, field_num) : (char *)"";
 }
 
+LAZY int PQgetisnull(const PGresult *res, int tup_num, int field_num)
+{
+	REAL(PQgetisnull);
+	return real ? real(res, tup_num, field_num) : 1;
+}
+
 LAZY int PQgetlength(const PGresult *res, int tup_num, int field_num)
 {
 	REAL(PQgetlength);
