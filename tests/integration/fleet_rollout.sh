@@ -55,9 +55,9 @@ now() { python3 -c 'import time; print("%.3f" % time.time())'; }
 
 # --- schema, roles, login roles -----------------------------------------------
 "$A" db init --database "$DB user=attesta" > out 2> err || fail "db init"
-grep -q "version 0 -> 3" out || fail "db init: first run"
+grep -q "version 0 -> [1-9][0-9]*$" out || fail "db init: first run"  # the number grows with every migration
 "$A" db init --database "$DB user=attesta" > out 2> err || fail "db init again"
-grep -q "version 3, up to date" out || fail "db init is not idempotent"
+grep -q "version [1-9][0-9]*, up to date" out || fail "db init is not idempotent"
 sql "CREATE ROLE op LOGIN IN ROLE attesta_operator; CREATE ROLE pub LOGIN IN ROLE attesta_publisher;
      CREATE ROLE n1 LOGIN IN ROLE attesta_node; CREATE ROLE n2 LOGIN IN ROLE attesta_node;
      CREATE ROLE n3 LOGIN IN ROLE attesta_node; CREATE ROLE stranger LOGIN"
