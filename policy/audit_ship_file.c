@@ -25,6 +25,17 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
+/* The 1-based line number of the line at offset (for messages only: a
+ * scan, so never on the path of every round). */
+static unsigned line_number(const char *data, uint64_t offset)
+{
+	unsigned n = 1;
+
+	for (const char *q = data; q < data + offset; q++)
+		n += *q == '\n';
+	return n;
+}
+
 /* Ship the whole lines of data[from, to). */
 static int ship_range(struct pol_ship_conn *c, const char *path, const char *data,
 		      uint64_t from, uint64_t to, unsigned batch, struct pol_ship_stats *st,
@@ -32,16 +43,13 @@ static int ship_range(struct pol_ship_conn *c, const char *path, const char *dat
 {
 	struct pol_json_arena *arena = pol_json_arena_new();
 	struct pol_ship_entry *e = calloc(batch, sizeof(*e));
-	uint64_t off = from, line_no = 0;
+	uint64_t off = from;
 	int r = 0;
 
 	if (!arena || !e) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* the 1-based line number of `from`, for messages */
-	for (const char *q = data; q < data + from; q++)
-		line_no += *q == '\n';
 	while (off < to && r == 0) {
 		uint64_t next = off, inserted = 0;
 		size_t n = 0;
@@ -53,11 +61,10 @@ static int ship_range(struct pol_ship_conn *c, const char *path, const char *dat
 			size_t len = (size_t)((const char *)memchr(line, '\n', (size_t)(to - next)) -
 					      line);
 
-			line_no++;
 			if (!blank(line, len)) {
 				r = pol_ship_parse_line(arena, line, len, &e[n]);
 				if (r == -EBADMSG)
-					pol_diag_set(diag, path, (unsigned)line_no, 0,
+					pol_diag_set(diag, path, line_number(data, next), 0,
 						     "not an audit entry with seq, entry_id and "
 						     "chain_hash: shipping stops before this line "
 						     "(attesta audit verify says more)");

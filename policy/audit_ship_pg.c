@@ -70,7 +70,14 @@ int pol_ship_connect(const char *conninfo, const char *node_id, struct pol_ship_
 		pol_ship_close(c);
 		return -ENOMEM;
 	}
-	c->conn = PQconnectdb(conninfo ? conninfo : "");
+	/* a bounded connect (a server that does not answer must not hold a
+	 * shipper forever); a connect_timeout in conninfo wins */
+	{
+		const char *const keys[] = { "connect_timeout", "dbname", NULL };
+		const char *const values[] = { "10", conninfo ? conninfo : "", NULL };
+
+		c->conn = PQconnectdbParams(keys, values, 1);
+	}
 	if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
 		const char *msg = c->conn ? PQerrorMessage(c->conn) : "libpq is not available";
 		size_t n = strcspn(msg, "\n");

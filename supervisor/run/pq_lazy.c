@@ -46,6 +46,13 @@ LAZY PGconn *PQconnectdb(const char *conninfo)
 	return real ? real(conninfo) : NULL;
 }
 
+LAZY PGconn *PQconnectdbParams(const char *const *keywords, const char *const *values,
+			       int expand_dbname)
+{
+	REAL(PQconnectdbParams);
+	return real ? real(keywords, values, expand_dbname) : NULL;
+}
+
 LAZY ConnStatusType PQstatus(const PGconn *conn)
 {
 	REAL(PQstatus);

@@ -240,15 +240,35 @@ void sup_shipper_stop(struct sup_shipper *s)
 {
 	const char *v = getenv("ATTESTA_AUDIT_SHIP_DRAIN_MS");
 	unsigned long drain = v && *v ? strtoul(v, NULL, 10) : 5000;
+	struct timespec until;
 
 	if (!s)
 		return;
+	if (drain > 600000)
+		drain = 600000;
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
-	s->deadline_ms = now_ms() + (drain > 600000 ? 600000 : drain);
+	s->deadline_ms = now_ms() + drain;
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
+	/* A database that stops answering can hold the thread in libpq past
+	 * the deadline (a connect or a statement on the wire): attesta-run
+	 * does not wait for it longer than the drain and two seconds; the
+	 * process is exiting, the thread and its memory go with it. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(drain / 1000) + 2;
+	until.tv_nsec += (long)(drain % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(s->thread, NULL, &until) != 0) {
+		fprintf(stderr, "attesta-run: audit shipping: the fleet database does not answer; "
+			"not waiting for it (run `attesta audit ship --node-id %s %s`)\n", s->node,
+			s->path);
+		pthread_detach(s->thread);
+		return;
+	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	shipper_free(s);
