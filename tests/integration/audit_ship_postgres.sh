@@ -92,7 +92,14 @@ PB=$!
 PGUSER=node-c "$R" -c c.yaml --audit logs/c.jsonl --node-id node-c -- "$H" ws-c "$N" >c.out 2>c.err &
 PC=$!
 PIDS="$PA $PB $PC"
-sleep 3
+# mid-run: once node-a's log holds a third of its calls
+i=0
+while [ "$(cat logs/a.jsonl 2>/dev/null | wc -l)" -lt $((N / 3)) ]; do
+	i=$((i + 1)); [ $i -lt 600 ] || fail "node-a made no progress"; sleep 0.1
+done
+running=0
+for p in $PA $PB $PC; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
+[ "$running" -eq 3 ] || fail "the agents were not all running when the server was killed"
 # the server dies mid-run (no shutdown checkpoint) and comes back
 runuser -u postgres -- "$PG/pg_ctl" -D "$T/data" -m immediate stop >/dev/null 2>&1 || fail "pg_ctl stop -m immediate"
 sleep 2
@@ -113,6 +120,8 @@ PIDS=""
 t1=$(date +%s)
 for n in a b c; do grep -q "^done $N " $n.out || fail "agent $n: $(cat $n.out $n.err)"; done
 grep -h "audit shipping" a.err b.err c.err | sort | uniq -c | sed 's/^/  gate: /'
+grep -q "audit shipping (node node-a)" a.err && grep -q "audit shipping (node node-b)" b.err ||
+	fail "the shippers of node-a and node-b never saw the server go"
 
 # --- catch up (what the gates could not drain), then compare -----------------
 total=0
