@@ -204,6 +204,18 @@ PGUSER=node-a "$A" audit ship -c attesta.yaml --node-id node-a logs/a.jsonl >out
 	fail "re-shipping brought pruned entries back"
 "$A" audit verify -c attesta.yaml --db --node-id node-a >out 2>err || fail "verify after prune and re-ship"
 
+# --- a rotated, gzip-compressed file, then the rest of the log -------------------
+# the log's identity is its first entry: the cursor reached in the .gz is
+# where shipping of the whole file resumes (only the second half is new)
+half=$(( $(wc -l < logs/b.jsonl) / 2 ))
+head -n "$half" logs/b.jsonl | gzip -c > rot.jsonl.1.gz
+PGUSER=attesta "$A" audit ship -c attesta.yaml --node-id node-r rot.jsonl.1.gz >out 2>err || fail "ship .gz"
+grep -q "$half entries sent ($half new)" out || fail "ship .gz: $(cat out)"
+PGUSER=attesta "$A" audit ship -c attesta.yaml --node-id node-r logs/b.jsonl >out 2>err || fail "ship the rest"
+rest=$(( $(wc -l < logs/b.jsonl) - half ))
+grep -q "$rest entries sent ($rest new)" out || fail "the rest was not resumed from the .gz cursor: $(cat out)"
+"$A" audit verify -c attesta.yaml --db --node-id node-r >out 2>err || fail "verify node-r"
+
 # --- passwords never on the command line -----------------------------------------
 "$A" db init --database "$DB user=attesta password=secret" >out 2>err && fail "a password on the command line was used"
 grep -q "must not carry a password" err || fail "password refusal message"
