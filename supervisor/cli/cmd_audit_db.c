@@ -28,6 +28,23 @@
 
 /* ---- audit ship ------------------------------------------------------------ */
 
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+
 static void ship_usage(FILE *out)
 {
 	fprintf(out,
@@ -95,24 +112,29 @@ int audit_cli_ship(int argc, char **argv)
 		rc = r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_INVALID;
 		goto out;
 	}
-	if (opts.json)
-		printf("{\"node_id\": \"%s\", \"logs\": [", node);
+	if (opts.json) {
+		printf("{\"node_id\": ");
+		json_str(node);
+		printf(", \"logs\": [");
+	}
 	for (int i = optind; i < argc || i == optind; i++) {
 		const char *path = i < argc ? argv[i] : config->audit_path;
 		struct pol_ship_stats st;
 
 		memset(&diag, 0, sizeof(diag));
 		r = pol_ship_file(conn, path, (unsigned)batch, &st, &diag);
-		if (opts.json)
-			printf("%s{\"log\": \"%s\", \"ok\": %s, \"sent\": %" PRIu64 ", \"inserted\": %"
-			       PRIu64 ", \"batches\": %" PRIu64 ", \"offset\": %" PRIu64
-			       ", \"size\": %" PRIu64 "}", i > optind ? ", " : "", path,
-			       r < 0 ? "false" : "true", st.sent, st.inserted, st.batches,
+		if (opts.json) {
+			printf("%s{\"log\": ", i > optind ? ", " : "");
+			json_str(path);
+			printf(", \"ok\": %s, \"sent\": %" PRIu64 ", \"inserted\": %" PRIu64
+			       ", \"batches\": %" PRIu64 ", \"offset\": %" PRIu64 ", \"size\": %"
+			       PRIu64 "}", r < 0 ? "false" : "true", st.sent, st.inserted, st.batches,
 			       st.offset, st.size);
-		else
+		} else {
 			printf("%s: %" PRIu64 " entries sent (%" PRIu64 " new) in %" PRIu64
 			       " batches; shipped up to byte %" PRIu64 " of %" PRIu64 "\n", path,
 			       st.sent, st.inserted, st.batches, st.offset, st.size);
+		}
 		if (r < 0) {
 			fleet_print_diag(&diag, path, r);
 			rc = CLI_EXIT_INVALID;
@@ -206,22 +228,6 @@ struct node_problems {
 	unsigned shown;
 	uint64_t count;
 };
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
 
 static void on_problem(void *ctx, uint64_t line, enum pol_audit_problem p, const char *detail)
 {
