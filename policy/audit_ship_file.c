@@ -25,21 +25,11 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
-/* The 1-based line number of the line at offset (for messages only: a
- * scan, so never on the path of every round). */
-static unsigned line_number(const char *data, uint64_t offset)
-{
-	unsigned n = 1;
-
-	for (const char *q = data; q < data + offset; q++)
-		n += *q == '\n';
-	return n;
-}
-
-/* Ship the whole lines of data[from, to). */
+/* Ship the whole lines of data[from, to); data[0] is at file offset
+ * base (cursors are file offsets). */
 static int ship_range(struct pol_ship_conn *c, const char *path, const char *data,
-		      uint64_t from, uint64_t to, unsigned batch, struct pol_ship_stats *st,
-		      struct pol_diag *diag)
+		      uint64_t base, uint64_t from, uint64_t to, unsigned batch,
+		      struct pol_ship_stats *st, struct pol_diag *diag)
 {
 	struct pol_json_arena *arena = pol_json_arena_new();
 	struct pol_ship_entry *e = calloc(batch, sizeof(*e));
@@ -64,10 +54,11 @@ static int ship_range(struct pol_ship_conn *c, const char *path, const char *dat
 			if (!blank(line, len)) {
 				r = pol_ship_parse_line(arena, line, len, &e[n]);
 				if (r == -EBADMSG)
-					pol_diag_set(diag, path, line_number(data, next), 0,
+					pol_diag_set(diag, path, 0, 0, "the line at byte %llu is "
 						     "not an audit entry with seq, entry_id and "
-						     "chain_hash: shipping stops before this line "
-						     "(attesta audit verify says more)");
+						     "chain_hash: shipping stops before it (attesta "
+						     "audit verify says more)",
+						     (unsigned long long)(base + next));
 				if (r < 0)
 					break;
 				n++;
@@ -76,7 +67,7 @@ static int ship_range(struct pol_ship_conn *c, const char *path, const char *dat
 		}
 		if (n > 0) {
 			/* after a bad line the cursor stays before it */
-			s = pol_ship_batch(c, st->log_id, e, n, next, &inserted, diag);
+			s = pol_ship_batch(c, st->log_id, e, n, base + next, &inserted, diag);
 			if (s < 0) {
 				r = s;
 				break;
@@ -87,21 +78,160 @@ static int ship_range(struct pol_ship_conn *c, const char *path, const char *dat
 		}
 		off = next;
 	}
-	st->offset = off;
+	st->offset = base + off;
 out:
 	free(e);
 	pol_json_arena_free(arena);
 	return r;
 }
 
+/* The log's identity from its first line (first: the line). */
+static int take_identity(struct pol_ship_conn *c, const char *path, const char *first,
+			 size_t len, struct pol_ship_stats *st, uint64_t *ret_cursor,
+			 struct pol_diag *diag)
+{
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_ship_entry e;
+	int r;
+
+	if (!arena)
+		return -ENOMEM;
+	r = pol_ship_parse_line(arena, first, len, &e);
+	pol_json_arena_free(arena);
+	if (r == -EBADMSG)
+		pol_diag_set(diag, path, 1, 1, "the first line is not an audit entry with seq, "
+			     "entry_id and chain_hash: nothing shipped");
+	if (r < 0)
+		return r;
+	memcpy(st->log_id, e.chain_hash, sizeof(st->log_id));
+	return pol_ship_cursor_get(c, st->log_id, ret_cursor, diag);
+}
+
+/* A gzip-compressed (rotated, finished) log: inflated whole in memory. */
+static int ship_compressed(struct pol_ship_conn *c, const char *path, int fd,
+			   const struct stat *sb, unsigned batch, struct pol_ship_stats *st,
+			   struct pol_diag *diag)
+{
+	struct audit_map m = { .data = NULL };
+	uint64_t cursor = 0, end;
+	const char *nl;
+	int r;
+
+	if ((r = audit_map_open(fd, sb, &m)) < 0) {
+		pol_diag_set(diag, path, 0, 0, "cannot read: %s", strerror(-r));
+		return r;
+	}
+	/* complete lines only */
+	for (end = m.data ? m.len : 0; end > 0 && m.data[end - 1] != '\n'; end--)
+		;
+	st->size = end;
+	if (end == 0)
+		goto out;
+	nl = memchr(m.data, '\n', end);
+	if ((r = take_identity(c, path, m.data, (size_t)(nl - m.data), st, &cursor, diag)) < 0)
+		goto out;
+	/* a cursor not at a line start of this file: start over (rows
+	 * already there are skipped by their key) */
+	if (cursor > end || (cursor > 0 && m.data[cursor - 1] != '\n'))
+		cursor = 0;
+	st->offset = cursor;
+	if (cursor < end)
+		r = ship_range(c, path, m.data, 0, cursor, end, batch, st, diag);
+out:
+	audit_map_close(&m);
+	return r;
+}
+
+/* Read [off, off + len) as far as the file goes; the bytes read. */
+static ssize_t read_at(int fd, char *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+#define WINDOW ((size_t)8 << 20) /* > POL_AUDIT_MAX_LINE: a whole line fits */
+
+/* A plain log, perhaps live: read with pread() from the cursor, never
+ * mapped (a log truncated by copytruncate while it is read ends the
+ * read; a mapping would fault), up to size (the bytes that were synced). */
+static int ship_plain(struct pol_ship_conn *c, const char *path, int fd, uint64_t size,
+		      unsigned batch, struct pol_ship_stats *st, struct pol_diag *diag)
+{
+	size_t cap = size < WINDOW ? (size_t)size : WINDOW;
+	char *buf = cap ? malloc(cap) : NULL;
+	uint64_t cursor = 0, off;
+	ssize_t n;
+	char *nl;
+	int r = 0;
+
+	if (size == 0)
+		return 0;
+	if (!buf)
+		return -ENOMEM;
+	/* the first line: the log's identity */
+	n = read_at(fd, buf, cap, 0);
+	if (n < 0 || !(nl = memchr(buf, '\n', (size_t)n))) {
+		r = n < 0 ? (int)n : 0;
+		if (r < 0)
+			pol_diag_set(diag, path, 0, 0, "cannot read: %s", strerror(-r));
+		goto out;
+	}
+	if ((r = take_identity(c, path, buf, (size_t)(nl - buf), st, &cursor, diag)) < 0)
+		goto out;
+	if (cursor > size || (cursor > 0 && (read_at(fd, buf, 1, cursor - 1) != 1 || buf[0] != '\n')))
+		cursor = 0;
+	st->offset = off = cursor;
+	while (off < size) {
+		size_t want = size - off < cap ? (size_t)(size - off) : cap, whole;
+
+		n = read_at(fd, buf, want, off);
+		if (n < 0) {
+			r = (int)n;
+			pol_diag_set(diag, path, 0, 0, "cannot read: %s", strerror(-r));
+			break;
+		}
+		nl = n > 0 ? memrchr(buf, '\n', (size_t)n) : NULL;
+		if (!nl) {
+			if ((size_t)n == cap) {
+				pol_diag_set(diag, path, 0, 0, "the line at byte %llu is longer "
+					     "than an entry may be: shipping stops before it",
+					     (unsigned long long)off);
+				r = -EBADMSG;
+			}
+			break; /* a line still being written, or the file was cut */
+		}
+		whole = (size_t)(nl - buf) + 1;
+		r = ship_range(c, path, buf, off, 0, whole, batch, st, diag);
+		if (r < 0)
+			break;
+		off += whole;
+		if ((size_t)n < want)
+			break; /* truncated meanwhile */
+	}
+	/* size: where the complete lines end (the caller asks "caught up?"
+	 * as offset >= size), or, after an error, the bytes considered */
+	st->size = r == 0 ? off : size;
+out:
+	free(buf);
+	return r;
+}
+
 int pol_ship_file(struct pol_ship_conn *c, const char *path, unsigned batch,
 		  struct pol_ship_stats *st, struct pol_diag *diag)
 {
-	struct audit_map m = { .data = NULL };
-	struct pol_json_arena *arena = NULL;
-	struct pol_ship_entry first;
-	uint64_t cursor = 0, end;
-	const char *nl;
+	unsigned char magic[2];
 	struct stat sb;
 	int fd, r;
 
@@ -116,51 +246,20 @@ int pol_ship_file(struct pol_ship_conn *c, const char *path, unsigned batch,
 	}
 	/* SECURITY: only what is durable leaves the node (a database row of
 	 * an entry a crash then took from the log would be a chain no log
-	 * has): the bytes present now are synced before they are read. */
+	 * has): the bytes present now are synced before they are read, and
+	 * nothing appended after the fstat is read. */
 	if (fstat(fd, &sb) < 0 || (!S_ISREG(sb.st_mode) && (errno = EINVAL)) ||
 	    fdatasync(fd) < 0) {
 		r = -errno;
-		pol_diag_set(diag, path, 0, 0, "cannot read: %s", strerror(-r));
+		pol_diag_set(diag, path, 0, 0, "cannot read: %s", r == -EINVAL ?
+			     "not a regular file" : strerror(-r));
 		goto out;
 	}
-	if ((r = audit_map_open(fd, &sb, &m)) < 0) {
-		pol_diag_set(diag, path, 0, 0, "cannot read: %s", strerror(-r));
-		goto out;
-	}
-	/* a compressed file is read whole; a live one up to the size seen
-	 * before the sync (bytes appended since are not known durable) */
-	end = m.heap ? m.len : (uint64_t)sb.st_size < m.len ? (uint64_t)sb.st_size : m.len;
-	/* complete lines only */
-	while (end > 0 && m.data[end - 1] != '\n')
-		end--;
-	st->size = end;
-	if (end == 0)
-		goto out;
-	nl = memchr(m.data, '\n', end);
-	if (!(arena = pol_json_arena_new())) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = pol_ship_parse_line(arena, m.data, (size_t)(nl - m.data), &first);
-	if (r < 0) {
-		if (r == -EBADMSG)
-			pol_diag_set(diag, path, 1, 0, "the first line is not an audit entry with "
-				     "seq, entry_id and chain_hash: nothing shipped");
-		goto out;
-	}
-	memcpy(st->log_id, first.chain_hash, sizeof(st->log_id));
-	if ((r = pol_ship_cursor_get(c, st->log_id, &cursor, diag)) < 0)
-		goto out;
-	/* a cursor that is not at a line start of this file: start over
-	 * (rows already there are skipped by their key) */
-	if (cursor > end || (cursor > 0 && m.data[cursor - 1] != '\n'))
-		cursor = 0;
-	st->offset = cursor;
-	if (cursor < end)
-		r = ship_range(c, path, m.data, cursor, end, batch, st, diag);
+	if (read_at(fd, (char *)magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+		r = ship_compressed(c, path, fd, &sb, batch, st, diag);
+	else
+		r = ship_plain(c, path, fd, (uint64_t)sb.st_size, batch, st, diag);
 out:
-	pol_json_arena_free(arena);
-	audit_map_close(&m);
 	close(fd);
 	return r;
 }

@@ -218,6 +218,25 @@ rest=$(( $(wc -l < logs/b.jsonl) - half ))
 grep -q "$rest entries sent ($rest new)" out || fail "the rest was not resumed from the .gz cursor: $(cat out)"
 "$A" audit verify -c attesta.yaml --db --node-id node-r >out 2>err || fail "verify node-r"
 
+# --- copytruncate rotation while a gate ships: the gate survives (the shipper
+# never maps the live log), both files end up in the database -----------------
+PGUSER=attesta "$R" -c attesta.yaml --audit logs/t.jsonl --node-id node-t -- "$H" ws-a 20000 >t.out 2>t.err &
+PT=$!
+PIDS=$PT
+i=0
+while [ "$(cat logs/t.jsonl 2>/dev/null | wc -l)" -lt 5000 ]; do
+	i=$((i + 1)); [ $i -lt 600 ] || fail "node-t made no progress"; sleep 0.1
+done
+cp logs/t.jsonl logs/t.jsonl.1 && : > logs/t.jsonl
+wait "$PT" || fail "the gate died during a copytruncate rotation: $(tail -3 t.err)"
+PIDS=""
+grep -q "^done 20000 " t.out || fail "node-t's agent: $(cat t.out)"
+PGUSER=attesta "$A" audit ship -c attesta.yaml --node-id node-t logs/t.jsonl.1 logs/t.jsonl >out 2>err ||
+	fail "ship the rotated file"
+cat logs/t.jsonl.1 logs/t.jsonl | sort > t.files
+sql "SELECT line FROM attesta_audit WHERE node_id = 'node-t'" | sort > t.db
+[ "$(comm -23 t.files t.db | wc -l)" -eq 0 ] || fail "lines of the rotated or live file are not in the database"
+
 # --- passwords never on the command line -----------------------------------------
 "$A" db init --database "$DB user=attesta password=secret" >out 2>err && fail "a password on the command line was used"
 grep -q "must not carry a password" err || fail "password refusal message"
