@@ -105,10 +105,14 @@ int pol_ship_nodes(const char *conninfo, const char *node_id, char ***ret,
 		   struct pol_diag *diag);
 void pol_ship_strv_free(char **v);
 
-/* The prune record of a node: entries with seq < *ret_before were pruned
- * (0: never pruned); when (text) in ret_when. */
+/* What the database records about a node's chain besides its rows: the
+ * prune record (entries with seq < *ret_before were pruned, 0: never;
+ * when and by whom in ret_when) and the highest seq its shipping cursors
+ * say was shipped (*ret_shipped_last, -1: none), so that rows deleted
+ * from the end of a chain are seen. */
 int pol_ship_pruned(const char *conninfo, const char *node_id, uint64_t *ret_before,
-		    char *ret_when, size_t when_size, struct pol_diag *diag);
+		    char *ret_when, size_t when_size, int64_t *ret_shipped_last,
+		    struct pol_diag *diag);
 
 /* Delete, per node, the entries before the first one intercepted at or
  * after before (an ISO date or timestamp): only a prefix of each chain,

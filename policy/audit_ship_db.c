@@ -7,6 +7,7 @@
  * are untrusted: the caller verifies or parses them like a log file.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,8 @@ int pol_ship_nodes(const char *conninfo, const char *node_id, char ***ret,
 }
 
 int pol_ship_pruned(const char *conninfo, const char *node_id, uint64_t *ret_before,
-		    char *ret_when, size_t when_size, struct pol_diag *diag)
+		    char *ret_when, size_t when_size, int64_t *ret_shipped_last,
+		    struct pol_diag *diag)
 {
 	const char *values[1] = { node_id };
 	PGconn *conn;
@@ -159,21 +161,27 @@ int pol_ship_pruned(const char *conninfo, const char *node_id, uint64_t *ret_bef
 	int r;
 
 	*ret_before = 0;
+	*ret_shipped_last = -1;
 	if (when_size)
 		ret_when[0] = '\0';
 	if ((r = connect_db(conninfo, &conn, diag)) < 0)
 		return r;
-	res = query(conn, "SELECT before_seq, before_time || ', by ' || pruned_by || ' at ' ||"
-		    " to_char(pruned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-		    " FROM attesta_audit_pruned WHERE node_id = $1", 1, values,
-		    "cannot read the prune records", diag);
+	res = query(conn, "SELECT (SELECT before_seq FROM attesta_audit_pruned WHERE node_id = $1),"
+		    " (SELECT before_time || ', by ' || pruned_by || ' at ' ||"
+		    "  to_char(pruned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		    "  FROM attesta_audit_pruned WHERE node_id = $1),"
+		    " (SELECT coalesce(max(last_seq), -1) FROM attesta_audit_cursor WHERE node_id = $1)",
+		    1, values, "cannot read the prune records and cursors", diag);
 	if (!res) {
 		PQfinish(conn);
 		return -EIO;
 	}
 	if (PQntuples(res) == 1) {
-		*ret_before = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-		snprintf(ret_when, when_size, "%s", PQgetvalue(res, 0, 1));
+		if (!PQgetisnull(res, 0, 0))
+			*ret_before = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		if (!PQgetisnull(res, 0, 1))
+			snprintf(ret_when, when_size, "%s", PQgetvalue(res, 0, 1));
+		*ret_shipped_last = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	}
 	PQclear(res);
 	PQfinish(conn);
@@ -247,10 +255,12 @@ int pol_ship_nodes(const char *conninfo, const char *node_id, char ***ret,
 }
 
 int pol_ship_pruned(const char *conninfo, const char *node_id, uint64_t *ret_before,
-		    char *ret_when, size_t when_size, struct pol_diag *diag)
+		    char *ret_when, size_t when_size, int64_t *ret_shipped_last,
+		    struct pol_diag *diag)
 {
 	(void)conninfo, (void)node_id, (void)ret_when, (void)when_size;
 	*ret_before = 0;
+	*ret_shipped_last = -1;
 	return no_pq(diag);
 }
 

@@ -151,10 +151,12 @@ static int build_sql(struct pol_ship_conn *c, size_t n)
 		"  FROM b WHERE NOT EXISTS (SELECT 1 FROM bad) AND b.seq >= coalesce((SELECT"
 		"  p.before_seq FROM attesta_audit_pruned p WHERE p.node_id = $1), 0)"
 		"  ON CONFLICT (node_id, seq) DO NOTHING RETURNING 1),"
-		" cur AS (INSERT INTO attesta_audit_cursor (node_id, log_id, byte_offset)"
-		"  SELECT $1, $2, $3::bigint WHERE NOT EXISTS (SELECT 1 FROM bad)"
+		" cur AS (INSERT INTO attesta_audit_cursor (node_id, log_id, byte_offset, last_seq)"
+		"  SELECT $1, $2, $3::bigint, (SELECT max(seq) FROM b)"
+		"  WHERE NOT EXISTS (SELECT 1 FROM bad)"
 		"  ON CONFLICT (node_id, log_id) DO UPDATE SET byte_offset ="
-		"  greatest(attesta_audit_cursor.byte_offset, excluded.byte_offset), updated_at = now())"
+		"  greatest(attesta_audit_cursor.byte_offset, excluded.byte_offset), last_seq ="
+		"  greatest(attesta_audit_cursor.last_seq, excluded.last_seq), updated_at = now())"
 		" SELECT (SELECT count(*) FROM ins), (SELECT min(seq) FROM bad)";
 	size_t cap = sizeof(head) + sizeof(tail) + n * 96, len;
 	char *sql;

@@ -106,6 +106,7 @@ static const char *const migrations[] = {
 	" node_id text NOT NULL,"
 	" log_id text NOT NULL,"
 	" byte_offset bigint NOT NULL CHECK (byte_offset >= 0),"
+	" last_seq bigint NOT NULL DEFAULT -1,"
 	" updated_at timestamptz NOT NULL DEFAULT now(),"
 	" PRIMARY KEY (node_id, log_id));"
 	"CREATE TABLE IF NOT EXISTS attesta_audit_pruned ("

@@ -258,10 +258,12 @@ static int verify_node(const struct audit_cli *cli, const char *node, bool first
 	struct sink s;
 	struct node_problems np = { .sink = &s, .node = node, .json = cli->json };
 	uint64_t pruned = 0, first_seq, last_seq;
+	int64_t shipped_last = -1;
 	char path[64], when[160];
 	int r, rc;
 
-	if ((r = pol_ship_pruned(cli->database, node, &pruned, when, sizeof(when), &diag)) < 0) {
+	if ((r = pol_ship_pruned(cli->database, node, &pruned, when, sizeof(when), &shipped_last,
+				 &diag)) < 0) {
 		fleet_print_diag(&diag, "audit verify --db", r);
 		return AUDIT_EXIT_UNREADABLE;
 	}
@@ -295,6 +297,17 @@ static int verify_node(const struct audit_cli *cli, const char *node, bool first
 			 pruned, first_seq - 1);
 		on_problem(&np, 0, POL_AUDIT_P_SEQ_GAP, detail);
 		res.broken++;
+	}
+	/* ... and its end: what the shipping cursors say was shipped */
+	if (shipped_last >= 0 && (uint64_t)shipped_last >= pruned &&
+	    (!s.n || last_seq < (uint64_t)shipped_last)) {
+		char detail[200];
+		uint64_t from = s.n ? last_seq + 1 : pruned;
+
+		snprintf(detail, sizeof(detail), "entries seq %" PRIu64 "..%" PRId64 " were shipped "
+			 "(the shipping cursor says so) but are not in the database (deleted?)",
+			 from, shipped_last);
+		on_problem(&np, UINT64_MAX, POL_AUDIT_P_TRUNCATED, detail);
 	}
 	if (cli->json) {
 		printf("], \"entries\": %" PRIu64 ", \"first_seq\": %s%" PRIu64 ", \"last_seq\": %s%"

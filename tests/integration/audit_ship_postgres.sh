@@ -186,6 +186,10 @@ sql "DELETE FROM attesta_audit WHERE node_id = 'node-b' AND seq = 2000"
 [ "$rc" -eq 1 ] || fail "verify --db of an edited node exited $rc"
 grep -q "seq 1000: bad_chain_hash" out || fail "the edited row is not reported"
 grep -q "seq 2001: missing_entries" out || fail "the deleted row is not reported"
+sql "DELETE FROM attesta_audit WHERE node_id = 'node-b' AND seq >= (SELECT max(seq) - 2 FROM attesta_audit WHERE node_id = 'node-b')"
+"$A" audit verify -c attesta.yaml --db --node-id node-b >out 2>err
+grep -q "truncated: entries seq [0-9]*\.\.[0-9]* were shipped (the shipping cursor says so)" out ||
+	fail "rows deleted from the end are not reported"
 "$A" audit verify -c attesta.yaml --db >out 2>err && fail "verify --db of the fleet passed with an edited row"
 sql "DELETE FROM attesta_audit WHERE node_id = 'node-c' AND seq < 10"
 "$A" audit verify -c attesta.yaml --db --node-id node-c >out 2>err && fail "missing first entries passed"
