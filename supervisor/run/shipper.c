@@ -208,6 +208,14 @@ int sup_shipper_start(const struct pol_config *config, const char *node_opt,
 		snprintf(why, why_size, "audit.ship: no audit log to ship");
 		return -EINVAL;
 	}
+	/* SECURITY: PROG inherits this environment: a password there would
+	 * be the agent's (docs/audit.md, "Shipping to PostgreSQL") */
+	if (getenv("PGPASSWORD")) {
+		snprintf(why, why_size, "audit.ship: PGPASSWORD is set, and the agent would inherit "
+			 "it: give the node's password in a file the agent's account cannot read "
+			 "(PGPASSFILE or ~/.pgpass, 0600) and unset PGPASSWORD");
+		return -EPERM;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(audit_path)) || !(s->node = strdup(node)) ||
 	    (config->fleet_database && !(s->conninfo = strdup(config->fleet_database)))) {

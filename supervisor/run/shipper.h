@@ -19,7 +19,8 @@ struct sup_shipper;
  * attestation.node_id; the database fleet.database, else libpq's
  * environment. Call after the last fork() of the process, with every
  * signal blocked in the caller or not: the thread blocks all of its own.
- * 0, or -EINVAL with why (no or a bad node id), -errno. */
+ * 0, or -EINVAL with why (no or a bad node id), -EPERM (PGPASSWORD is
+ * set: PROG would inherit it), -errno. */
 int sup_shipper_start(const struct pol_config *config, const char *node_opt,
 		      const char *audit_path, struct sup_shipper **ret, char *why, size_t why_size);
 /* Ship what the log holds now (bounded by ATTESTA_AUDIT_SHIP_DRAIN_MS,

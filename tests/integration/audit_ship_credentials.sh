@@ -110,4 +110,11 @@ grep -q "$SECRET" .attesta/audit.jsonl && fail "the password is in the audit log
 "$R" -c attesta.yaml --node-id node-p -- sh "$T/agent.sh" "$T/needle" > out 2> err
 grep -q "LEAK: password file" out || fail "an agent as root could not read root's password file?"
 grep -q "LEAK: environment" out && fail "the password reached the environment"
+# a password in attesta-run's environment would be the agent's: refused
+# before the agent runs
+PGPASSWORD="$SECRET" "$R" --user "$U" -c attesta.yaml --node-id node-p -- sh "$T/agent.sh" "$T/needle" > out 2> err
+rc=$?
+[ "$rc" -eq 125 ] || fail "attesta-run with PGPASSWORD and audit.ship exited $rc"
+grep -q "PGPASSWORD is set" err || fail "no PGPASSWORD refusal message"
+grep -q "leak" out && fail "the agent ran with PGPASSWORD in its environment"
 echo "audit_ship_credentials: ok ($n entries shipped with a password the agent could not read)"
