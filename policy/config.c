@@ -116,6 +116,8 @@ static struct pol_config *config_new(const char *source)
 
 	c->audit_sync = POL_SYNC_TIERED;
 	c->audit_sync_window_ms = 10;
+	c->audit_ship_batch = 1000;
+	c->audit_ship_interval_ms = 1000;
 
 	c->domain_strict = true;
 

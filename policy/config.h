@@ -118,6 +118,9 @@ struct pol_config {
 	unsigned audit_sync_window_ms;   /* 10 */
 	char *audit_hmac_key_file;       /* NULL: no MAC */
 	char *audit_tenant_id;           /* "default" */
+	bool audit_ship;                 /* audit.ship: attesta-run ships to the fleet database; false */
+	unsigned audit_ship_batch;       /* audit.ship_batch: entries per round trip, 1000 */
+	unsigned audit_ship_interval_ms; /* audit.ship_interval_ms: how often the shipper looks, 1000 */
 
 	/* domain: one name or a list, merged in order. The built-in "agent"
 	 * profile is active unless gate.builtin_agent_profile is false. */

@@ -31,12 +31,16 @@ static const struct {
 	{ "attestation", "pubkey", POL_LOCAL_ATTEST_PUBKEY },
 	{ "attestation", "grace_seconds", POL_LOCAL_ATTEST_GRACE },
 	{ "fleet", "database", POL_LOCAL_FLEET_DATABASE },
+	{ "audit", "ship", POL_LOCAL_AUDIT_SHIP },
+	{ "audit", "ship_batch", POL_LOCAL_AUDIT_SHIP_BATCH },
+	{ "audit", "ship_interval_ms", POL_LOCAL_AUDIT_SHIP_INTERVAL },
 };
 
 const char pol_local_keys_text[] =
 	"audit.path, audit.hmac_key_file, trust.path, gate.approval_socket, attestation.mode, "
 	"attestation.node_id, attestation.bundle, attestation.registry, attestation.pubkey, "
-	"attestation.grace_seconds, fleet.database";
+	"attestation.grace_seconds, fleet.database, audit.ship, audit.ship_batch, "
+	"audit.ship_interval_ms";
 
 static int refuse(const char *path, const struct cfg_node *at, const char *key,
 		  struct pol_diag *diag)
@@ -140,5 +144,11 @@ int pol_config_take_local(struct pol_config *policy, const struct pol_config *lo
 		policy->attestation_grace_seconds = local->attestation_grace_seconds;
 	if (set & POL_LOCAL_FLEET_DATABASE)
 		r = r ?: take_str(&policy->fleet_database, local->fleet_database);
+	if (set & POL_LOCAL_AUDIT_SHIP)
+		policy->audit_ship = local->audit_ship;
+	if (set & POL_LOCAL_AUDIT_SHIP_BATCH)
+		policy->audit_ship_batch = local->audit_ship_batch;
+	if (set & POL_LOCAL_AUDIT_SHIP_INTERVAL)
+		policy->audit_ship_interval_ms = local->audit_ship_interval_ms;
 	return r;
 }

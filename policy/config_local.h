@@ -25,6 +25,9 @@ enum pol_local_key {
 	POL_LOCAL_ATTEST_PUBKEY = 1u << 8,     /* attestation.pubkey */
 	POL_LOCAL_ATTEST_GRACE = 1u << 9,      /* attestation.grace_seconds */
 	POL_LOCAL_FLEET_DATABASE = 1u << 10,   /* fleet.database */
+	POL_LOCAL_AUDIT_SHIP = 1u << 11,       /* audit.ship */
+	POL_LOCAL_AUDIT_SHIP_BATCH = 1u << 12, /* audit.ship_batch */
+	POL_LOCAL_AUDIT_SHIP_INTERVAL = 1u << 13, /* audit.ship_interval_ms */
 };
 
 /* "audit.path, audit.hmac_key_file, ...": for messages and docs. */

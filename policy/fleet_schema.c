@@ -12,9 +12,12 @@
  *   attesta_publisher  pushes bundles (INSERT; no UPDATE or DELETE: the
  *                      history is kept)
  *   attesta_operator   enrolls, revokes, sets rollout states; reads bundles;
- *                      revokes, reinstates agents, records incidents
- *   attesta_node       also records one trust outcome at a time
- *   attesta_operator   enrolls, revokes, sets rollout states; reads bundles
+ *                      revokes, reinstates agents, records incidents;
+ *                      reads every node's shipped audit rows and prunes them
+ *   attesta_node       also records one trust outcome at a time, inserts
+ *                      (never updates or deletes) its own shipped audit
+ *                      rows and keeps its own shipping cursor (row-level
+ *                      security)
  *   attesta_approver   answers held calls of any node (approval queue);
  *                      attesta_node members and the holding node's own
  *                      role are refused (docs/approvals.md)
@@ -401,6 +404,59 @@ static const char *const migrations[] = {
 	" attesta_approval_answer(bigint, text[], boolean), attesta_approval_deny(bigint, text),"
 	" attesta_approval_list(bigint) TO attesta_approver;"
 	"GRANT USAGE ON SCHEMA public TO attesta_approver;",
+
+	/* 6: audit shipping (docs/audit.md "Shipping to PostgreSQL"): one row
+	 * per local entry, the line byte for byte; the shipping cursor per
+	 * (node, log identity); prune records. A node's role inserts and
+	 * reads its own rows and cursor only, and can never update or
+	 * delete an entry; operators read every row and prune. */
+	"CREATE TABLE IF NOT EXISTS attesta_audit ("
+	" node_id text NOT NULL,"
+	" seq bigint NOT NULL CHECK (seq >= 0),"
+	" entry_id text NOT NULL,"
+	" chain_hash text NOT NULL,"
+	" previous_hash text NOT NULL,"
+	" intercepted_at timestamptz,"
+	" line text NOT NULL,"
+	" log_id text NOT NULL,"
+	" shipped_at timestamptz NOT NULL DEFAULT now(),"
+	" PRIMARY KEY (node_id, seq));"
+	"CREATE INDEX IF NOT EXISTS attesta_audit_entry_id ON attesta_audit (entry_id);"
+	"CREATE INDEX IF NOT EXISTS attesta_audit_time ON attesta_audit (node_id, intercepted_at);"
+	"CREATE TABLE IF NOT EXISTS attesta_audit_cursor ("
+	" node_id text NOT NULL,"
+	" log_id text NOT NULL,"
+	" byte_offset bigint NOT NULL CHECK (byte_offset >= 0),"
+	" last_seq bigint NOT NULL DEFAULT -1,"
+	" updated_at timestamptz NOT NULL DEFAULT now(),"
+	" PRIMARY KEY (node_id, log_id));"
+	"CREATE TABLE IF NOT EXISTS attesta_audit_pruned ("
+	" node_id text PRIMARY KEY,"
+	" before_seq bigint NOT NULL CHECK (before_seq >= 0),"
+	" before_time text NOT NULL,"
+	" pruned_at timestamptz NOT NULL DEFAULT now(),"
+	" pruned_by text NOT NULL DEFAULT session_user);"
+	"REVOKE ALL ON attesta_audit, attesta_audit_cursor, attesta_audit_pruned FROM PUBLIC;"
+	"GRANT SELECT, INSERT ON attesta_audit TO attesta_node;"
+	"GRANT SELECT, INSERT, UPDATE ON attesta_audit_cursor TO attesta_node;"
+	"GRANT SELECT ON attesta_audit_pruned TO attesta_node;"
+	"GRANT SELECT, DELETE ON attesta_audit TO attesta_operator;"
+	"GRANT SELECT ON attesta_audit_cursor TO attesta_operator;"
+	"GRANT SELECT, INSERT, UPDATE ON attesta_audit_pruned TO attesta_operator;"
+	"ALTER TABLE attesta_audit ENABLE ROW LEVEL SECURITY;"
+	"ALTER TABLE attesta_audit_cursor ENABLE ROW LEVEL SECURITY;"
+	"DROP POLICY IF EXISTS attesta_audit_node_rows ON attesta_audit;"
+	"CREATE POLICY attesta_audit_node_rows ON attesta_audit TO attesta_node"
+	" USING (node_id = session_user) WITH CHECK (node_id = session_user);"
+	"DROP POLICY IF EXISTS attesta_audit_operator_rows ON attesta_audit;"
+	"CREATE POLICY attesta_audit_operator_rows ON attesta_audit TO attesta_operator"
+	" USING (true);"
+	"DROP POLICY IF EXISTS attesta_audit_cursor_node ON attesta_audit_cursor;"
+	"CREATE POLICY attesta_audit_cursor_node ON attesta_audit_cursor TO attesta_node"
+	" USING (node_id = session_user) WITH CHECK (node_id = session_user);"
+	"DROP POLICY IF EXISTS attesta_audit_cursor_operator ON attesta_audit_cursor;"
+	"CREATE POLICY attesta_audit_cursor_operator ON attesta_audit_cursor FOR SELECT"
+	" TO attesta_operator USING (true);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -8,7 +8,7 @@
 # strace and dash. Raw samples stay in $BUILD/bench/results/.
 #
 # Knobs (environment): REPEATS E2E_REPEATS LAT_N RSS_CALLS RSS_MISS
-# BIG_LOG_MB (see scripts/bench/run.py), FLOOR_SRC (the floor benchmark),
+# BIG_LOG_MB SHIP_ENTRIES (see scripts/bench/run.py), FLOOR_SRC (the floor benchmark),
 # BENCH_TMP (scratch parent, default /tmp), BENCH_DOC (default
 # docs/BENCHMARKS.md; "none" leaves the docs alone).
 set -eu
@@ -45,7 +45,7 @@ fi
 
 cmd="make bench"
 [ "$BUILD" = "$ROOT/build" ] || cmd="make BUILD=${BUILD} bench"
-for k in REPEATS E2E_REPEATS LAT_N RSS_CALLS RSS_MISS BIG_LOG_MB; do
+for k in REPEATS E2E_REPEATS LAT_N RSS_CALLS RSS_MISS BIG_LOG_MB SHIP_ENTRIES; do
 	eval "v=\${$k:-}"
 	[ -z "$v" ] || cmd="$k=$v $cmd"
 done

@@ -219,11 +219,37 @@ for op, what in (("sendto", "audited decisions (sendto, sync off)"),
                  ", ".join("{:,}: {:,}".format(c, v[0]) for c, v in rss)),
              growth, 128, "<= +128 KiB", " KiB")
 
+# --- audit shipping (scripts/bench/ship.sh) ------------------------------------------
+# Shipping is off the decision path: a gated call costs the same with it on.
+# "No measurable change": on's median within the spread of off's repeats,
+# or within 5% of off.
+SHIP_OPS = ("unlink", "connect", "sendto")
+for op in SHIP_OPS:
+    on, off = med("lat", "gated-ship-on", op), med("lat", "gated-ship-off", op)
+    lo, hi = spread("lat", "gated-ship-off", op)
+    what = "%s, sync tiered: gated-call latency with audit shipping on vs off" % op
+    if on is None or off is None:
+        budget.append((what, "n/a (scripts/bench/ship.sh needs root and PostgreSQL 15)",
+                       "no measurable change", "NOT MEASURED"))
+        continue
+    txt = "%s us on, %s us off = %.2fx (off repeats %s..%s us)" % (us(on), us(off), on / off,
+                                                                 us(lo), us(hi))
+    if on <= hi:
+        budget.append((what, txt + ", within off's spread", "no measurable change", "MET"))
+    else:
+        check_le(what, txt, on / off, 1.05, "no measurable change (<= 1.05x)")
+ship_rate = med("ship", "throughput", "entries_per_s")
+budget.append(("`attesta audit ship` throughput (batches of 1000, server on this machine)",
+               "n/a" if ship_rate is None else "{:,.0f} entries/s ({:,.0f} entries)".format(
+                   ship_rate, med("ship", "throughput", "entries")),
+               "reported (no budget)", "MEASURED" if ship_rate is not None else "NOT MEASURED"))
+
 # --- assemble ----------------------------------------------------------------------
 met = sum(1 for b in budget if b[3] == "MET")
+rated = sum(1 for b in budget if b[3] != "MEASURED")
 out.append("Machine and run:\n\n```\n%s\n```\n" % env_text)
 out.append("Command: `%s`\n" % command)
-out.append("### Performance budget: %d of %d rows met\n" % (met, len(budget)))
+out.append("### Performance budget: %d of %d rows met\n" % (met, rated))
 out.append("| target | measured | budget | result |")
 out.append("|---|---|---|---|")
 for b in budget:
@@ -263,6 +289,20 @@ for op in GATED_OPS:
     out.append("| %s | %s |" % (op, " | ".join(
         us(med("lat_p99", lab, op)) for lab in
         ("native", "strace", "gated-tiered", "gated-always", "gated-off"))))
+
+if med("lat", "gated-ship-off", "unlink") is not None:
+    out.append("\nAudit shipping, per-call latency in microseconds (median of repeat medians; "
+               "p99 in brackets), attesta-run sync tiered, `audit.ship` true (a shipper "
+               "thread sending every 200 ms while the calls are made: %s entries shipped "
+               "in the run) beside false (scripts/bench/ship.sh):\n"
+               % ("?" if med("ship", "latency-run", "shipped") is None
+                  else "{:,.0f}".format(med("ship", "latency-run", "shipped"))))
+    out.append("| call | shipping off | shipping on |")
+    out.append("|---|---|---|")
+    for op in SHIP_OPS:
+        out.append("| %s | %s (%s) | %s (%s) |" % (
+            op, us(med("lat", "gated-ship-off", op)), us(med("lat_p99", "gated-ship-off", op)),
+            us(med("lat", "gated-ship-on", op)), us(med("lat_p99", "gated-ship-on", op))))
 
 out.append("\n### End-to-end work, seconds (median of interleaved repeats, sync tiered)\n")
 out.append("| workload | native | gated | ratio | gated range |")

@@ -16,6 +16,7 @@ which builds the floor benchmark and passes every path in the environment:
   RSS_CALLS   gated decisions for the memory run (default 100000)
   RSS_MISS    gated-but-undecided notifications for the memory run (1000000)
   BIG_LOG_MB  size of the big audit log for the start-up test (1024)
+  SHIP_ENTRIES entries shipped for the shipping rate (scripts/bench/ship.sh, 20000)
 
 Trusts its caller; everything it runs is ours.
 """
@@ -283,6 +284,29 @@ def audit_bench():
         note("bench-audit.sh exited %d (see %s/bench-audit.out)" % (rc, RES))
 
 
+# --- audit shipping (scripts/bench/ship.sh: a PostgreSQL server of its own) ------
+
+def ship_bench():
+    env = dict(os.environ, BUILD=B, SCRATCH=T, REPEATS=str(REPEATS), LAT_N=str(LAT_N))
+    out, rc = run(["sh", os.path.join(HERE, "ship.sh")], env=env, check=False)
+    with open(os.path.join(RES, "ship.out"), "w") as f:
+        f.write(out)
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 9 and f[0] == "ship-lat":
+            record("lat", "gated-ship-" + f[1], f[3], f[2], f[4])
+            record("lat_p99", "gated-ship-" + f[1], f[3], f[2], f[7])
+        elif len(f) == 3 and f[0] == "ship-throughput" and float(f[2]) > 0:
+            record("ship", "throughput", "entries", 0, f[1])
+            record("ship", "throughput", "entries_per_s", 0, "%.0f" % (int(f[1]) / float(f[2])))
+        elif len(f) == 2 and f[0] == "ship-lat-shipped":
+            record("ship", "latency-run", "shipped", 0, f[1])
+        elif f and f[0] == "ship:":
+            note(line)
+    if rc != 0:
+        note("ship.sh exited %d (see %s/ship.out)" % (rc, RES))
+
+
 def main():
     write_configs()
     note("per-call latency: %d interleaved repeats of native, floor, strace, attesta-run x %s"
@@ -309,6 +333,8 @@ def main():
         rss_run("unlinkmiss", RSS_MISS)
     note("audit log: scripts/bench-audit.sh")
     audit_bench()
+    note("audit shipping: scripts/bench/ship.sh (on beside off, then the rate)")
+    ship_bench()
     note("done")
     raw.close()
 

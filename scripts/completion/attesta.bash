@@ -5,9 +5,10 @@
 
 _attesta_words() {
 	case "$1" in
-	"") echo "init config score audit trust pending approve deny node attestation bundle metrics doctor version" ;;
+	"") echo "init config score audit trust pending approve deny node attestation bundle db metrics doctor version" ;;
 	config) echo "check" ;;
-	audit) echo "verify export rubber-stamps stats get inspect" ;;
+	audit) echo "verify export rubber-stamps stats get inspect ship" ;;
+	db) echo "init prune" ;;
 	trust) echo "show list revoke reinstate incident" ;;
 	node) echo "enroll revoke rollout" ;;
 	attestation) echo "status eval" ;;
@@ -20,7 +21,8 @@ _attesta_options() {
 	init) echo "-c --config --force --help" ;;
 	config) echo "-c --config --json --help" ;;
 	score) echo "-c --config --env --cwd --agent-id --json --context --help" ;;
-	audit) echo "-c --config --log --key --json --format --action --verdict --agent --since --until --reason-prefix --min-risk --max-seconds --no-mac --help" ;;
+	audit) echo "-c --config --log --key --json --format --action --verdict --agent --since --until --reason-prefix --min-risk --max-seconds --no-mac --db --node-id --batch --help" ;;
+	db) echo "-c --config --database --before --node-id --help" ;;
 	trust) echo "-c --config --store --db --json --agent --severity --action --domain --help" ;;
 	pending) echo "-c --config --socket --json --db --database --help" ;;
 	approve) echo "-c --config --socket --yes --session --answers-file --db --database --help" ;;

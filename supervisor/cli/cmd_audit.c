@@ -25,7 +25,8 @@
 #include "config.h"
 
 #define COMMON_HELP \
-	"The log: LOG, else --log PATH, else audit.path of the config. The config:\n" \
+	"The log: LOG, else --log PATH, else audit.path of the config; --db [--node-id\n" \
+	"ID]: the entries shipped to the fleet database (every node, or one). The config:\n" \
 	"-c FILE, else ./attesta.yaml, else the defaults (log .attesta/audit.jsonl).\n" \
 	"--key FILE overrides audit.hmac_key_file.\n"
 #define FILTER_HELP \
@@ -45,6 +46,12 @@ static void usage(FILE *out)
 		"  stats [FILTERS] [LOG]\n"
 		"  get ID [LOG]           print the entries with this entry_id\n"
 		"  inspect [FILTERS] [LOG] list entries (e.g. --reason-prefix attestation:)\n"
+		"  ship [--node-id ID] [--batch N] [LOG...]\n"
+		"                         copy local entries into the fleet database\n"
+		"\n"
+		"--db [--node-id ID]: verify, export, stats, get, inspect and rubber-stamps\n"
+		"read the entries shipped to the fleet database (fleet.database, else libpq's\n"
+		"environment) instead of a log: every node, or one.\n"
 		"\n" FILTER_HELP COMMON_HELP);
 }
 
@@ -72,7 +79,13 @@ static const struct sub_help sub_helps[] = {
 	  "\n"
 	  "Exit: 0 intact; 1 broken (lines listed) or incomplete (a session's\n"
 	  "supervisor died without a closing entry); 2 unreadable log or key, MACs\n"
-	  "not checked for want of a key, or a usage error.\n" },
+	  "not checked for want of a key, or a usage error.\n"
+	  "\n"
+	  "attesta audit verify --db [--node-id ID] [--key FILE] [--json] verifies each\n"
+	  "node's chain as shipped to the fleet database (problems named by seq), also\n"
+	  "entries missing before the first stored one; after `attesta db prune` a\n"
+	  "chain \"starts after pruning\". Exit 0 every node intact, 1 a node broken\n"
+	  "(or --node-id has no entries), 2 the database cannot be read.\n" },
 	{ "export",
 	  "usage: attesta audit export [-c FILE] [--log PATH | LOG] [--format jsonl|json|csv]\n"
 	  "                            [FILTERS]\n"
@@ -129,7 +142,7 @@ static int level_rank(const char *name)
 enum {
 	OPT_LOG = 256, OPT_KEY, OPT_JSON, OPT_NO_HEAD, OPT_FORMAT, OPT_ACTION, OPT_VERDICT,
 	OPT_AGENT, OPT_SINCE, OPT_UNTIL, OPT_REASON, OPT_MIN_RISK, OPT_MAX_SECONDS, OPT_NO_MAC,
-	OPT_NO_SESSIONS,
+	OPT_NO_SESSIONS, OPT_DB, OPT_NODE,
 };
 
 static const struct option longopts[] = {
@@ -149,6 +162,8 @@ static const struct option longopts[] = {
 	{ "reason-prefix", required_argument, NULL, OPT_REASON },
 	{ "min-risk", required_argument, NULL, OPT_MIN_RISK },
 	{ "max-seconds", required_argument, NULL, OPT_MAX_SECONDS },
+	{ "db", no_argument, NULL, OPT_DB },
+	{ "node-id", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -235,6 +250,8 @@ static int parse_options(const char *sub, int argc, char **argv, struct audit_cl
 		case OPT_JSON: cli->json = true; break;
 		case OPT_NO_HEAD: cli->no_head = true; break;
 		case OPT_NO_SESSIONS: cli->no_sessions = true; break;
+		case OPT_DB: cli->db = true; break;
+		case OPT_NODE: cli->node_id = optarg; break;
 		case OPT_FORMAT: cli->format = optarg; break;
 		case OPT_ACTION: cli->action = optarg; break;
 		case OPT_VERDICT: cli->verdict = optarg; break;
@@ -312,6 +329,8 @@ static int take_operands(const char *sub, int argc, char **argv, struct audit_cl
 
 static int dispatch(const char *sub, struct audit_cli *cli)
 {
+	if (cli->db)
+		return audit_cli_db(sub, cli);
 	if (!strcmp(sub, "verify"))
 		return audit_cli_verify(cli);
 	if (!strcmp(sub, "export"))
@@ -348,6 +367,8 @@ int cmd_audit(int argc, char **argv)
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	sub = argv[1];
+	if (!strcmp(sub, "ship"))
+		return audit_cli_ship(argc - 1, argv + 1);
 	if (!known_sub(sub)) {
 		fprintf(stderr, "attesta: unknown audit command '%s'\n", sub);
 		usage(stderr);
@@ -366,6 +387,11 @@ int cmd_audit(int argc, char **argv)
 		fprintf(stderr, "attesta: unknown export format '%s' (jsonl, json, csv)\n", cli.format);
 		return CLI_EXIT_USAGE;
 	}
+	if ((cli.db && cli.log_path) || (cli.node_id && !cli.db)) {
+		fprintf(stderr, "attesta: %s\n", cli.db ? "--db reads the fleet database: no LOG"
+			: "--node-id goes with --db");
+		return CLI_EXIT_USAGE;
+	}
 	if (cli.no_mac && a.key_path) {
 		fprintf(stderr, "attesta: --no-mac and --key exclude each other\n");
 		return CLI_EXIT_USAGE;
@@ -377,7 +403,8 @@ int cmd_audit(int argc, char **argv)
 		fprintf(stderr, "attesta: %s\n", diag.message[0] ? msg : strerror(-r));
 		return CLI_EXIT_USAGE;
 	}
-	if (!cli.log_path)
+	cli.database = config->fleet_database;
+	if (!cli.log_path && !cli.db)
 		cli.log_path = config->audit_path ? config->audit_path : ".attesta/audit.jsonl";
 	key_path = a.key_path ? a.key_path : cli.no_mac ? NULL : config->audit_hmac_key_file;
 	rc = AUDIT_EXIT_UNREADABLE;

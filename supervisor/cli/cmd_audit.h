@@ -23,7 +23,18 @@ struct audit_cli {
 	int min_risk;             /* 0 low .. 3 critical */
 	double max_seconds;
 	const char *id;           /* get */
+	/* --db: the fleet database instead of a log (cmd_audit_db.c) */
+	bool db;
+	const char *node_id;      /* --node-id: one node (default: every node) */
+	const char *database;     /* fleet.database, or NULL: libpq's environment */
+	const char *log_label;    /* shown instead of log_path (--db), or NULL */
 };
+
+/* The log's name in messages. */
+static inline const char *audit_cli_name(const struct audit_cli *cli)
+{
+	return cli->log_label ? cli->log_label : cli->log_path;
+}
 
 /* Exit codes of verify (and of an unreadable log). */
 #define AUDIT_EXIT_BROKEN 1
@@ -35,5 +46,8 @@ int audit_cli_stats(struct audit_cli *cli);
 int audit_cli_get(struct audit_cli *cli);
 int audit_cli_inspect(struct audit_cli *cli);
 int audit_cli_rubber_stamps(struct audit_cli *cli);
+/* cmd_audit_db.c: `audit ship` (argv[0] is "ship"), and SUB --db */
+int audit_cli_ship(int argc, char **argv);
+int audit_cli_db(const char *sub, struct audit_cli *cli);
 
 #endif

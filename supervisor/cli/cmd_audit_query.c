@@ -112,7 +112,8 @@ static int report_read_error(const struct audit_cli *cli, int r)
 {
 	if (r >= 0)
 		return CLI_EXIT_OK;
-	fprintf(stderr, "attesta: cannot read audit log '%s': %s\n", cli->log_path, strerror(-r));
+	fprintf(stderr, "attesta: cannot read audit log '%s': %s\n", audit_cli_name(cli),
+		strerror(-r));
 	return 2;
 }
 
@@ -311,7 +312,7 @@ static int run_list(struct audit_cli *cli, int mode)
 		       (const char *[]){ "low", "medium", "high", "critical" }[cli->min_risk],
 		       cli->max_seconds);
 	if (mode == 0 && x.n == 0) {
-		fprintf(stderr, "attesta: no entry '%s' in '%s'\n", cli->id, cli->log_path);
+		fprintf(stderr, "attesta: no entry '%s' in '%s'\n", cli->id, audit_cli_name(cli));
 		return 1;
 	}
 	return CLI_EXIT_OK;
@@ -467,7 +468,7 @@ int audit_cli_stats(struct audit_cli *cli)
 		printf("audit log '%s'\n  entries              %llu\n  first                %s\n"
 		       "  last                 %s\n  avg review time      %.1fs\n"
 		       "  rubber stamps        %llu (%.1f%% of approvals)\n",
-		       cli->log_path, (unsigned long long)s->total, s->first, s->last, avg,
+		       audit_cli_name(cli), (unsigned long long)s->total, s->first, s->last, avg,
 		       (unsigned long long)s->stamps,
 		       s->approved ? 100.0 * (double)s->stamps / (double)s->approved : 0.0);
 		print_counters("verdicts", s->verdicts, false);

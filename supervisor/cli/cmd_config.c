@@ -131,6 +131,9 @@ static cJSON *config_json(const struct pol_config *c)
 	cJSON_AddNumberToObject(o, "sync_window_ms", c->audit_sync_window_ms);
 	cJSON_AddItemToObject(o, "hmac_key_file", str_or_null(c->audit_hmac_key_file));
 	cJSON_AddItemToObject(o, "tenant_id", str_or_null(c->audit_tenant_id));
+	cJSON_AddBoolToObject(o, "ship", c->audit_ship);
+	cJSON_AddNumberToObject(o, "ship_batch", c->audit_ship_batch);
+	cJSON_AddNumberToObject(o, "ship_interval_ms", c->audit_ship_interval_ms);
 
 	cJSON_AddItemToObject(root, "domain", strv_json(&c->domains));
 	cJSON_AddBoolToObject(root, "domain_strict", c->domain_strict);

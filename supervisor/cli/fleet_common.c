@@ -23,14 +23,15 @@ const char *fleet_cli_database(const char *arg)
 {
 	bool password = false;
 #if defined(__has_include) && __has_include(<libpq-fe.h>)
-	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(arg, &err);
+	PQconninfoOption *opts = PQconninfoParse(arg, NULL);
 
+	/* unparsable: libpq refuses it too; look for the word anyway */
+	if (!opts)
+		password = strstr(arg, "password") != NULL || strchr(arg, '@') != NULL;
 	for (PQconninfoOption *o = opts; o && o->keyword; o++)
 		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
 			password = true;
 	PQconninfoFree(opts);
-	PQfreemem(err);
 #else
 	password = strstr(arg, "password") != NULL;
 #endif
@@ -69,7 +70,10 @@ void fleet_print_diag(const struct pol_diag *diag, const char *what, int r)
 int fleet_load_config(const struct fleet_opts *opts, struct pol_config **ret_config)
 {
 	struct pol_diag diag = { 0 };
-	int r = pol_config_load_or_default(opts->config_path, ret_config, &diag);
+	int r;
+
+	*ret_config = NULL;
+	r = pol_config_load_or_default(opts->config_path, ret_config, &diag);
 
 	if (r < 0) {
 		fleet_print_diag(&diag, opts->config_path ? opts->config_path : "config", r);

@@ -45,6 +45,7 @@
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/statepaths.h"
 #include "supervisor/run/shimrecv.h"
+#include "supervisor/run/shipper.h"
 #include "supervisor/run/state_protect.h"
 #include "supervisor/run/trust_watch.h"
 #include "supervisor/run/tty.h"
@@ -272,6 +273,7 @@ int main(int argc, char **argv)
 	struct pol_trust_store *trust = NULL;
 	struct sup_execcheck *execcheck = NULL;
 	struct sup_attest *attest = NULL;
+	struct sup_shipper *shipper = NULL;
 	struct sock_fprog filter = { 0 };
 	struct sup_loop loop;
 	struct pol_diag diag;
@@ -566,6 +568,15 @@ int main(int argc, char **argv)
 		kill(child.pid, SIGKILL);
 		goto out;
 	}
+	/* Audit shipping to the fleet database (shipper.h): a helper thread
+	 * off the decision path, after the fork like the sync thread. */
+	if ((rc = sup_shipper_start(config, o.node_id, plan.audit_path, &shipper, reason,
+				    sizeof reason)) < 0) {
+		fprintf(stderr, "attesta-run: %s\n", reason);
+		kill(-child.pid, SIGKILL);
+		kill(child.pid, SIGKILL);
+		goto out;
+	}
 	if (!child.killable && !shim_mode)
 		fprintf(stderr, "attesta-run: warning: kernel lacks "
 			"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: signals restart held calls\n");
@@ -659,6 +670,7 @@ out:
 	sup_execcheck_free(execcheck);
 	pol_trust_store_free(trust);
 	pol_audit_close(audit);
+	sup_shipper_stop(shipper);
 	pol_engine_free(engine);
 	pol_config_free(config);
 	sup_attest_free(attest);

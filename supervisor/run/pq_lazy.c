@@ -46,6 +46,13 @@ LAZY PGconn *PQconnectdb(const char *conninfo)
 	return real ? real(conninfo) : NULL;
 }
 
+LAZY PGconn *PQconnectdbParams(const char *const *keywords, const char *const *values,
+			       int expand_dbname)
+{
+	REAL(PQconnectdbParams);
+	return real ? real(keywords, values, expand_dbname) : NULL;
+}
+
 LAZY ConnStatusType PQstatus(const PGconn *conn)
 {
 	REAL(PQstatus);
@@ -123,16 +130,16 @@ LAZY char *PQgetvalue(const PGresult *res, int tup_num, int field_num)
 	return real ? real(res, tup_num, field_num) : (char *)"";
 }
 
-LAZY int PQgetlength(const PGresult *res, int tup_num, int field_num)
-{
-	REAL(PQgetlength);
-	return real ? real(res, tup_num, field_num) : 0;
-}
-
 LAZY int PQgetisnull(const PGresult *res, int tup_num, int field_num)
 {
 	REAL(PQgetisnull);
 	return real ? real(res, tup_num, field_num) : 1;
+}
+
+LAZY int PQgetlength(const PGresult *res, int tup_num, int field_num)
+{
+	REAL(PQgetlength);
+	return real ? real(res, tup_num, field_num) : 0;
 }
 
 LAZY char *PQcmdTuples(PGresult *res)

@@ -194,6 +194,19 @@ if [ -x "$ATTESTA" ]; then
 fi
 cd "$work" || exit 1
 
+# audit shipping keys (docs/audit.md "Shipping to PostgreSQL"): checked with positions
+printf 'audit:\n  ship: yes please\n' > ship1.yaml
+run 1 "$ATTESTA" config check ship1.yaml
+expect_err "ship1.yaml:2:9: 'audit.ship' must be true or false"
+printf 'audit:\n  ship: true\n  ship_batch: 9000\n' > ship2.yaml
+run 1 "$ATTESTA" config check ship2.yaml
+expect_err "ship2.yaml:3:15: 'audit.ship_batch' is out of range"
+printf 'audit:\n  ship: true\n  ship_batch: 500\n  ship_interval_ms: 5\n' > ship3.yaml
+run 1 "$ATTESTA" config check ship3.yaml
+expect_err "ship3.yaml:4:21: 'audit.ship_interval_ms' is out of range"
+printf 'audit:\n  ship: true\n  ship_batch: 500\n  ship_interval_ms: 250\n' > ship4.yaml
+run 0 "$ATTESTA" config check ship4.yaml
+
 if [ "$failures" -ne 0 ]; then
 	echo "config_cli: $failures failure(s)"
 	exit 1
