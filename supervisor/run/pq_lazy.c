@@ -13,7 +13,9 @@
 #include <dlfcn.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define LAZY __attribute__((visibility("hidden")))
 
@@ -40,17 +42,35 @@ static void *sym(const char *name)
 	if (!real) \
 		real = (__typeof__(&name))sym(#name)
 
+/* SECURITY: the agent inherits attesta-run's environment, so a
+ * PGPASSWORD there would hand it the node's database password (the role
+ * that ships the audit, records trust, reads the registry). No fleet
+ * connection is made while it is set: every caller then fails closed
+ * (docs/fleet.md, "Where things come from"). Said once on stderr. */
+static bool password_in_environment(void)
+{
+	static int said;
+
+	if (!getenv("PGPASSWORD"))
+		return false;
+	if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		fprintf(stderr, "attesta-run: not connecting to the fleet database while PGPASSWORD "
+				"is set (the agent would inherit it): put the password in PGPASSFILE "
+				"or ~/.pgpass (mode 0600) and unset PGPASSWORD\n");
+	return true;
+}
+
 LAZY PGconn *PQconnectdb(const char *conninfo)
 {
 	REAL(PQconnectdb);
-	return real ? real(conninfo) : NULL;
+	return real && !password_in_environment() ? real(conninfo) : NULL;
 }
 
 LAZY PGconn *PQconnectdbParams(const char *const *keywords, const char *const *values,
 			       int expand_dbname)
 {
 	REAL(PQconnectdbParams);
-	return real ? real(keywords, values, expand_dbname) : NULL;
+	return real && !password_in_environment() ? real(keywords, values, expand_dbname) : NULL;
 }
 
 LAZY ConnStatusType PQstatus(const PGconn *conn)

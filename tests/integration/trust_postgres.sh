@@ -192,4 +192,11 @@ printf 'audit:\n  path: %s/work/pw.jsonl\ntrust:\n  backend: postgres\n  path: %
 "$R" -c pw.yaml --agent-id bot -- sh -c 'rm -f nothing' > pw.out 2> pw.err || { cat pw.err; fail "run with a password"; }
 ! grep -q s3cretPW9 pw.jsonl pw.out pw.err || fail "the password was written out"
 
+# --- PGPASSWORD in attesta-run's environment would be the agent's too: no fleet
+# connection is made with it (the trust record falls back to 0, as when down)
+PGPASSWORD=s3cretPW9 "$R" -c n1.yaml --agent-id bot2 -- sh -c 'rm -f victim7 2>/dev/null; true' > pg.out 2> pg.err ||
+	{ cat pg.err; fail "run with PGPASSWORD"; }
+grep -q "not connecting to the fleet database while PGPASSWORD is set" pg.err || { cat pg.err; fail "no PGPASSWORD refusal"; }
+grep -q "trust database: cannot connect" pg.err || fail "PGPASSWORD: the gate connected anyway"
+
 echo "trust_postgres: ok"
