@@ -39,6 +39,7 @@ struct sup_tfacts {
 	pid_t tid;             /* 0: free slot */
 	int procfd;            /* O_PATH|O_DIRECTORY of /proc/TID */
 	int statusfd;          /* /proc/TID/status, read with pread */
+	int statfd;            /* /proc/TID/stat (ancestors of a chain), -1 until needed */
 	int rootfd;            /* O_PATH of the thread's root, -1 until needed */
 	bool root_shared;      /* rootfd is shared_root's (never closed here) */
 	struct root_id root;   /* identity of rootfd when it was opened */
@@ -78,9 +79,11 @@ static void entry_close(struct sup_tfacts *f)
 		close(f->procfd);
 	if (f->statusfd >= 0)
 		close(f->statusfd);
+	if (f->statfd >= 0)
+		close(f->statfd);
 	if (f->rootfd >= 0 && !f->root_shared)
 		close(f->rootfd);
-	f->procfd = f->statusfd = f->rootfd = -1;
+	f->procfd = f->statusfd = f->statfd = f->rootfd = -1;
 	f->root_shared = false;
 	free(f->exe);
 	f->exe = NULL;
@@ -142,7 +145,7 @@ static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
 
 		if (!f)
 			return NULL;
-		f->procfd = f->statusfd = f->rootfd = -1;
+		f->procfd = f->statusfd = f->statfd = f->rootfd = -1;
 		table[free_i] = f;
 		return f;
 	}
@@ -254,6 +257,77 @@ int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret)
 		r = entry_open(f, pid);
 		if (r == 0)
 			r = read_status(f, ret);
+	}
+	if (r < 0 && !f->refs)
+		entry_close(f);
+	else
+		f->last_use = ++use_clock;
+out:
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
+/* "PID (COMM) S PPID ...": COMM is raw and may hold ')' or spaces, so
+ * it ends at the last ')'. */
+static int read_stat(struct sup_tfacts *f, char *name, size_t name_size, size_t *ret_len,
+		     pid_t *ret_ppid)
+{
+	char buf[1024];
+	ssize_t n;
+
+	if (f->statfd < 0 && (f->statfd = openat(f->procfd, "stat", O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	do
+		n = pread(f->statfd, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+	if (n == 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	char *open_paren = memchr(buf, '(', (size_t)n), *close_paren = NULL;
+	for (char *p = buf + n; p > buf; p--)
+		if (p[-1] == ')') {
+			close_paren = p - 1;
+			break;
+		}
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EIO;
+	size_t len = (size_t)(close_paren - open_paren - 1);
+	int ppid;
+	char state;
+	if (len + 1 > name_size || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2)
+		return -EIO;
+	memcpy(name, open_paren + 1, len);
+	name[len] = '\0';
+	*ret_len = len;
+	*ret_ppid = (pid_t)ppid;
+	return 0;
+}
+
+int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *ret_len,
+			     pid_t *ret_ppid)
+{
+	struct sup_tfacts *f;
+	bool hit;
+	int r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	pthread_mutex_lock(&cache_lock);
+	f = slot_for(pid, &hit);
+	if (!f) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!hit && (r = entry_open(f, pid)) < 0)
+		goto out;
+	r = read_stat(f, name, name_size, ret_len, ret_ppid);
+	if (r == -ESRCH && hit && !f->refs) {
+		entry_close(f);
+		r = entry_open(f, pid);
+		if (r == 0)
+			r = read_stat(f, name, name_size, ret_len, ret_ppid);
 	}
 	if (r < 0 && !f->refs)
 		entry_close(f);
