@@ -217,6 +217,8 @@ static bool untrack(struct sup_execcheck *c, pid_t tid)
 
 int sup_execcheck_track(struct sup_execcheck *check, pid_t tid)
 {
+	/* the first task tracked is PROG (execseal.h) */
+	sup_execseal_latch(check->seal, tid);
 	for (size_t i = 0; i < check->n_traced; i++)
 		if (check->traced[i] == tid)
 			return 0;

@@ -4,7 +4,7 @@
  *
  * SECURITY: every doubt answers false (the mapping check runs, as before
  * this file existed). Trusts fstat, fstatfs and readlinkat on descriptors
- * the supervisor opened, /proc/TID/status of the first approved exec, and
+ * the supervisor opened, /proc/PID/status of PROG when it is handed over, and
  * the ELF headers of a file only root can write.
  */
 #include "supervisor/run/execseal.h"
@@ -303,14 +303,18 @@ static struct seal_entry *learn(struct sup_execseal *s, pid_t tid, int prog,
 	return slot;
 }
 
+void sup_execseal_latch(struct sup_execseal *seal, pid_t tid)
+{
+	if (seal && seal->sandbox == 0)
+		seal->sandbox = sandbox_state(tid);
+}
+
 bool sup_execseal_fixed(struct sup_execseal *seal, pid_t tid, int prog, const struct stat *st,
 			bool want_interp, dev_t idev, ino_t iino)
 {
-	if (!seal)
+	if (!seal || seal->sandbox <= 0) /* not latched yet: no shortcut */
 		return false;
-	if (seal->sandbox == 0)
-		seal->sandbox = sandbox_state(tid);
-	if (prog < 0 || seal->sandbox < 0 || !S_ISREG(st->st_mode) || !root_only(st) || !local_disk(prog))
+	if (prog < 0 || !S_ISREG(st->st_mode) || !root_only(st) || !local_disk(prog))
 		return false;
 	struct seal_entry *e = lookup(seal, st);
 	if (!e)

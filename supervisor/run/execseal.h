@@ -9,8 +9,8 @@
  * so the ptrace stop stays for every exec.
  *
  * Sealed means:
- *  - the sandbox is unprivileged: PROG, whose first exec is the first one
- *    approved, had no uid 0 (real, effective, saved, fs), no capability in
+ *  - the sandbox is unprivileged: PROG, latched when the launcher hands
+ *    it over (sup_execcheck_track), had no uid 0 (real, effective, saved, fs), no capability in
  *    any set and NO_NEW_PRIVS (launch.c sets it for every sandboxed task);
  *    every task of the sandbox descends from it and can gain neither;
  *  - the program file is a regular file owned by root with no group or
@@ -45,12 +45,18 @@ struct sup_execseal;
 int sup_execseal_new(struct sup_execseal **ret);
 void sup_execseal_free(struct sup_execseal *seal);
 
+/* Latch whether the sandbox is unprivileged from tid's credentials, once:
+ * the first call must name PROG (sup_execcheck_track() of the launched
+ * child, or the first thread seized for an exec), whose credentials are
+ * final and bound every other task of the sandbox. */
+void sup_execseal_latch(struct sup_execseal *seal, pid_t tid);
+
 /*
  * Can the image that thread tid is about to exec be trusted to map only
  * prog (fd of the program the decoder resolved, st its fstat) and, when
- * want_interp, the interpreter of identity idev:iino? The first call
- * latches whether the sandbox is unprivileged from tid's credentials
- * (it must be PROG's first approved exec). false on any doubt or error.
+ * want_interp, the interpreter of identity idev:iino? false on any doubt
+ * or error, and before sup_execseal_latch() found the sandbox
+ * unprivileged.
  */
 bool sup_execseal_fixed(struct sup_execseal *seal, pid_t tid, int prog, const struct stat *st,
 			bool want_interp, dev_t idev, ino_t iino);
