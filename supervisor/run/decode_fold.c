@@ -429,7 +429,8 @@ fail:
  * The object fd is on a file system that cannot fold on this kernel
  * (decode_foldsb.h) and is not itself a mount point: then the directory
  * that holds it under its path is on the same mount, so the lookup of its
- * name there cannot fold either. A bind-mounted file (a mount root) may
+ * name there cannot fold either, and sup_fold_names() would stop there
+ * for a name with an ASCII letter. A bind-mounted file (a mount root) may
  * sit in a directory of another file system: probed as before.
  */
 static bool fd_never_folds(int fd)
@@ -456,7 +457,9 @@ int sup_fold_fd_path(const struct sup_view *view, int fd, char *path, size_t pat
 
 	if (path[0] != '/' || !slash || slash[1] == '\0')
 		return 0; /* "/" itself, or not a path (memfd: the caller's) */
-	if (fd_never_folds(fd))
+	/* a name without ASCII letters still has its ancestors probed
+	 * (ancestor_folds), which may be on another mount */
+	if (has_ascii_letter(slash + 1) && fd_never_folds(fd))
 		return 0;
 	dlen = slash == path ? 1 : (size_t)(slash - path);
 	if (dlen >= sizeof(dir) || strlen(slash + 1) > NAME_MAX) {
