@@ -24,7 +24,7 @@
 . "$(dirname "$0")/lib/adv.sh"
 L=$ADV/adv_loader
 R=$ADV/adv_race
-[ -x "$L" ] && [ -x "$R" ] || skip "adv_loader/adv_race not built"
+{ [ -x "$L" ] && [ -x "$R" ]; } || skip "adv_loader/adv_race not built"
 LD=/lib64/ld-linux-x86-64.so.2
 [ -x "$LD" ] || skip "no $LD (glibc x86-64 loader) here"
 CC=${CC:-cc}
