@@ -39,7 +39,9 @@ struct sup_tfacts {
 	pid_t tid;             /* 0: free slot */
 	int procfd;            /* O_PATH|O_DIRECTORY of /proc/TID */
 	int statusfd;          /* /proc/TID/status, read with pread */
+	int statfd;            /* /proc/TID/stat (ancestors of a chain), -1 until needed */
 	int rootfd;            /* O_PATH of the thread's root, -1 until needed */
+	bool root_shared;      /* rootfd is shared_root's (never closed here) */
 	struct root_id root;   /* identity of rootfd when it was opened */
 	size_t root_len;       /* as struct sup_view */
 	char root_path[PATH_MAX];
@@ -60,15 +62,29 @@ static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
 static char *status_buf; /* under cache_lock */
 
+/* With roots fixed every sandboxed task has the root PROG had when its
+ * filter was loaded: the first one opened is kept (under cache_lock) and
+ * lent to each new thread whose root has the same identity (one statx
+ * instead of open, statx, fstat and stat of "/"). */
+static struct {
+	int fd;
+	struct root_id id;
+	size_t len;
+	char path[PATH_MAX];
+} shared_root = { .fd = -1 };
+
 static void entry_close(struct sup_tfacts *f)
 {
 	if (f->procfd >= 0)
 		close(f->procfd);
 	if (f->statusfd >= 0)
 		close(f->statusfd);
-	if (f->rootfd >= 0)
+	if (f->statfd >= 0)
+		close(f->statfd);
+	if (f->rootfd >= 0 && !f->root_shared)
 		close(f->rootfd);
-	f->procfd = f->statusfd = f->rootfd = -1;
+	f->procfd = f->statusfd = f->statfd = f->rootfd = -1;
+	f->root_shared = false;
 	free(f->exe);
 	f->exe = NULL;
 	f->tid = 0;
@@ -129,7 +145,7 @@ static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
 
 		if (!f)
 			return NULL;
-		f->procfd = f->statusfd = f->rootfd = -1;
+		f->procfd = f->statusfd = f->statfd = f->rootfd = -1;
 		table[free_i] = f;
 		return f;
 	}
@@ -251,6 +267,77 @@ out:
 	return r;
 }
 
+/* "PID (COMM) S PPID ...": COMM is raw and may hold ')' or spaces, so
+ * it ends at the last ')'. */
+static int read_stat(struct sup_tfacts *f, char *name, size_t name_size, size_t *ret_len,
+		     pid_t *ret_ppid)
+{
+	char buf[1024];
+	ssize_t n;
+
+	if (f->statfd < 0 && (f->statfd = openat(f->procfd, "stat", O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	do
+		n = pread(f->statfd, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+	if (n == 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	char *open_paren = memchr(buf, '(', (size_t)n), *close_paren = NULL;
+	for (char *p = buf + n; p > buf; p--)
+		if (p[-1] == ')') {
+			close_paren = p - 1;
+			break;
+		}
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EIO;
+	size_t len = (size_t)(close_paren - open_paren - 1);
+	int ppid;
+	char state;
+	if (len + 1 > name_size || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2)
+		return -EIO;
+	memcpy(name, open_paren + 1, len);
+	name[len] = '\0';
+	*ret_len = len;
+	*ret_ppid = (pid_t)ppid;
+	return 0;
+}
+
+int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *ret_len,
+			     pid_t *ret_ppid)
+{
+	struct sup_tfacts *f;
+	bool hit;
+	int r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	pthread_mutex_lock(&cache_lock);
+	f = slot_for(pid, &hit);
+	if (!f) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!hit && (r = entry_open(f, pid)) < 0)
+		goto out;
+	r = read_stat(f, name, name_size, ret_len, ret_ppid);
+	if (r == -ESRCH && hit && !f->refs) {
+		entry_close(f);
+		r = entry_open(f, pid);
+		if (r == 0)
+			r = read_stat(f, name, name_size, ret_len, ret_ppid);
+	}
+	if (r < 0 && !f->refs)
+		entry_close(f);
+	else
+		f->last_use = ++use_clock;
+out:
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
 void sup_tfacts_release(struct sup_tfacts *f)
 {
 	if (!f)
@@ -303,6 +390,47 @@ static bool same_root(const struct root_id *a, const struct root_id *b)
 	       a->dev_minor == b->dev_minor && a->ino == b->ino && a->mnt_id == b->mnt_id;
 }
 
+/* The first root opened with roots fixed becomes the shared one. */
+static void keep_shared_root(const struct sup_tfacts *f)
+{
+	pthread_mutex_lock(&cache_lock);
+	if (roots_fixed && shared_root.fd < 0 && f->root.valid) {
+		int fd = fcntl(f->rootfd, F_DUPFD_CLOEXEC, 3);
+
+		if (fd >= 0) {
+			shared_root.fd = fd;
+			shared_root.id = f->root;
+			shared_root.len = f->root_len;
+			memcpy(shared_root.path, f->root_path, f->root_len + 1);
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* A new thread's root is the shared one: borrow it. SECURITY: only with
+ * roots fixed (no sandboxed task can change its root, docs/decode.md),
+ * and only when /proc/TID/root has the shared root's identity, mount id
+ * included. 0 when borrowed, else -1 (open it as before). */
+static int borrow_shared_root(struct sup_tfacts *f)
+{
+	struct root_id now;
+	int r = -1;
+
+	if (f->rootfd >= 0 || root_identity(f->procfd, "root", 0, &now) < 0)
+		return -1;
+	pthread_mutex_lock(&cache_lock);
+	if (roots_fixed && shared_root.fd >= 0 && same_root(&now, &shared_root.id)) {
+		f->rootfd = shared_root.fd;
+		f->root_shared = true;
+		f->root = shared_root.id;
+		f->root_len = shared_root.len;
+		memcpy(f->root_path, shared_root.path, shared_root.len + 1);
+		r = 0;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
 /* Reopen the root and work out whether it is ours (as sup_view_open). */
 static int reopen_root(struct sup_tfacts *f)
 {
@@ -310,9 +438,10 @@ static int reopen_root(struct sup_tfacts *f)
 	ssize_t n;
 	int fd;
 
-	if (f->rootfd >= 0)
+	if (f->rootfd >= 0 && !f->root_shared)
 		close(f->rootfd);
 	f->rootfd = -1;
+	f->root_shared = false;
 	f->root.valid = false;
 	fd = openat(f->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -332,6 +461,7 @@ static int reopen_root(struct sup_tfacts *f)
 			f->root_len = 0;
 	}
 	f->rootfd = fd;
+	keep_shared_root(f);
 	return 0;
 fail:
 	{
@@ -357,6 +487,8 @@ int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view)
 
 		if (f->rootfd >= 0 && root_identity(f->procfd, "root", 0, &now) == 0 &&
 		    same_root(&now, &f->root))
+			r = 0;
+		else if (f->rootfd < 0 && roots_fixed && borrow_shared_root(f) == 0)
 			r = 0;
 		else
 			r = reopen_root(f);

@@ -58,6 +58,12 @@ void sup_tfacts_release(struct sup_tfacts *f);
  * what a held notification of that thread recorded (ancestors of the
  * process chain). 0 or -errno. */
 int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret);
+/* The same for what a process chain needs of an ancestor, its comm
+ * (raw bytes, NUL-terminated) and PPid, from /proc/PID/stat: a fraction
+ * of the cost of the status (no credentials, signal masks or memory
+ * counters; docs/BENCHMARKS.md, "Session 4"). 0 or -errno. */
+int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *ret_len,
+			     pid_t *ret_ppid);
 
 const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f);
 /* O_PATH fd of /proc/TID (owned by the cache). */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
+#include "supervisor/run/decode_foldsb.h"
 
 /* Case-insensitive by design (vfat, exfat, ntfs, hfs, isofs), or decided
  * by a server that is so in practice and numbers inodes loosely (SMB):
@@ -105,6 +106,10 @@ int sup_fold_dir_folds(int dir, const char *spelled, const struct stat *target,
 	if (fstatfs(dir, &sfs) < 0)
 		return -errno;
 	kind = type_folds((uint32_t)sfs.f_type, &weak);
+	if (kind == 0 && sup_fold_type_never((uint32_t)sfs.f_type)) {
+		*ret_weak_ino = false;
+		return 0; /* this kernel cannot fold it (decode_foldsb.h) */
+	}
 	if (kind > 0 || (kind < 0 && fuse_needs_search(spelled))) {
 		*ret_weak_ino = weak;
 		return 1;
@@ -420,6 +425,27 @@ fail:
 	return r;
 }
 
+/*
+ * The object fd is on a file system that cannot fold on this kernel
+ * (decode_foldsb.h) and is not itself a mount point: then the directory
+ * that holds it under its path is on the same mount, so the lookup of its
+ * name there cannot fold either, and sup_fold_names() would stop there
+ * for a name with an ASCII letter. A bind-mounted file (a mount root) may
+ * sit in a directory of another file system: probed as before.
+ */
+static bool fd_never_folds(int fd)
+{
+	struct statfs sfs;
+	struct statx sx;
+
+	if (fstatfs(fd, &sfs) < 0 || !sup_fold_type_never((uint32_t)sfs.f_type))
+		return false;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, &sx) < 0)
+		return false;
+	return (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 int sup_fold_fd_path(const struct sup_view *view, int fd, char *path, size_t path_size, char *why,
 		     size_t why_size)
 {
@@ -431,6 +457,10 @@ int sup_fold_fd_path(const struct sup_view *view, int fd, char *path, size_t pat
 
 	if (path[0] != '/' || !slash || slash[1] == '\0')
 		return 0; /* "/" itself, or not a path (memfd: the caller's) */
+	/* a name without ASCII letters still has its ancestors probed
+	 * (ancestor_folds), which may be on another mount */
+	if (has_ascii_letter(slash + 1) && fd_never_folds(fd))
+		return 0;
 	dlen = slash == path ? 1 : (size_t)(slash - path);
 	if (dlen >= sizeof(dir) || strlen(slash + 1) > NAME_MAX) {
 		snprintf(why, why_size, "cannot name '%s': too long", path);

@@ -25,8 +25,9 @@
  * is stat'ed here when needed). 1 when it folds: FUSE, SMB, vfat, exfat,
  * ntfs, hfs and isofs by type; any other file system (NFS included) when
  * spelled with its ASCII letters' case swapped reaches the same inode.
- * 0 when it does not, or when spelled has no ASCII letter on a file
- * system that is not folding by type. -errno on failure.
+ * 0 when it does not, when spelled has no ASCII letter on a file
+ * system that is not folding by type, or (without a probe) when the
+ * kernel cannot fold that type at all (decode_foldsb.h). -errno on failure.
  * *ret_weak_ino is set for file systems whose inode numbers may not match
  * between readdir and stat (FUSE, SMB).
  */
@@ -57,8 +58,9 @@ int sup_fold_find_stored(int dir, const char *spelled, const struct stat *want, 
  * stored name, and every component of canon whose parent directory folds
  * is replaced by its stored name, walking up from pfd with ".." (across
  * mount points) to the target's root. When it does not fold, nothing is
- * read beyond one fstatfs and (for a name with ASCII letters) one fstatat
- * of the case-swapped spelling. A name that does not exist is left as it
+ * read beyond one fstatfs and (for a name with ASCII letters, on a file
+ * system that may fold on this kernel: decode_foldsb.h) one fstatat of
+ * the case-swapped spelling. A name that does not exist is left as it
  * is (the caller answers ENOENT). 0, or -errno with why filled (a
  * sentence for the audit reason): the errors of sup_fold_find_stored(),
  * -ENAMETOOLONG when a stored path does not fit.
@@ -72,7 +74,9 @@ int sup_fold_names(const struct sup_view *view, int pfd, char *canon, size_t can
  * the target's root (sup_view_reopen_dir) and must still hold that very
  * object under that name, then path is rewritten in place to the stored
  * names. Used for the program of an exec and its interpreter. A path
- * that is not absolute (an anonymous object) is left alone. 0 or -errno
+ * that is not absolute (an anonymous object) is left alone, and so is an
+ * object on a file system that cannot fold on this kernel and is not a
+ * mount point itself (decode_foldsb.h: nothing is reopened). 0 or -errno
  * with why filled (-ESTALE: renamed since it was read back).
  */
 int sup_fold_fd_path(const struct sup_view *view, int fd, char *path, size_t path_size, char *why,

@@ -210,18 +210,21 @@ int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t sto
 
 	if (r < 0)
 		return r;
-	/* Ancestors: one pread of a cached status each (Name: is the comm of
-	 * the process, PPid: the next one up). */
+	/* Ancestors: one pread of a cached /proc/PID/stat each (the comm of
+	 * the process and the next one up; the status, which also formats
+	 * credentials and memory counters, costs twice as much). */
 	for (unsigned depth = 1; depth < POL_CHAIN_MAX_DEPTH && pid > 1 && pid != stop_pid;
 	     depth++) {
-		struct sup_proc_status st;
+		char name[64];
+		size_t len;
+		pid_t up;
 
-		if (sup_tcache_read_status(pid, &st) < 0)
+		if (sup_tcache_read_ancestor(pid, name, sizeof(name), &len, &up) < 0)
 			break;
-		r = pol_strv_push(chain, st.name, st.name_len);
+		r = pol_strv_push(chain, name, len);
 		if (r < 0)
 			return r;
-		pid = st.ppid;
+		pid = up;
 	}
 	return 0;
 }
@@ -232,7 +235,7 @@ int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain)
 
 	if (POL_CHAIN_MAX_DEPTH < 1 || pid <= 1 || pid == stop_pid)
 		return 0;
-	if (sup_tcache_read_status(pid, &st) < 0)
+	if (sup_tcache_read_ancestor(pid, st.name, sizeof(st.name), &st.name_len, &st.ppid) < 0)
 		return 0;
 	return sup_proc_chain_from(st.name, st.name_len, st.ppid, stop_pid, chain);
 }

@@ -8,6 +8,7 @@
 #include "supervisor/run/execcheck.h"
 
 #include "policy/pol_limits.h"
+#include "supervisor/run/execseal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,8 @@ struct expectation {
 	dev_t idev;
 	ino_t iino;
 	char ipath[256];
+	bool sealed; /* nothing in the sandbox can change program or
+		      * interpreter: no mapping check (execseal.h) */
 };
 
 struct sup_execcheck {
@@ -45,6 +48,7 @@ struct sup_execcheck {
 	size_t count, capacity;
 	pid_t *traced;          /* tasks we are the tracer of (seized for an exec) */
 	size_t n_traced, cap_traced;
+	struct sup_execseal *seal;
 };
 
 int sup_execcheck_new(struct sup_execcheck **ret_check)
@@ -52,6 +56,10 @@ int sup_execcheck_new(struct sup_execcheck **ret_check)
 	struct sup_execcheck *c = calloc(1, sizeof *c);
 	if (!c)
 		return -ENOMEM;
+	if (sup_execseal_new(&c->seal) < 0) {
+		free(c);
+		return -ENOMEM;
+	}
 	*ret_check = c;
 	return 0;
 }
@@ -64,6 +72,7 @@ void sup_execcheck_free(struct sup_execcheck *check)
 		free(check->items[i].argv);
 	free(check->items);
 	free(check->traced);
+	sup_execseal_free(check->seal);
 	free(check);
 }
 
@@ -159,6 +168,10 @@ void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
 			e->ino = st.st_ino;
 			e->script = action->interpreter != NULL;
 			e->known = true;
+			e->sealed = sup_execseal_fixed(check->seal, tid, prog_fd, &st,
+						       action->elf_interp != NULL,
+						       (dev_t)action->elf_interp_dev,
+						       (ino_t)action->elf_interp_ino);
 		}
 	} else if (action->path &&
 		   identify(tid, action->path, &e->dev, &e->ino, &e->script) == 0) {
@@ -204,6 +217,8 @@ static bool untrack(struct sup_execcheck *c, pid_t tid)
 
 int sup_execcheck_track(struct sup_execcheck *check, pid_t tid)
 {
+	/* the first task tracked is PROG (execseal.h) */
+	sup_execseal_latch(check->seal, tid);
 	for (size_t i = 0; i < check->n_traced; i++)
 		if (check->traced[i] == tid)
 			return 0;
@@ -432,7 +447,9 @@ int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_ti
 		sup_execcheck_forget(check, former_tid);
 		return -EPERM;
 	}
-	if (ok && check_mappings(pid, e, reason, reason_size) < 0) {
+	/* a sealed program and interpreter (execseal.h): what the kernel
+	 * mapped is what was decided once /proc/PID/exe is */
+	if (ok && !e->sealed && check_mappings(pid, e, reason, reason_size) < 0) {
 		sup_execcheck_forget(check, former_tid);
 		return -EPERM;
 	}

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "supervisor/run/decode_fold.c"
+#include "supervisor/run/decode_foldsb.c"
 
 /* decode_path.c's, for a view whose root is ours */
 int sup_view_reopen_dir(const struct sup_view *view, const char *canonical, int *ret_fd)
@@ -102,6 +103,14 @@ static void test_sup_fold_dir_folds_case_sensitive(void **state)
 	assert_int_equal(sup_fold_dir_folds(dirfd_, "target.txt", &st, &weak), 0);
 }
 
+/* The test directory's file system cannot fold on this kernel. */
+static bool tmp_never_folds(void)
+{
+	struct statfs sfs;
+
+	return fstatfs(dirfd_, &sfs) == 0 && sup_fold_type_never((uint32_t)sfs.f_type);
+}
+
 static void test_sup_fold_dir_folds_same_inode_swapped(void **state)
 {
 	struct stat st;
@@ -111,7 +120,9 @@ static void test_sup_fold_dir_folds_same_inode_swapped(void **state)
 	mkfile("Name");
 	mklink("Name", "nAME");
 	st = stat_of("Name");
-	assert_int_equal(sup_fold_dir_folds(dirfd_, "Name", &st, &weak), 1);
+	/* where the kernel cannot fold this file system (decode_foldsb.c) the
+	 * probe is not made: a hard link under another spelling is not a fold */
+	assert_int_equal(sup_fold_dir_folds(dirfd_, "Name", &st, &weak), tmp_never_folds() ? 0 : 1);
 }
 
 static void test_sup_fold_find_stored_exact(void **state)
@@ -291,9 +302,15 @@ static void test_sup_fold_fd_path(void **state)
 	assert_int_equal(renameat(dirfd_, "prog", dirfd_, "other"), 0);
 	mkfile("prog");
 	snprintf(path, sizeof(path), "%s/prog", dir_path);
-	assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)),
-			 -ESTALE);
-	assert_non_null(strstr(why, "cannot find"));
+	if (tmp_never_folds()) {
+		/* nothing to look up: the name read back stands */
+		assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)),
+				 0);
+	} else {
+		assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)),
+				 -ESTALE);
+		assert_non_null(strstr(why, "cannot find"));
+	}
 	/* an anonymous object is left alone */
 	snprintf(path, sizeof(path), "anon_inode:[memfd]");
 	assert_int_equal(sup_fold_fd_path(&view, fd, path, sizeof(path), why, sizeof(why)), 0);

@@ -1,0 +1,96 @@
+/*
+ * Unit tests for sup_tcache_read_ancestor() (supervisor/run/decode_cache.c):
+ * the comm and PPid of a chain's ancestor read from /proc/PID/stat must be
+ * what /proc/PID/status says (docs/BENCHMARKS.md, "Session 4"), also for
+ * a comm that holds ')', '(' and spaces, and a process that is gone
+ * answers -ESRCH.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "supervisor/run/decode_cache.c"
+#include "supervisor/run/decode_proc.c"
+
+/* A child named name, waiting to be killed. */
+static pid_t named_child(const char *name)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name, 0, 0, 0);
+		(void)!write(p[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
+static void check_same_as_status(pid_t pid)
+{
+	struct sup_proc_status st;
+	char name[64];
+	size_t len;
+	pid_t ppid;
+
+	assert_int_equal(sup_proc_status_read(pid, &st), 0);
+	assert_int_equal(sup_tcache_read_ancestor(pid, name, sizeof name, &len, &ppid), 0);
+	assert_int_equal(len, st.name_len);
+	assert_memory_equal(name, st.name, len);
+	assert_int_equal(ppid, st.ppid);
+}
+
+static void test_self(void **state)
+{
+	(void)state;
+	check_same_as_status(getpid());
+}
+
+static void test_odd_names(void **state)
+{
+	const char *names[] = { "a) b (c", "x)", "((", "sp ace", "back\\sl", "nl\nx" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		pid_t pid = named_child(names[i]);
+		char name[64];
+		size_t len;
+		pid_t ppid;
+
+		check_same_as_status(pid);
+		assert_int_equal(sup_tcache_read_ancestor(pid, name, sizeof name, &len, &ppid), 0);
+		assert_string_equal(name, names[i]);
+		assert_int_equal(ppid, getpid());
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		/* gone: the cached handle says so, the slot is reopened by path */
+		assert_int_equal(sup_tcache_read_ancestor(pid, name, sizeof name, &len, &ppid),
+				 -ESRCH);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_odd_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
