@@ -187,7 +187,7 @@ static void run_escalation(struct sup_approval *a, struct approval_item *it)
 
 static void timeout_item(struct sup_approval *a, struct approval_item *it)
 {
-	struct sup_approval_outcome o = { .decision_source = "timeout" };
+	struct sup_approval_outcome o = { .decision_source = SUP_SRC_TIMEOUT };
 	char why[200];
 	char desc[512];
 	sup_term_safe(approval_info_description(it->info), desc, sizeof desc);
@@ -195,7 +195,7 @@ static void timeout_item(struct sup_approval *a, struct approval_item *it)
 	switch (a->config->fail_mode) {
 	case POL_FAIL_ALLOW:
 		o.approved = true;
-		o.verdict = "approved";
+		o.verdict = SUP_VERDICT_APPROVED;
 		o.warning = true;
 		snprintf(why, sizeof why, "no answer within %g s: fail_mode allow (unreviewed)",
 			 a->config->timeout_seconds);
@@ -203,7 +203,7 @@ static void timeout_item(struct sup_approval *a, struct approval_item *it)
 			"(timeout, fail_mode allow)\n", it->id, desc);
 		break;
 	case POL_FAIL_ESCALATE:
-		o.verdict = "escalated";
+		o.verdict = SUP_VERDICT_ESCALATED;
 		o.escalation = true;
 		snprintf(why, sizeof why, "no answer within %g s: escalated",
 			 a->config->timeout_seconds);
@@ -211,7 +211,7 @@ static void timeout_item(struct sup_approval *a, struct approval_item *it)
 		run_escalation(a, it);
 		break;
 	default:
-		o.verdict = "timed_out";
+		o.verdict = SUP_VERDICT_TIMED_OUT;
 		snprintf(why, sizeof why, "no answer within %g s: fail_mode deny",
 			 a->config->timeout_seconds);
 		fprintf(stderr, "attesta: held #%u %s denied (timeout)\n", it->id, desc);
@@ -237,7 +237,7 @@ static void on_timer(struct sup_approval *a)
 		for (struct approval_item *it = a->items; it; it = it->next) {
 			if (a->ops.alive && !a->ops.alive(a->ops.ctx, it->cookie)) {
 				struct sup_approval_outcome o = {
-					.verdict = "denied", .decision_source = "supervisor",
+					.verdict = SUP_VERDICT_DENIED, .decision_source = SUP_SRC_SUPERVISOR,
 					.reason = "target gone while held",
 				};
 				finish(a, it, &o);
@@ -528,12 +528,12 @@ int sup_approval_submit(struct sup_approval *a, unsigned id, const char *identit
 			it->session_no++;
 	}
 	char why[300];
-	struct sup_approval_outcome o = { .decision_source = "human", .human_decision = true,
+	struct sup_approval_outcome o = { .decision_source = SUP_SRC_HUMAN, .human_decision = true,
 					  .reason = why, .challenge_presented = true };
 	switch (sum.status) {
 	case POL_CHALLENGE_PASSED:
 		o.approved = true;
-		o.verdict = "approved";
+		o.verdict = SUP_VERDICT_APPROVED;
 		o.session_grant = it->session_yes > 0 && it->session_no == 0;
 		snprintf(why, sizeof why, "approved by %u approver%s after %s%s",
 			 sum.approvers_passed, sum.approvers_passed == 1 ? "" : "s",
@@ -542,7 +542,7 @@ int sup_approval_submit(struct sup_approval *a, unsigned id, const char *identit
 		finish(a, it, &o);
 		return SUP_SUBMIT_APPROVED;
 	case POL_CHALLENGE_FAILED:
-		o.verdict = "denied";
+		o.verdict = SUP_VERDICT_DENIED;
 		snprintf(why, sizeof why, "challenge failed: %s by '%s'",
 			 pol_challenge_name(pol_challenge_part_kind(it->challenge, part)), identity);
 		finish(a, it, &o);
@@ -564,7 +564,7 @@ int sup_approval_deny(struct sup_approval *a, unsigned id, const char *identity,
 	snprintf(why, sizeof why, "denied by '%s'%s%.300s", identity,
 		 reason && *reason ? ": " : "", reason ? reason : "");
 	struct sup_approval_outcome o = {
-		.verdict = "denied", .decision_source = "human", .reason = why,
+		.verdict = SUP_VERDICT_DENIED, .decision_source = SUP_SRC_HUMAN, .reason = why,
 		.approver_ids = ids, .human_decision = true, .challenge_presented = true,
 	};
 	finish(a, it, &o);

@@ -79,8 +79,7 @@ bool sup_attest_denies(struct sup_loop *loop, const char **ret_reason);
  * written for a call, write its would-deny shadow if the predicate fails.
  * 0, or -errno when the shadow could not be written (the caller denies). */
 struct sup_verdict_extra;
-int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held, bool approved,
-		      const char *verdict, const char *const *approver_ids,
+int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held,
 		      const struct sup_verdict_extra *x, const char *entry_id);
 
 /* Stop the thread and free everything (NULL is fine). */

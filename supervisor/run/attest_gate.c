@@ -14,7 +14,7 @@
 
 #include "policy/audit.h"
 #include "supervisor/run/attest_internal.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/verdict_entry.h"
 
 static const char *mode_name(enum pol_attestation_mode mode)
@@ -32,7 +32,7 @@ static int record(struct sup_loop *loop, const struct sup_attest *a)
 
 	if (!e)
 		return -ENOMEM;
-	sup_verdict_iso_time(sup_verdict_now(), when, sizeof when);
+	sup_iso_time(sup_now(), when, sizeof when);
 	snprintf(reason, sizeof reason, "attestation status (%s): %s: %s", mode_name(a->mode),
 		 pol_attest_reason(a->cur), a->cur_detail);
 	meta = cJSON_AddObjectToObject(e, "metadata");
@@ -116,10 +116,10 @@ bool sup_attest_denies(struct sup_loop *loop, const char **ret_reason)
 	return true;
 }
 
-int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held, bool approved,
-		      const char *verdict, const char *const *approver_ids,
+int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held,
 		      const struct sup_verdict_extra *x, const char *entry_id)
 {
+	const bool approved = sup_verdict_allows(&held->verdict);
 	struct sup_attest *a = loop->attest;
 	struct pol_json *e;
 	int r;
@@ -136,8 +136,10 @@ int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held, bool a
 		return -ENOMEM;
 	pol_json_arena_reset(loop->entry_arena);
 	/* the policy's verdict stands; the shadow says what enforce would do */
-	e = sup_verdict_entry(loop->entry_arena, loop, held, approved, verdict, "attestation",
-			      pol_attest_reason(a->cur), approver_ids, 0, x);
+	struct sup_verdict v = held->verdict;
+	v.source = SUP_SRC_ATTESTATION;
+	snprintf(v.reason, sizeof v.reason, "%s", pol_attest_reason(a->cur));
+	e = sup_verdict_entry(loop->entry_arena, loop, held, &v, 0, x);
 	if (!e)
 		return -ENOMEM;
 	struct pol_json *id = pol_json_string_from_bytes(loop->entry_arena, entry_id,

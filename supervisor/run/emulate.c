@@ -131,7 +131,7 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 	/* SECURITY: the gate's own files, by identity: the state paths and
 	 * what they hold (statepaths.h), and everything the sandbox's
 	 * read-only binds protect (state_protect.h); the decision refused
-	 * them already (verdict.c), this checks the name looked up now. */
+	 * them already (decide.c), this checks the name looked up now. */
 	if (sup_emulate_is_state(pfd >= 0 ? pfd : e->kept_fd, name) ||
 	    sup_state_is_protected_at(pfd >= 0 ? pfd : e->kept_fd, name)) {
 		if (pfd >= 0)

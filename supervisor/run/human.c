@@ -27,7 +27,8 @@
 #include "supervisor/run/repeat.h"
 #include "supervisor/run/scope.h"
 #include "supervisor/run/tty.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
+#include "supervisor/run/respond.h"
 
 static bool alive(void *ctx, void *cookie)
 {
@@ -45,9 +46,9 @@ static void record_trust(struct sup_loop *loop, const struct sup_approval_outcom
 	if (!loop->trust || !o->human_decision)
 		return;
 	/* approved -> APPROVED; denied, timed_out, escalated -> DENIED */
-	enum pol_trust_event ev = o->approved && !strcmp(o->decision_source, "human")
+	enum pol_trust_event ev = o->approved && o->decision_source == SUP_SRC_HUMAN
 					  ? POL_TRUST_APPROVED : POL_TRUST_DENIED;
-	if (pol_trust_record(loop->trust, loop->agent_id, NULL, ev, sup_verdict_now()) < 0)
+	if (pol_trust_record(loop->trust, loop->agent_id, NULL, ev, sup_now()) < 0)
 		return;
 	/* a file bind-mounted read-only for the agent: replacing it now would
 	 * detach that mount; main.c saves it when the run ends */
@@ -82,7 +83,6 @@ static void decided(void *ctx, void *cookie, const struct sup_approval_outcome *
 {
 	struct sup_loop *loop = ctx;
 	struct sup_held *held = cookie;
-	char entry_id[64];
 	const struct sup_verdict_extra x = {
 		.challenge_presented = o->challenge_presented,
 		.challenge_passed = o->challenge_passed,
@@ -94,33 +94,39 @@ static void decided(void *ctx, void *cookie, const struct sup_approval_outcome *
 		.warning = o->warning,
 	};
 
-	int rc = sup_verdict_answer(loop, held, o->approved, o->verdict, o->decision_source,
-				    o->reason, o->approver_ids, &x, entry_id, sizeof entry_id);
-	if (rc < 0)
-		fprintf(stderr, "attesta-run: held call: %s\n", strerror(-rc));
+	/* The approval table's decision goes through the same record and
+	 * respond stages as an automatic one (respond.h). */
+	enum sup_verdict_kind kind = o->approved ? SUP_VERDICT_APPROVED
+				     : o->verdict == SUP_VERDICT_APPROVED ? SUP_VERDICT_DENIED
+				     : o->verdict;
+	sup_verdict_set(&held->verdict, kind, o->decision_source, "%s", o->reason ? o->reason : "");
+	held->verdict.approver_ids = o->approver_ids;
+	sup_finish(loop, held, &x);
+	held->verdict.approver_ids = NULL; /* borrowed for the callback only */
 	record_trust(loop, o);
 	/* A refusal is not asked again for the same call at once (repeat.h). */
 	if (!o->approved && o->human_decision && held->action)
-		sup_repeat_note(loop->repeats, held->action, o->verdict, sup_repeat_now_ms());
+		sup_repeat_note(loop->repeats, held->action, sup_verdict_name(o->verdict),
+				sup_repeat_now_ms());
 	/* Only a human approval that was written down grants anything. */
-	if (o->approved && !strcmp(o->decision_source, "human"))
-		add_scopes(loop, held, o, entry_id);
+	if (o->approved && o->decision_source == SUP_SRC_HUMAN)
+		add_scopes(loop, held, o, held->entry_id);
 	sup_held_remove(loop, held);
 	sup_held_free(held);
 }
 
-static void on_approval(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_approval(void *ctx, int fd, uint32_t events)
 {
+	(void)fd;
 	(void)events;
 	int rc = sup_approval_dispatch(ctx);
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: approval server: %s\n", strerror(-rc));
-	(void)loop;
 }
 
-static void on_tty(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_tty(void *ctx, int fd, uint32_t events)
 {
-	(void)loop;
+	(void)fd;
 	(void)events;
 	sup_tty_dispatch(ctx);
 }
@@ -166,7 +172,7 @@ int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_si
 	}
 	if (use_tty && (rc = sup_tty_new(loop->approval, &loop->tty, why, why_size)) < 0)
 		return rc;
-	rc = sup_loop_watch(loop, sup_approval_fd(loop->approval), on_approval, loop->approval);
+	rc = sup_ev_add(&loop->ev, sup_approval_fd(loop->approval), on_approval, loop->approval);
 	if (rc < 0) {
 		snprintf(why, why_size, "cannot watch the approval server: %s", strerror(-rc));
 		return rc;
@@ -181,7 +187,7 @@ int sup_human_started(struct sup_loop *loop)
 	int rc = sup_tty_started(loop->tty);
 	if (rc < 0)
 		return rc;
-	return sup_loop_watch(loop, sup_tty_fd(loop->tty), on_tty, loop->tty);
+	return sup_ev_add(&loop->ev, sup_tty_fd(loop->tty), on_tty, loop->tty);
 }
 
 int sup_human_hold(struct sup_loop *loop, struct sup_held *held)

@@ -47,7 +47,7 @@
 #include "supervisor/run/shimrecv.h"
 #include "supervisor/run/state_protect.h"
 #include "supervisor/run/tty.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/watcher.h"
 
 #define EXIT_OWN SUP_EXIT_INTERNAL
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 
 	memset(&plan, 0, sizeof plan);
 	memset(&loop, 0, sizeof loop);
-	loop.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
+	loop.ev.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
@@ -614,7 +614,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: cannot start the terminal relay: %s\n",
 			strerror(-rc));
 		kill(-child.pid, SIGKILL);
-	} else if ((rc = sup_watcher_watch(&loop)) < 0) {
+	} else if ((rc = sup_proc_watch_watcher(&loop)) < 0) {
 		fprintf(stderr, "attesta-run: cannot watch the watcher: %s\n", strerror(-rc));
 		kill(-child.pid, SIGKILL);
 	}

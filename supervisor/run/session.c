@@ -16,7 +16,7 @@
 
 #include "policy/audit.h"
 #include "supervisor/run/proc.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/verdict_entry.h"
 
 struct jb {
@@ -54,7 +54,7 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 	struct pol_json *e = pol_json_new(b->arena, POL_JSON_OBJECT);
 	char when[48];
 
-	sup_verdict_iso_time(sup_verdict_now(), when, sizeof when);
+	sup_iso_time(sup_now(), when, sizeof when);
 	put_str(b, e, "action_name", name);
 	put_str(b, e, "action_description", description);
 	put_str(b, e, "agent_id", loop->agent_id);

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "policy/audit.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/filter.h"
 
 /* A builder with a sticky error: the first failed allocation makes the
@@ -111,15 +112,6 @@ static enum pol_action_class class_of_syscall(int nr)
 	}
 }
 
-const char *sup_policy_mode_name(enum pol_policy_mode mode)
-{
-	switch (mode) {
-	case POL_MODE_SHADOW: return "shadow";
-	case POL_MODE_AUDIT_ONLY: return "audit_only";
-	default: return "enforce";
-	}
-}
-
 static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 				 const struct sup_held *held, const struct pol_decision *d,
 				 const struct sup_verdict_extra *x)
@@ -203,18 +195,20 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 }
 
 struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_loop *loop,
-				   const struct sup_held *held, bool approved, const char *verdict,
-				   const char *decision_source, const char *reason,
-				   const char *const *approver_ids, int answer_errno,
-				   const struct sup_verdict_extra *x)
+				   const struct sup_held *held, const struct sup_verdict *v,
+				   int answer_errno, const struct sup_verdict_extra *x)
 {
+	const bool approved = sup_verdict_allows(v);
+	const char *const *approver_ids = v->approver_ids;
+	const char *reason = v->reason;
+	char source_buf[96];
 	const struct pol_action *act = held->action;
 	const struct pol_decision *d = held->evaluated ? &held->decision : NULL;
 	const int nr = held->req.data.nr;
 	struct jb b = { .arena = arena };
 	struct pol_json *e = node(&b, POL_JSON_OBJECT);
 	char when[48];
-	double now = sup_verdict_now();
+	double now = sup_now();
 
 	if (!e)
 		return NULL;
@@ -242,7 +236,7 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	for (size_t i = 0; approver_ids && approver_ids[i]; i++)
 		put(&b, approvers, NULL, str(&b, approver_ids[i]));
 	put(&b, e, "approver_ids", approvers);
-	put_str(&b, e, "verdict", verdict);
+	put_str(&b, e, "verdict", sup_verdict_name(v->kind));
 	/* The real review time, never padded (rubber-stamps finds it). */
 	put_num(&b, e, "review_duration_seconds",
 		x && x->challenge_presented ? x->review_seconds : 0.0);
@@ -252,9 +246,9 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 		put_bool(&b, e, "min_review_met",
 			 !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
 				 d->minimum_review_seconds <= 0.0);
-	sup_verdict_iso_time(held->intercepted_at, when, sizeof when);
+	sup_iso_time(held->intercepted_at, when, sizeof when);
 	put_str(&b, e, "intercepted_at", when);
-	sup_verdict_iso_time(now, when, sizeof when);
+	sup_iso_time(now, when, sizeof when);
 	put_str(&b, e, "decided_at", when);
 	put_str(&b, e, "executed_at", approved ? when : "");
 	put_str(&b, e, "session_id", loop->session_id);
@@ -279,7 +273,7 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	put_str(&b, e, "host", act ? act->host : NULL);
 	put_bool(&b, e, "host_verified", act && act->host_verified);
 	put_num(&b, e, "errno", answer_errno);
-	put_str(&b, e, "decision_source", decision_source);
+	put_str(&b, e, "decision_source", sup_source_format(v, source_buf, sizeof source_buf));
 	put_str(&b, e, "mode", sup_policy_mode_name(loop->config->mode));
 	put_str(&b, e, "reason", reason && *reason ? reason : NULL);
 	put(&b, e, "factors", factors(&b, d ? &d->assessment : NULL));
