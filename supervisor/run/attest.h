@@ -12,7 +12,7 @@
  * changes (inotify on the registry file's directory plus a 1 s check; a
  * 1 s query for PostgreSQL), and publishes the result. attest_gate.c is
  * what the verdict path calls: the cached result is read with one atomic
- * load per gated call; with mode off there is no state at all (loop->attest
+ * load per gated call; with mode off there is no state at all (loop->gate->attest
  * is NULL) and the verdict path pays one pointer test.
  *
  * Trust: the bundle is untrusted until its signature verifies with the
@@ -53,7 +53,7 @@ int sup_attest_setup(const struct sup_attest_opts *o, struct pol_config **config
 		     struct sup_attest **ret, char *reason, size_t size);
 
 /* true when the predicate runs (mode advisory or enforce): only then is
- * the state given to the loop (loop->attest). */
+ * the state given to the loop (loop->gate->attest). */
 bool sup_attest_active(const struct sup_attest *a);
 
 /* The files the sandbox must not rename or remove (statepaths.h): the

@@ -38,12 +38,12 @@ static int record(struct sup_loop *loop, const struct sup_attest *a)
 	meta = cJSON_AddObjectToObject(e, "metadata");
 	if (!meta || !cJSON_AddStringToObject(e, "action_name", "attestation") ||
 	    !cJSON_AddStringToObject(e, "action_description", "attestation predicate result") ||
-	    !cJSON_AddStringToObject(e, "agent_id", loop->agent_id) ||
+	    !cJSON_AddStringToObject(e, "agent_id", loop->gate->agent_id) ||
 	    !cJSON_AddStringToObject(e, "verdict", a->cur == POL_ATTEST_ALLOW ? "allow" : "deny") ||
 	    !cJSON_AddStringToObject(e, "intercepted_at", when) ||
 	    !cJSON_AddStringToObject(e, "decided_at", when) ||
-	    !cJSON_AddStringToObject(e, "session_id", loop->session_id) ||
-	    !cJSON_AddStringToObject(e, "environment", loop->environment) ||
+	    !cJSON_AddStringToObject(e, "session_id", loop->gate->session_id) ||
+	    !cJSON_AddStringToObject(e, "environment", loop->gate->environment) ||
 	    !cJSON_AddStringToObject(e, "action_class", "attestation") ||
 	    !cJSON_AddStringToObject(e, "decision_source", "attestation") ||
 	    !cJSON_AddStringToObject(e, "reason", reason) ||
@@ -57,7 +57,7 @@ static int record(struct sup_loop *loop, const struct sup_attest *a)
 		      ? cJSON_AddStringToObject(meta, "bundle", a->cur_bundle)
 		      : cJSON_AddNullToObject(meta, "bundle")))
 		goto out;
-	r = pol_audit_append(loop->audit, e, POL_AUDIT_ATTESTATION, NULL, 0);
+	r = pol_audit_append(loop->gate->audit, e, POL_AUDIT_ATTESTATION, NULL, 0);
 out:
 	cJSON_Delete(e);
 	return r < 0 ? r : 0;
@@ -65,7 +65,7 @@ out:
 
 int sup_attest_sync(struct sup_loop *loop)
 {
-	struct sup_attest *a = loop->attest;
+	struct sup_attest *a = loop->gate->attest;
 	unsigned gen;
 	int r;
 
@@ -102,7 +102,7 @@ int sup_attest_sync(struct sup_loop *loop)
 
 bool sup_attest_denies(struct sup_loop *loop, const char **ret_reason)
 {
-	struct sup_attest *a = loop->attest;
+	struct sup_attest *a = loop->gate->attest;
 
 	if (!a)
 		return false;
@@ -120,7 +120,7 @@ int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held,
 		      const struct sup_verdict_extra *x, const char *entry_id)
 {
 	const bool approved = sup_verdict_allows(&held->verdict);
-	struct sup_attest *a = loop->attest;
+	struct sup_attest *a = loop->gate->attest;
 	struct pol_json *e;
 	int r;
 
@@ -153,5 +153,5 @@ int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held,
 	    pol_json_add(loop->entry_arena, e, "would_deny", yes) < 0 ||
 	    pol_json_add(loop->entry_arena, e, "node_id", node) < 0)
 		return -ENOMEM;
-	return pol_audit_append_json(loop->audit, e, POL_AUDIT_ATTESTATION, NULL, 0);
+	return pol_audit_append_json(loop->gate->audit, e, POL_AUDIT_ATTESTATION, NULL, 0);
 }

@@ -27,24 +27,24 @@ static void deny(struct sup_held *held, enum sup_source source, const char *reas
 }
 
 /* shadow / audit_only: record what enforce would have done, let it run. */
-static void not_enforced(const struct sup_loop *loop, struct sup_held *held)
+static void not_enforced(const struct sup_gate *gate, struct sup_held *held)
 {
 	struct sup_verdict *v = &held->verdict;
 	char why[sizeof v->reason];
 
-	if (sup_verdict_allows(v) || loop->config->mode == POL_MODE_ENFORCE)
+	if (sup_verdict_allows(v) || gate->config->mode == POL_MODE_ENFORCE)
 		return;
 	memcpy(why, v->reason, sizeof why);
 	v->kind = SUP_VERDICT_APPROVED;
 	snprintf(v->reason, sizeof v->reason, "%s: would deny: %.360s",
-		 sup_policy_mode_name(loop->config->mode), why);
+		 sup_policy_mode_name(gate->config->mode), why);
 }
 
 /* socket()/socketpair() the filter held (docs/decode.md, "Socket
  * creation"): gate.allow_socket_families decides, not the scorer. */
-static void decide_socket(const struct sup_loop *loop, struct sup_held *held)
+static void decide_socket(const struct sup_gate *gate, struct sup_held *held)
 {
-	const struct pol_config *config = loop->config;
+	const struct pol_config *config = gate->config;
 	const __u64 *arg = held->req.data.args;
 	const struct pol_action *a = held->action;
 	const char *by = sup_socket_allowed_by((const char *const *)config->allow_socket_families.items,
@@ -63,15 +63,15 @@ static void decide_socket(const struct sup_loop *loop, struct sup_held *held)
 	sup_verdict_set(&held->verdict, SUP_VERDICT_DENIED, SUP_SRC_POLICY,
 			"%s socket (%s, protocol %s) is decided at creation and "
 			"gate.allow_socket_families does not allow it", fam, type, proto);
-	not_enforced(loop, held);
+	not_enforced(gate, held);
 }
 
 /* Attestation, enforce (docs/fleet.md): a failing predicate denies
  * before any policy or human; the respond stage checks again. */
-static bool attest_denies(const struct sup_loop *loop, const struct sup_held *held,
+static bool attest_denies(const struct sup_gate *gate, const struct sup_held *held,
 			  const char **why)
 {
-	const struct sup_attest *a = loop->attest;
+	const struct sup_attest *a = gate->attest;
 
 	if (!a)
 		return false;
@@ -85,13 +85,13 @@ static bool attest_denies(const struct sup_loop *loop, const struct sup_held *he
 	return true;
 }
 
-void sup_decide_unheld(const struct sup_loop *loop, struct sup_held *held, int hold_rc)
+void sup_decide_unheld(const struct sup_gate *gate, struct sup_held *held, int hold_rc)
 {
-	const struct pol_config *config = loop->config;
+	const struct pol_config *config = gate->config;
 	const struct pol_decision *d = &held->decision;
 	const char *level = pol_level_name(d->assessment.level);
 	const char *challenge = pol_challenge_name(d->challenge);
-	const char *nobody = !loop->approval ? "renderer none"
+	const char *nobody = !gate->approval ? "renderer none"
 			     : config->mode != POL_MODE_ENFORCE ? "not held in this mode"
 			     : hold_rc == -ENOSPC ? "too many calls waiting for a human"
 			     : "cannot hold the call";
@@ -112,12 +112,12 @@ void sup_decide_unheld(const struct sup_loop *loop, struct sup_held *held, int h
 				"no approver: %s (%s %s)", nobody, level, challenge);
 		break;
 	}
-	not_enforced(loop, held);
+	not_enforced(gate, held);
 }
 
-void sup_decide_human(const struct sup_loop *loop, struct sup_held *held)
+void sup_decide_human(const struct sup_gate *gate, struct sup_held *held)
 {
-	const struct pol_config *config = loop->config;
+	const struct pol_config *config = gate->config;
 	const struct pol_decision *d = &held->decision;
 	struct sup_verdict *v = &held->verdict;
 
@@ -125,10 +125,10 @@ void sup_decide_human(const struct sup_loop *loop, struct sup_held *held)
 	 * (still audited). */
 	const char *by = NULL;
 	enum sup_source kind = SUP_SRC_SESSION;
-	if (loop->scopes) {
-		by = sup_scope_session_covers(loop->scopes, held->action, d->assessment.level);
+	if (gate->scopes) {
+		by = sup_scope_session_covers(gate->scopes, held->action, d->assessment.level);
 		if (!by) {
-			by = sup_scope_exec_covers(loop->scopes, held->action, d->assessment.level);
+			by = sup_scope_exec_covers(gate->scopes, held->action, d->assessment.level);
 			kind = SUP_SRC_SCOPE;
 		}
 	}
@@ -141,8 +141,8 @@ void sup_decide_human(const struct sup_loop *loop, struct sup_held *held)
 	/* The same call refused by a human a moment ago (a shell trying the
 	 * next PATH entry for the same file): refused again at once, not
 	 * asked again (repeat.h). */
-	const char *was = config->mode == POL_MODE_ENFORCE && loop->repeats
-				  ? sup_repeat_find(loop->repeats, held->action, held->facts.now_ms)
+	const char *was = config->mode == POL_MODE_ENFORCE && gate->repeats
+				  ? sup_repeat_find(gate->repeats, held->action, held->facts.now_ms)
 				  : NULL;
 	if (was) {
 		sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_REPEAT,
@@ -152,14 +152,14 @@ void sup_decide_human(const struct sup_loop *loop, struct sup_held *held)
 	}
 	/* Hold it for a human (pipeline.c, human.c). Shadow and audit_only
 	 * never make the agent wait. */
-	if (config->mode == POL_MODE_ENFORCE && loop->approval) {
+	if (config->mode == POL_MODE_ENFORCE && gate->approval) {
 		sup_verdict_set(v, SUP_VERDICT_HOLD, SUP_SRC_HUMAN, "%s", "");
 		return;
 	}
-	sup_decide_unheld(loop, held, -EINVAL);
+	sup_decide_unheld(gate, held, -EINVAL);
 }
 
-void sup_decide(const struct sup_loop *loop, struct sup_held *held)
+void sup_decide(const struct sup_gate *gate, struct sup_held *held)
 {
 	struct sup_verdict *v = &held->verdict;
 	const char *why;
@@ -185,12 +185,12 @@ void sup_decide(const struct sup_loop *loop, struct sup_held *held)
 		deny(held, SUP_SRC_SUPERVISOR, "out of memory");
 		return;
 	}
-	if (attest_denies(loop, held, &why)) {
+	if (attest_denies(gate, held, &why)) {
 		deny(held, SUP_SRC_ATTESTATION, why);
 		return;
 	}
 	if (held->action->action_class == POL_ACTION_SOCKET) {
-		decide_socket(loop, held);
+		decide_socket(gate, held);
 		return;
 	}
 	/* SECURITY (docs/challenges.md, hard rule, not scored, not softened
@@ -213,10 +213,10 @@ void sup_decide(const struct sup_loop *loop, struct sup_held *held)
 		     "trust store, config or profiles)");
 		return;
 	}
-	rc = pol_engine_evaluate(loop->engine, held->action, held->facts.trust, true,
+	rc = pol_engine_evaluate(gate->engine, held->action, held->facts.trust, true,
 				 &held->decision);
 	if (rc == 0 && held->action->action_class == POL_ACTION_EXEC)
-		rc = sup_decide_exec(loop, held, held->facts.trust);
+		rc = sup_decide_exec(gate, held, held->facts.trust);
 	if (rc < 0) {
 		sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_POLICY, "policy evaluation failed: %s",
 				strerror(-rc));
@@ -227,10 +227,10 @@ void sup_decide(const struct sup_loop *loop, struct sup_held *held)
 	if (d->blocked) {
 		sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_POLICY, "blocked: %s",
 				d->reason[0] ? d->reason : "escalation rule");
-		not_enforced(loop, held);
+		not_enforced(gate, held);
 	} else if (d->challenge == POL_CHALLENGE_AUTO_APPROVE) {
 		sup_verdict_set(v, SUP_VERDICT_APPROVED, SUP_SRC_POLICY, "%s", d->reason);
 	} else {
-		sup_decide_human(loop, held);
+		sup_decide_human(gate, held);
 	}
 }

@@ -11,7 +11,7 @@
 #include "policy/engine.h"
 #include "supervisor/run/decide.h"
 
-int sup_decide_exec(const struct sup_loop *loop, struct sup_held *held, double trust)
+int sup_decide_exec(const struct sup_gate *gate, struct sup_held *held, double trust)
 {
-	return pol_engine_judge_exec(loop->engine, held->action, trust, &held->decision);
+	return pol_engine_judge_exec(gate->engine, held->action, trust, &held->decision);
 }

@@ -48,7 +48,7 @@ static int64_t monotonic_ms(void)
  * file write must move the timer earlier, never wait behind it. */
 static void arm_sync_timer(struct sup_loop *loop)
 {
-	int ms = pol_audit_sync_due_ms(loop->audit);
+	int ms = pol_audit_sync_due_ms(loop->gate->audit);
 	struct itimerspec its = { 0 };
 	if (ms < 0) {
 		if (loop->timer_armed) {
@@ -105,7 +105,7 @@ static void on_timer(void *ctx, int fd, uint32_t events)
 	loop->timer_armed = false;
 	if (read(fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
 		return;
-	int rc = pol_audit_sync(loop->audit);
+	int rc = pol_audit_sync(loop->gate->audit);
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: cannot sync audit log: %s\n", strerror(-rc));
 }
@@ -141,12 +141,12 @@ void sup_loop_release(struct sup_loop *loop)
 	loop->tty = NULL;
 	/* Items still held are not decided (their calls are freed below;
 	 * the kernel fails them when the listener closes). */
-	sup_approval_free(loop->approval);
-	loop->approval = NULL;
-	sup_scope_table_free(loop->scopes);
-	loop->scopes = NULL;
-	sup_repeat_free(loop->repeats);
-	loop->repeats = NULL;
+	sup_approval_free(loop->gate->approval);
+	loop->gate->approval = NULL;
+	sup_scope_table_free(loop->gate->scopes);
+	loop->gate->scopes = NULL;
+	sup_repeat_free(loop->gate->repeats);
+	loop->gate->repeats = NULL;
 	sup_held_free_all(loop);
 	pol_json_arena_free(loop->entry_arena);
 	loop->entry_arena = NULL;
@@ -198,7 +198,7 @@ int sup_loop_run(struct sup_loop *loop)
 		sup_tty_drain(loop->tty);
 	/* the closing entry, made durable by the sync below (session.h) */
 	sup_session_end(loop, NULL, 0);
-	int src = pol_audit_sync(loop->audit);
+	int src = pol_audit_sync(loop->gate->audit);
 	if (src < 0)
 		fprintf(stderr, "attesta-run: cannot sync audit log at exit: %s\n", strerror(-src));
 	sup_proc_restore_terminal(loop);

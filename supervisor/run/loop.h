@@ -28,6 +28,7 @@
 #include "supervisor/run/decode.h"
 #include "supervisor/run/decision.h"
 #include "supervisor/run/evloop.h"
+#include "supervisor/run/gate.h"
 
 struct pol_config;
 struct pol_audit_log;
@@ -86,15 +87,10 @@ struct sup_held {
 
 struct sup_loop {
 	/* set by the caller before sup_loop_run */
-	const struct pol_config *config;
-	struct pol_engine *engine;
-	struct pol_audit_log *audit;
-	struct pol_trust_store *trust;    /* may be NULL: neutral trust 0.5 */
-	struct sup_execcheck *execcheck;  /* may be NULL: exec not verified */
+	struct sup_gate *gate;            /* what calls are decided against (gate.h); main.c's.
+					   * The loop frees its approval table, scopes and
+					   * repeats (sup_loop_release). */
 	struct sup_decode_opts decode_opts;
-	const char *agent_id;
-	const char *environment;
-	char session_id[40];
 	bool session_open;                /* session-start entry written (session.h) */
 	int listener;
 	pid_t prog_pid;
@@ -105,20 +101,13 @@ struct sup_loop {
 	bool defer_trust_save;        /* trust store bound by file for the agent: save at the end */
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */
 	bool killable_recv;               /* WAIT_KILLABLE_RECV: only SIGKILL ends a held call */
-	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */
 	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
-	struct sup_scope_table *scopes;   /* NULL: no approval scopes; owned */
-	struct sup_repeat *repeats;       /* calls a human refused just now; owned */
-	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
-	dev_t approval_dev;
-	ino_t approval_ino;
 	/* The preload shim (shimloop.h): annotations in both modes; in
 	 * shim-only mode (shim_mode, no seccomp listener: listener is -1)
 	 * also the gate requests. NULL: no shim. Owned. */
 	struct sup_shimloop *shim;
 	bool shim_mode;
 	struct pol_json_arena *entry_arena; /* audit entries are built here (verdict_entry.h) */
-	struct sup_attest *attest;        /* NULL: attestation off (attest.h); not owned */
 
 	/* state */
 	struct sup_ev ev;                 /* every descriptor the loop serves (evloop.h) */

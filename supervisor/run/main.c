@@ -272,6 +272,7 @@ int main(int argc, char **argv)
 	struct sup_execcheck *execcheck = NULL;
 	struct sup_attest *attest = NULL;
 	struct sock_fprog filter = { 0 };
+	struct sup_gate gate;
 	struct sup_loop loop;
 	struct pol_diag diag;
 	char line[1200], reason[512];
@@ -283,7 +284,9 @@ int main(int argc, char **argv)
 	int code = EXIT_OWN, rc;
 
 	memset(&plan, 0, sizeof plan);
+	memset(&gate, 0, sizeof gate);
 	memset(&loop, 0, sizeof loop);
+	loop.gate = &gate;
 	loop.ev.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
 
 	rc = parse_args(argc, argv, &o);
@@ -450,25 +453,25 @@ int main(int argc, char **argv)
 				reason);
 	}
 
-	loop.config = config;
-	loop.engine = engine;
-	loop.audit = audit;
-	loop.trust = trust;
-	loop.execcheck = execcheck;
-	loop.agent_id = config->agent_id ? config->agent_id : "default";
-	loop.environment = config->environment ? config->environment : "development";
+	gate.config = config;
+	gate.engine = engine;
+	gate.audit = audit;
+	gate.trust = trust;
+	gate.execcheck = execcheck;
+	gate.agent_id = config->agent_id ? config->agent_id : "default";
+	gate.environment = config->environment ? config->environment : "development";
 	loop.kill_on_exit = o.kill_on_exit;
 	loop.quiet = o.quiet;
 	loop.decode_opts.workspace = config->workspace ? config->workspace : cwd;
 	loop.decode_opts.env_vars = &config->env_vars;
 	loop.decode_opts.supervisor_pid = getpid();
-	new_session_id(loop.session_id, sizeof loop.session_id);
+	new_session_id(gate.session_id, sizeof gate.session_id);
 	if (config->renderer != POL_RENDERER_NONE) {
 		if ((rc = sup_human_open(&loop, use_tty, reason, sizeof reason)) < 0) {
 			fprintf(stderr, "attesta-run: %s\n", reason);
 			goto out;
 		}
-		const char *sock = sup_approval_socket_path(loop.approval);
+		const char *sock = sup_approval_socket_path(gate.approval);
 		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
 			use_tty ? " (prompts on this terminal)" : "");
 	}
@@ -486,7 +489,7 @@ int main(int argc, char **argv)
 		rc = rc ?: sup_state_paths_add(plan.trust_path, "trust store");
 		rc = rc ?: sup_state_paths_add(plan.config_path, "config file");
 		rc = rc ?: sup_attest_protect(attest);
-		rc = rc ?: sup_state_paths_add(loop.approval ? sup_approval_socket_path(loop.approval)
+		rc = rc ?: sup_state_paths_add(gate.approval ? sup_approval_socket_path(gate.approval)
 							     : NULL, "approval socket");
 		free(head);
 		if (rc < 0) {
@@ -510,8 +513,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: %s\n", reason);
 		goto out;
 	}
-	if (sup_state_plan_finish(&plan, audit, trust, loop.approval ?
-				  sup_approval_socket_path(loop.approval) : NULL, shim_mode, reason,
+	if (sup_state_plan_finish(&plan, audit, trust, gate.approval ?
+				  sup_approval_socket_path(gate.approval) : NULL, shim_mode, reason,
 				  sizeof reason) < 0) {
 		fprintf(stderr, "attesta-run: %s\n", reason);
 		goto out;
@@ -570,7 +573,7 @@ int main(int argc, char **argv)
 			"'%s': %s\n", o.prog_argv[0], strerror(child.trace_errno));
 		sup_execcheck_free(execcheck);
 		execcheck = NULL;
-		loop.execcheck = NULL;
+		gate.execcheck = NULL;
 	}
 	loop.tracing = child.traced;
 	if (execcheck && child.traced && sup_execcheck_track(execcheck, child.pid) < 0) {
@@ -598,7 +601,7 @@ int main(int argc, char **argv)
 	 * the registry (attest.h); its first result is in the log before
 	 * PROG runs. */
 	if ((rc = sup_attest_start(attest, config)) < 0 ||
-	    (loop.attest = sup_attest_active(attest) ? attest : NULL,
+	    (gate.attest = sup_attest_active(attest) ? attest : NULL,
 	     (rc = sup_attest_sync(&loop)) < 0)) {
 		fprintf(stderr, "attesta-run: cannot start the attestation gate: %s\n",
 			strerror(-rc));

@@ -32,11 +32,11 @@ static int fill_context(struct sup_loop *loop, struct sup_held *held)
 	struct pol_action *act = held->action;
 	int rc = 0;
 	if (!act->agent_id)
-		rc = rc ?: pol_action_set(&act->agent_id, loop->agent_id);
+		rc = rc ?: pol_action_set(&act->agent_id, loop->gate->agent_id);
 	if (!act->session_id)
-		rc = rc ?: pol_action_set(&act->session_id, loop->session_id);
+		rc = rc ?: pol_action_set(&act->session_id, loop->gate->session_id);
 	if (!act->environment)
-		rc = rc ?: pol_action_set(&act->environment, loop->environment);
+		rc = rc ?: pol_action_set(&act->environment, loop->gate->environment);
 	if (!act->intercepted_at)
 		act->intercepted_at = held->intercepted_at;
 	return rc;
@@ -57,11 +57,11 @@ static void sup_pipeline_facts(struct sup_loop *loop, struct sup_held *held)
 		return;
 	}
 	/* a new attestation result (and its bundle's policy) from now on */
-	if (loop->attest && sup_attest_sync(loop) < 0)
+	if (loop->gate->attest && sup_attest_sync(loop) < 0)
 		f->attest_sync_failed = true;
 	f->now = sup_now();
 	f->now_ms = monotonic_ms();
-	f->trust = loop->trust ? pol_trust_score(loop->trust, loop->agent_id, NULL, f->now) : 0.5;
+	f->trust = loop->gate->trust ? pol_trust_score(loop->gate->trust, loop->gate->agent_id, NULL, f->now) : 0.5;
 	if (a->action_class == POL_ACTION_SOCKET)
 		return;
 	/* the hard rules' facts, in decide's order, each only if the one
@@ -86,19 +86,19 @@ static int finish_now(struct sup_loop *loop, struct sup_held *held)
 int sup_pipeline_run(struct sup_loop *loop, struct sup_held *held)
 {
 	sup_pipeline_facts(loop, held);
-	sup_decide(loop, held);
+	sup_decide(loop->gate, held);
 	/* An exec scope is keyed by a pid: if the pid now names another
 	 * process, the scope is dropped and the call decided without it. */
 	if (held->verdict.source == SUP_SRC_SCOPE &&
-	    !sup_scope_exec_current(loop->scopes, held->action))
-		sup_decide_human(loop, held);
+	    !sup_scope_exec_current(loop->gate->scopes, held->action))
+		sup_decide_human(loop->gate, held);
 	if (held->verdict.kind == SUP_VERDICT_HOLD) {
 		/* Finished later by human.c when the approval table decides. */
 		int rc = sup_human_hold(loop, held);
 		if (rc == 0)
 			return 0;
 		/* No approver can be reached: fail_mode decides at once. */
-		sup_decide_unheld(loop, held, rc);
+		sup_decide_unheld(loop->gate, held, rc);
 	}
 	return finish_now(loop, held);
 }

@@ -1,6 +1,6 @@
 /*
  * One held call through the four stages (docs/ARCHITECTURE.md, "The
- * life of one unlink"): decode (done by the caller: loop.c for a
+ * life of one unlink"): decode (done by the caller: notify.c for a
  * notification, shimloop.c for a shim request) -> the facts decide needs
  * -> decide (decide.h, pure) -> hold for a human (human.h) or record
  * (record.h) and respond (respond.h). A held call is finished later by

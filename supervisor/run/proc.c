@@ -91,14 +91,14 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 		sup_tcache_exec_seen(pid);
 		if ((pid_t)former != pid)
 			sup_tcache_exec_seen((pid_t)former);
-		if (!loop->execcheck) {
+		if (!loop->gate->execcheck) {
 			trace_cont(pid, 0);
 			return;
 		}
-		if (sup_execcheck_verify(loop->execcheck, pid, (pid_t)former, reason,
+		if (sup_execcheck_verify(loop->gate->execcheck, pid, (pid_t)former, reason,
 					 sizeof reason) == 0) {
 			/* verified: let it run untraced until its next exec */
-			sup_execcheck_detach(loop->execcheck, pid, (pid_t)former);
+			sup_execcheck_detach(loop->gate->execcheck, pid, (pid_t)former);
 			return;
 		}
 		/* SECURITY: what runs is not what was approved (the path was
@@ -152,8 +152,8 @@ int sup_proc_reap(struct sup_loop *loop)
 		if (WIFCONTINUED(status))
 			continue;
 		reaped++;
-		if (loop->execcheck)
-			sup_execcheck_forget(loop->execcheck, pid);
+		if (loop->gate->execcheck)
+			sup_execcheck_forget(loop->gate->execcheck, pid);
 		/* The filter kills a process that makes an x32 or i386 system
 		 * call (no notification is possible there): audit the kill. */
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)

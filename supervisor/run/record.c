@@ -24,12 +24,12 @@ static int append(struct sup_loop *loop, const struct sup_held *held, const stru
 	struct pol_json *entry = sup_verdict_entry(loop->entry_arena, loop, held, v, answer_errno, x);
 	if (!entry)
 		return -ENOMEM;
-	return pol_audit_append_json(loop->audit, entry, kind, ret_id, id_size);
+	return pol_audit_append_json(loop->gate->audit, entry, kind, ret_id, id_size);
 }
 
 static int deny_errno_of(const struct sup_loop *loop)
 {
-	int e = loop->config->deny_errno;
+	int e = loop->gate->config->deny_errno;
 	return e > 0 && e < 4096 ? e : EPERM;
 }
 
@@ -51,7 +51,7 @@ int sup_record(struct sup_loop *loop, struct sup_held *held, const struct sup_ve
 	int rc = append(loop, held, v, approved ? 0 : deny_errno_of(loop), kind, x, held->entry_id,
 			sizeof held->entry_id);
 	/* Attestation, advisory: the would-deny shadow under the same id. */
-	if (rc >= 0 && loop->attest)
+	if (rc >= 0 && loop->gate->attest)
 		rc = sup_attest_shadow(loop, held, x, held->entry_id);
 	return rc < 0 ? rc : 0;
 }

@@ -25,7 +25,7 @@
 
 static int deny_errno_of(const struct sup_loop *loop)
 {
-	int e = loop->config->deny_errno;
+	int e = loop->gate->config->deny_errno;
 	return e > 0 && e < 4096 ? e : EPERM;
 }
 
@@ -70,10 +70,10 @@ static void respond_guard(struct sup_loop *loop, struct sup_held *held)
 	 * checked first: only while the caller is still held in this
 	 * notification does its tid name it (a human may have taken minutes,
 	 * and a dead caller's tid could name another process by now). */
-	if (sup_verdict_allows(v) && !held->from_shim && loop->execcheck && held->action &&
+	if (sup_verdict_allows(v) && !held->from_shim && loop->gate->execcheck && held->action &&
 	    held->action->action_class == POL_ACTION_EXEC) {
 		int a = still_valid(loop, held->id)
-				? sup_execcheck_attach(loop->execcheck, (pid_t)held->req.pid)
+				? sup_execcheck_attach(loop->gate->execcheck, (pid_t)held->req.pid)
 				: -ESRCH;
 		if (a < 0)
 			sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_EXEC_CHECK,
@@ -82,7 +82,7 @@ static void respond_guard(struct sup_loop *loop, struct sup_held *held)
 	/* Attestation, enforce (docs/fleet.md): a failing predicate turns an
 	 * allow into a deny; it never turns a deny into an allow. */
 	const char *attest_why;
-	if (sup_verdict_allows(v) && loop->attest && sup_attest_denies(loop, &attest_why))
+	if (sup_verdict_allows(v) && loop->gate->attest && sup_attest_denies(loop, &attest_why))
 		sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_ATTESTATION, "%s", attest_why);
 }
 
@@ -96,8 +96,8 @@ static void respond(struct sup_loop *loop, struct sup_held *held)
 	memset(&resp, 0, sizeof resp);
 	resp.id = held->id;
 	/* An exec of this process was decided: its previous scope ends. */
-	if (loop->scopes && held->action && held->action->action_class == POL_ACTION_EXEC)
-		sup_scope_exec_seen(loop->scopes, held->action->tgid);
+	if (loop->gate->scopes && held->action && held->action->action_class == POL_ACTION_EXEC)
+		sup_scope_exec_seen(loop->gate->scopes, held->action->tgid);
 	if (held->from_shim) {
 		/* Shim-only mode: nothing to emulate or continue; the shim
 		 * makes the call itself after an allow (docs/shim.md). */
@@ -115,8 +115,8 @@ static void respond(struct sup_loop *loop, struct sup_held *held)
 		 * (the id is re-checked below). */
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
-		if (loop->execcheck)
-			sup_execcheck_expect_fd(loop->execcheck, held->req.pid, held->action,
+		if (loop->gate->execcheck)
+			sup_execcheck_expect_fd(loop->gate->execcheck, held->req.pid, held->action,
 						held->kept_fd);
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else if (approved && held->action) {

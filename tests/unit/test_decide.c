@@ -47,6 +47,7 @@ enum rend { R_NONE = 0, R_HOLDS, R_FULL, R_BROKEN };
 #define P_EXEC_SCOPE_OTHER 0x8u   /* the same scope, for another process */
 #define P_REPEAT 0x10u            /* the same call refused a moment ago */
 #define P_EXEC_SCOPE_LOW 0x20u    /* the same scope, approved at medium only */
+#define P_BLOCK_PROFILE 0x40u     /* profile "esc": `deploy*` is blocked (escalation rule) */
 
 struct row {
 	const char *name;
@@ -177,6 +178,17 @@ static const struct row rows[] = {
 	{ "critical unlink, audit_only, escalate", AUD, ESC, R_NONE, 0, 0, 0, 0, "unlink",
 	  CRIT_UNLINK, NULL, 0, 0, NULL, V_OK, SUP_SRC_FAIL_MODE, "audit_only: would deny" },
 
+	/* --- escalation rule: block ------------------------------------------ */
+	{ "blocked", ENF, ALLOW, R_HOLDS, 0, 0, 0, 0, "exec", "deploy-site --all", NULL, 0,
+	  P_BLOCK_PROFILE, NULL, V_NO, SUP_SRC_POLICY, "blocked: " },
+	{ "blocked, shadow: would deny", SHD, DENY, R_NONE, 0, 0, 0, 0, "exec", "deploy-site --all",
+	  NULL, 0, P_BLOCK_PROFILE, NULL, V_OK, SUP_SRC_POLICY, "shadow: would deny: blocked: " },
+	{ "blocked beats a session grant", ENF, DENY, R_NONE, 0, 0, 0, 0, "exec",
+	  "deploy-site --all", NULL, 0, P_BLOCK_PROFILE | P_SESSION_GRANT, NULL, V_NO,
+	  SUP_SRC_POLICY, "blocked: " },
+	{ "the profile's other calls: low", ENF, DENY, R_NONE, 0, 0, 0, 0, "exec", LOW_EXEC, NULL, 0,
+	  P_BLOCK_PROFILE, NULL, V_OK, SUP_SRC_POLICY, "" },
+
 	/* --- session grants and exec scopes ----------------------------------- */
 	{ "session grant covers", ENF, DENY, R_HOLDS, 0, 0, 0, 0, "exec", MED_EXEC, NULL, 0,
 	  P_SESSION_GRANT, NULL, V_OK, SUP_SRC_SESSION, "covered by approval GRANT-1 (medium confirm)" },
@@ -276,8 +288,11 @@ static const struct row rows[] = {
 
 static char workspace[256];
 static char home[256];
-static struct pol_config *config;
+static struct pol_config *base_config;
 static struct pol_engine *engine;
+/* a configured profile whose escalation rule blocks `deploy*` */
+static struct pol_config *esc_config;
+static struct pol_engine *esc_engine;
 
 static int setup(void **state)
 {
@@ -288,9 +303,24 @@ static int setup(void **state)
 	snprintf(home, sizeof home, "%s",
 		 getenv("HOME") && getenv("HOME")[0] == '/' ? getenv("HOME") : "/root");
 	setenv("HOME", home, 1);
-	config = pol_config_new_default();
-	if (!config || pol_engine_new(config, &engine, NULL) < 0)
+	base_config = pol_config_new_default();
+	if (!base_config || pol_engine_new(base_config, &engine, NULL) < 0)
 		return -1;
+	char path[512], yaml[512];
+	snprintf(path, sizeof path, "%s/esc.yaml", workspace);
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return -1;
+	fputs("name: esc\nescalation_rules:\n  - condition: \"matches_pattern:deploy_tool\"\n"
+	      "    action: block\nrisk_patterns:\n  - pattern: \"^deploy\"\n"
+	      "    target: function_name\n    risk_contribution: 0.0\n    name: deploy_tool\n"
+	      "    description: deploys\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof yaml, "domain: esc\ndomain_paths: [\"%s\"]\n", workspace);
+	if (pol_config_load_buffer("esc", yaml, strlen(yaml), &esc_config, NULL) < 0 ||
+	    pol_engine_new(esc_config, &esc_engine, NULL) < 0)
+		return -1;
+	unlink(path);
 	return 0;
 }
 
@@ -298,7 +328,9 @@ static int teardown(void **state)
 {
 	(void)state;
 	pol_engine_free(engine);
-	pol_config_free(config);
+	pol_config_free(base_config);
+	pol_engine_free(esc_engine);
+	pol_config_free(esc_config);
 	rmdir(workspace);
 	return 0;
 }
@@ -401,7 +433,7 @@ static struct pol_action *make_action(const struct row *r, pid_t tgid)
 static bool run_row(const struct row *r)
 {
 	static int dummy_approval;
-	struct sup_loop loop;
+	struct sup_gate gate;
 	struct sup_attest attest;
 	struct sup_held held;
 	struct sup_scope_table *scopes = NULL;
@@ -409,28 +441,30 @@ static bool run_row(const struct row *r)
 	char *allow[1] = { (char *)r->allow };
 	const pid_t tgid = 4242;
 
-	memset(&loop, 0, sizeof loop);
+	struct pol_config *config = r->pre & P_BLOCK_PROFILE ? esc_config : base_config;
+
+	memset(&gate, 0, sizeof gate);
 	memset(&attest, 0, sizeof attest);
 	memset(&held, 0, sizeof held);
 	config->mode = r->mode;
 	config->fail_mode = r->fail;
 	config->allow_socket_families.items = r->allow ? allow : NULL;
 	config->allow_socket_families.count = r->allow ? 1 : 0;
-	loop.config = config;
-	loop.engine = engine;
-	loop.agent_id = "default";
-	loop.environment = "development";
+	gate.config = config;
+	gate.engine = r->pre & P_BLOCK_PROFILE ? esc_engine : engine;
+	gate.agent_id = "default";
+	gate.environment = "development";
 	if (r->renderer != R_NONE)
-		loop.approval = (struct sup_approval *)&dummy_approval;
+		gate.approval = (struct sup_approval *)&dummy_approval;
 	if (r->attest != POL_ATTEST_OFF) {
 		attest.mode = r->attest;
 		attest.cur = r->attest_result;
-		loop.attest = &attest;
+		gate.attest = &attest;
 	}
 	assert_int_equal(sup_scope_table_new(&scopes), 0);
 	assert_int_equal(sup_repeat_new(&repeats), 0);
-	loop.scopes = scopes;
-	loop.repeats = repeats;
+	gate.scopes = scopes;
+	gate.repeats = repeats;
 
 	held.kept_fd = held.kept_fd2 = -1;
 	held.decode_result = r->decode;
@@ -455,7 +489,9 @@ static bool run_row(const struct row *r)
 	held.facts.protected_state = r->facts & F_PROTECTED;
 
 	if (r->pre & (P_SESSION_GRANT | P_SESSION_GRANT_LOW)) {
-		struct row g = { .cls = "exec", .text = MED_EXEC };
+		/* a grant of `git push origin main`, or of the blocked call */
+		struct row g = { .cls = "exec",
+				 .text = r->pre & P_BLOCK_PROFILE ? r->text : MED_EXEC };
 		struct pol_action *ga = make_action(&g, tgid);
 		assert_int_equal(sup_scope_grant_session(scopes, ga, r->pre & P_SESSION_GRANT
 								? POL_LEVEL_CRITICAL : POL_LEVEL_LOW,
@@ -477,9 +513,9 @@ static bool run_row(const struct row *r)
 		pol_action_free(ga);
 	}
 
-	sup_decide(&loop, &held);
+	sup_decide(&gate, &held);
 	if (held.verdict.kind == SUP_VERDICT_HOLD && r->renderer != R_HOLDS)
-		sup_decide_unheld(&loop, &held, r->renderer == R_FULL ? -ENOSPC : -EIO);
+		sup_decide_unheld(&gate, &held, r->renderer == R_FULL ? -ENOSPC : -EIO);
 
 	bool grant = r->src == SUP_SRC_SESSION || r->src == SUP_SRC_SCOPE;
 	bool ok = held.verdict.kind == r->want && held.verdict.source == r->src &&

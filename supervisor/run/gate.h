@@ -1,0 +1,44 @@
+/*
+ * The gate (docs/ARCHITECTURE.md, "The supervisor's core"): the state
+ * every decision is made against — the policy (config and engine, which
+ * a newer attested bundle may replace, attest.h), the audit log, trust,
+ * the exec check, attestation, the approval table with its scopes and
+ * repeats, the approval socket's identity, and who and where the agent
+ * is. One object, owned by main.c and given to the loop (loop->gate);
+ * the decide stage reads only this and the held call (decide.h).
+ */
+#ifndef ATTESTA_SUP_GATE_H
+#define ATTESTA_SUP_GATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pol_config;
+struct pol_engine;
+struct pol_audit_log;
+struct pol_trust_store;
+struct sup_execcheck;
+struct sup_attest;
+struct sup_approval;
+struct sup_scope_table;
+struct sup_repeat;
+
+struct sup_gate {
+	const struct pol_config *config;
+	struct pol_engine *engine;
+	struct pol_audit_log *audit;
+	struct pol_trust_store *trust;    /* may be NULL: neutral trust 0.5 */
+	struct sup_execcheck *execcheck;  /* may be NULL: exec not verified */
+	struct sup_attest *attest;        /* NULL: attestation off (attest.h); not owned */
+	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once) */
+	struct sup_scope_table *scopes;   /* NULL: no approval scopes */
+	struct sup_repeat *repeats;       /* calls a human refused just now */
+	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
+	dev_t approval_dev;
+	ino_t approval_ino;
+	const char *agent_id;
+	const char *environment;
+	char session_id[40];
+};
+
+#endif
