@@ -23,6 +23,13 @@ struct sup_approval;
 struct sup_scope_table;
 struct sup_repeat;
 
+/* A file's identity; known false: none. */
+struct sup_file_id {
+	bool known;
+	dev_t dev;
+	ino_t ino;
+};
+
 struct sup_gate {
 	const struct pol_config *config;
 	struct pol_engine *engine;
@@ -33,9 +40,10 @@ struct sup_gate {
 	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once) */
 	struct sup_scope_table *scopes;   /* NULL: no approval scopes */
 	struct sup_repeat *repeats;       /* calls a human refused just now */
-	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
-	dev_t approval_dev;
-	ino_t approval_ino;
+	/* The approval socket (human.c), the one copy: the hard rule
+	 * (decide.c, by the fact human.c gathers) and the emulation's own
+	 * check (emulate.h: sup_emulate_forbid_socket) both read it. */
+	struct sup_file_id approval_sock;
 	const char *agent_id;
 	const char *environment;
 	char session_id[40];

@@ -160,10 +160,10 @@ int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_si
 		return rc;
 	const char *path = sup_approval_socket_path(loop->gate->approval);
 	if (path && stat(path, &st) == 0) {
-		loop->gate->approval_sock_known = true;
-		loop->gate->approval_dev = st.st_dev;
-		loop->gate->approval_ino = st.st_ino;
-		sup_emulate_forbid_socket(st.st_dev, st.st_ino);
+		loop->gate->approval_sock.dev = st.st_dev;
+		loop->gate->approval_sock.ino = st.st_ino;
+		loop->gate->approval_sock.known = true;
+		sup_emulate_forbid_socket(&loop->gate->approval_sock);
 	} else if (path) {
 		rc = -errno;
 		snprintf(why, why_size, "cannot stat approval socket '%s': %s", path,
@@ -205,15 +205,15 @@ int sup_human_hold(struct sup_loop *loop, struct sup_held *held)
 static bool same_file(const char *path, const struct sup_loop *loop)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && st.st_dev == loop->gate->approval_dev &&
-	       st.st_ino == loop->gate->approval_ino;
+	return stat(path, &st) == 0 && st.st_dev == loop->gate->approval_sock.dev &&
+	       st.st_ino == loop->gate->approval_sock.ino;
 }
 
 bool sup_human_is_approval_socket(const struct sup_loop *loop, const struct pol_action *action)
 {
 	char path[4200];
 
-	if (!loop->gate->approval_sock_known || !action || !action->address ||
+	if (!loop->gate->approval_sock.known || !action || !action->address ||
 	    action->family != AF_UNIX || action->address[0] != '/')
 		return false;
 	if (action->action_class != POL_ACTION_CONNECT && action->action_class != POL_ACTION_SENDTO)
