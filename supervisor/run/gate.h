@@ -3,15 +3,20 @@
  * every decision is made against — the policy (config and engine, which
  * a newer attested bundle may replace, attest.h), the audit log, trust,
  * the exec check, attestation, the approval table with its scopes and
- * repeats, the approval socket's identity, and who and where the agent
- * is. One object, owned by main.c and given to the loop (loop->gate);
- * the decide stage reads only this and the held call (decide.h).
+ * repeats, the approval socket's identity, who and where the agent is,
+ * what the decoders are told, and the record stage's arena. One object,
+ * owned by main.c and given to the loop (loop->gate); the decide stage
+ * reads only this and the held call (decide.h), the record stage
+ * (record.h, verdict_entry.h) and the attestation gate (attest.h) only
+ * this.
  */
 #ifndef ATTESTA_SUP_GATE_H
 #define ATTESTA_SUP_GATE_H
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "supervisor/run/decode.h"
 
 struct pol_config;
 struct pol_engine;
@@ -22,6 +27,7 @@ struct sup_attest;
 struct sup_approval;
 struct sup_scope_table;
 struct sup_repeat;
+struct pol_json_arena;
 
 /* A file's identity; known false: none. */
 struct sup_file_id {
@@ -47,6 +53,9 @@ struct sup_gate {
 	const char *agent_id;
 	const char *environment;
 	char session_id[40];
+	struct sup_decode_opts decode_opts; /* what the decoders are told (decode.h) */
+	bool shim_mode;                   /* calls are held by the shim, not seccomp (shimloop.h) */
+	struct pol_json_arena *entry_arena; /* the record stage builds entries here (verdict_entry.h) */
 };
 
 #endif

@@ -141,15 +141,20 @@ void sup_loop_release(struct sup_loop *loop)
 	loop->tty = NULL;
 	/* Items still held are not decided (their calls are freed below;
 	 * the kernel fails them when the listener closes). */
-	sup_approval_free(loop->gate->approval);
-	loop->gate->approval = NULL;
-	sup_scope_table_free(loop->gate->scopes);
-	loop->gate->scopes = NULL;
-	sup_repeat_free(loop->gate->repeats);
-	loop->gate->repeats = NULL;
+	struct sup_gate *g = loop->gate;
+	if (g) {
+		sup_approval_free(g->approval);
+		g->approval = NULL;
+		sup_scope_table_free(g->scopes);
+		g->scopes = NULL;
+		sup_repeat_free(g->repeats);
+		g->repeats = NULL;
+	}
 	sup_held_free_all(loop);
-	pol_json_arena_free(loop->entry_arena);
-	loop->entry_arena = NULL;
+	if (g) {
+		pol_json_arena_free(g->entry_arena);
+		g->entry_arena = NULL;
+	}
 	sup_shimloop_free(loop->shim);
 	loop->shim = NULL;
 	sup_ev_release(&loop->ev);
@@ -168,7 +173,7 @@ static bool finished(struct sup_loop *loop)
 		return false;
 	/* Shim-only mode has no listener to hang up: serve until no process
 	 * of the sandbox (all our children, as subreaper) is left. */
-	if (loop->shim_mode)
+	if (loop->gate->shim_mode)
 		return !sup_proc_has_children();
 	if (loop->killing)
 		return loop->listener_gone && !sup_proc_has_children();

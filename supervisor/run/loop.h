@@ -90,7 +90,6 @@ struct sup_loop {
 	struct sup_gate *gate;            /* what calls are decided against (gate.h); main.c's.
 					   * The loop frees its approval table, scopes and
 					   * repeats (sup_loop_release). */
-	struct sup_decode_opts decode_opts;
 	bool session_open;                /* session-start entry written (session.h) */
 	int listener;
 	pid_t prog_pid;
@@ -104,10 +103,8 @@ struct sup_loop {
 	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
 	/* The preload shim (shimloop.h): annotations in both modes; in
 	 * shim-only mode (shim_mode, no seccomp listener: listener is -1)
-	 * also the gate requests. NULL: no shim. Owned. */
+	 * also the gate requests (gate->shim_mode). NULL: no shim. Owned. */
 	struct sup_shimloop *shim;
-	bool shim_mode;
-	struct pol_json_arena *entry_arena; /* audit entries are built here (verdict_entry.h) */
 
 	/* state */
 	struct sup_ev ev;                 /* every descriptor the loop serves (evloop.h) */

@@ -462,9 +462,9 @@ int main(int argc, char **argv)
 	gate.environment = config->environment ? config->environment : "development";
 	loop.kill_on_exit = o.kill_on_exit;
 	loop.quiet = o.quiet;
-	loop.decode_opts.workspace = config->workspace ? config->workspace : cwd;
-	loop.decode_opts.env_vars = &config->env_vars;
-	loop.decode_opts.supervisor_pid = getpid();
+	gate.decode_opts.workspace = config->workspace ? config->workspace : cwd;
+	gate.decode_opts.env_vars = &config->env_vars;
+	gate.decode_opts.supervisor_pid = getpid();
 	new_session_id(gate.session_id, sizeof gate.session_id);
 	if (config->renderer != POL_RENDERER_NONE) {
 		if ((rc = sup_human_open(&loop, use_tty, reason, sizeof reason)) < 0) {
@@ -602,7 +602,7 @@ int main(int argc, char **argv)
 	 * PROG runs. */
 	if ((rc = sup_attest_start(attest, config)) < 0 ||
 	    (gate.attest = sup_attest_active(attest) ? attest : NULL,
-	     (rc = sup_attest_sync(&loop)) < 0)) {
+	     (rc = sup_attest_sync(&gate)) < 0)) {
 		fprintf(stderr, "attesta-run: cannot start the attestation gate: %s\n",
 			strerror(-rc));
 		kill(-child.pid, SIGKILL);

@@ -48,7 +48,7 @@ static int handle_notification(struct sup_loop *loop)
 
 	/* The decoder reads target memory once and re-checks ID_VALID. */
 	int kept[2] = { -1, -1 };
-	held->decode_result = sup_decode_keep2(loop->listener, &held->req, &loop->decode_opts,
+	held->decode_result = sup_decode_keep2(loop->listener, &held->req, &loop->gate->decode_opts,
 					       &held->action, kept, held->reason,
 					       sizeof held->reason);
 	held->kept_fd = kept[0];

@@ -57,7 +57,7 @@ static void sup_pipeline_facts(struct sup_loop *loop, struct sup_held *held)
 		return;
 	}
 	/* a new attestation result (and its bundle's policy) from now on */
-	if (loop->gate->attest && sup_attest_sync(loop) < 0)
+	if (loop->gate->attest && sup_attest_sync(loop->gate) < 0)
 		f->attest_sync_failed = true;
 	f->now = sup_now();
 	f->now_ms = monotonic_ms();

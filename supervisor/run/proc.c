@@ -107,7 +107,7 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 		kill(pid, SIGKILL);
 		loop->n_exec_killed++;
 		fprintf(stderr, "attesta-run: killed process %d: %s\n", (int)pid, reason);
-		sup_record_event(loop, pid, SYS_execve, SUP_SRC_EXEC_CHECK, reason);
+		sup_record_event(loop->gate, pid, SYS_execve, SUP_SRC_EXEC_CHECK, reason);
 		return;
 	}
 	case PTRACE_EVENT_STOP:
@@ -157,7 +157,7 @@ int sup_proc_reap(struct sup_loop *loop)
 		/* The filter kills a process that makes an x32 or i386 system
 		 * call (no notification is possible there): audit the kill. */
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-			sup_record_event(loop, pid, -1, SUP_SRC_FILTER,
+			sup_record_event(loop->gate, pid, -1, SUP_SRC_FILTER,
 					   "killed by SIGSYS: a system call of a foreign ABI "
 					   "(x32 or i386), or the program's own seccomp filter");
 		if (pid == loop->prog_pid) {

@@ -19,18 +19,18 @@
  * decision adds, may be NULL); held->entry_id gets its id. With
  * attestation advisory, also the would-deny shadow. 0 or -errno (the
  * caller denies the call: fail closed). */
-int sup_record(struct sup_loop *loop, struct sup_held *held, const struct sup_verdict_extra *x);
+int sup_record(struct sup_gate *gate, struct sup_held *held, const struct sup_verdict_extra *x);
 
 /* An entry for held decided as v, written durably (a deny), without
  * touching held->entry_id: e.g. the emulation of an allowed call
  * failed. 0 or -errno. */
-int sup_record_also(struct sup_loop *loop, const struct sup_held *held,
+int sup_record_also(struct sup_gate *gate, const struct sup_held *held,
 		    const struct sup_verdict *v, int answer_errno);
 
 /* Audit a denial that is not a held call (e.g. an exec that failed
  * verification and was killed): class from syscall nr (-1: none), pid,
  * who decided and why. Durable before return. 0 or -errno. */
-int sup_record_event(struct sup_loop *loop, pid_t pid, int nr, enum sup_source source,
+int sup_record_event(struct sup_gate *gate, pid_t pid, int nr, enum sup_source source,
 		     const char *reason);
 
 #endif

@@ -82,7 +82,7 @@ static void respond_guard(struct sup_loop *loop, struct sup_held *held)
 	/* Attestation, enforce (docs/fleet.md): a failing predicate turns an
 	 * allow into a deny; it never turns a deny into an allow. */
 	const char *attest_why;
-	if (sup_verdict_allows(v) && loop->gate->attest && sup_attest_denies(loop, &attest_why))
+	if (sup_verdict_allows(v) && loop->gate->attest && sup_attest_denies(loop->gate, &attest_why))
 		sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_ATTESTATION, "%s", attest_why);
 }
 
@@ -134,7 +134,7 @@ static void respond(struct sup_loop *loop, struct sup_held *held)
 			sup_verdict_set(&failed, SUP_VERDICT_DENIED, SUP_SRC_EMULATION,
 					"emulation failed: %s", strerror(-rc));
 			fprintf(stderr, "attesta-run: %s; denying\n", failed.reason);
-			sup_record_also(loop, held, &failed, deny_errno);
+			sup_record_also(loop->gate, held, &failed, deny_errno);
 			memset(&resp, 0, sizeof resp);
 			resp.id = held->id;
 			resp.error = -deny_errno;
@@ -201,7 +201,7 @@ int sup_finish(struct sup_loop *loop, struct sup_held *held, const struct sup_ve
 	respond_guard(loop, held);
 	/* SECURITY: write-ahead. The call is released only after its entry
 	 * is written; if the entry cannot be written, it is denied. */
-	int rc = sup_record(loop, held, x);
+	int rc = sup_record(loop->gate, held, x);
 	if (rc < 0) {
 		fprintf(stderr, "attesta-run: cannot write audit entry for '%s': %s; denying\n",
 			held->action && held->action->function_name ? held->action->function_name

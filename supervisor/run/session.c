@@ -72,7 +72,7 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 	put_str(b, e, "session_id", loop->gate->session_id);
 	put_str(b, e, "environment", loop->gate->environment);
 	/* How calls were held (docs/shim.md), as in a call's metadata. */
-	put_str(b, meta, "mode", loop->shim_mode ? "shim" : "seccomp");
+	put_str(b, meta, "mode", loop->gate->shim_mode ? "shim" : "seccomp");
 	put_int(b, meta, "supervisor_pid", getpid());
 	put(b, e, "metadata", meta);
 	put_str(b, e, "action_class", "session");
@@ -93,10 +93,10 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 
 static struct pol_json_arena *arena_of(struct sup_loop *loop)
 {
-	if (!loop->entry_arena && !(loop->entry_arena = pol_json_arena_new()))
+	if (!loop->gate->entry_arena && !(loop->gate->entry_arena = pol_json_arena_new()))
 		return NULL;
-	pol_json_arena_reset(loop->entry_arena);
-	return loop->entry_arena;
+	pol_json_arena_reset(loop->gate->entry_arena);
+	return loop->gate->entry_arena;
 }
 
 int sup_session_start(struct sup_loop *loop, char *const *prog_argv, const char *cwd)

@@ -154,7 +154,7 @@ static void serve(struct sup_loop *loop, struct sup_shimloop *s, int fd)
 	sup_held_insert(loop, held);
 	/* No listener: the asker waits in its own recv, its pointers stay
 	 * valid; the decoders read them as for a notification. */
-	held->decode_result = sup_decode(-1, &held->req, &loop->decode_opts, &held->action,
+	held->decode_result = sup_decode(-1, &held->req, &loop->gate->decode_opts, &held->action,
 					 held->reason, sizeof(held->reason));
 	if (held->decode_result == -ENOENT || held->decode_result == -ESRCH) {
 		loop->n_gone++;
@@ -269,7 +269,7 @@ int sup_shimloop_open(struct sup_loop *loop, bool shim_mode, unsigned gate_timeo
 	}
 	recv = NULL;
 	gate = NULL;
-	loop->shim_mode = shim_mode;
+	loop->gate->shim_mode = shim_mode;
 	rc = sup_shimloop_watch(loop);
 	if (rc < 0) {
 		snprintf(reason, reason_size, "cannot watch the shim sockets: %s", strerror(-rc));

@@ -27,7 +27,7 @@ struct sup_shimloop;
  * socket, the library's path and PROG's environment (*ret_env, for
  * sup_launch_opts.envp; free with sup_shimrecv_env_free). gate_timeout_s
  * is the shim's own bound on one wait. Sets loop->shim and
- * loop->shim_mode and registers the sockets with the loop. Returns 0, or
+ * loop->gate->shim_mode and registers the sockets with the loop. Returns 0, or
  * 1 when the library cannot be found and !shim_mode (PROG then runs
  * without the shim: no host names; reason says why), or -errno (reason
  * says why; in shim_mode a missing library is -ENOENT). */

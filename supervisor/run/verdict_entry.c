@@ -112,7 +112,7 @@ static enum pol_action_class class_of_syscall(int nr)
 	}
 }
 
-static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
+static struct pol_json *metadata(struct jb *b, const struct sup_gate *gate,
 				 const struct sup_held *held, const struct pol_decision *d,
 				 const struct sup_verdict_extra *x)
 {
@@ -123,7 +123,7 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 	put_num(b, meta, "tid", held->req.pid);
 	/* How the call was held: the kernel gate, or the weaker shim-only
 	 * mode (docs/shim.md: what it misses). */
-	put_str(b, meta, "mode", loop->shim_mode ? "shim" : "seccomp");
+	put_str(b, meta, "mode", gate->shim_mode ? "shim" : "seccomp");
 	/* The shim's claims, display context only (never scored). */
 	if (act && act->libc_entry)
 		put_str(b, meta, "libc_entry", act->libc_entry);
@@ -194,7 +194,7 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 	return meta;
 }
 
-struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_loop *loop,
+struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_gate *gate,
 				   const struct sup_held *held, const struct sup_verdict *v,
 				   int answer_errno, const struct sup_verdict_extra *x)
 {
@@ -219,7 +219,7 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 		act && act->function_name ? act->function_name : sup_filter_syscall_name(nr));
 	put_str(&b, e, "action_description", desc ? desc : sup_filter_syscall_name(nr));
 	free(desc);
-	put_str(&b, e, "agent_id", loop->gate->agent_id);
+	put_str(&b, e, "agent_id", gate->agent_id);
 	put_num(&b, e, "risk_score", d ? d->assessment.score : 1.0);
 	put_str(&b, e, "risk_level", pol_level_name(d ? d->assessment.level : POL_LEVEL_CRITICAL));
 	if (d && d->challenge != POL_CHALLENGE_AUTO_APPROVE && !d->blocked) {
@@ -251,9 +251,9 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	sup_iso_time(now, when, sizeof when);
 	put_str(&b, e, "decided_at", when);
 	put_str(&b, e, "executed_at", approved ? when : "");
-	put_str(&b, e, "session_id", loop->gate->session_id);
-	put_str(&b, e, "environment", loop->gate->environment);
-	put(&b, e, "metadata", metadata(&b, loop, held, d, x));
+	put_str(&b, e, "session_id", gate->session_id);
+	put_str(&b, e, "environment", gate->environment);
+	put(&b, e, "metadata", metadata(&b, gate, held, d, x));
 
 	/* syscall fields */
 	put_str(&b, e, "action_class", pol_action_class_name(cls));
@@ -274,7 +274,7 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	put_bool(&b, e, "host_verified", act && act->host_verified);
 	put_num(&b, e, "errno", answer_errno);
 	put_str(&b, e, "decision_source", sup_source_format(v, source_buf, sizeof source_buf));
-	put_str(&b, e, "mode", sup_policy_mode_name(loop->gate->config->mode));
+	put_str(&b, e, "mode", sup_policy_mode_name(gate->config->mode));
 	put_str(&b, e, "reason", reason && *reason ? reason : NULL);
 	put(&b, e, "factors", factors(&b, d ? &d->assessment : NULL));
 	return b.failed ? NULL : e;

@@ -31,7 +31,7 @@ struct sup_verdict_extra {
  * approver_ids: the strings of decision.c) in arena (which the caller
  * resets between entries), every field except those
  * pol_audit_append_json() sets; NULL on ENOMEM. */
-struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_loop *loop,
+struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_gate *gate,
 				   const struct sup_held *held, const struct sup_verdict *v,
 				   int answer_errno, const struct sup_verdict_extra *x);
 
