@@ -158,6 +158,13 @@ $(BUILD)/tools/run_%: $(BUILD)/obj/tests/tools/run_%.o $(RUN_LIB_OBJS) $(LIBCOMM
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm -lpthread
 
+# tests/unit/test_decide.c drives the supervisor's decide stage (the
+# decision table): linked with the attesta-run objects like run_*.
+$(BUILD)/tests/test_decide: $(BUILD)/obj/tests/unit/test_decide.o $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) $(CMOCKA_LIBS) -lm -lpthread
+
 # Small test programs run under the gate (raw syscalls, threads, vfork...).
 # Not sanitized: they run with the (plain) preload library in LD_PRELOAD,
 # and the product under test, not these programs, is what `make asan` checks.

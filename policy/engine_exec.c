@@ -5,7 +5,7 @@
  * PROGRAM ARGS`), and the program the dynamic loader is asked to run
  * (`PROGRAM ARGS`, argv0 as the loader will set it). The riskier of the
  * exec's decision and each of these stands, with a factor naming what
- * raised it. One function for the gate (supervisor/run/verdict_exec.c)
+ * raised it. One function for the gate (supervisor/run/decide_exec.c)
  * and the dry run (`attesta score`, docs/score.md), so both give the same
  * number for the same exec.
  */

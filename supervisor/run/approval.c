@@ -193,7 +193,7 @@ static void run_escalation(struct sup_approval *a, struct approval_item *it)
  * not NULL, e.g. "the fleet database was lost") at once. */
 static void fail_item(struct sup_approval *a, struct approval_item *it, const char *cause)
 {
-	struct sup_approval_outcome o = { .decision_source = "timeout" };
+	struct sup_approval_outcome o = { .decision_source = SUP_SRC_TIMEOUT };
 	char why[400], no_answer[240];
 	char desc[512];
 	sup_term_safe(approval_info_description(it->info), desc, sizeof desc);
@@ -206,14 +206,14 @@ static void fail_item(struct sup_approval *a, struct approval_item *it, const ch
 	switch (a->config->fail_mode) {
 	case POL_FAIL_ALLOW:
 		o.approved = true;
-		o.verdict = "approved";
+		o.verdict = SUP_VERDICT_APPROVED;
 		o.warning = true;
 		snprintf(why, sizeof why, "%s: fail_mode allow (unreviewed)", no_answer);
 		fprintf(stderr, "attesta: warning: held #%u %s allowed without review "
 			"(%s, fail_mode allow)\n", it->id, desc, cause ? cause : "timeout");
 		break;
 	case POL_FAIL_ESCALATE:
-		o.verdict = "escalated";
+		o.verdict = SUP_VERDICT_ESCALATED;
 		o.escalation = true;
 		snprintf(why, sizeof why, "%s: escalated", no_answer);
 		fprintf(stderr, "attesta: held #%u %s escalated (%s)\n", it->id, desc,
@@ -221,7 +221,7 @@ static void fail_item(struct sup_approval *a, struct approval_item *it, const ch
 		run_escalation(a, it);
 		break;
 	default:
-		o.verdict = "timed_out";
+		o.verdict = SUP_VERDICT_TIMED_OUT;
 		snprintf(why, sizeof why, "%s: fail_mode deny", no_answer);
 		fprintf(stderr, "attesta: held #%u %s denied (%s)\n", it->id, desc,
 			cause ? cause : "timeout");
@@ -247,7 +247,7 @@ static void on_timer(struct sup_approval *a)
 		for (struct approval_item *it = a->items; it; it = it->next) {
 			if (a->ops.alive && !a->ops.alive(a->ops.ctx, it->cookie)) {
 				struct sup_approval_outcome o = {
-					.verdict = "denied", .decision_source = "supervisor",
+					.verdict = SUP_VERDICT_DENIED, .decision_source = SUP_SRC_SUPERVISOR,
 					.reason = "target gone while held",
 				};
 				approval_finish(a, it, &o);

@@ -33,6 +33,7 @@
 #include "policy/challenge.h"
 #include "policy/config.h"
 #include "policy/engine.h"
+#include "supervisor/run/decision.h"
 
 struct cJSON;
 struct sup_approval;
@@ -41,8 +42,8 @@ struct sup_approval;
  * decided callback only. */
 struct sup_approval_outcome {
 	bool approved;
-	const char *verdict;             /* "approved", "denied", "timed_out", "escalated" */
-	const char *decision_source;     /* "human", "timeout" */
+	enum sup_verdict_kind verdict;   /* APPROVED, DENIED, TIMED_OUT, ESCALATED */
+	enum sup_source decision_source; /* HUMAN, TIMEOUT, SUPERVISOR */
 	const char *reason;              /* one line */
 	const char *const *approver_ids; /* NULL-terminated; identities that took part */
 	bool challenge_presented;        /* an approver began: challenge_passed is meaningful */

@@ -33,9 +33,9 @@ static int deny_failed(struct sup_approval *a, struct approval_item *it, size_t 
 		       const char *identity)
 {
 	char why[300];
-	struct sup_approval_outcome o = { .decision_source = "human", .human_decision = true,
+	struct sup_approval_outcome o = { .decision_source = SUP_SRC_HUMAN, .human_decision = true,
 					  .reason = why, .challenge_presented = true,
-					  .verdict = "denied" };
+					  .verdict = SUP_VERDICT_DENIED };
 	snprintf(why, sizeof why, "challenge failed: %s by '%s'",
 		 pol_challenge_name(pol_challenge_part_kind(it->challenge, part)), identity);
 	approval_finish(a, it, &o);
@@ -117,9 +117,9 @@ int sup_approval_conclude(struct sup_approval *a, unsigned id, const char *ident
 	for (size_t i = 0; i < parts && i < POL_CHALLENGE_MAX_PARTS; i++)
 		all_said = all_said && it->concluded[i];
 	char why[300];
-	struct sup_approval_outcome o = { .decision_source = "human", .human_decision = true,
+	struct sup_approval_outcome o = { .decision_source = SUP_SRC_HUMAN, .human_decision = true,
 					  .reason = why, .challenge_presented = true,
-					  .approved = true, .verdict = "approved" };
+					  .approved = true, .verdict = SUP_VERDICT_APPROVED };
 	o.session_grant = all_said && it->session_yes > 0 && it->session_no == 0;
 	snprintf(why, sizeof why, "approved by %u approver%s after %s%s", sum.approvers_passed,
 		 sum.approvers_passed == 1 ? "" : "s",
@@ -196,7 +196,7 @@ int sup_approval_deny(struct sup_approval *a, unsigned id, const char *identity,
 	snprintf(why, sizeof why, "denied by '%s'%s%.300s", identity,
 		 reason && *reason ? ": " : "", reason ? reason : "");
 	struct sup_approval_outcome o = {
-		.verdict = "denied", .decision_source = "human", .reason = why,
+		.verdict = SUP_VERDICT_DENIED, .decision_source = SUP_SRC_HUMAN, .reason = why,
 		.approver_ids = ids, .human_decision = true, .challenge_presented = true,
 	};
 	approval_finish(a, it, &o);

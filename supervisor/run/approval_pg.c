@@ -97,12 +97,12 @@ static const char *node_id(const struct sup_loop *loop)
 	static char host[256];
 	const char *env = getenv("ATTESTA_NODE_ID");
 
-	if (loop->attest && loop->attest->node_id)
-		return loop->attest->node_id;
+	if (loop->gate->attest && loop->gate->attest->node_id)
+		return loop->gate->attest->node_id;
 	if (env && *env)
 		return env;
-	if (loop->config->node_id)
-		return loop->config->node_id;
+	if (loop->gate->config->node_id)
+		return loop->gate->config->node_id;
 	if (!host[0] && gethostname(host, sizeof host - 1) < 0)
 		snprintf(host, sizeof host, "unknown");
 	return host;
@@ -122,7 +122,7 @@ static bool held_has(struct apg *g, unsigned id, bool remove)
 
 static void publish(struct apg *g, unsigned id)
 {
-	struct sup_approval *a = g->loop->approval;
+	struct sup_approval *a = g->loop->gate->approval;
 	const cJSON *info = sup_approval_info(a, id);
 	struct req *r = calloc(1, sizeof *r);
 
@@ -137,7 +137,7 @@ static void publish(struct apg *g, unsigned id)
 	r->s1 = cJSON_PrintUnformatted(info);
 	r->s2 = parts_json(sup_approval_challenge(a, id));
 	r->s3 = dup_or_empty(node_id(g->loop));
-	r->s4 = dup_or_empty(g->loop->agent_id);
+	r->s4 = dup_or_empty(g->loop->gate->agent_id);
 	r->s5 = dup_or_empty(info_str(info, "level"));
 	r->s6 = dup_or_empty(info_str(info, "challenge"));
 	if (!r->s1 || !r->s2 || !r->s3 || !r->s4 || !r->s5 || !r->s6) {
@@ -165,7 +165,7 @@ static void observe(void *ctx, unsigned id, const struct sup_approval_outcome *o
 	struct apg *g = ctx;
 
 	if (!o) {
-		if (!held_has(g, id, false) && sup_approval_info(g->loop->approval, id))
+		if (!held_has(g, id, false) && sup_approval_info(g->loop->gate->approval, id))
 			publish(g, id);
 		return;
 	}
@@ -176,7 +176,7 @@ static void observe(void *ctx, unsigned id, const struct sup_approval_outcome *o
 		return;
 	r->kind = REQ_CLOSE;
 	r->local_id = id;
-	r->s1 = dup_or_empty(o->verdict);
+	r->s1 = dup_or_empty(sup_verdict_name(o->verdict));
 	r->s2 = dup_or_empty(o->reason);
 	if (!r->s1 || !r->s2) {
 		apg_req_free(r);
@@ -216,7 +216,7 @@ static bool refused(struct apg *g, const struct ev *e, bool add)
 
 static void apply(struct apg *g, struct ev *e)
 {
-	struct sup_approval *a = g->loop->approval;
+	struct sup_approval *a = g->loop->gate->approval;
 	char identity[160];
 	size_t part;
 	double wait = 0;
@@ -276,10 +276,10 @@ static void apply(struct apg *g, struct ev *e)
 	}
 }
 
-static void on_events(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_events(void *ctx, int fd, uint32_t events)
 {
 	struct apg *g = ctx;
-	(void)loop;
+	(void)fd;
 	(void)events;
 	apg_drain_efd(g->ev_efd);
 	pthread_mutex_lock(&g->lock);
@@ -301,9 +301,9 @@ int sup_approval_pg_open(struct sup_loop *loop, char *why, size_t why_size)
 	struct apg *g;
 	int rc;
 
-	if (loop->config->approvals_backend != POL_APPROVALS_POSTGRES)
+	if (loop->gate->config->approvals_backend != POL_APPROVALS_POSTGRES)
 		return 0;
-	if (!loop->approval) {
+	if (!loop->gate->approval) {
 		snprintf(why, why_size, "approvals.backend: postgres needs a renderer other "
 			 "than none");
 		return -EINVAL;
@@ -312,8 +312,8 @@ int sup_approval_pg_open(struct sup_loop *loop, char *why, size_t why_size)
 	if (!g)
 		return -ENOMEM;
 	g->loop = loop;
-	g->conninfo = strdup(loop->config->fleet_database ? loop->config->fleet_database : "");
-	snprintf(g->session_id, sizeof g->session_id, "%s", loop->session_id);
+	g->conninfo = strdup(loop->gate->config->fleet_database ? loop->gate->config->fleet_database : "");
+	snprintf(g->session_id, sizeof g->session_id, "%s", loop->gate->session_id);
 	pthread_mutex_init(&g->lock, NULL);
 	g->reqs_tail = &g->reqs;
 	g->evs_tail = &g->evs;
@@ -329,12 +329,12 @@ int sup_approval_pg_open(struct sup_loop *loop, char *why, size_t why_size)
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: warning: fleet approvals: %s (held calls get "
 			"fail_mode until it is reachable)\n", diag.message);
-	rc = sup_loop_watch(loop, g->ev_efd, on_events, g);
+	rc = sup_ev_add(&loop->ev, g->ev_efd, on_events, g);
 	if (rc < 0) {
 		snprintf(why, why_size, "cannot watch the fleet approval queue: %s", strerror(-rc));
 		return rc;
 	}
-	sup_approval_set_observer(loop->approval, observe, g);
+	sup_approval_set_observer(loop->gate->approval, observe, g);
 	/* signals stay with the loop thread (its signalfd) */
 	sigset_t all, old;
 	sigfillset(&all);

@@ -12,7 +12,7 @@
  * changes (inotify on the registry file's directory plus a 1 s check; a
  * 1 s query for PostgreSQL), and publishes the result. attest_gate.c is
  * what the verdict path calls: the cached result is read with one atomic
- * load per gated call; with mode off there is no state at all (loop->attest
+ * load per gated call; with mode off there is no state at all (gate->attest
  * is NULL) and the verdict path pays one pointer test.
  *
  * Trust: the bundle is untrusted until its signature verifies with the
@@ -53,7 +53,7 @@ int sup_attest_setup(const struct sup_attest_opts *o, struct pol_config **config
 		     struct sup_attest **ret, char *reason, size_t size);
 
 /* true when the predicate runs (mode advisory or enforce): only then is
- * the state given to the loop (loop->attest). */
+ * the state given to the loop (loop->gate->attest). */
 bool sup_attest_active(const struct sup_attest *a);
 
 /* The files the sandbox must not rename or remove (statepaths.h): the
@@ -69,18 +69,17 @@ int sup_attest_start(struct sup_attest *a, const struct pol_config *config);
 /* Loop thread: take a newly published result (if any), write its
  * attestation audit entry and say it once on stderr. 0 or -errno (the
  * entry could not be written: callers deny). */
-int sup_attest_sync(struct sup_loop *loop);
+int sup_attest_sync(struct sup_gate *gate);
 
 /* Verdict path, enforce: true (and the reason) when every gated call must
  * be denied now. */
-bool sup_attest_denies(struct sup_loop *loop, const char **ret_reason);
+bool sup_attest_denies(struct sup_gate *gate, const char **ret_reason);
 
 /* Verdict path, advisory: after the policy-layer entry entry_id was
  * written for a call, write its would-deny shadow if the predicate fails.
  * 0, or -errno when the shadow could not be written (the caller denies). */
 struct sup_verdict_extra;
-int sup_attest_shadow(struct sup_loop *loop, const struct sup_held *held, bool approved,
-		      const char *verdict, const char *const *approver_ids,
+int sup_attest_shadow(struct sup_gate *gate, const struct sup_held *held,
 		      const struct sup_verdict_extra *x, const char *entry_id);
 
 /* Stop the thread and free everything (NULL is fine). */

@@ -95,8 +95,8 @@ double sup_attest_monotonic(void);
 void sup_attest_check_bundle(struct sup_attest *a);
 /* The bundle file changed on disk since last seen? (file bundles only) */
 bool sup_attest_bundle_file_changed(struct sup_attest *a);
-/* Loop thread: take a published policy (loop->config, engine, approval). */
-void sup_attest_take_policy(struct sup_loop *loop, struct sup_attest *a);
+/* Loop thread: take a published policy (gate->config, engine, approval). */
+void sup_attest_take_policy(struct sup_gate *gate, struct sup_attest *a);
 void sup_attest_owned_free(struct sup_attest *a);
 /* "NAME@VERSION" of a bundle's manifest into buf. */
 void sup_attest_bundle_name(const struct pol_bundle *b, char *buf, size_t size);

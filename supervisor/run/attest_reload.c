@@ -260,16 +260,16 @@ out:
 	pol_bundle_free(nb);
 }
 
-void sup_attest_take_policy(struct sup_loop *loop, struct sup_attest *a)
+void sup_attest_take_policy(struct sup_gate *gate, struct sup_attest *a)
 {
 	/* under a->lock (sup_attest_sync) */
 	if (!a->pending_config)
 		return;
-	loop->config = a->pending_config;
-	loop->engine = a->pending_engine;
-	loop->decode_opts.env_vars = &a->pending_config->env_vars;
-	if (loop->approval)
-		sup_approval_set_config(loop->approval, a->pending_config);
+	gate->config = a->pending_config;
+	gate->engine = a->pending_engine;
+	gate->decode_opts.env_vars = &a->pending_config->env_vars;
+	if (gate->approval)
+		sup_approval_set_config(gate->approval, a->pending_config);
 	a->pending_config = NULL;
 	a->pending_engine = NULL;
 }

@@ -353,21 +353,6 @@ const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f)
 	return &f->status;
 }
 
-int sup_tfacts_procfd(const struct sup_tfacts *f)
-{
-	return f->procfd;
-}
-
-int sup_tfacts_name(const struct sup_tfacts *f, char *buf, size_t size, size_t *ret_len)
-{
-	if (f->status.name_len >= size)
-		return -ENAMETOOLONG;
-	memcpy(buf, f->status.name, f->status.name_len);
-	buf[f->status.name_len] = '\0';
-	*ret_len = f->status.name_len;
-	return 0;
-}
-
 static int root_identity(int dirfd, const char *name, int flags, struct root_id *ret)
 {
 	struct statx sx;
@@ -583,17 +568,4 @@ int sup_tfacts_exe(struct sup_tfacts *f, char **ret)
 	pthread_mutex_unlock(&cache_lock);
 	*ret = s;
 	return 0;
-}
-
-void sup_tcache_flush(void)
-{
-	pthread_mutex_lock(&cache_lock);
-	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
-		if (table[i] && !table[i]->refs) {
-			entry_close(table[i]);
-			free(table[i]);
-			table[i] = NULL;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
 }

@@ -66,11 +66,6 @@ int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *re
 			     pid_t *ret_ppid);
 
 const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f);
-/* O_PATH fd of /proc/TID (owned by the cache). */
-int sup_tfacts_procfd(const struct sup_tfacts *f);
-
-/* Thread name from the status just read (raw bytes, unescaped). */
-int sup_tfacts_name(const struct sup_tfacts *f, char *buf, size_t size, size_t *ret_len);
 
 /*
  * Fill view with the thread's root (borrowed: sup_view_release() does not
@@ -103,8 +98,5 @@ void sup_tcache_roots_fixed(bool on);
 void sup_tcache_track_exec(bool on);
 /* pid (and its thread group) completed an exec: forget its exe. */
 void sup_tcache_exec_seen(pid_t pid);
-
-/* Drop every entry (tests, shutdown). */
-void sup_tcache_flush(void);
 
 #endif

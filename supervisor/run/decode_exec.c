@@ -199,7 +199,7 @@ static int pread_exact(void *c, void *buf, size_t len, uint64_t off)
 /* PT_INTERP: binfmt_elf opens it with open_exec() in the caller's root
  * and cwd, following symlinks. Its identity is recorded for the exec
  * check; a loader needs no judgement of its own (the program is judged),
- * anything else is judged like `INTERP PROGRAM ARGS` (verdict_exec.c). */
+ * anything else is judged like `INTERP PROGRAM ARGS` (decide_exec.c). */
 static int resolve_elf_interp(struct sup_decode_ctx *ctx, const char *interp,
 			      struct pol_action *a)
 {
@@ -536,7 +536,7 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 		goto out;
 	}
 	/* The script keeps its own name (policies name programs by
-	 * basename); what it really runs is judged too (verdict_exec.c). */
+	 * basename); what it really runs is judged too (decide_exec.c). */
 	if (interpreters.count && (r = pol_action_set(&a->interpreter, program)) < 0) {
 		r = sup_decode_fail(ctx, r, "out of memory");
 		goto out;

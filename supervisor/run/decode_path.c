@@ -32,43 +32,6 @@
 #define MAX_SYMLINKS 40
 #define PROC_ROOT_INO 1
 
-int sup_view_open(struct sup_view *view, pid_t tid, pid_t tgid)
-{
-	char p[64];
-	struct stat ours, theirs;
-	ssize_t n;
-
-	memset(view, 0, sizeof(*view));
-	view->tid = tid;
-	view->tgid = tgid;
-	view->rootfd = -1;
-	snprintf(p, sizeof(p), "/proc/%d/root", (int)tid);
-	view->rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (view->rootfd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	if (fstat(view->rootfd, &theirs) < 0 || stat("/", &ours) < 0)
-		goto fail;
-	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
-		return 0;
-	/* A chrooted target: remember its root in our view to strip it. */
-	n = readlink(p, view->root_path, sizeof(view->root_path) - 1);
-	if (n <= 0 || (size_t)n >= sizeof(view->root_path) - 1)
-		goto fail;
-	view->root_path[n] = '\0';
-	view->root_len = (size_t)n;
-	if (strcmp(view->root_path, "/") == 0)
-		view->root_len = 0;
-	return 0;
-fail:
-	{
-		int e = errno ? errno : EIO;
-
-		close(view->rootfd);
-		view->rootfd = -1;
-		return -e;
-	}
-}
-
 void sup_view_release(struct sup_view *view)
 {
 	if (view->rootfd >= 0 && !view->borrowed)

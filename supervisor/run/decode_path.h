@@ -27,8 +27,6 @@ struct sup_view {
 	char root_path[PATH_MAX];
 };
 
-/* Open the view of thread tid (of process tgid). 0 or -errno. */
-int sup_view_open(struct sup_view *view, pid_t tid, pid_t tgid);
 void sup_view_release(struct sup_view *view);
 
 /* Open the base of a walk: the target's cwd (dirfd == AT_FDCWD) or its

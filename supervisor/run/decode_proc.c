@@ -26,37 +26,6 @@
 #include "policy/pol_limits.h"
 #include "supervisor/run/decode_cache.h"
 
-static int read_small(const char *path, char *buf, size_t size, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-	size_t have = 0;
-
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (have < size - 1) {
-		ssize_t n = read(fd, buf + have, size - 1 - have);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = errno == ESRCH ? -ESRCH : -EIO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	if (have == size - 1) {
-		r = -E2BIG;
-		goto out;
-	}
-	buf[have] = '\0';
-	*ret_len = have;
-out:
-	close(fd);
-	return r;
-}
-
 /* Parse up to want unsigned numbers (base) from p to the end of the line. */
 static int line_nums(const char *p, int base, uint64_t *v, unsigned want)
 {
@@ -184,24 +153,6 @@ int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *r
 	return seen == F_ALL ? 0 : -EIO;
 }
 
-int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret)
-{
-	char path[64];
-	char *buf;
-	size_t len = 0;
-	int r;
-
-	buf = malloc(64 * 1024);
-	if (!buf)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	r = read_small(path, buf, 64 * 1024, &len);
-	if (r == 0)
-		r = sup_proc_status_parse(buf, len, ret);
-	free(buf);
-	return r;
-}
-
 int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,
 			struct pol_strv *chain)
 {
@@ -238,25 +189,6 @@ int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain)
 	if (sup_tcache_read_ancestor(pid, st.name, sizeof(st.name), &st.name_len, &st.ppid) < 0)
 		return 0;
 	return sup_proc_chain_from(st.name, st.name_len, st.ppid, stop_pid, chain);
-}
-
-int sup_proc_readlink(pid_t pid, const char *name, char **ret)
-{
-	char path[64], buf[POL_TARGET_MAX_PATH + 32];
-	ssize_t n;
-	char *s;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	if ((size_t)n >= sizeof(buf) - 1)
-		return -ENAMETOOLONG;
-	s = strndup(buf, (size_t)n);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
 }
 
 static int raw_capget(uint32_t eff[2], uint32_t prm[2], uint32_t inh[2])

@@ -27,9 +27,6 @@ struct sup_proc_status {
 	gid_t groups[SUP_PROC_MAX_GROUPS];
 };
 
-/* Parse /proc/PID/status (PID may be a thread id). 0, -ESRCH, -EIO
- * (unparsable), -E2BIG (more than SUP_PROC_MAX_GROUPS groups). */
-int sup_proc_status_read(pid_t pid, struct sup_proc_status *ret);
 /* Parse the text of a status file (buf[len] == '\0'). 0, -EIO, -E2BIG. */
 int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *ret);
 
@@ -41,9 +38,6 @@ int sup_proc_chain(pid_t pid, pid_t stop_pid, struct pol_strv *chain);
  * (from the status just read): only its ancestors are read. */
 int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,
 			struct pol_strv *chain);
-
-/* readlink /proc/PID/<name> into a new string ("exe", "cwd"). 0 or -errno. */
-int sup_proc_readlink(pid_t pid, const char *name, char **ret);
 
 /* Saved credentials of the calling thread. */
 struct sup_creds_saved {

@@ -16,6 +16,7 @@
 #include "supervisor/run/approval.h"
 #include "supervisor/common/termsafe.h"
 #include "supervisor/run/filter.h"
+#include "supervisor/run/gate.h"
 #include "supervisor/run/loop.h"
 
 /* One shell word: as is when it is plain, else in single quotes. */
@@ -106,7 +107,7 @@ void sup_denials_summary(const struct sup_loop *loop, const char *audit_path)
 	unsigned long long held = 0;
 	double held_seconds = 0;
 
-	sup_approval_held_stats(loop->approval, &held, &held_seconds);
+	sup_approval_held_stats(loop->gate->approval, &held, &held_seconds);
 	/* A clean run (nothing denied, nobody asked) stays silent. */
 	if (loop->quiet || (loop->n_denied == 0 && held == 0))
 		return;

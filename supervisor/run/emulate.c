@@ -39,6 +39,7 @@
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 #include "supervisor/run/emulate_internal.h"
+#include "supervisor/run/gate.h"
 #include "supervisor/run/state_protect.h"
 #include "supervisor/run/target_mem.h"
 
@@ -57,15 +58,11 @@ struct emu {
 	int kept_fd2;    /* a rename's destination parent (borrowed), or -1 */
 };
 
-static bool forbidden_known;
-static dev_t forbidden_dev;
-static ino_t forbidden_ino;
+static const struct sup_file_id *forbidden;
 
-void sup_emulate_forbid_socket(dev_t dev, ino_t ino)
+void sup_emulate_forbid_socket(const struct sup_file_id *id)
 {
-	forbidden_dev = dev;
-	forbidden_ino = ino;
-	forbidden_known = true;
+	forbidden = id;
 }
 
 static void set_result(struct seccomp_notif_resp *resp, const struct seccomp_notif *req,
@@ -131,7 +128,7 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 	/* SECURITY: the gate's own files, by identity: the state paths and
 	 * what they hold (statepaths.h), and everything the sandbox's
 	 * read-only binds protect (state_protect.h); the decision refused
-	 * them already (verdict.c), this checks the name looked up now. */
+	 * them already (decide.c), this checks the name looked up now. */
 	if (sup_emulate_is_state(pfd >= 0 ? pfd : e->kept_fd, name) ||
 	    sup_state_is_protected_at(pfd >= 0 ? pfd : e->kept_fd, name)) {
 		if (pfd >= 0)
@@ -182,7 +179,8 @@ static int build_addr(struct emu *e)
 			return -EPERM; /* was canonical when decided: swapped since */
 		if (!S_ISSOCK(st.st_mode))
 			return ECONNREFUSED; /* what the kernel answers */
-		if (forbidden_known && st.st_dev == forbidden_dev && st.st_ino == forbidden_ino)
+		if (forbidden && forbidden->known && st.st_dev == forbidden->dev &&
+		    st.st_ino == forbidden->ino)
 			return EPERM; /* the approval socket, renamed since the decision */
 		memset(sun, 0, sizeof(*sun));
 		sun->sun_family = AF_UNIX;

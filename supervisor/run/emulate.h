@@ -80,8 +80,10 @@ int sup_emulate_at2(int listener_fd, const struct seccomp_notif *req,
  * the socket by name, and the emulation refuses it again by identity on
  * the file it is about to use, so renaming the approval socket onto an
  * allowed path between decision and emulation gains nothing (the target
- * gets EPERM). Set once before the loop runs.
+ * gets EPERM). Set once before the loop runs; id is borrowed (the
+ * gate's, gate.h) and must outlive every emulation.
  */
-void sup_emulate_forbid_socket(dev_t dev, ino_t ino);
+struct sup_file_id;
+void sup_emulate_forbid_socket(const struct sup_file_id *id);
 
 #endif

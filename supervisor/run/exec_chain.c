@@ -100,21 +100,49 @@ const char *sup_exec_chain_hop(struct sup_exec_chains *t, const struct pol_actio
 	return t->c[i].head;
 }
 
-const char *sup_exec_chain_covers(struct sup_exec_chains *t, const struct pol_action *exec,
-				  enum pol_level level)
+/* The chain of exec's process by pid alone (no /proc), else -1. */
+static ssize_t find_pure(const struct sup_exec_chains *t, const struct pol_action *exec)
 {
-	unsigned hop;
-	const char *head = sup_exec_chain_hop(t, exec, &hop);
-	if (!head)
-		return NULL;
-	const struct chain *c = &t->c[find(t, exec)];
+	pid_t tgid = tgid_of(exec);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->c[i].tgid == tgid)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Does chain c cover exec, a hop needing a human at level? */
+static bool chain_covers(const struct chain *c, const struct pol_action *exec, enum pol_level level)
+{
+	if (c->hops >= SUP_CHAIN_MAX_HOPS || !pol_exec_carries(&c->args, &exec->args))
+		return false;
 	/* SECURITY: only a human's approval covers, never beyond its level,
 	 * and never a program or interpreter the agent could have changed
 	 * (the cover must not extend to an agent-controlled file). */
-	if (!c->human || level > c->level || exec->exec_unpinned || exec->interp_unpinned ||
-	    exec->exec_anonymous)
+	return c->human && level <= c->level && !exec->exec_unpinned && !exec->interp_unpinned &&
+	       !exec->exec_anonymous;
+}
+
+const char *sup_exec_chain_covers(struct sup_exec_chains *t, const struct pol_action *exec,
+				  enum pol_level level)
+{
+	if (!t || exec->action_class != POL_ACTION_EXEC)
 		return NULL;
-	return head;
+	ssize_t i = find(t, exec);
+	return i >= 0 && chain_covers(&t->c[i], exec, level) ? t->c[i].head : NULL;
+}
+
+const char *sup_exec_chain_covers_peek(const struct sup_exec_chains *t,
+				       const struct pol_action *exec, enum pol_level level)
+{
+	if (!t || exec->action_class != POL_ACTION_EXEC)
+		return NULL;
+	ssize_t i = find_pure(t, exec);
+	return i >= 0 && chain_covers(&t->c[i], exec, level) ? t->c[i].head : NULL;
+}
+
+bool sup_exec_chain_current(struct sup_exec_chains *t, const struct pol_action *exec)
+{
+	return t && find(t, exec) >= 0;
 }
 
 static void open_chain(struct sup_exec_chains *t, const struct pol_action *exec, bool human,

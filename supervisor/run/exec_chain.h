@@ -54,6 +54,17 @@ const char *sup_exec_chain_hop(struct sup_exec_chains *chains, const struct pol_
 const char *sup_exec_chain_covers(struct sup_exec_chains *chains, const struct pol_action *exec,
 				  enum pol_level level);
 
+/* The same as sup_exec_chain_covers() without looking at /proc: a pure
+ * lookup for the decide stage (decide.c), which assumes the chain's
+ * process is still the one that opened it; the pipeline then checks
+ * that with sup_exec_chain_current() and decides again if not. */
+const char *sup_exec_chain_covers_peek(const struct sup_exec_chains *chains,
+				       const struct pol_action *exec, enum pol_level level);
+
+/* Is the chain of exec's process still that process's (its start time
+ * unchanged)? A stale chain is dropped. */
+bool sup_exec_chain_current(struct sup_exec_chains *chains, const struct pol_action *exec);
+
 /* exec was answered (entry entry_id written): approved or not, by a
  * human (decision_source "human") or otherwise, at level. Opens,
  * advances, closes or ends the process's chain. */

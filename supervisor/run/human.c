@@ -30,7 +30,8 @@
 #include "supervisor/run/scope.h"
 #include "supervisor/run/trust_watch.h"
 #include "supervisor/run/tty.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
+#include "supervisor/run/respond.h"
 
 static bool alive(void *ctx, void *cookie)
 {
@@ -45,23 +46,23 @@ static void record_trust(struct sup_loop *loop, const struct sup_approval_outcom
 	struct pol_diag diag;
 	char line[600];
 
-	if (!loop->trust || !o->human_decision)
+	if (!loop->gate->trust || !o->human_decision)
 		return;
 	/* approved -> APPROVED; denied, timed_out, escalated -> DENIED */
-	enum pol_trust_event ev = o->approved && !strcmp(o->decision_source, "human")
+	enum pol_trust_event ev = o->approved && o->decision_source == SUP_SRC_HUMAN
 					  ? POL_TRUST_APPROVED : POL_TRUST_DENIED;
-	if (loop->trust_pg) { /* trust.backend postgres: to the database (trust_watch.h) */
-		sup_trust_pg_record(loop->trust_pg, ev == POL_TRUST_APPROVED);
+	if (loop->gate->trust_pg) { /* trust.backend postgres: to the database (trust_watch.h) */
+		sup_trust_pg_record(loop->gate->trust_pg, ev == POL_TRUST_APPROVED);
 		return;
 	}
-	if (pol_trust_record(loop->trust, loop->agent_id, NULL, ev, sup_verdict_now()) < 0)
+	if (pol_trust_record(loop->gate->trust, loop->gate->agent_id, NULL, ev, sup_now()) < 0)
 		return;
 	/* a file bind-mounted read-only for the agent: replacing it now would
 	 * detach that mount; main.c saves it when the run ends */
 	if (loop->defer_trust_save)
 		return;
 	memset(&diag, 0, sizeof diag);
-	int rc = pol_trust_store_save(loop->trust, &diag);
+	int rc = pol_trust_store_save(loop->gate->trust, &diag);
 	if (rc < 0) {
 		pol_diag_format(&diag, line, sizeof line);
 		fprintf(stderr, "attesta-run: warning: cannot save trust store: %s\n",
@@ -72,15 +73,15 @@ static void record_trust(struct sup_loop *loop, const struct sup_approval_outcom
 static void add_scopes(struct sup_loop *loop, struct sup_held *held,
 		       const struct sup_approval_outcome *o, const char *entry_id)
 {
-	if (!loop->scopes || !held->action || !held->evaluated || !entry_id[0])
+	if (!loop->gate->scopes || !held->action || !held->evaluated || !entry_id[0])
 		return;
 	enum pol_level level = held->decision.assessment.level;
 	if (held->action->action_class == POL_ACTION_EXEC &&
-	    sup_scope_add_exec(loop->scopes, held->action, level, entry_id) < 0)
+	    sup_scope_add_exec(loop->gate->scopes, held->action, level, entry_id) < 0)
 		fprintf(stderr, "attesta-run: note: exec scope table full: later removals "
 			"are asked again\n");
 	if (o->session_grant &&
-	    sup_scope_grant_session(loop->scopes, held->action, level, entry_id) < 0)
+	    sup_scope_grant_session(loop->gate->scopes, held->action, level, entry_id) < 0)
 		fprintf(stderr, "attesta-run: note: session grant table full: identical "
 			"actions are asked again\n");
 }
@@ -89,7 +90,6 @@ static void decided(void *ctx, void *cookie, const struct sup_approval_outcome *
 {
 	struct sup_loop *loop = ctx;
 	struct sup_held *held = cookie;
-	char entry_id[64];
 	const struct sup_verdict_extra x = {
 		.challenge_presented = o->challenge_presented,
 		.challenge_passed = o->challenge_passed,
@@ -101,33 +101,39 @@ static void decided(void *ctx, void *cookie, const struct sup_approval_outcome *
 		.warning = o->warning,
 	};
 
-	int rc = sup_verdict_answer(loop, held, o->approved, o->verdict, o->decision_source,
-				    o->reason, o->approver_ids, &x, entry_id, sizeof entry_id);
-	if (rc < 0)
-		fprintf(stderr, "attesta-run: held call: %s\n", strerror(-rc));
+	/* The approval table's decision goes through the same record and
+	 * respond stages as an automatic one (respond.h). */
+	enum sup_verdict_kind kind = o->approved ? SUP_VERDICT_APPROVED
+				     : o->verdict == SUP_VERDICT_APPROVED ? SUP_VERDICT_DENIED
+				     : o->verdict;
+	sup_verdict_set(&held->verdict, kind, o->decision_source, "%s", o->reason ? o->reason : "");
+	held->verdict.approver_ids = o->approver_ids;
+	sup_finish(loop, held, &x);
+	held->verdict.approver_ids = NULL; /* borrowed for the callback only */
 	record_trust(loop, o);
 	/* A refusal is not asked again for the same call at once (repeat.h). */
 	if (!o->approved && o->human_decision && held->action)
-		sup_repeat_note(loop->repeats, held->action, o->verdict, sup_repeat_now_ms());
+		sup_repeat_note(loop->gate->repeats, held->action, sup_verdict_name(o->verdict),
+				sup_repeat_now_ms());
 	/* Only a human approval that was written down grants anything. */
-	if (o->approved && !strcmp(o->decision_source, "human"))
-		add_scopes(loop, held, o, entry_id);
+	if (o->approved && o->decision_source == SUP_SRC_HUMAN)
+		add_scopes(loop, held, o, held->entry_id);
 	sup_held_remove(loop, held);
 	sup_held_free(held);
 }
 
-static void on_approval(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_approval(void *ctx, int fd, uint32_t events)
 {
+	(void)fd;
 	(void)events;
 	int rc = sup_approval_dispatch(ctx);
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: approval server: %s\n", strerror(-rc));
-	(void)loop;
 }
 
-static void on_tty(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_tty(void *ctx, int fd, uint32_t events)
 {
-	(void)loop;
+	(void)fd;
 	(void)events;
 	sup_tty_dispatch(ctx);
 }
@@ -135,47 +141,47 @@ static void on_tty(struct sup_loop *loop, void *ctx, uint32_t events)
 int sup_human_open(struct sup_loop *loop, bool use_tty, char *why, size_t why_size)
 {
 	struct sup_approval_opts opts = {
-		.config = loop->config,
-		.session_id = loop->session_id,
+		.config = loop->gate->config,
+		.session_id = loop->gate->session_id,
 		.supervisor_pid = getpid(),
 		.listen = true,
 		.announce = !use_tty,
-		.escalation_env_agent = loop->agent_id,
+		.escalation_env_agent = loop->gate->agent_id,
 	};
 	struct sup_approval_ops ops = { .ctx = loop, .decided = decided, .alive = alive };
 	struct stat st;
 	int rc;
 
-	rc = sup_scope_table_new(&loop->scopes);
+	rc = sup_scope_table_new(&loop->gate->scopes);
 	if (rc < 0) {
 		snprintf(why, why_size, "cannot create the scope table: %s", strerror(-rc));
 		return rc;
 	}
-	rc = sup_repeat_new(&loop->repeats);
+	rc = sup_repeat_new(&loop->gate->repeats);
 	if (rc < 0) {
 		snprintf(why, why_size, "out of memory");
 		return rc;
 	}
-	rc = sup_approval_new(&opts, &ops, &loop->approval, why, why_size);
+	rc = sup_approval_new(&opts, &ops, &loop->gate->approval, why, why_size);
 	if (rc < 0)
 		return rc;
 	if ((rc = sup_approval_pg_open(loop, why, why_size)) < 0) /* approval_pg.h */
 		return rc;
-	const char *path = sup_approval_socket_path(loop->approval);
+	const char *path = sup_approval_socket_path(loop->gate->approval);
 	if (path && stat(path, &st) == 0) {
-		loop->approval_sock_known = true;
-		loop->approval_dev = st.st_dev;
-		loop->approval_ino = st.st_ino;
-		sup_emulate_forbid_socket(st.st_dev, st.st_ino);
+		loop->gate->approval_sock.dev = st.st_dev;
+		loop->gate->approval_sock.ino = st.st_ino;
+		loop->gate->approval_sock.known = true;
+		sup_emulate_forbid_socket(&loop->gate->approval_sock);
 	} else if (path) {
 		rc = -errno;
 		snprintf(why, why_size, "cannot stat approval socket '%s': %s", path,
 			 strerror(-rc));
 		return rc;
 	}
-	if (use_tty && (rc = sup_tty_new(loop->approval, &loop->tty, why, why_size)) < 0)
+	if (use_tty && (rc = sup_tty_new(loop->gate->approval, &loop->tty, why, why_size)) < 0)
 		return rc;
-	rc = sup_loop_watch(loop, sup_approval_fd(loop->approval), on_approval, loop->approval);
+	rc = sup_ev_add(&loop->ev, sup_approval_fd(loop->gate->approval), on_approval, loop->gate->approval);
 	if (rc < 0) {
 		snprintf(why, why_size, "cannot watch the approval server: %s", strerror(-rc));
 		return rc;
@@ -190,36 +196,36 @@ int sup_human_started(struct sup_loop *loop)
 	int rc = sup_tty_started(loop->tty);
 	if (rc < 0)
 		return rc;
-	return sup_loop_watch(loop, sup_tty_fd(loop->tty), on_tty, loop->tty);
+	return sup_ev_add(&loop->ev, sup_tty_fd(loop->tty), on_tty, loop->tty);
 }
 
 int sup_human_hold(struct sup_loop *loop, struct sup_held *held)
 {
 	unsigned id;
-	if (!loop->approval || !held->action || !held->evaluated)
+	if (!loop->gate->approval || !held->action || !held->evaluated)
 		return -EINVAL;
 	/* SECURITY: bounded, or a flood of held calls starves the
 	 * supervisor of descriptors and locks the approver out. */
-	if (sup_approval_count(loop->approval) >= SUP_HUMAN_MAX_HELD)
+	if (sup_approval_count(loop->gate->approval) >= SUP_HUMAN_MAX_HELD)
 		return -ENOSPC;
 	struct pol_removal_scale scale; /* measured only now: a human will be asked */
 	sup_removal_scale_measure(held, &scale);
-	return sup_approval_hold_scaled(loop->approval, held, held->action, &held->decision, &scale,
-					&id);
+	return sup_approval_hold_scaled(loop->gate->approval, held, held->action, &held->decision,
+					&scale, &id);
 }
 
 static bool same_file(const char *path, const struct sup_loop *loop)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && st.st_dev == loop->approval_dev &&
-	       st.st_ino == loop->approval_ino;
+	return stat(path, &st) == 0 && st.st_dev == loop->gate->approval_sock.dev &&
+	       st.st_ino == loop->gate->approval_sock.ino;
 }
 
 bool sup_human_is_approval_socket(const struct sup_loop *loop, const struct pol_action *action)
 {
 	char path[4200];
 
-	if (!loop->approval_sock_known || !action || !action->address ||
+	if (!loop->gate->approval_sock.known || !action || !action->address ||
 	    action->family != AF_UNIX || action->address[0] != '/')
 		return false;
 	if (action->action_class != POL_ACTION_CONNECT && action->action_class != POL_ACTION_SENDTO)

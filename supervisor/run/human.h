@@ -1,6 +1,6 @@
 /*
  * Held calls that need a human (docs/challenges.md, issue 5): the glue between the
- * event loop (loop.h), the verdict path (verdict.h) and the approval
+ * event loop (loop.h), the pipeline (pipeline.h, respond.h) and the approval
  * table with its renderers (approval.h: the socket; tty.h: the
  * terminal). It creates them for the chosen renderer, holds calls for a
  * human, and when a call is decided writes its audit entry with the

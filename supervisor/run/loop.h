@@ -1,13 +1,14 @@
 /*
- * The supervisor's event loop (docs/ARCHITECTURE.md): one thread, one epoll set over
- * the seccomp listener, a signalfd (SIGCHLD and the signals forwarded to
+ * The supervisor's state and its serve loop (docs/ARCHITECTURE.md): one
+ * thread, one generic epoll dispatcher (evloop.h) over the seccomp
+ * listener (notify.h), a signalfd (SIGCHLD and the signals forwarded to
  * PROG) and a timerfd (audit group commit). Every notification becomes a
- * held call (struct sup_held) in a table keyed by notification id; the
- * verdict path (verdict.h) either finishes it at once (auto decisions,
+ * held call (struct sup_held) in a table keyed by notification id (held.c);
+ * the pipeline (pipeline.h) either finishes it at once (auto decisions,
  * fail_mode) or leaves it held in the approval table (approval.h) while a
  * human answers — so one held call never delays the decisions of other
- * calls. Other descriptors (the approval server, the tty renderer, later
- * the shim socket) join the loop with sup_loop_watch().
+ * calls. Other descriptors (the approval server, the tty renderer, the
+ * shim's sockets, the watcher's pidfd) join with sup_ev_add(&loop->ev, ...).
  *
  * Trust: notifications and everything behind them are attacker input;
  * they are handed to the decoders (decode.h), which bound and validate
@@ -25,6 +26,9 @@
 #include "policy/engine.h"
 #include "supervisor/common/shim_proto.h"
 #include "supervisor/run/decode.h"
+#include "supervisor/run/decision.h"
+#include "supervisor/run/evloop.h"
+#include "supervisor/run/gate.h"
 
 struct pol_config;
 struct pol_audit_log;
@@ -37,23 +41,41 @@ struct sup_scope_table;
 struct sup_shimloop;
 struct sup_loop;
 
-/* A watched descriptor is readable (events: EPOLLIN, EPOLLHUP, ...). */
-typedef void (*sup_loop_handler_fn)(struct sup_loop *loop, void *ctx, uint32_t events);
+/* What the pipeline gathered from the world for the decide stage
+ * (pipeline.c: sup_pipeline_facts), so that deciding is pure (decide.h). */
+struct sup_facts {
+	double now;                   /* epoch seconds (trust decay) */
+	int64_t now_ms;               /* CLOCK_MONOTONIC ms (repeat window, repeat.h) */
+	double trust;                 /* the agent's trust score; 0.5 without a store */
+	bool context_failed;          /* agent/session/environment could not be set (ENOMEM) */
+	bool attest_sync_failed;      /* the attestation result's audit entry failed */
+	bool approval_socket;         /* connect/send to the approval socket (human.h) */
+	bool state_path;              /* names a gate file or a directory above (statepaths.h) */
+	bool protected_state;         /* removes a protected state file (state_protect.h) */
+	char state_why[320];          /* state_path: why */
+};
 
-#define SUP_LOOP_MAX_WATCH 8
-
-/* One gated call between NOTIF_RECV and NOTIF_SEND. */
+/*
+ * One gated call between NOTIF_RECV and NOTIF_SEND: the record the four
+ * stages pass along (docs/ARCHITECTURE.md): decode fills action, reason,
+ * kept_fd/kept_fd2 (owned: sup_held_free closes them) and facts; decide
+ * fills decision (the engine's score) and verdict; record fills
+ * entry_id; respond answers req (or shim_conn) from verdict.
+ */
 struct sup_held {
 	uint64_t id;                  /* notification id (table key) */
 	struct seccomp_notif req;     /* copy of the notification */
 	struct pol_action *action;    /* decoded action, NULL if decoding failed */
 	int decode_result;            /* SUP_DECODE_* or -errno */
 	bool evaluated;               /* decision below is filled */
-	struct pol_decision decision;
+	struct pol_decision decision; /* the engine's score and challenge */
+	struct sup_facts facts;       /* gathered for decide */
+	struct sup_verdict verdict;   /* what was decided, and by whom */
+	char entry_id[64];            /* the audit entry's id once recorded, else "" */
 	double intercepted_at;        /* epoch seconds */
 	char reason[256];             /* decoder's reason on failure */
-	int kept_fd;                  /* what was decided on: parent dir, socket, program; or -1 */
-	int kept_fd2;                 /* a rename's destination parent dir, or -1 */
+	int kept_fd;                  /* what was decided on: parent dir, socket, program; or -1 (owned) */
+	int kept_fd2;                 /* a rename's destination parent dir, or -1 (owned) */
 	struct sup_held *next;        /* hash chain */
 	/* Shim-only mode (shimloop.h): the call is a GATE_REQUEST, req is
 	 * synthetic, and the answer goes to shim_conn, not to the kernel. */
@@ -66,16 +88,9 @@ struct sup_held {
 
 struct sup_loop {
 	/* set by the caller before sup_loop_run */
-	const struct pol_config *config;
-	struct pol_engine *engine;
-	struct pol_audit_log *audit;
-	struct pol_trust_store *trust;    /* may be NULL: neutral trust 0.5 */
-	struct sup_trust_pg *trust_pg;    /* trust.backend postgres (trust_watch.h); owned */
-	struct sup_execcheck *execcheck;  /* may be NULL: exec not verified */
-	struct sup_decode_opts decode_opts;
-	const char *agent_id;
-	const char *environment;
-	char session_id[40];
+	struct sup_gate *gate;            /* what calls are decided against (gate.h); main.c's.
+					   * The loop frees its approval table, scopes and
+					   * repeats (sup_loop_release). */
 	bool session_open;                /* session-start entry written (session.h) */
 	int listener;
 	pid_t prog_pid;
@@ -86,24 +101,15 @@ struct sup_loop {
 	bool defer_trust_save;        /* trust store bound by file for the agent: save at the end */
 	bool tracing;                     /* we are the ptrace tracer of the sandbox */
 	bool killable_recv;               /* WAIT_KILLABLE_RECV: only SIGKILL ends a held call */
-	struct sup_approval *approval;    /* NULL: renderer none (fail_mode at once); owned */
 	struct sup_tty *tty;              /* NULL: no tty renderer; owned (freed first) */
-	struct sup_scope_table *scopes;   /* NULL: no approval scopes; owned */
-	struct sup_repeat *repeats;       /* calls a human refused just now; owned */
-	struct sup_exec_chains *chains;   /* wrapper chains (exec_chain.h); made on first use; owned */
-	bool approval_sock_known;         /* approval_dev/ino name the approval socket */
-	dev_t approval_dev;
-	ino_t approval_ino;
 	/* The preload shim (shimloop.h): annotations in both modes; in
 	 * shim-only mode (shim_mode, no seccomp listener: listener is -1)
-	 * also the gate requests. NULL: no shim. Owned. */
+	 * also the gate requests (gate->shim_mode). NULL: no shim. Owned. */
 	struct sup_shimloop *shim;
-	bool shim_mode;
-	struct pol_json_arena *entry_arena; /* audit entries are built here (verdict_entry.h) */
-	struct sup_attest *attest;        /* NULL: attestation off (attest.h); not owned */
 
 	/* state */
-	int epfd, sigfd, timerfd;
+	struct sup_ev ev;                 /* every descriptor the loop serves (evloop.h) */
+	int sigfd, timerfd;
 	bool timer_armed;                 /* timerfd set for a group commit */
 	int64_t timer_due_ms;             /* CLOCK_MONOTONIC ms it is set for */
 	bool listener_gone;               /* POLLHUP: no sandboxed process left */
@@ -113,12 +119,6 @@ struct sup_loop {
 	struct sup_held *held[SUP_HELD_BUCKETS];
 	size_t n_held;
 	uint64_t n_notifications, n_approved, n_denied, n_gone, n_exec_killed;
-	struct {
-		int fd;
-		sup_loop_handler_fn fn;
-		void *ctx;
-	} watch[SUP_LOOP_MAX_WATCH];
-	size_t n_watch;
 };
 
 /* Prepare epoll, signalfd (blocks the signals it reads) and timerfd.
@@ -132,19 +132,16 @@ int sup_loop_init(struct sup_loop *loop);
  * internal failure of the loop itself. */
 int sup_loop_run(struct sup_loop *loop);
 
-/* Watch fd for EPOLLIN (after sup_loop_init); fn runs on the loop's
- * thread and must not block. 0, -ENOSPC (table full) or -errno. */
-int sup_loop_watch(struct sup_loop *loop, int fd, sup_loop_handler_fn fn, void *ctx);
-
 /* Frees the tty renderer first (restores the terminal), then the
  * approval table and scopes, then the held calls. Safe after a partial
  * set-up (zeroed loop with fds -1). */
 void sup_loop_release(struct sup_loop *loop);
 
-/* Held-call table. */
+/* Held-call table (held.c). */
 void sup_held_insert(struct sup_loop *loop, struct sup_held *held);
-struct sup_held *sup_held_find(struct sup_loop *loop, uint64_t id);
 void sup_held_remove(struct sup_loop *loop, struct sup_held *held);
+/* Free every held call and the spare records (at the end). */
+void sup_held_free_all(struct sup_loop *loop);
 /* A zeroed record (from a small free list, else calloc), NULL on ENOMEM;
  * sup_held_free() gives it back. Loop thread only. */
 struct sup_held *sup_held_new(void);

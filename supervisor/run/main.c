@@ -49,7 +49,7 @@
 #include "supervisor/run/state_protect.h"
 #include "supervisor/run/trust_watch.h"
 #include "supervisor/run/tty.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/watcher.h"
 
 #define EXIT_OWN SUP_EXIT_INTERNAL
@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 	struct sup_attest *attest = NULL;
 	struct sup_shipper *shipper = NULL;
 	struct sock_fprog filter = { 0 };
+	struct sup_gate gate;
 	struct sup_loop loop;
 	struct pol_diag diag;
 	char line[1200], reason[512];
@@ -286,8 +287,10 @@ int main(int argc, char **argv)
 	int code = EXIT_OWN, rc;
 
 	memset(&plan, 0, sizeof plan);
+	memset(&gate, 0, sizeof gate);
 	memset(&loop, 0, sizeof loop);
-	loop.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
+	loop.gate = &gate;
+	loop.ev.epfd = loop.sigfd = loop.timerfd = loop.listener = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
@@ -454,27 +457,27 @@ int main(int argc, char **argv)
 				reason);
 	}
 
-	loop.config = config;
-	loop.engine = engine;
-	loop.audit = audit;
-	loop.trust = trust;
-	loop.execcheck = execcheck;
-	loop.agent_id = config->agent_id ? config->agent_id : "default";
-	if (sup_trust_pg_setup(&loop, config) < 0) /* trust.backend postgres (trust_watch.h) */
+	gate.config = config;
+	gate.engine = engine;
+	gate.audit = audit;
+	gate.trust = trust;
+	gate.execcheck = execcheck;
+	gate.agent_id = config->agent_id ? config->agent_id : "default";
+	gate.environment = config->environment ? config->environment : "development";
+	if (sup_trust_pg_setup(&gate, config) < 0) /* trust.backend postgres (trust_watch.h) */
 		goto out;
-	loop.environment = config->environment ? config->environment : "development";
 	loop.kill_on_exit = o.kill_on_exit;
 	loop.quiet = o.quiet;
-	loop.decode_opts.workspace = config->workspace ? config->workspace : cwd;
-	loop.decode_opts.env_vars = &config->env_vars;
-	loop.decode_opts.supervisor_pid = getpid();
-	new_session_id(loop.session_id, sizeof loop.session_id);
+	gate.decode_opts.workspace = config->workspace ? config->workspace : cwd;
+	gate.decode_opts.env_vars = &config->env_vars;
+	gate.decode_opts.supervisor_pid = getpid();
+	new_session_id(gate.session_id, sizeof gate.session_id);
 	if (config->renderer != POL_RENDERER_NONE) {
 		if ((rc = sup_human_open(&loop, use_tty, reason, sizeof reason)) < 0) {
 			fprintf(stderr, "attesta-run: %s\n", reason);
 			goto out;
 		}
-		const char *sock = sup_approval_socket_path(loop.approval);
+		const char *sock = sup_approval_socket_path(gate.approval);
 		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
 			use_tty ? " (prompts on this terminal)" : "");
 	}
@@ -492,7 +495,7 @@ int main(int argc, char **argv)
 		rc = rc ?: sup_state_paths_add(plan.trust_path, "trust store");
 		rc = rc ?: sup_state_paths_add(plan.config_path, "config file");
 		rc = rc ?: sup_attest_protect(attest);
-		rc = rc ?: sup_state_paths_add(loop.approval ? sup_approval_socket_path(loop.approval)
+		rc = rc ?: sup_state_paths_add(gate.approval ? sup_approval_socket_path(gate.approval)
 							     : NULL, "approval socket");
 		free(head);
 		if (rc < 0) {
@@ -516,8 +519,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: %s\n", reason);
 		goto out;
 	}
-	if (sup_state_plan_finish(&plan, audit, trust, loop.approval ?
-				  sup_approval_socket_path(loop.approval) : NULL, shim_mode, reason,
+	if (sup_state_plan_finish(&plan, audit, trust, gate.approval ?
+				  sup_approval_socket_path(gate.approval) : NULL, shim_mode, reason,
 				  sizeof reason) < 0) {
 		fprintf(stderr, "attesta-run: %s\n", reason);
 		goto out;
@@ -585,7 +588,7 @@ int main(int argc, char **argv)
 			"'%s': %s\n", o.prog_argv[0], strerror(child.trace_errno));
 		sup_execcheck_free(execcheck);
 		execcheck = NULL;
-		loop.execcheck = NULL;
+		gate.execcheck = NULL;
 	}
 	loop.tracing = child.traced;
 	if (execcheck && child.traced && sup_execcheck_track(execcheck, child.pid) < 0) {
@@ -613,8 +616,8 @@ int main(int argc, char **argv)
 	 * the registry (attest.h); its first result is in the log before
 	 * PROG runs. */
 	if ((rc = sup_attest_start(attest, config)) < 0 ||
-	    (loop.attest = sup_attest_active(attest) ? attest : NULL,
-	     (rc = sup_attest_sync(&loop)) < 0)) {
+	    (gate.attest = sup_attest_active(attest) ? attest : NULL,
+	     (rc = sup_attest_sync(&gate)) < 0)) {
 		fprintf(stderr, "attesta-run: cannot start the attestation gate: %s\n",
 			strerror(-rc));
 		kill(-child.pid, SIGKILL);
@@ -629,7 +632,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attesta-run: cannot start the terminal relay: %s\n",
 			strerror(-rc));
 		kill(-child.pid, SIGKILL);
-	} else if ((rc = sup_watcher_watch(&loop)) < 0) {
+	} else if ((rc = sup_proc_watch_watcher(&loop)) < 0) {
 		fprintf(stderr, "attesta-run: cannot watch the watcher: %s\n", strerror(-rc));
 		kill(-child.pid, SIGKILL);
 	}
@@ -662,7 +665,7 @@ out:
 				diag.message[0] ? line : strerror(-rc));
 		}
 	}
-	sup_trust_pg_free(loop.trust_pg);
+	sup_trust_pg_free(gate.trust_pg);
 	sup_loop_release(&loop);
 	sup_filter_release(&filter);
 	sup_shimrecv_env_free(prog_env);

@@ -22,28 +22,12 @@
 #include <unistd.h>
 
 #include "supervisor/run/decode_cache.h"
+#include "supervisor/run/evloop.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/loop.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/record.h"
+#include "supervisor/run/watcher.h"
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-
-void sup_proc_signal_set(sigset_t *ret_set)
-{
-	sigemptyset(ret_set);
-	sigaddset(ret_set, SIGCHLD);
-	sigaddset(ret_set, SIGTTOU);
-	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		sigaddset(ret_set, forwarded[i]);
-}
-
-bool sup_proc_forwarded(int sig)
-{
-	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		if (forwarded[i] == sig)
-			return true;
-	return false;
-}
 
 int sup_proc_prepare(void)
 {
@@ -65,15 +49,6 @@ void sup_proc_raise_nofile(void)
 		lim.rlim_cur = lim.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &lim);
 	}
-}
-
-int sup_proc_exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 125;
 }
 
 void sup_proc_restore_terminal(struct sup_loop *loop)
@@ -116,14 +91,14 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 		sup_tcache_exec_seen(pid);
 		if ((pid_t)former != pid)
 			sup_tcache_exec_seen((pid_t)former);
-		if (!loop->execcheck) {
+		if (!loop->gate->execcheck) {
 			trace_cont(pid, 0);
 			return;
 		}
-		if (sup_execcheck_verify(loop->execcheck, pid, (pid_t)former, reason,
+		if (sup_execcheck_verify(loop->gate->execcheck, pid, (pid_t)former, reason,
 					 sizeof reason) == 0) {
 			/* verified: let it run untraced until its next exec */
-			sup_execcheck_detach(loop->execcheck, pid, (pid_t)former);
+			sup_execcheck_detach(loop->gate->execcheck, pid, (pid_t)former);
 			return;
 		}
 		/* SECURITY: what runs is not what was approved (the path was
@@ -132,7 +107,7 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 		kill(pid, SIGKILL);
 		loop->n_exec_killed++;
 		fprintf(stderr, "attesta-run: killed process %d: %s\n", (int)pid, reason);
-		sup_verdict_record(loop, pid, SYS_execve, "denied", "exec_check", reason);
+		sup_record_event(loop->gate, pid, SYS_execve, SUP_SRC_EXEC_CHECK, reason);
 		return;
 	}
 	case PTRACE_EVENT_STOP:
@@ -177,12 +152,12 @@ int sup_proc_reap(struct sup_loop *loop)
 		if (WIFCONTINUED(status))
 			continue;
 		reaped++;
-		if (loop->execcheck)
-			sup_execcheck_forget(loop->execcheck, pid);
+		if (loop->gate->execcheck)
+			sup_execcheck_forget(loop->gate->execcheck, pid);
 		/* The filter kills a process that makes an x32 or i386 system
 		 * call (no notification is possible there): audit the kill. */
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-			sup_verdict_record(loop, pid, -1, "denied", "filter",
+			sup_record_event(loop->gate, pid, -1, SUP_SRC_FILTER,
 					   "killed by SIGSYS: a system call of a foreign ABI "
 					   "(x32 or i386), or the program's own seccomp filter");
 		if (pid == loop->prog_pid) {
@@ -220,4 +195,29 @@ void sup_proc_kill_all(struct sup_loop *loop)
 	loop->killing = true;
 	kill(-loop->prog_pid, SIGKILL);
 	kill_children_of(getpid());
+}
+
+static void on_watcher_gone(void *ctx, int fd, uint32_t events)
+{
+	struct sup_loop *loop = ctx;
+
+	(void)events;
+	sup_ev_remove(&loop->ev, fd);
+	if (loop->killing)
+		return;
+	fprintf(stderr, "attesta-run: the watcher is gone: killing the sandbox\n");
+	/* as --kill-on-exit: the loop repeats the kill until none is left */
+	loop->kill_on_exit = true;
+	sup_proc_kill_all(loop);
+}
+
+int sup_proc_watch_watcher(struct sup_loop *loop)
+{
+	int fd = sup_watcher_take_pidfd();
+	if (fd < 0)
+		return 0;
+	int rc = sup_ev_add(&loop->ev, fd, on_watcher_gone, loop);
+	if (rc < 0)
+		close(fd);
+	return rc;
 }

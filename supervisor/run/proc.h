@@ -48,4 +48,8 @@ int sup_proc_exit_code(int status);
 /* Give the terminal back to attesta-run's own process group. */
 void sup_proc_restore_terminal(struct sup_loop *loop);
 
+/* Watch the watcher's pidfd (watcher.h) from the loop: when the watcher
+ * dies, kill the sandbox as --kill-on-exit does. 0 or -errno. */
+int sup_proc_watch_watcher(struct sup_loop *loop);
+
 #endif

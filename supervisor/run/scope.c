@@ -115,8 +115,8 @@ static bool under_any(const struct pol_strv *paths, const char *norm)
 	return false;
 }
 
-const char *sup_scope_exec_covers(struct sup_scope_table *t, const struct pol_action *removal,
-				  enum pol_level level)
+const char *sup_scope_exec_covers(const struct sup_scope_table *t,
+				  const struct pol_action *removal, enum pol_level level)
 {
 	pid_t tgid = removal->tgid ? removal->tgid : removal->pid;
 	bool rename_ = removal->action_class == POL_ACTION_RENAME;
@@ -131,13 +131,9 @@ const char *sup_scope_exec_covers(struct sup_scope_table *t, const struct pol_ac
 			sup_scope_normalize(removal->dest_path, "/", dest, sizeof dest) < 0))
 		return NULL;
 	for (size_t i = 0; i < t->n_execs; i++) {
-		struct exec_scope *s = &t->execs[i];
+		const struct exec_scope *s = &t->execs[i];
 		if (s->tgid != tgid)
 			continue;
-		if (s->start_time != start_time(tgid)) {
-			drop_exec(t, i); /* a new process with a reused pid */
-			return NULL;
-		}
 		if (level > s->level)
 			return NULL;
 		if (under_any(&s->paths, norm) && (!rename_ || under_any(&s->paths, dest)))
@@ -145,6 +141,20 @@ const char *sup_scope_exec_covers(struct sup_scope_table *t, const struct pol_ac
 		return NULL;
 	}
 	return NULL;
+}
+
+bool sup_scope_exec_current(struct sup_scope_table *t, const struct pol_action *removal)
+{
+	pid_t tgid = removal->tgid ? removal->tgid : removal->pid;
+	for (size_t i = 0; i < t->n_execs; i++) {
+		if (t->execs[i].tgid != tgid)
+			continue;
+		if (t->execs[i].start_time == start_time(tgid))
+			return true;
+		drop_exec(t, i); /* a new process with a reused pid */
+		return false;
+	}
+	return false;
 }
 
 int sup_scope_grant_session(struct sup_scope_table *t, const struct pol_action *action,
@@ -162,7 +172,7 @@ int sup_scope_grant_session(struct sup_scope_table *t, const struct pol_action *
 	return 0;
 }
 
-const char *sup_scope_session_covers(struct sup_scope_table *t, const struct pol_action *action,
+const char *sup_scope_session_covers(const struct sup_scope_table *t, const struct pol_action *action,
 				     enum pol_level level)
 {
 	if (!t->n_grants)

@@ -41,16 +41,23 @@ int sup_scope_add_exec(struct sup_scope_table *table, const struct pol_action *e
 
 /* Whether an unlink/rmdir at level (or a rename, when both its paths are
  * under the paths the exec named) is covered by an exec scope of its
- * process: the approving entry id (borrowed), else NULL. */
-const char *sup_scope_exec_covers(struct sup_scope_table *table, const struct pol_action *removal,
-				  enum pol_level level);
+ * process's tgid: the approving entry id (borrowed), else NULL. Pure (no
+ * syscall): whether the tgid is still the same process is
+ * sup_scope_exec_current()'s question, asked only when this says yes. */
+const char *sup_scope_exec_covers(const struct sup_scope_table *table,
+				  const struct pol_action *removal, enum pol_level level);
+
+/* Whether the exec scope of removal's tgid still belongs to the same
+ * process (its start time, /proc/PID/stat); a scope of a reused pid is
+ * dropped (false). */
+bool sup_scope_exec_current(struct sup_scope_table *table, const struct pol_action *removal);
 
 /* Grant identical actions for the session. 0, -ENOSPC, -ENOMEM. */
 int sup_scope_grant_session(struct sup_scope_table *table, const struct pol_action *action,
 			    enum pol_level level, const char *entry_id);
 
 /* The granting entry id for an identical action at level or below, else NULL. */
-const char *sup_scope_session_covers(struct sup_scope_table *table, const struct pol_action *action,
+const char *sup_scope_session_covers(const struct sup_scope_table *table, const struct pol_action *action,
 				     enum pol_level level);
 
 #endif

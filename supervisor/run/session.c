@@ -16,7 +16,7 @@
 
 #include "policy/audit.h"
 #include "supervisor/run/proc.h"
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/verdict_entry.h"
 
 struct jb {
@@ -54,10 +54,10 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 	struct pol_json *e = pol_json_new(b->arena, POL_JSON_OBJECT);
 	char when[48];
 
-	sup_verdict_iso_time(sup_verdict_now(), when, sizeof when);
+	sup_iso_time(sup_now(), when, sizeof when);
 	put_str(b, e, "action_name", name);
 	put_str(b, e, "action_description", description);
-	put_str(b, e, "agent_id", loop->agent_id);
+	put_str(b, e, "agent_id", loop->gate->agent_id);
 	put(b, e, "risk_score", pol_json_float(b->arena, 0.0));
 	put_str(b, e, "risk_level", "");
 	put_str(b, e, "challenge_type", "");
@@ -69,10 +69,10 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 	put_str(b, e, "intercepted_at", when);
 	put_str(b, e, "decided_at", when);
 	put_str(b, e, "executed_at", "");
-	put_str(b, e, "session_id", loop->session_id);
-	put_str(b, e, "environment", loop->environment);
+	put_str(b, e, "session_id", loop->gate->session_id);
+	put_str(b, e, "environment", loop->gate->environment);
 	/* How calls were held (docs/shim.md), as in a call's metadata. */
-	put_str(b, meta, "mode", loop->shim_mode ? "shim" : "seccomp");
+	put_str(b, meta, "mode", loop->gate->shim_mode ? "shim" : "seccomp");
 	put_int(b, meta, "supervisor_pid", getpid());
 	put(b, e, "metadata", meta);
 	put_str(b, e, "action_class", "session");
@@ -85,7 +85,7 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 	put(b, e, "host_verified", pol_json_new(b->arena, POL_JSON_FALSE));
 	put_int(b, e, "errno", 0);
 	put_str(b, e, "decision_source", "supervisor");
-	put_str(b, e, "mode", sup_policy_mode_name(loop->config->mode));
+	put_str(b, e, "mode", sup_policy_mode_name(loop->gate->config->mode));
 	put_str(b, e, "reason", reason);
 	put(b, e, "factors", pol_json_new(b->arena, POL_JSON_ARRAY));
 	return e;
@@ -93,10 +93,10 @@ static struct pol_json *base_entry(struct jb *b, const struct sup_loop *loop, co
 
 static struct pol_json_arena *arena_of(struct sup_loop *loop)
 {
-	if (!loop->entry_arena && !(loop->entry_arena = pol_json_arena_new()))
+	if (!loop->gate->entry_arena && !(loop->gate->entry_arena = pol_json_arena_new()))
 		return NULL;
-	pol_json_arena_reset(loop->entry_arena);
-	return loop->entry_arena;
+	pol_json_arena_reset(loop->gate->entry_arena);
+	return loop->gate->entry_arena;
 }
 
 int sup_session_start(struct sup_loop *loop, char *const *prog_argv, const char *cwd)
@@ -128,7 +128,7 @@ int sup_session_start(struct sup_loop *loop, char *const *prog_argv, const char 
 	put_str(&b, e, "cwd", cwd);
 	if (b.failed || !e)
 		return -ENOMEM;
-	r = pol_audit_append_json(loop->audit, e, POL_AUDIT_DEFERRED, NULL, 0);
+	r = pol_audit_append_json(loop->gate->audit, e, POL_AUDIT_DEFERRED, NULL, 0);
 	if (r == 0)
 		loop->session_open = true;
 	return r;
@@ -141,7 +141,7 @@ void sup_session_end(struct sup_loop *loop, const char *error, int exit_code)
 	char reason[256];
 	int st = loop->prog_status, r;
 
-	if (!loop->session_open || !loop->audit)
+	if (!loop->session_open || !loop->gate->audit)
 		return;
 	loop->session_open = false;
 	b = (struct jb){ .arena = arena_of(loop) };
@@ -172,7 +172,7 @@ void sup_session_end(struct sup_loop *loop, const char *error, int exit_code)
 	put(&b, e, "argv", pol_json_new(b.arena, POL_JSON_NULL));
 	put_str(&b, e, "cwd", NULL);
 	r = b.failed || !e ? -ENOMEM
-			   : pol_audit_append_json(loop->audit, e, POL_AUDIT_DEFERRED, NULL, 0);
+			   : pol_audit_append_json(loop->gate->audit, e, POL_AUDIT_DEFERRED, NULL, 0);
 	if (r < 0)
 		fprintf(stderr, "attesta-run: cannot write the closing audit entry: %s\n",
 			strerror(-r));

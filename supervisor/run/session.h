@@ -10,7 +10,7 @@
 
 #include "supervisor/run/loop.h"
 
-/* Append the session-start entry (loop->audit, session_id, agent_id,
+/* Append the session-start entry (loop->gate->audit, session_id, agent_id,
  * environment set; cwd is attesta-run's working directory). Not synced
  * here (POL_AUDIT_DEFERRED): the fdatasync of the first entry that must be
  * durable covers it, and the sync window bounds the rest. 0 or -errno:

@@ -14,7 +14,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "supervisor/run/verdict.h"
+#include "supervisor/run/clock.h"
+#include "supervisor/run/pipeline.h"
 
 extern char **environ;
 
@@ -29,10 +30,13 @@ struct sup_shimloop {
 	unsigned n_conns;
 	uint64_t next_id;
 	bool recv_gone; /* annotation socket hung up: every writer is gone */
+	struct sup_loop *loop; /* the loop whose dispatcher serves the sockets */
 };
 
-int sup_shimloop_new(struct sup_shimrecv *recv, struct sup_shimgate *gate,
-		     struct sup_shimloop **ret_shim)
+/* Take ownership of recv (annotations, may be NULL) and gate (shim-only
+ * mode, may be NULL). 0, -ENOMEM. */
+static int shimloop_new(struct sup_shimrecv *recv, struct sup_shimgate *gate,
+			struct sup_shimloop **ret_shim)
 {
 	struct sup_shimloop *s = calloc(1, sizeof(*s));
 
@@ -78,7 +82,7 @@ void sup_shimloop_drain(struct sup_loop *loop)
 	(void)sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
 }
 
-static void on_annotation(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_annotation(void *ctx, int fd, uint32_t events)
 {
 	struct sup_shimloop *s = ctx;
 
@@ -87,7 +91,7 @@ static void on_annotation(struct sup_loop *loop, void *ctx, uint32_t events)
 		/* Every copy of the sandbox's end is closed: nothing more can
 		 * arrive; stop watching (a hung-up socket is always ready). */
 		s->recv_gone = true;
-		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, sup_shimrecv_fd(s->recv), NULL);
+		sup_ev_remove(&s->loop->ev, fd);
 	}
 }
 
@@ -112,16 +116,6 @@ void sup_shimloop_annotate(struct sup_loop *loop, struct sup_held *held)
 	}
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: cannot annotate call: %s\n", strerror(-rc));
-}
-
-void sup_shimloop_answer(struct sup_held *held, bool approved, int err)
-{
-	if (!held->from_shim || held->shim_conn < 0)
-		return;
-	/* A failure means the asker is gone (its call never happens). */
-	(void)sup_shimgate_answer(held->shim_conn, &held->shim_req, approved, err);
-	close(held->shim_conn);
-	held->shim_conn = -1;
 }
 
 /* A request arrived (or the asker hung up) on a waiting connection. */
@@ -156,11 +150,11 @@ static void serve(struct sup_loop *loop, struct sup_shimloop *s, int fd)
 	held->shim_req = req;
 	sup_shimgate_to_notif(&req, held->id, &held->req);
 	loop->n_notifications++;
-	held->intercepted_at = sup_verdict_now();
+	held->intercepted_at = sup_now();
 	sup_held_insert(loop, held);
 	/* No listener: the asker waits in its own recv, its pointers stay
 	 * valid; the decoders read them as for a notification. */
-	held->decode_result = sup_decode(-1, &held->req, &loop->decode_opts, &held->action,
+	held->decode_result = sup_decode(-1, &held->req, &loop->gate->decode_opts, &held->action,
 					 held->reason, sizeof(held->reason));
 	if (held->decode_result == -ENOENT || held->decode_result == -ESRCH) {
 		loop->n_gone++;
@@ -170,27 +164,31 @@ static void serve(struct sup_loop *loop, struct sup_shimloop *s, int fd)
 	}
 	if (held->action != NULL && held->decode_result >= 0)
 		sup_shimloop_annotate(loop, held);
-	rc = sup_verdict_decide(loop, held);
+	rc = sup_pipeline_run(loop, held);
 	if (rc < 0)
 		fprintf(stderr, "attesta-run: shim request: %s\n", strerror(-rc));
 }
 
-static void on_conns(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_conns(void *ctx, int fd, uint32_t events)
 {
 	struct sup_shimloop *s = ctx;
+	struct sup_loop *loop = s->loop;
 	struct epoll_event ev[16];
 	int n;
 
+	(void)fd;
 	(void)events;
 	n = epoll_wait(s->conn_epfd, ev, 16, 0);
 	for (int i = 0; i < n; i++)
 		serve(loop, s, ev[i].data.fd);
 }
 
-static void on_gate(struct sup_loop *loop, void *ctx, uint32_t events)
+static void on_gate(void *ctx, int gate_fd, uint32_t events)
 {
 	struct sup_shimloop *s = ctx;
+	struct sup_loop *loop = s->loop;
 
+	(void)gate_fd;
 	(void)events;
 	for (int budget = 0; budget < 64; budget++) {
 		struct epoll_event ev = { .events = EPOLLIN };
@@ -220,13 +218,14 @@ int sup_shimloop_watch(struct sup_loop *loop)
 
 	if (s == NULL)
 		return 0;
+	s->loop = loop;
 	if (s->recv != NULL &&
-	    (rc = sup_loop_watch(loop, sup_shimrecv_fd(s->recv), on_annotation, s)) < 0)
+	    (rc = sup_ev_add(&loop->ev, sup_shimrecv_fd(s->recv), on_annotation, s)) < 0)
 		return rc;
 	if (s->gate != NULL) {
-		if ((rc = sup_loop_watch(loop, sup_shimgate_fd(s->gate), on_gate, s)) < 0)
+		if ((rc = sup_ev_add(&loop->ev, sup_shimgate_fd(s->gate), on_gate, s)) < 0)
 			return rc;
-		if ((rc = sup_loop_watch(loop, s->conn_epfd, on_conns, s)) < 0)
+		if ((rc = sup_ev_add(&loop->ev, s->conn_epfd, on_conns, s)) < 0)
 			return rc;
 	}
 	return 0;
@@ -263,14 +262,14 @@ int sup_shimloop_open(struct sup_loop *loop, bool shim_mode, unsigned gate_timeo
 		snprintf(reason, reason_size, "cannot build the environment: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = sup_shimloop_new(recv, gate, &loop->shim);
+	rc = shimloop_new(recv, gate, &loop->shim);
 	if (rc < 0) {
 		snprintf(reason, reason_size, "out of memory");
 		goto fail;
 	}
 	recv = NULL;
 	gate = NULL;
-	loop->shim_mode = shim_mode;
+	loop->gate->shim_mode = shim_mode;
 	rc = sup_shimloop_watch(loop);
 	if (rc < 0) {
 		snprintf(reason, reason_size, "cannot watch the shim sockets: %s", strerror(-rc));

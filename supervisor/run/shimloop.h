@@ -27,7 +27,7 @@ struct sup_shimloop;
  * socket, the library's path and PROG's environment (*ret_env, for
  * sup_launch_opts.envp; free with sup_shimrecv_env_free). gate_timeout_s
  * is the shim's own bound on one wait. Sets loop->shim and
- * loop->shim_mode and registers the sockets with the loop. Returns 0, or
+ * loop->gate->shim_mode and registers the sockets with the loop. Returns 0, or
  * 1 when the library cannot be found and !shim_mode (PROG then runs
  * without the shim: no host names; reason says why), or -errno (reason
  * says why; in shim_mode a missing library is -ENOENT). */
@@ -43,13 +43,9 @@ void sup_shimloop_after_fork(struct sup_loop *loop);
 const struct sup_shimrecv *sup_shimloop_recv(const struct sup_loop *loop);
 const struct sup_shimgate *sup_shimloop_gate(const struct sup_loop *loop);
 
-/* Take ownership of recv (annotations, may be NULL) and gate (shim-only
- * mode, may be NULL). 0, -ENOMEM. */
-int sup_shimloop_new(struct sup_shimrecv *recv, struct sup_shimgate *gate,
-		     struct sup_shimloop **ret_shim);
 void sup_shimloop_free(struct sup_shimloop *shim);
 
-/* Register the sockets with the loop's epoll set (sup_loop_watch). Call
+/* Register the sockets with the loop's epoll set (sup_ev_add). Call
  * after sup_loop_init, before sup_loop_run. 0 or -errno. */
 int sup_shimloop_watch(struct sup_loop *loop);
 
@@ -59,9 +55,5 @@ void sup_shimloop_drain(struct sup_loop *loop);
 /* After decoding: add libc entry, command and verified host name to
  * held->action (for a shim-only request also the request's own entry). */
 void sup_shimloop_annotate(struct sup_loop *loop, struct sup_held *held);
-
-/* Answer a shim-only held call on its connection and close it:
- * approved, or denied with err. */
-void sup_shimloop_answer(struct sup_held *held, bool approved, int err);
 
 #endif

@@ -572,11 +572,6 @@ void sup_state_plan_warn(const struct sup_state_plan *plan, bool applied)
 		      "(rewrite its trust, change the next run's policy)\n", stderr);
 }
 
-const char *sup_state_mode(const struct sup_state_plan *plan)
-{
-	return plan->mode ? plan->mode : "none";
-}
-
 void sup_state_plan_release(struct sup_state_plan *plan)
 {
 	for (size_t i = 0; i < plan->sb.n_paths; i++)

@@ -77,7 +77,4 @@ bool sup_state_is_protected(dev_t dev, ino_t ino);
  * dirfd (or path itself when dirfd < 0), not following a symlink. */
 bool sup_state_is_protected_at(int dirfd, const char *path);
 
-/* What protection `attesta doctor` and the start-up line report. */
-const char *sup_state_mode(const struct sup_state_plan *plan);
-
 #endif

@@ -38,14 +38,6 @@ static struct {
 } ids[STATE_MAX_IDS];
 static size_t n_ids;
 
-void sup_state_paths_reset(void)
-{
-	for (size_t i = 0; i < n_ids; i++)
-		close(ids[i].fd);
-	n_files = 0;
-	n_ids = 0;
-}
-
 static void add_id(const char *path)
 {
 	struct stat st;

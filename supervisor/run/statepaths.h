@@ -41,7 +41,4 @@ bool sup_state_paths_hit(const struct pol_action *action, char *buf, size_t size
  * above one? */
 bool sup_state_paths_is_state(dev_t dev, ino_t ino);
 
-/* Forget everything (tests). */
-void sup_state_paths_reset(void);
-
 #endif

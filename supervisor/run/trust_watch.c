@@ -27,7 +27,7 @@
 #include "policy/fleet_db.h"
 #include "policy/trust.h"
 #include "policy/trust_pg.h"
-#include "supervisor/run/loop.h"
+#include "supervisor/run/gate.h"
 #include "supervisor/run/trust_watch.h"
 
 /* outcomes waiting to be sent; beyond this they are dropped (warned) */
@@ -234,7 +234,7 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
-int sup_trust_pg_setup(struct sup_loop *loop, const struct pol_config *config)
+int sup_trust_pg_setup(struct sup_gate *gate, const struct pol_config *config)
 {
 	struct sup_trust_pg *t;
 	sigset_t all, old;
@@ -245,7 +245,7 @@ int sup_trust_pg_setup(struct sup_loop *loop, const struct pol_config *config)
 	t = calloc(1, sizeof(*t));
 	if (t)
 		t->wake_fd = -1;
-	if (!t || !(t->agent_id = strdup(loop->agent_id)) ||
+	if (!t || !(t->agent_id = strdup(gate->agent_id)) ||
 	    (config->fleet_database && !(t->conninfo = strdup(config->fleet_database)))) {
 		sup_trust_pg_free(t);
 		fprintf(stderr, "attesta-run: trust database: out of memory\n");
@@ -276,7 +276,7 @@ int sup_trust_pg_setup(struct sup_loop *loop, const struct pol_config *config)
 		return -r;
 	}
 	t->thread_running = true;
-	loop->trust_pg = t;
+	gate->trust_pg = t;
 	return 0;
 }
 

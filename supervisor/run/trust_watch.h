@@ -14,14 +14,14 @@
 
 #include <stdbool.h>
 
-struct sup_loop;
+struct sup_gate;
 struct sup_trust_pg;
 struct pol_config;
 
 /* With trust.backend postgres: read the agent's record once (a failure is
  * a warning: the trust is 0 until a read succeeds), start the thread and
- * set loop->trust_pg. Otherwise nothing. 0 or -errno (message printed). */
-int sup_trust_pg_setup(struct sup_loop *loop, const struct pol_config *config);
+ * set gate->trust_pg. Otherwise nothing. 0 or -errno (message printed). */
+int sup_trust_pg_setup(struct sup_gate *gate, const struct pol_config *config);
 
 /* The agent's trust now (the loop thread; never waits for the database). */
 double sup_trust_pg_score(struct sup_trust_pg *t, const char *agent_id, double now);

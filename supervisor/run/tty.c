@@ -41,7 +41,7 @@ static void on_changed(void *ctx, unsigned id, const struct sup_approval_outcome
 	if (o && id == tty->cur) {
 		tty->decided_id = id;
 		tty->decided_approved = o->approved;
-		snprintf(tty->decided_verdict, sizeof tty->decided_verdict, "%s", o->verdict);
+		snprintf(tty->decided_verdict, sizeof tty->decided_verdict, "%s", sup_verdict_name(o->verdict));
 	}
 	/* Wake our own dispatch: never act from inside the table. */
 	(void)!write(tty->evfd, &one, sizeof one);

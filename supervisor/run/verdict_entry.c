@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "policy/audit.h"
+#include "supervisor/run/clock.h"
 #include "supervisor/run/exec_chain.h"
 #include "supervisor/run/filter.h"
 
@@ -112,16 +113,7 @@ static enum pol_action_class class_of_syscall(int nr)
 	}
 }
 
-const char *sup_policy_mode_name(enum pol_policy_mode mode)
-{
-	switch (mode) {
-	case POL_MODE_SHADOW: return "shadow";
-	case POL_MODE_AUDIT_ONLY: return "audit_only";
-	default: return "enforce";
-	}
-}
-
-static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
+static struct pol_json *metadata(struct jb *b, const struct sup_gate *gate,
 				 const struct sup_held *held, const struct pol_decision *d,
 				 const struct sup_verdict_extra *x)
 {
@@ -132,7 +124,7 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 	put_num(b, meta, "tid", held->req.pid);
 	/* How the call was held: the kernel gate, or the weaker shim-only
 	 * mode (docs/shim.md: what it misses). */
-	put_str(b, meta, "mode", loop->shim_mode ? "shim" : "seccomp");
+	put_str(b, meta, "mode", gate->shim_mode ? "shim" : "seccomp");
 	/* The shim's claims, display context only (never scored). */
 	if (act && act->libc_entry)
 		put_str(b, meta, "libc_entry", act->libc_entry);
@@ -203,19 +195,21 @@ static struct pol_json *metadata(struct jb *b, const struct sup_loop *loop,
 	return meta;
 }
 
-struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_loop *loop,
-				   const struct sup_held *held, bool approved, const char *verdict,
-				   const char *decision_source, const char *reason,
-				   const char *const *approver_ids, int answer_errno,
-				   const struct sup_verdict_extra *x)
+struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct sup_gate *gate,
+				   const struct sup_held *held, const struct sup_verdict *v,
+				   int answer_errno, const struct sup_verdict_extra *x)
 {
+	const bool approved = sup_verdict_allows(v);
+	const char *const *approver_ids = v->approver_ids;
+	const char *reason = v->reason;
+	char source_buf[96];
 	const struct pol_action *act = held->action;
 	const struct pol_decision *d = held->evaluated ? &held->decision : NULL;
 	const int nr = held->req.data.nr;
 	struct jb b = { .arena = arena };
 	struct pol_json *e = node(&b, POL_JSON_OBJECT);
 	char when[48];
-	double now = sup_verdict_now();
+	double now = sup_now();
 
 	if (!e)
 		return NULL;
@@ -226,7 +220,7 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 		act && act->function_name ? act->function_name : sup_filter_syscall_name(nr));
 	put_str(&b, e, "action_description", desc ? desc : sup_filter_syscall_name(nr));
 	free(desc);
-	put_str(&b, e, "agent_id", loop->agent_id);
+	put_str(&b, e, "agent_id", gate->agent_id);
 	put_num(&b, e, "risk_score", d ? d->assessment.score : 1.0);
 	put_str(&b, e, "risk_level", pol_level_name(d ? d->assessment.level : POL_LEVEL_CRITICAL));
 	if (d && d->challenge != POL_CHALLENGE_AUTO_APPROVE && !d->blocked) {
@@ -243,7 +237,7 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	for (size_t i = 0; approver_ids && approver_ids[i]; i++)
 		put(&b, approvers, NULL, str(&b, approver_ids[i]));
 	put(&b, e, "approver_ids", approvers);
-	put_str(&b, e, "verdict", verdict);
+	put_str(&b, e, "verdict", sup_verdict_name(v->kind));
 	/* The real review time, never padded (rubber-stamps finds it). */
 	put_num(&b, e, "review_duration_seconds",
 		x && x->challenge_presented ? x->review_seconds : 0.0);
@@ -253,19 +247,19 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 		put_bool(&b, e, "min_review_met",
 			 !d || d->challenge == POL_CHALLENGE_AUTO_APPROVE ||
 				 d->minimum_review_seconds <= 0.0);
-	sup_verdict_iso_time(held->intercepted_at, when, sizeof when);
+	sup_iso_time(held->intercepted_at, when, sizeof when);
 	put_str(&b, e, "intercepted_at", when);
-	sup_verdict_iso_time(now, when, sizeof when);
+	sup_iso_time(now, when, sizeof when);
 	put_str(&b, e, "decided_at", when);
 	put_str(&b, e, "executed_at", approved ? when : "");
-	put_str(&b, e, "session_id", loop->session_id);
-	put_str(&b, e, "environment", loop->environment);
-	struct pol_json *meta = metadata(&b, loop, held, d, x);
+	put_str(&b, e, "session_id", gate->session_id);
+	put_str(&b, e, "environment", gate->environment);
+	struct pol_json *meta = metadata(&b, gate, held, d, x);
 	/* a hop of a wrapper chain names the decision that carries it
 	 * (exec_chain.h); a hop a human decided is a decision of its own */
 	unsigned hop = 0;
-	const char *head = act && decision_source && strcmp(decision_source, "human")
-				   ? sup_exec_chain_hop(loop->chains, act, &hop) : NULL;
+	const char *head = act && !held->from_shim && v->source != SUP_SRC_HUMAN
+				   ? sup_exec_chain_hop(gate->chains, act, &hop) : NULL;
 	if (head) {
 		struct pol_json *ch = node(&b, POL_JSON_OBJECT);
 		put_str(&b, ch, "head", head);
@@ -292,8 +286,8 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	put_str(&b, e, "host", act ? act->host : NULL);
 	put_bool(&b, e, "host_verified", act && act->host_verified);
 	put_num(&b, e, "errno", answer_errno);
-	put_str(&b, e, "decision_source", decision_source);
-	put_str(&b, e, "mode", sup_policy_mode_name(loop->config->mode));
+	put_str(&b, e, "decision_source", sup_source_format(v, source_buf, sizeof source_buf));
+	put_str(&b, e, "mode", sup_policy_mode_name(gate->config->mode));
 	put_str(&b, e, "reason", reason && *reason ? reason : NULL);
 	put(&b, e, "factors", factors(&b, d ? &d->assessment : NULL));
 	return b.failed ? NULL : e;

@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "supervisor/run/launch.h"
-#include "supervisor/run/loop.h"
 #include "supervisor/run/proc.h"
 
 static pid_t watcher_pid;
@@ -148,27 +147,4 @@ int sup_watcher_start(void)
 	}
 	fcntl(watcher_pidfd, F_SETFD, FD_CLOEXEC);
 	return 0;
-}
-
-static void on_watcher_gone(struct sup_loop *loop, void *ctx, uint32_t events)
-{
-	(void)events;
-	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, (int)(intptr_t)ctx, NULL);
-	if (loop->killing)
-		return;
-	fprintf(stderr, "attesta-run: the watcher is gone: killing the sandbox\n");
-	/* as --kill-on-exit: the loop repeats the kill until none is left */
-	loop->kill_on_exit = true;
-	sup_proc_kill_all(loop);
-}
-
-int sup_watcher_watch(struct sup_loop *loop)
-{
-	int fd = sup_watcher_take_pidfd();
-	if (fd < 0)
-		return 0;
-	int rc = sup_loop_watch(loop, fd, on_watcher_gone, (void *)(intptr_t)fd);
-	if (rc < 0)
-		close(fd);
-	return rc;
 }

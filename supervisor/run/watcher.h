@@ -39,9 +39,5 @@ pid_t sup_watcher_pid(void);
  * The caller owns it after sup_watcher_take_pidfd(). */
 int sup_watcher_take_pidfd(void);
 
-/* In the supervisor: watch the watcher's pidfd from the loop; when the
- * watcher dies, kill the sandbox as --kill-on-exit does. 0 or -errno. */
-struct sup_loop;
-int sup_watcher_watch(struct sup_loop *loop);
 
 #endif

@@ -39,8 +39,8 @@ static void decided(void *ctx, void *cookie, const struct sup_approval_outcome *
 	(void)ctx;
 	cJSON_AddStringToObject(line, "action", desc ? desc : "?");
 	cJSON_AddBoolToObject(line, "approved", o->approved);
-	cJSON_AddStringToObject(line, "verdict", o->verdict);
-	cJSON_AddStringToObject(line, "source", o->decision_source);
+	cJSON_AddStringToObject(line, "verdict", sup_verdict_name(o->verdict));
+	cJSON_AddStringToObject(line, "source", sup_source_name(o->decision_source));
 	cJSON *ids = cJSON_AddArrayToObject(line, "approvers");
 	for (size_t i = 0; o->approver_ids && o->approver_ids[i]; i++)
 		cJSON_AddItemToArray(ids, cJSON_CreateString(o->approver_ids[i]));

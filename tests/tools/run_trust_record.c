@@ -21,22 +21,22 @@
 #include "policy/config.h"
 #include "policy/trust.h"
 #include "policy/trust_pg.h"
-#include "supervisor/run/loop.h"
+#include "supervisor/run/gate.h"
 #include "supervisor/run/trust_watch.h"
 
 static int record(const struct pol_config *config, const char *agent, long n, const char *pat)
 {
-	struct sup_loop loop;
+	struct sup_gate gate;
 
-	memset(&loop, 0, sizeof loop);
-	loop.agent_id = agent;
-	if (sup_trust_pg_setup(&loop, config) < 0 || !loop.trust_pg)
+	memset(&gate, 0, sizeof gate);
+	gate.agent_id = agent;
+	if (sup_trust_pg_setup(&gate, config) < 0 || !gate.trust_pg)
 		return 1;
 	for (long i = 0; i < n; i++) {
-		sup_trust_pg_record(loop.trust_pg, pat[i % (long)strlen(pat)] == 'a');
+		sup_trust_pg_record(gate.trust_pg, pat[i % (long)strlen(pat)] == 'a');
 		usleep(1000); /* as decisions come: the queue's bound is 1024 */
 	}
-	sup_trust_pg_free(loop.trust_pg);
+	sup_trust_pg_free(gate.trust_pg);
 	return 0;
 }
 

@@ -1,0 +1,81 @@
+/*
+ * The seccomp listener's handler (notify.h): receive, refuse what the
+ * filter sends only to be refused, decode, annotate with what the shim
+ * said, and hand the held call to the pipeline.
+ */
+#include "supervisor/run/notify.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+
+#include "supervisor/run/clock.h"
+#include "supervisor/run/filter.h"
+#include "supervisor/run/loop.h"
+#include "supervisor/run/pipeline.h"
+#include "supervisor/run/shimloop.h"
+
+static int handle_notification(struct sup_loop *loop)
+{
+	struct sup_held *held = sup_held_new();
+	if (!held)
+		return -ENOMEM;
+	/* The kernel insists on a zeroed buffer (calloc did it). */
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
+		int e = errno;
+		sup_held_free(held);
+		/* ENOENT: the caller died (or was interrupted) before we took
+		 * it, or nobody uses the filter any more; EINTR: a signal. */
+		if (e == ENOENT || e == EINTR)
+			return 0;
+		return -e;
+	}
+	loop->n_notifications++;
+	held->id = held->req.id;
+	held->shim_conn = -1;
+	held->intercepted_at = sup_now();
+	sup_held_insert(loop, held);
+	/* A call the sandbox may not make at all: refused and audited, no
+	 * decoding, no policy (filter.h). */
+	const char *refusal = sup_filter_refusal_of(&held->req.data);
+	if (refusal)
+		return sup_pipeline_refuse(loop, held, SUP_SRC_FILTER, refusal);
+	/* The shim queued its annotation before the syscall: read it now so
+	 * the table knows what this thread said (shimloop.h). */
+	sup_shimloop_drain(loop);
+
+	/* The decoder reads target memory once and re-checks ID_VALID. */
+	int kept[2] = { -1, -1 };
+	held->decode_result = sup_decode_keep2(loop->listener, &held->req, &loop->gate->decode_opts,
+					       &held->action, kept, held->reason,
+					       sizeof held->reason);
+	held->kept_fd = kept[0];
+	held->kept_fd2 = kept[1];
+	if (held->decode_result == -ENOENT) {
+		/* the target is gone: nothing to answer, nothing happened */
+		loop->n_gone++;
+		sup_held_remove(loop, held);
+		sup_held_free(held);
+		return 0;
+	}
+	if (held->action && held->decode_result >= 0)
+		sup_shimloop_annotate(loop, held);
+	return sup_pipeline_run(loop, held);
+}
+
+void sup_notify_ready(void *ctx, int fd, uint32_t events)
+{
+	struct sup_loop *loop = ctx;
+
+	if (events & EPOLLIN && !(events & (EPOLLHUP | EPOLLERR))) {
+		int rc = handle_notification(loop);
+		if (rc < 0)
+			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
+		/* No task uses the filter any more. */
+		loop->listener_gone = true;
+		sup_ev_remove(&loop->ev, fd);
+	}
+}
