@@ -65,7 +65,12 @@ static const char usage_text[] =
 	"Run PROG with its exec, file-removal and network calls gated by policy\n"
 	"and written to the audit log. See attesta-run(1) / docs/attesta-run.md.\n"
 	"--mode shim (also chosen by auto when seccomp user notification is\n"
-	"unavailable) gates only calls made through the dynamic libc: see docs/shim.md.\n";
+	"unavailable) gates only calls made through the dynamic libc: see docs/shim.md.\n"
+	"Fleet mode (docs/fleet.md): --attestation and --node-id, and from the config\n"
+	"trust.backend, approvals.backend and audit.ship (the node's entries shipped to\n"
+	"the fleet database); no fleet connection is made while PGPASSWORD is set.\n"
+	"Exit status: PROG's; 125 attesta-run failed, 126 PROG denied or not runnable,\n"
+	"127 PROG not found.\n";
 
 struct run_opts {
 	const char *config_path;
