@@ -219,4 +219,9 @@ void sup_approval_uid_name(uid_t uid, char *buf, size_t size);
  * why gets a short reason when true. */
 bool sup_approval_peer_sandboxed(pid_t pid, pid_t supervisor_pid, char *why, size_t why_size);
 
+/* The questions of one part of a challenge as the socket and the fleet
+ * queue show them: [{index, kind, text, options}]. SECURITY: text and
+ * options only, never the accepted answers. (approval_info.c) */
+struct cJSON *sup_approval_questions_json(const struct pol_challenge_state *ch, size_t part);
+
 #endif

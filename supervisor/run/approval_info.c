@@ -149,7 +149,7 @@ const char *approval_info_description(const cJSON *info)
 	return cJSON_IsString(d) ? d->valuestring : "call";
 }
 
-static cJSON *questions_json(const struct pol_challenge_state *ch, size_t part)
+cJSON *sup_approval_questions_json(const struct pol_challenge_state *ch, size_t part)
 {
 	cJSON *arr = cJSON_CreateArray();
 	size_t n = pol_challenge_question_count(ch, part);
@@ -220,7 +220,7 @@ cJSON *sup_approval_item_json(struct sup_approval *a, unsigned id, const char *i
 	if (part < parts) {
 		cJSON_AddStringToObject(o, "part_challenge",
 					pol_challenge_name(pol_challenge_part_kind(it->challenge, part)));
-		cJSON_AddItemToObject(o, "questions", questions_json(it->challenge, part));
+		cJSON_AddItemToObject(o, "questions", sup_approval_questions_json(it->challenge, part));
 		cJSON_AddNumberToObject(o, "review_seconds_left",
 					holds ? pol_challenge_review_remaining(it->challenge, part, now)
 					      : cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(

@@ -61,31 +61,13 @@ static char *parts_json(struct pol_challenge_state *ch)
 	size_t n_parts = ch ? pol_challenge_part_count(ch) : 0;
 
 	for (size_t p = 0; parts && p < n_parts; p++) {
-		cJSON *part = cJSON_CreateObject(), *qs;
+		cJSON *part = cJSON_CreateObject();
 		if (!part)
 			break;
 		cJSON_AddItemToArray(parts, part);
 		cJSON_AddStringToObject(part, "part_challenge",
 					pol_challenge_name(pol_challenge_part_kind(ch, p)));
-		qs = cJSON_AddArrayToObject(part, "questions");
-		for (size_t i = 0; qs && i < pol_challenge_question_count(ch, p); i++) {
-			const struct pol_question *q = pol_challenge_question(ch, p, i);
-			cJSON *o = cJSON_CreateObject();
-			if (!q || !o) {
-				cJSON_Delete(o);
-				break;
-			}
-			/* SECURITY: text and options only, never q->accepted. */
-			cJSON_AddNumberToObject(o, "index", (double)i);
-			cJSON_AddStringToObject(o, "kind", pol_question_kind_name(q->kind));
-			cJSON_AddStringToObject(o, "text", q->text);
-			if (q->n_options) {
-				cJSON *opts = cJSON_AddArrayToObject(o, "options");
-				for (size_t k = 0; opts && k < q->n_options; k++)
-					cJSON_AddItemToArray(opts, cJSON_CreateString(q->options[k]));
-			}
-			cJSON_AddItemToArray(qs, o);
-		}
+		cJSON_AddItemToObject(part, "questions", sup_approval_questions_json(ch, p));
 	}
 	char *text = parts ? cJSON_PrintUnformatted(parts) : NULL;
 	cJSON_Delete(parts);
