@@ -64,6 +64,17 @@ cat "$RESULTS/env.txt"
 start=$(date +%s)
 BUILD=$BUILD FLOOR=$FLOOR SCRATCH=$SCRATCH RESULTS=$RESULTS \
 	python3 "$ROOT/scripts/bench/run.py"
+# A real third-party test suite natively and gated, once (the issue-17
+# row; BENCH_THIRDPARTY=0 leaves it out): CPython's test_os, test_shutil
+# and test_subprocess through scripts/thirdparty.sh, its wall times into
+# the raw samples.
+if [ "${BENCH_THIRDPARTY:-1}" != 0 ]; then
+	BUILD=$BUILD THIRDPARTY_TESTS=${THIRDPARTY_TESTS:-test_os test_shutil test_subprocess} \
+		sh "$ROOT/scripts/thirdparty.sh" >"$RESULTS/thirdparty.log" 2>&1
+	echo "bench: third-party suite: exit $? (log: $RESULTS/thirdparty.log)"
+	awk '($1 == "native" || $1 == "gated") && $3 == "cases," {
+		printf "thirdparty\t%s\tseconds\t0\t%s\n", $1, $4 }' "$RESULTS/thirdparty.log" >>"$RESULTS/raw.tsv"
+fi
 echo "loadavg:   $(cut -d' ' -f1-3 /proc/loadavg) (after); bench took $(( $(date +%s) - start )) s" >>"$RESULTS/env.txt"
 
 if [ "$DOC" = none ]; then
