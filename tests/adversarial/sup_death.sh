@@ -56,7 +56,7 @@ cleanup_tagged() { local p; for p in $(tagged); do kill -9 "$p" 2>/dev/null; don
 
 # native control: the stand-in parent dies, the daemon lives on
 reset
-( cd "$WS" && exec setsid -w sh -c './agent.sh; :' ) >/dev/null 2>&1 &
+( cd "$WS" && exec setsid -w sh -c "./agent.sh $TAG-agent; :" ) >/dev/null 2>&1 &
 wait_ready
 kill -9 "$(cat "$WS/sup.pid")"
 sleep 1
@@ -67,7 +67,7 @@ echo "native: the daemon survives its supervisor's death"
 
 start_gate() {
 	reset
-	( cd "$WS" && exec setsid -w timeout -k 5 60 "$RUN" -c "$WS/attesta.yaml" -- ./agent.sh ) \
+	( cd "$WS" && exec setsid -w timeout -k 5 60 "$RUN" -c "$WS/attesta.yaml" -- ./agent.sh "$TAG-agent" ) \
 		>"$WS/out" 2>"$WS/err" &
 	BG=$!
 	wait_ready
@@ -120,7 +120,7 @@ SH
 storm_ready() { for _ in $(seq 200); do [ -e "$WS/storm.ready" ] && return 0; sleep 0.05; done; return 1; }
 # native control: the storm outlives its parent
 reset; rm -f "$WS/storm.ready"
-( cd "$WS" && exec setsid -w sh -c './agent.sh; :' ) >/dev/null 2>&1 &
+( cd "$WS" && exec setsid -w sh -c "./agent.sh $TAG-agent; :" ) >/dev/null 2>&1 &
 wait_ready; storm_ready || fail "native control: the storm did not start"
 kill -9 "$(cat "$WS/sup.pid")"
 sleep 1
