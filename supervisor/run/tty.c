@@ -217,6 +217,8 @@ int sup_tty_fd(const struct sup_tty *tty)
 static void flush_out(struct sup_tty *tty)
 {
 	size_t off = 0;
+	if (!tty->out_len)
+		return; /* nothing yet (tty->out may still be NULL) */
 	while (off < tty->out_len) {
 		ssize_t n = write(tty->term_fd, tty->out + off, tty->out_len - off);
 		if (n < 0 && errno == EINTR)
