@@ -485,6 +485,10 @@ int main(int argc, char **argv)
 		const char *sock = sup_approval_socket_path(gate.approval);
 		fprintf(stderr, "attesta-run: approval socket: %s%s\n", sock ? sock : "(none)",
 			use_tty ? " (prompts on this terminal)" : "");
+	} else if (config->approvals_backend == POL_APPROVALS_POSTGRES) {
+		/* nothing is held for a human, so nothing is published */
+		fprintf(stderr, "attesta-run: warning: approvals.backend postgres is unused with "
+			"renderer none: calls that need a human get fail_mode at once\n");
 	}
 	/* SECURITY: the gate's own files, resolved once, before the sandbox
 	 * starts: renaming or removing them (or a directory above them) from

@@ -117,6 +117,11 @@ printf 'approvals:\n  backend: carrier-pigeon\n' >"$AW/bad2.yaml"
 "$ATTESTA" config check "$AW/bad2.yaml" >"$AW/cc2.out" 2>&1 && fail "unknown backend accepted"
 grep -q "bad2.yaml:2:12" "$AW/cc2.out" || fail "config check: unknown backend without position"
 pass "config check: approvals.backend"
+# renderer none holds nothing, so nothing is published: said, not silent
+( cd "$AW" && ATTESTA_NODE_ID=node-17 "$RUN" -c "$AW/attesta.yaml" --renderer none -- true ) \
+	>"$AW/rn.out" 2>"$AW/rn.err" || fail "renderer none run"
+grep -q "approvals.backend postgres is unused with renderer none" "$AW/rn.err" ||
+	{ cat "$AW/rn.err"; fail "renderer none: no warning that the queue is unused"; }
 
 # --- 1. CRITICAL multi-party from two other shells ---------------------------
 start_gate mp sh -c './crit-tool target.txt; echo "crit-rc=$?"'
