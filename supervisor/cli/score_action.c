@@ -181,6 +181,10 @@ static int pick_env(const struct pol_config *config, struct pol_action *a)
  * others); for anyone else, anything they own or may write. */
 static bool changeable(const char *p, const struct stat *st)
 {
+	/* a sticky directory root owns (/tmp): others cannot rename or remove
+	 * root's entries in it, and every entry below is checked itself */
+	if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0)
+		return false;
 	if (geteuid() == 0)
 		return st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH));
 	return st->st_uid == geteuid() || faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) == 0;

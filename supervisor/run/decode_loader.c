@@ -165,6 +165,24 @@ static bool kept_by_root(const struct stat *st, const struct timespec *since)
 	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec < since->tv_nsec);
 }
 
+/* kept_by_root() for directory dir that holds entry st: a sticky
+ * directory root owns (/tmp) lets no other user rename or remove root's
+ * entries, whatever its write bits and however often others add files
+ * (its ctime); the entry itself is checked with kept_by_root(), and such
+ * a directory as an entry is judged by what it holds, one step later. */
+static bool sticky_root_dir(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0;
+}
+
+static bool dir_kept_by_root(const struct stat *dir, const struct stat *st,
+			     const struct timespec *since)
+{
+	if (sticky_root_dir(dir) && st->st_uid == 0)
+		return true;
+	return kept_by_root(dir, since);
+}
+
 static int resolve_fixed(const struct sup_view *view, const char *path,
 			 const struct sup_proc_status *creds, const struct timespec *root_since,
 			 int *ret_fd, bool *ret_fixed, char *why, size_t why_size);
@@ -251,7 +269,8 @@ static int resolve_fixed(const struct sup_view *view, const char *path,
 			goto out;
 		}
 		if (strcmp(name, "..") && *ret_fixed && by_root &&
-		    (!kept_by_root(&cst, root_since) || !kept_by_root(&st, root_since))) {
+		    (!dir_kept_by_root(&cst, &st, root_since) ||
+		     !(sticky_root_dir(&st) || kept_by_root(&st, root_since)))) {
 			*ret_fixed = false;
 			snprintf(why, why_size, "'%.200s' or its directory is not root's alone or "
 				 "changed during the session", name);

@@ -159,7 +159,7 @@ risk:
     python3: low
     score_agent: low
 YAML
-mkdir -p open && chmod 1777 open
+mkdir -p open && chmod 0777 open
 if [ -x /usr/bin/python3 ]; then
 	real=$(readlink -f /usr/bin/python3)
 	ln -sf "$real" open/python3
