@@ -467,6 +467,24 @@ int pol_json_string_to_bytes(const struct pol_json *string, struct pol_jbuf *out
 	return 0;
 }
 
+struct pol_json *pol_json_string_borrow(struct pol_json_arena *arena, const char *bytes,
+					size_t len)
+{
+	const unsigned char *q = (const unsigned char *)bytes, *end = q + len;
+	struct pol_json *v;
+
+	while (q < end && plain_byte[*q])
+		q++;
+	if (q != end)
+		return pol_json_string_from_bytes(arena, bytes, len);
+	if (!(v = pol_json_new(arena, POL_JSON_STRING)))
+		return NULL;
+	v->text = bytes;
+	v->len = len;
+	v->plain = true;
+	return v;
+}
+
 struct pol_json *pol_json_string_from_bytes(struct pol_json_arena *arena, const char *bytes,
 					    size_t len)
 {

@@ -133,7 +133,16 @@ struct pol_json *pol_json_new(struct pol_json_arena *arena, enum pol_json_kind k
 /* A string from arbitrary bytes, decoded as UTF-8 with surrogateescape. */
 struct pol_json *pol_json_string_from_bytes(struct pol_json_arena *arena, const char *bytes,
 					    size_t len);
+/* The same bytes without copying when they need no decoding (printable
+ * ASCII other than '"' and '\\': the node points at bytes, which must
+ * outlive every use of the node); otherwise as pol_json_string_from_bytes.
+ * For builders whose strings live longer than the tree (the gate's decoded
+ * action while its entry is written). */
+struct pol_json *pol_json_string_borrow(struct pol_json_arena *arena, const char *bytes,
+					size_t len);
 struct pol_json *pol_json_int(struct pol_json_arena *arena, long long value);
+/* value in decimal as %lld writes it, NUL-terminated; returns the length. */
+size_t pol_json_format_int(long long value, char buf[24]);
 struct pol_json *pol_json_float(struct pol_json_arena *arena, double value);
 /* A number as pol_json_from_cjson() writes a cJSON number: an integer if
  * it is integral and |value| < 2^53 (and always_float is false), else a

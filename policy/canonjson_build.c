@@ -16,6 +16,27 @@
 
 /* --- builders -------------------------------------------------------------- */
 
+size_t pol_json_format_int(long long value, char buf[24])
+{
+	/* digits from the right, then moved to the front: no printf (an
+	 * audit entry has several integers, docs/BENCHMARKS.md "Session 5") */
+	unsigned long long u = value < 0 ? 0ull - (unsigned long long)value
+					 : (unsigned long long)value;
+	char tmp[24], *p = tmp + sizeof(tmp);
+	size_t n;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (value < 0)
+		*--p = '-';
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return n;
+}
+
 struct pol_json *pol_json_int(struct pol_json_arena *arena, long long value)
 {
 	struct pol_json *v = pol_json_new(arena, POL_JSON_INT);
@@ -23,7 +44,7 @@ struct pol_json *pol_json_int(struct pol_json_arena *arena, long long value)
 
 	if (!v || !(text = pol_json_arena_alloc(arena, 24)))
 		return NULL;
-	v->len = (size_t)snprintf(text, 24, "%lld", value);
+	v->len = pol_json_format_int(value, text);
 	v->text = text;
 	return v;
 }
