@@ -22,98 +22,6 @@
 #include "audit_writer.h"
 #include "pol_limits.h"
 
-/* Reference fields whose numbers are floats even when integral. */
-const char *const pol_audit_float_keys[] = {
-	"risk_score", "review_duration_seconds", "score", "weight", "contribution", "boost", NULL
-};
-
-/* Local time as Python's datetime.now().isoformat() (microseconds kept). */
-static void iso_now(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%06ld", ts.tv_nsec / 1000);
-}
-
-static int add_member(struct pol_audit_log *log, struct pol_json *entry, const char *key,
-		      struct pol_json *value)
-{
-	return pol_json_add(log->arena, entry, key, value);
-}
-
-static struct pol_json *str_node(struct pol_audit_log *log, const char *s)
-{
-	return pol_json_string_from_bytes(log->arena, s, strlen(s));
-}
-
-/* Fill what the reference entry always has, so a log written here has the
- * reference's shape. */
-static int add_defaults(struct pol_audit_log *log, struct pol_json *entry)
-{
-	static const char *const empty_strings[] = {
-		"action_name", "action_description", "agent_id", "risk_level", "challenge_type",
-		"verdict", "executed_at", "session_id", "environment", NULL
-	};
-	char now[64];
-	int r = 0;
-
-	for (const char *const *k = empty_strings; *k && !r; k++)
-		if (!pol_json_get(entry, *k))
-			r = add_member(log, entry, *k, str_node(log, ""));
-	iso_now(now, sizeof(now));
-	if (!r && !pol_json_get(entry, "intercepted_at"))
-		r = add_member(log, entry, "intercepted_at", str_node(log, now));
-	if (!r && !pol_json_get(entry, "decided_at"))
-		r = add_member(log, entry, "decided_at", str_node(log, now));
-	if (!r && !pol_json_get(entry, "risk_score"))
-		r = add_member(log, entry, "risk_score", pol_json_float(log->arena, 0.0));
-	if (!r && !pol_json_get(entry, "review_duration_seconds"))
-		r = add_member(log, entry, "review_duration_seconds", pol_json_float(log->arena, 0.0));
-	if (!r && !pol_json_get(entry, "challenge_passed"))
-		r = add_member(log, entry, "challenge_passed", pol_json_new(log->arena, POL_JSON_NULL));
-	if (!r && !pol_json_get(entry, "approver_ids"))
-		r = add_member(log, entry, "approver_ids", pol_json_new(log->arena, POL_JSON_ARRAY));
-	if (!r && !pol_json_get(entry, "min_review_met"))
-		r = add_member(log, entry, "min_review_met", pol_json_new(log->arena, POL_JSON_TRUE));
-	if (!r && !pol_json_get(entry, "metadata"))
-		r = add_member(log, entry, "metadata", pol_json_new(log->arena, POL_JSON_OBJECT));
-	return r;
-}
-
-/* Drop members the writer owns (the caller cannot choose them). */
-static void drop_owned(struct pol_json *entry, char *kept_id, size_t id_size)
-{
-	static const char *const owned[] = { "previous_hash", "chain_hash", "mac", "seq", "entry_id", NULL };
-	struct pol_json **link = &entry->first;
-
-	kept_id[0] = '\0';
-	while (*link) {
-		struct pol_json *m = *link;
-		bool drop = false;
-
-		for (const char *const *k = owned; *k; k++)
-			if (m->key_len == strlen(*k) && !memcmp(m->key, *k, m->key_len))
-				drop = true;
-		if (drop && m->key_len == 8 && !memcmp(m->key, "entry_id", 8) &&
-		    m->kind == POL_JSON_STRING && m->len > 0 && m->len < id_size &&
-		    !memchr(m->text, '\0', m->len)) {
-			memcpy(kept_id, m->text, m->len);
-			kept_id[m->len] = '\0';
-		}
-		if (drop) {
-			*link = m->next;
-			entry->count--;
-		} else {
-			link = &m->next;
-		}
-	}
-}
-
 /* The file changed under us (another process appended, or it was
  * truncated/rotated): learn the true last entry before chaining. */
 static int refresh_locked(struct pol_audit_log *log)
@@ -139,123 +47,22 @@ static int refresh_locked(struct pol_audit_log *log)
 	return r;
 }
 
-static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *entry,
-				    char *ret_id, uint64_t *ret_gen);
-
-/* log->line = log->scratch (the hashed canonical form) with "chain_hash"
- * and, if mac is not NULL, "mac" inserted at their marks (the keys of
- * audit_unhashed_keys, in that order). Two members at one place are
- * separated like any others. */
-static int splice_line(struct pol_audit_log *log, const struct pol_json_mark marks[2],
-		       const char *hash, const char *mac)
-{
-	const char *values[2] = { hash, mac };
-	size_t pos = 0, last_at = (size_t)-1;
-	bool last_open = false; /* the previous insertion at last_at ended without ',' */
-	int r;
-
-	for (int i = 0; i < 2 && values[i]; i++) {
-		const struct pol_json_mark *m = &marks[i];
-		const char *key = audit_unhashed_keys[i];
-		bool after = m->after_member || (m->offset == last_at && last_open);
-		bool comma_after = !after && m->before_member;
-
-		if ((r = pol_jbuf_append(&log->line, log->scratch.data + pos, m->offset - pos)) < 0 ||
-		    (after && (r = pol_jbuf_append(&log->line, ",", 1)) < 0) ||
-		    (r = pol_jbuf_append(&log->line, "\"", 1)) < 0 ||
-		    (r = pol_jbuf_append(&log->line, key, strlen(key))) < 0 ||
-		    (r = pol_jbuf_append(&log->line, "\":\"", 3)) < 0 ||
-		    (r = pol_jbuf_append(&log->line, values[i], AUDIT_HASH_HEX)) < 0 ||
-		    (r = pol_jbuf_append(&log->line, "\"", 1)) < 0 ||
-		    (comma_after && (r = pol_jbuf_append(&log->line, ",", 1)) < 0))
-			return r;
-		pos = m->offset;
-		last_at = m->offset;
-		last_open = !comma_after;
-	}
-	return pol_jbuf_append(&log->line, log->scratch.data + pos, log->scratch.len - pos);
-}
-
-/* Build, chain and write one entry; the file lock is held. */
+/* Build, chain and write one entry (the torn-line repair); the file lock
+ * and log->lock are held. */
 int audit_append_locked(struct pol_audit_log *log, const cJSON *fields, char *ret_id,
-			 uint64_t *ret_gen)
+			uint64_t *ret_gen)
 {
+	struct audit_prepared p = { 0 };
 	struct pol_json *entry;
 	int r;
 
 	pol_json_arena_reset(log->arena);
-	if ((r = pol_json_from_cjson(log->arena, fields, pol_audit_float_keys, &entry)) < 0)
-		return r;
-	return audit_append_json_locked(log, entry, ret_id, ret_gen);
-}
-
-/* The same for an entry already built as pol_json (its members are
- * changed: owned keys dropped, defaults and chain fields added). The
- * caller has reset log->arena (nodes are added from it). */
-static int audit_append_json_locked(struct pol_audit_log *log, struct pol_json *entry,
-				    char *ret_id, uint64_t *ret_gen)
-{
-	char id[128], hash[AUDIT_HASH_HEX + 1], mac[AUDIT_HASH_HEX + 1];
-	struct pol_json_mark marks[2];
-	ssize_t n;
-	int r;
-
-	if (entry->kind != POL_JSON_OBJECT)
-		return -EINVAL;
-	drop_owned(entry, id, sizeof(id));
-	if (!id[0]) {
-		if (log->random_used == 0 &&
-		    (r = audit_random(log->random_pool, sizeof(log->random_pool))) < 0)
-			return r;
-		audit_entry_id_format(log->random_pool + log->random_used, id);
-		OPENSSL_cleanse(log->random_pool + log->random_used, 16);
-		log->random_used = (log->random_used + 16) % sizeof(log->random_pool);
-	}
-	if ((r = add_defaults(log, entry)) < 0 ||
-	    (r = add_member(log, entry, "entry_id", str_node(log, id))) < 0 ||
-	    (r = add_member(log, entry, "previous_hash", str_node(log, log->last_hash))) < 0)
-		return r;
-	if (log->seq_known &&
-	    (r = add_member(log, entry, "seq", pol_json_int(log->arena, (long long)log->count))) < 0)
-		return r;
-	/* One canonical pass: the hashed form (without chain_hash and mac),
-	 * then the line is that form with both spliced in where they sort. */
-	log->scratch.len = 0;
-	if ((r = pol_json_canon_marked(entry, audit_unhashed_keys, audit_unhashed_keys, marks,
-				       &log->scratch)) < 0)
-		return r;
-	if ((r = audit_chain_hash(log->md, log->last_hash, log->scratch.data, log->scratch.len,
-				  hash)) < 0)
-		return r;
-	if (log->key &&
-	    (r = audit_mac_hex(log->key, log->key_len, hash, AUDIT_HASH_HEX, mac)) < 0)
-		return r;
-	log->line.len = 0;
-	if ((r = splice_line(log, marks, hash, log->key ? mac : NULL)) < 0 ||
-	    (r = pol_jbuf_append(&log->line, "\n", 1)) < 0)
-		return r;
-	if (log->line.len > POL_AUDIT_MAX_LINE)
-		return -E2BIG;
-	/* one write: a reader or a crash sees the whole line or none of it */
-	do
-		n = write(log->fd, log->line.data, log->line.len);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)log->line.len) {
-		r = n < 0 ? -errno : -ENOSPC;
-		/* never leave half a line: it would break every later link */
-		if (ftruncate(log->fd, log->known_size) < 0)
-			r = r ? r : -errno;
-		return r;
-	}
-	log->known_size += (off_t)log->line.len;
-	memcpy(log->last_hash, hash, sizeof(hash));
-	log->count++;
-	log->written_gen++;
-	if (ret_gen)
-		*ret_gen = log->written_gen;
-	if (ret_id)
-		memcpy(ret_id, id, strlen(id) + 1);
-	return 0;
+	if ((r = pol_json_from_cjson(log->arena, fields, pol_audit_float_keys, &entry)) == 0 &&
+	    (r = audit_prepare(log->arena, entry, &log->ids, &p)) == 0 &&
+	    (r = audit_commit_locked(log, &p, ret_gen)) == 0 && ret_id)
+		memcpy(ret_id, p.id, strlen(p.id) + 1);
+	audit_prepared_release(&p);
+	return r;
 }
 
 /* Group commit: wait until everything up to gen is on disk; one thread
@@ -295,13 +102,17 @@ static int sync_to(struct pol_audit_log *log, uint64_t gen)
 static int append_common(struct pol_audit_log *log, const cJSON *fields, struct pol_json *entry,
 			 enum pol_audit_kind kind, char *ret_entry_id, size_t id_size)
 {
-	char id[128];
+	struct audit_prepared *p;
 	uint64_t gen = 0;
 	bool durable_now;
 	int r;
 
 	if (!log || (!fields && !entry) || (ret_entry_id && id_size < 33))
 		return -EINVAL;
+	/* everything that does not depend on the chain, outside the lock
+	 * (docs/BENCHMARKS.md, "Session 5") */
+	if ((r = audit_prepare_here(fields, entry, &p)) < 0)
+		return r;
 	pthread_mutex_lock(&log->lock);
 	if (log->bg && log->sync_error) {
 		/* a background group commit failed: fail closed once */
@@ -314,12 +125,8 @@ static int append_common(struct pol_audit_log *log, const cJSON *fields, struct 
 	if (r == 0) {
 		/* refresh even with the lock kept: a copytruncate ignores flock */
 		r = refresh_locked(log);
-		if (r == 0 && fields) {
-			r = audit_append_locked(log, fields, id, &gen);
-		} else if (r == 0) {
-			pol_json_arena_reset(log->arena);
-			r = audit_append_json_locked(log, entry, id, &gen);
-		}
+		if (r == 0)
+			r = audit_commit_locked(log, p, &gen);
 		if (log->bg && r == 0) {
 			if (!log->flock_held) {
 				log->flock_held = true;
@@ -348,7 +155,7 @@ static int append_common(struct pol_audit_log *log, const cJSON *fields, struct 
 	if (durable_now && (r = sync_to(log, gen)) < 0)
 		return r;
 	if (ret_entry_id)
-		snprintf(ret_entry_id, id_size, "%s", id);
+		snprintf(ret_entry_id, id_size, "%s", p->id);
 	return 0;
 }
 

@@ -19,6 +19,26 @@
 #include "audit_internal.h"
 #include "canonjson.h"
 
+/* Random bytes for entry ids, drawn 64 ids at a time (used: bytes
+ * taken; 0: draw again). */
+struct audit_id_pool {
+	unsigned char bytes[16 * 64];
+	size_t used;
+};
+
+/* Members spliced into an entry by the writer (audit_build.c). */
+#define AUDIT_SPLICED 5
+
+/* One entry made ready outside log->lock (audit_prepare): its canonical
+ * form without entry_id, previous_hash, seq, chain_hash and mac, where
+ * each of them goes, and the entry id. */
+struct audit_prepared {
+	struct pol_jbuf canon;
+	struct pol_json_mark marks[AUDIT_SPLICED];
+	char id[128];             /* entry_id as a C string */
+	struct pol_jbuf id_json;  /* the same as a canonical JSON string */
+};
+
 struct pol_audit_log {
 	pthread_mutex_t lock;     /* appends and the chain state below */
 	pthread_cond_t synced;    /* group commit: a sync finished */
@@ -46,8 +66,7 @@ struct pol_audit_log {
 	uint64_t head_written_ms; /* CLOCK_MONOTONIC ms of that write (or open) */
 	bool head_deferred;       /* pol_audit_defer_head: not rewritten until close */
 
-	unsigned char random_pool[16 * 64]; /* entry ids, drawn 64 at a time */
-	size_t random_used;
+	struct audit_id_pool ids;  /* the repair entry's id (audit_append_locked) */
 
 	/* pol_audit_background_sync(): a thread does the group commits, the
 	 * head file and releases the file lock, which appends then keep
@@ -100,6 +119,22 @@ int audit_recover_tail(struct pol_audit_log *log, struct pol_diag *diag,
 		       struct audit_torn *ret_torn);
 /* Append the entry recording a torn-line repair (file locked). */
 int audit_record_repair(struct pol_audit_log *log, const struct audit_torn *torn);
+/* Make entry (an object; members are dropped and added: nodes from
+ * arena, which must outlive p's use) ready to chain: no lock needed. An
+ * id is drawn from ids unless entry has a string entry_id. 0, -EINVAL
+ * (not an object), -ENOMEM or the error of getrandom. */
+int audit_prepare(struct pol_json_arena *arena, struct pol_json *entry,
+		  struct audit_id_pool *ids, struct audit_prepared *p);
+void audit_prepared_release(struct audit_prepared *p);
+/* audit_prepare() of fields (a cJSON tree, converted) or else of entry,
+ * in this thread's own buffers: *ret is valid until the thread's next
+ * call. No lock needed. */
+int audit_prepare_here(const struct cJSON *fields, struct pol_json *entry,
+		       struct audit_prepared **ret);
+/* Chain and write a prepared entry (file locked, log->lock held): splice
+ * previous_hash and seq, hash, splice chain_hash and mac, one write. */
+int audit_commit_locked(struct pol_audit_log *log, const struct audit_prepared *p,
+			uint64_t *ret_gen);
 /* Build, chain and write one entry (file locked, log->lock held). */
 int audit_append_locked(struct pol_audit_log *log, const struct cJSON *fields, char *ret_id,
 			uint64_t *ret_gen);

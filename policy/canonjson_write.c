@@ -367,6 +367,23 @@ static int member_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* Are the members in strictly ascending key order (so no key repeats)?
+ * Trees built in key order (the audit entry) are written without a sort. */
+static bool strictly_sorted(const struct pol_json *v)
+{
+	const struct pol_json *m = v->first;
+
+	for (size_t i = 1; m && m->next && i < v->count; i++, m = m->next) {
+		const struct pol_json *n = m->next;
+		size_t l = m->key_len < n->key_len ? m->key_len : n->key_len;
+		int c = memcmp(m->key, n->key, l);
+
+		if (c > 0 || (c == 0 && m->key_len >= n->key_len))
+			return false;
+	}
+	return true;
+}
+
 static bool skipped(const struct pol_json *m, const char *const *skip_keys)
 {
 	for (; skip_keys && *skip_keys; skip_keys++)
@@ -413,6 +430,25 @@ static int canon_object(const struct pol_json *v, const char *const *skip_keys,
 	bool first = true;
 	int r = 0;
 
+	if (strictly_sorted(v)) {
+		/* in order already: no refs, no sort, no duplicate to skip */
+		if ((r = put1(out, '{')) < 0)
+			return r;
+		n = 0;
+		for (const struct pol_json *m = v->first; m && n < v->count; m = m->next, n++) {
+			if (skipped(m, skip_keys))
+				continue;
+			place_marks(marks, m->key, m->key_len, out, !first);
+			if (!first && (r = put1(out, ',')) < 0)
+				return r;
+			first = false;
+			if ((r = canon_string(m->key, m->key_len, m->key_plain, out)) < 0 ||
+			    (r = put1(out, ':')) < 0 || (r = canon_value(m, NULL, out, depth + 1)) < 0)
+				return r;
+		}
+		place_marks(marks, NULL, 0, out, !first);
+		return put1(out, '}');
+	}
 	if (v->count > 64) {
 		refs = calloc(v->count, sizeof(*refs));
 		if (!refs)
