@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "canonjson.h"
 #include "config.h"
 
 struct fixture {
@@ -217,6 +218,126 @@ static void test_pol_audit_append_keeps_given_entry_id(void **state)
 	pol_audit_close(log);
 	assert_int_equal(verify(f->log, NULL, 0, 0, &ps, &res), 0);
 	assert_int_equal(res.problems, 0);
+}
+
+/* An entry built as pol_json, its members out of order and naming every
+ * member the writer owns: the writer's values are spliced in where they
+ * sort (the line is the canonical form of itself), a string entry_id is
+ * kept, the defaults of an almost empty entry are filled, and the chain
+ * and MACs verify. */
+static void test_pol_audit_append_json_splices_owned_members(void **state)
+{
+	struct fixture *f = *state;
+	const unsigned char *key = (const unsigned char *)"k3y-material";
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_audit_verify_result res;
+	struct pol_audit_log *log;
+	struct problems ps;
+	char *lines[4], id[33];
+	int fd, n;
+
+	assert_non_null(arena);
+	fd = open(f->key, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_int_equal(write(fd, key, 12), 12);
+	close(fd);
+	f->config->audit_hmac_key_file = strdup(f->key);
+	assert_int_equal(pol_audit_open(f->config, f->log, &log, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		struct pol_json *e;
+
+		pol_json_arena_reset(arena);
+		e = pol_json_new(arena, POL_JSON_OBJECT);
+		assert_non_null(e);
+		assert_int_equal(pol_json_add(arena, e, "seq", pol_json_int(arena, 999)), 0);
+		if (i < 2) {
+			assert_int_equal(pol_json_add(arena, e, "zeta", pol_json_int(arena, i)), 0);
+			assert_int_equal(pol_json_add(arena, e, "mac", pol_json_string_from_bytes(arena, "m", 1)), 0);
+			assert_int_equal(pol_json_add(arena, e, "previous_hash",
+						      pol_json_string_from_bytes(arena, "p", 1)), 0);
+			assert_int_equal(pol_json_add(arena, e, "chain_hash",
+						      pol_json_string_from_bytes(arena, "c", 1)), 0);
+			assert_int_equal(pol_json_add(arena, e, "action_name",
+						      pol_json_string_from_bytes(arena, "unlink", 6)), 0);
+		}
+		if (i == 1)
+			assert_int_equal(pol_json_add(arena, e, "entry_id",
+						      pol_json_string_from_bytes(arena, "given\x01id", 8)), 0);
+		assert_int_equal(pol_audit_append_json(log, e, POL_AUDIT_DENY, id, sizeof(id)), 0);
+		assert_string_equal(id, i == 1 ? "given\x01id" : id);
+		assert_int_equal(strlen(id), i == 1 ? 8 : 32);
+	}
+	pol_audit_close(log);
+	n = read_lines(f->log, lines, 4);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < n; i++) {
+		struct pol_jbuf canon = { 0 };
+		const struct pol_json *seq, *prev;
+		struct pol_json *v;
+		size_t len = strlen(lines[i]) - 1;
+
+		pol_json_arena_reset(arena);
+		assert_int_equal(pol_json_parse(arena, lines[i], len, &v, NULL), 0);
+		assert_int_equal(pol_json_canon(v, NULL, &canon), 0);
+		assert_int_equal(canon.len, len);
+		assert_memory_equal(canon.data, lines[i], len);
+		pol_jbuf_release(&canon);
+		seq = pol_json_get(v, "seq");
+		assert_non_null(seq);
+		assert_int_equal(seq->kind, POL_JSON_INT);
+		assert_int_equal(atoi(seq->text), i);
+		prev = pol_json_get(v, "previous_hash");
+		assert_int_equal(prev->len, 64);
+		assert_non_null(pol_json_get(v, "mac"));
+		assert_non_null(pol_json_get(v, "chain_hash"));
+		assert_non_null(pol_json_get(v, "metadata"));
+		assert_non_null(pol_json_get(v, "decided_at"));
+	}
+	assert_non_null(strstr(lines[0], "\"zeta\":0"));
+	assert_non_null(strstr(lines[1], "\"entry_id\":\"given\\u0001id\""));
+	assert_non_null(strstr(lines[2], "{\"action_description\":\"\",\"action_name\":\"\","));
+	free_lines(lines, n);
+	pol_json_arena_free(arena);
+	assert_int_equal(verify(f->log, key, 12, 0, &ps, &res), 0);
+	assert_int_equal(res.problems, 0);
+	assert_int_equal(res.entries, 3);
+}
+
+/* Entry ids come from a per-thread pool of random bytes: a forked child
+ * draws its own and never repeats the ids its parent writes next. */
+static void test_pol_audit_append_ids_differ_after_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct pol_audit_log *log;
+	char parent_id[33], child_id[33] = "";
+	cJSON *e = cJSON_CreateObject();
+	int fds[2], status;
+	pid_t pid;
+
+	assert_int_equal(pol_audit_open(f->config, f->log, &log, NULL), 0);
+	cJSON_AddStringToObject(e, "action_name", "exec");
+	assert_int_equal(pol_audit_append(log, e, POL_AUDIT_DENY, parent_id, sizeof(parent_id)), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char id[33];
+
+		close(fds[0]);
+		/* the same writer state, the next id the parent will draw */
+		if (pol_audit_append(log, e, POL_AUDIT_DENY, id, sizeof(id)) < 0 ||
+		    write(fds[1], id, 33) != 33)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], child_id, 33), 33);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	assert_int_equal(pol_audit_append(log, e, POL_AUDIT_DENY, parent_id, sizeof(parent_id)), 0);
+	assert_string_not_equal(parent_id, child_id);
+	cJSON_Delete(e);
+	pol_audit_close(log);
 }
 
 static void test_pol_audit_open_repairs_torn_line(void **state)
@@ -582,6 +703,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pol_audit_append_chain_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pol_audit_append_json_splices_owned_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pol_audit_append_ids_differ_after_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_append_keeps_given_entry_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_open_repairs_torn_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_open_reads_only_the_tail, setup, teardown),

@@ -271,6 +271,57 @@ static void test_pol_json_canon_marked_places(void **state)
 		    (const bool[]){ false });
 }
 
+/* Members added in key order are written without a sort: the same bytes
+ * and marks as the same members in another order (duplicates: the last
+ * wins); integers are formatted as %lld; a borrowed plain string points at
+ * the caller's bytes, any other is decoded as from_bytes does. */
+static void test_pol_json_canon_sorted_fast_path_same_bytes(void **state)
+{
+	static const char *const keys[] = { "b", "d", "zz", NULL };
+	static const long long ints[] = { 0, -1, 7, 1234567890123LL, -9223372036854775807LL - 1,
+					  9223372036854775807LL };
+	struct pol_json_arena *arena = pol_json_arena_new();
+	struct pol_json_mark m1[3], m2[3];
+	struct pol_jbuf a = { 0 }, b = { 0 };
+	struct pol_json *sorted, *shuffled, *v;
+	const char *plain = "plain/path", *raw = "caf\xc3\xa9 \xff";
+	char buf[24], want[32];
+
+	(void)state;
+	sorted = pol_json_new(arena, POL_JSON_OBJECT);
+	shuffled = pol_json_new(arena, POL_JSON_OBJECT);
+	assert_int_equal(pol_json_add(arena, sorted, "a", pol_json_int(arena, 1)), 0);
+	assert_int_equal(pol_json_add(arena, sorted, "c", pol_json_string_borrow(arena, plain, 10)), 0);
+	assert_int_equal(pol_json_add(arena, sorted, "e", pol_json_string_borrow(arena, raw, 7)), 0);
+	assert_int_equal(pol_json_add(arena, shuffled, "e", pol_json_int(arena, 5)), 0);
+	assert_int_equal(pol_json_add(arena, shuffled, "c", pol_json_string_borrow(arena, plain, 10)), 0);
+	assert_int_equal(pol_json_add(arena, shuffled, "a", pol_json_int(arena, 1)), 0);
+	assert_int_equal(pol_json_add(arena, shuffled, "e", pol_json_string_from_bytes(arena, raw, 7)), 0);
+	assert_int_equal(pol_json_canon_marked(sorted, NULL, keys, m1, &a), 0);
+	assert_int_equal(pol_json_canon_marked(shuffled, NULL, keys, m2, &b), 0);
+	assert_string_equal(a.data, "{\"a\":1,\"c\":\"plain/path\",\"e\":\"caf\\u00e9 \\udcff\"}");
+	assert_string_equal(a.data, b.data);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(m1[i].offset, m2[i].offset);
+		assert_int_equal(m1[i].after_member, m2[i].after_member);
+		assert_int_equal(m1[i].before_member, m2[i].before_member);
+	}
+	/* borrowed: the same bytes, not a copy */
+	v = pol_json_string_borrow(arena, plain, 10);
+	assert_ptr_equal(v->text, plain);
+	assert_true(v->plain);
+	v = pol_json_string_borrow(arena, raw, 7);
+	assert_ptr_not_equal(v->text, raw);
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		snprintf(want, sizeof(want), "%lld", ints[i]);
+		assert_int_equal(pol_json_format_int(ints[i], buf), strlen(want));
+		assert_string_equal(buf, want);
+	}
+	pol_jbuf_release(&a);
+	pol_jbuf_release(&b);
+	pol_json_arena_free(arena);
+}
+
 static void test_pol_json_canon_marked_not_object(void **state)
 {
 	static const char *const one[] = { "a", NULL };
@@ -297,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_pol_json_canon_skip_keys_top_level_only),
 		cmocka_unit_test(test_pol_json_canon_marked_places),
 		cmocka_unit_test(test_pol_json_canon_marked_not_object),
+		cmocka_unit_test(test_pol_json_canon_sorted_fast_path_same_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
