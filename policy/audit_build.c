@@ -89,6 +89,35 @@ static inline bool key_is(const struct pol_json *m, const struct known_key *k)
 	return m->key_len == k->len && m->key[0] == k->s[0] && !memcmp(m->key, k->s, k->len);
 }
 
+/* The known keys (spliced, then defaults) grouped by length, so a member
+ * is compared with the few of its own length only: index + 1 into
+ * spliced_known (1..AUDIT_SPLICED) or default_known (AUDIT_SPLICED + 1...),
+ * 0-terminated. Built once from the tables above. */
+#define KNOWN_MAX_LEN 24
+#define KNOWN_PER_LEN 8
+static unsigned char known_by_len[KNOWN_MAX_LEN][KNOWN_PER_LEN];
+static pthread_once_t known_once = PTHREAD_ONCE_INIT;
+
+static void known_add(size_t len, unsigned char tag)
+{
+	for (int j = 0; j < KNOWN_PER_LEN - 1; j++)
+		if (!known_by_len[len][j]) {
+			known_by_len[len][j] = tag;
+			return;
+		}
+	abort(); /* a table above outgrew KNOWN_PER_LEN: a build-time mistake */
+}
+
+static void known_init(void)
+{
+	for (int i = 0; i < AUDIT_SPLICED; i++)
+		known_add(spliced_known[i].len, (unsigned char)(i + 1));
+	for (int i = 0; i < D_COUNT; i++)
+		known_add(default_known[i].len, (unsigned char)(AUDIT_SPLICED + 1 + i));
+}
+
+_Static_assert(sizeof("review_duration_seconds") - 1 < KNOWN_MAX_LEN, "KNOWN_MAX_LEN");
+
 /* One pass over the members: drop those the writer owns (the caller
  * cannot choose them; a string entry_id is kept in kept_id: attestation
  * entries reuse the id of the entry they shadow) and note which defaults
@@ -98,13 +127,25 @@ static uint32_t scan_members(struct pol_json *entry, char *kept_id, size_t id_si
 	struct pol_json **link = &entry->first;
 	uint32_t present = 0;
 
+	pthread_once(&known_once, known_init);
 	kept_id[0] = '\0';
 	while (*link) {
 		struct pol_json *m = *link;
+		const unsigned char *tags = m->key_len < KNOWN_MAX_LEN ? known_by_len[m->key_len] : NULL;
 		bool drop = false;
 
-		for (int i = 0; i < AUDIT_SPLICED && !drop; i++)
-			drop = key_is(m, &spliced_known[i]);
+		for (; tags && *tags; tags++) {
+			int t = *tags - 1;
+
+			if (t < AUDIT_SPLICED && key_is(m, &spliced_known[t])) {
+				drop = true;
+				break;
+			}
+			if (t >= AUDIT_SPLICED && key_is(m, &default_known[t - AUDIT_SPLICED])) {
+				present |= 1u << (t - AUDIT_SPLICED);
+				break;
+			}
+		}
 		if (drop && m->key_len == 8 && !memcmp(m->key, "entry_id", 8) &&
 		    m->kind == POL_JSON_STRING && m->len > 0 && m->len < id_size &&
 		    !memchr(m->text, '\0', m->len)) {
@@ -116,11 +157,6 @@ static uint32_t scan_members(struct pol_json *entry, char *kept_id, size_t id_si
 			entry->count--;
 			continue;
 		}
-		for (int i = 0; i < D_COUNT; i++)
-			if (!(present & (1u << i)) && key_is(m, &default_known[i])) {
-				present |= 1u << i;
-				break;
-			}
 		link = &m->next;
 	}
 	return present;

@@ -7,6 +7,10 @@
  * value Python sees or is rejected.
  */
 #include <errno.h>
+#include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +22,47 @@
 static const unsigned char plain_byte[256] = {
 	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1,
 };
+
+/* How many of the first len bytes are plain (plain_byte), eight at a time:
+ * a word has no byte below 0x20, none at or above 0x7F, no '"' and no '\\'
+ * exactly when every test below finds no byte (each is exact for "some
+ * byte", which is all that is asked); the rest byte by byte. */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+#ifdef __SSE2__
+	/* sixteen at a time: a signed compare with 0x20 also finds the bytes
+	 * at or above 0x80 (negative) */
+	for (; i + 16 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i bad = _mm_or_si128(
+			_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))),
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+		if (_mm_movemask_epi8(bad))
+			break;
+	}
+#endif
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, quote, bslash, del;
+
+		memcpy(&x, p + i, 8);
+		quote = x ^ (ones * '"');
+		bslash = x ^ (ones * '\\');
+		del = x ^ (ones * 0x7F);
+		if ((x & highs) || ((x - ones * 0x20) & ~x & highs) ||
+		    ((quote - ones) & ~quote & highs) || ((bslash - ones) & ~bslash & highs) ||
+		    ((del - ones) & ~del & highs))
+			break;
+	}
+	while (i < len && plain_byte[p[i]])
+		i++;
+	return i;
+}
 
 /* --- reader ---------------------------------------------------------------- */
 
@@ -470,12 +515,9 @@ int pol_json_string_to_bytes(const struct pol_json *string, struct pol_jbuf *out
 struct pol_json *pol_json_string_borrow(struct pol_json_arena *arena, const char *bytes,
 					size_t len)
 {
-	const unsigned char *q = (const unsigned char *)bytes, *end = q + len;
 	struct pol_json *v;
 
-	while (q < end && plain_byte[*q])
-		q++;
-	if (q != end)
+	if (plain_prefix((const unsigned char *)bytes, len) != len)
 		return pol_json_string_from_bytes(arena, bytes, len);
 	if (!(v = pol_json_new(arena, POL_JSON_STRING)))
 		return NULL;
@@ -498,8 +540,7 @@ struct pol_json *pol_json_string_from_bytes(struct pol_json_arena *arena, const 
 		return NULL;
 	/* The common case: printable ASCII needing no escape, copied once and
 	 * marked plain so the writer copies it as it is. */
-	while (q < end && plain_byte[*q])
-		q++;
+	q += plain_prefix(q, len);
 	if (q == end) {
 		out = pol_json_arena_alloc(arena, len + 1);
 		if (!out)

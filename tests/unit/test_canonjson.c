@@ -312,6 +312,23 @@ static void test_pol_json_canon_sorted_fast_path_same_bytes(void **state)
 	assert_true(v->plain);
 	v = pol_json_string_borrow(arena, raw, 7);
 	assert_ptr_not_equal(v->text, raw);
+	/* every byte at every place of a word and of the tail: plain exactly
+	 * when it is 0x20-0x7E and not '"' or '\\' */
+	for (unsigned c = 0; c < 256; c++) {
+		for (size_t at = 0; at < 43; at++) {
+			char s[43];
+			bool want_plain = c >= 0x20 && c <= 0x7E && c != '"' && c != '\\';
+
+			memset(s, 'a', sizeof(s));
+			s[at] = (char)c;
+			v = pol_json_string_borrow(arena, s, sizeof(s));
+			assert_non_null(v);
+			assert_int_equal(v->text == s, want_plain);
+			if (!want_plain)
+				assert_false(v->plain && c < 0x80 && c != 0x7F && v->len == sizeof(s) &&
+					     c >= 0x20);
+		}
+	}
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		snprintf(want, sizeof(want), "%lld", ints[i]);
 		assert_int_equal(pol_json_format_int(ints[i], buf), strlen(want));
