@@ -278,7 +278,8 @@ static int canon_string(const char *text, size_t len, bool plain, struct pol_jbu
 	int r;
 
 	if (plain) { /* read from a line and needing no escape: as it was */
-		if ((r = pol_jbuf_reserve(out, len + 2)) < 0)
+		if ((len + 2 >= out->cap || out->len + len + 3 > out->cap) &&
+		    (r = pol_jbuf_reserve(out, len + 2)) < 0)
 			return r;
 		out->data[out->len] = '"';
 		memcpy(out->data + out->len + 1, text, len);
@@ -335,6 +336,20 @@ static int canon_string(const char *text, size_t len, bool plain, struct pol_jbu
 	return 0;
 }
 
+/* len bytes, without a call in the common case. */
+static inline int put_bytes(struct pol_jbuf *out, const char *bytes, size_t len)
+{
+	int r;
+
+	if ((len >= out->cap || out->len + len + 1 > out->cap) &&
+	    (r = pol_jbuf_reserve(out, len)) < 0)
+		return r;
+	memcpy(out->data + out->len, bytes, len);
+	out->len += len;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 /* One byte, without a call in the common case (the writer emits many). */
 static inline int put1(struct pol_jbuf *out, char c)
 {
@@ -375,10 +390,13 @@ static bool strictly_sorted(const struct pol_json *v)
 
 	for (size_t i = 1; m && m->next && i < v->count; i++, m = m->next) {
 		const struct pol_json *n = m->next;
-		size_t l = m->key_len < n->key_len ? m->key_len : n->key_len;
-		int c = memcmp(m->key, n->key, l);
+		size_t l = m->key_len < n->key_len ? m->key_len : n->key_len, at = 0;
 
-		if (c > 0 || (c == 0 && m->key_len >= n->key_len))
+		/* keys are short and differ early: no call */
+		while (at < l && m->key[at] == n->key[at])
+			at++;
+		if (at < l ? (unsigned char)m->key[at] > (unsigned char)n->key[at]
+			   : m->key_len >= n->key_len)
 			return false;
 	}
 	return true;
@@ -403,6 +421,20 @@ struct canon_marks {
 	size_t next;             /* first key not placed yet */
 };
 
+/* The byte order of a mark key (a C string) and a member key: < 0 when
+ * the mark key sorts first (a prefix sorts first), 0 when equal. */
+static inline int mark_cmp(const char *k, const char *key, size_t key_len)
+{
+	for (size_t i = 0;; i++) {
+		if (!k[i])
+			return i == key_len ? 0 : -1;
+		if (i == key_len)
+			return 1;
+		if (k[i] != key[i])
+			return (unsigned char)k[i] < (unsigned char)key[i] ? -1 : 1;
+	}
+}
+
 /* Place every mark key that sorts before key (all of them for key NULL)
  * at the current end of out. */
 static void place_marks(struct canon_marks *mk, const char *key, size_t key_len,
@@ -411,10 +443,8 @@ static void place_marks(struct canon_marks *mk, const char *key, size_t key_len,
 	/* key NULL: the closing brace, no member follows */
 	for (; mk && mk->keys[mk->next]; mk->next++) {
 		const char *k = mk->keys[mk->next];
-		size_t kl = strlen(k), n = kl < key_len ? kl : key_len;
-		int c = key ? memcmp(k, key, n) : -1;
 
-		if (key && (c > 0 || (c == 0 && kl >= key_len)))
+		if (key && mark_cmp(k, key, key_len) >= 0)
 			return;
 		mk->at[mk->next].offset = out->len;
 		mk->at[mk->next].after_member = after_member;
@@ -513,18 +543,18 @@ static int canon_value(const struct pol_json *v, const char *const *skip_keys,
 		return -E2BIG;
 	switch (v->kind) {
 	case POL_JSON_NULL:
-		return pol_jbuf_append(out, "null", 4);
+		return put_bytes(out, "null", 4);
 	case POL_JSON_FALSE:
-		return pol_jbuf_append(out, "false", 5);
+		return put_bytes(out, "false", 5);
 	case POL_JSON_TRUE:
-		return pol_jbuf_append(out, "true", 4);
+		return put_bytes(out, "true", 4);
 	case POL_JSON_INT:
-		return pol_jbuf_append(out, v->text, v->len);
+		return put_bytes(out, v->text, v->len);
 	case POL_JSON_FLOAT:
 		if (v->plain && v->text) /* pol_json_float(): text is the repr already */
-			return pol_jbuf_append(out, v->text, v->len);
+			return put_bytes(out, v->text, v->len);
 		n = pol_json_float_repr(v->number, v->text, v->text ? v->len : 0, num, sizeof(num));
-		return pol_jbuf_append(out, num, n);
+		return put_bytes(out, num, n);
 	case POL_JSON_STRING:
 		return canon_string(v->text, v->len, v->plain, out);
 	case POL_JSON_ARRAY:
