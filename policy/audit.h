@@ -76,8 +76,16 @@ int pol_audit_append(struct pol_audit_log *log, struct cJSON *fields,
  * to build and convert (the supervisor's per-decision path). Numbers must
  * be made as pol_json_from_cjson() would make them with
  * pol_audit_float_keys (pol_json_number(); members named there are always
- * floats). The object's members are changed (owned keys dropped, defaults
- * and chain fields added). Same results as pol_audit_append(). */
+ * floats). The object's members are changed (owned keys dropped, missing
+ * defaults added from the calling thread's own arena: do not use the
+ * object after the thread's next append). Strings may be borrowed
+ * (pol_json_string_borrow) from memory that lives until this returns.
+ * Members in strict key order are written without a sort. Same results
+ * as pol_audit_append().
+ *
+ * Threads: both appends may be called from any number of threads at
+ * once; the entry is built and made canonical without the log's lock,
+ * which is held only to chain, hash and write it (one ordered chain). */
 struct pol_json;
 int pol_audit_append_json(struct pol_audit_log *log, struct pol_json *fields,
 			  enum pol_audit_kind kind, char *ret_entry_id, size_t id_size);
