@@ -20,10 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
+#include "supervisor/common/pidfd_compat.h"
 #include "supervisor/run/decode_cache.h"
 
 /* Parse up to want unsigned numbers (base) from p to the end of the line. */
@@ -151,6 +153,69 @@ int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *r
 		p = eol + 1;
 	}
 	return seen == F_ALL ? 0 : -EIO;
+}
+
+int sup_proc_comm_parse(const char *buf, size_t len, char *name, size_t name_size,
+			size_t *ret_len)
+{
+	/* comm_show() prints the name raw (it may hold '\n' itself) and
+	 * then one '\n': only the last byte is the kernel's. */
+	if (len == 0 || buf[len - 1] != '\n' || len > name_size)
+		return -EIO;
+	memcpy(name, buf, len - 1);
+	name[len - 1] = '\0';
+	*ret_len = len - 1;
+	return 0;
+}
+
+int sup_pidfd_open_thread(pid_t tid)
+{
+	long fd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+
+	if (fd < 0)
+		return -errno;
+	return (int)fd; /* pidfds are always close-on-exec */
+}
+
+int sup_pidfd_facts_read(int pidfd, struct sup_pidfd_facts *ret)
+{
+	struct sup_pidfd_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.mask = SUP_PIDFD_INFO_CREDS;
+	if (ioctl(pidfd, SUP_PIDFD_GET_INFO, &info) < 0)
+		return -errno;
+	if (!(info.mask & SUP_PIDFD_INFO_CREDS) || !(info.mask & SUP_PIDFD_INFO_PID))
+		return -EOPNOTSUPP;
+	ret->tgid = (pid_t)info.tgid;
+	ret->ppid = (pid_t)info.ppid;
+	ret->euid = (uid_t)info.euid;
+	ret->fsuid = (uid_t)info.fsuid;
+	ret->egid = (gid_t)info.egid;
+	ret->fsgid = (gid_t)info.fsgid;
+	return 0;
+}
+
+static bool pidfd_facts_ok;
+
+static void pidfd_facts_probe(void)
+{
+	struct sup_pidfd_facts pf;
+	int fd = sup_pidfd_open_thread((pid_t)syscall(SYS_gettid));
+
+	if (fd < 0)
+		return;
+	pidfd_facts_ok = sup_pidfd_facts_read(fd, &pf) == 0 && pf.tgid == getpid() &&
+			 pf.euid == geteuid() && pf.egid == getegid();
+	close(fd);
+}
+
+bool sup_pidfd_facts_supported(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, pidfd_facts_probe);
+	return pidfd_facts_ok;
 }
 
 int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,

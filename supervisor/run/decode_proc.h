@@ -30,6 +30,30 @@ struct sup_proc_status {
 /* Parse the text of a status file (buf[len] == '\0'). 0, -EIO, -E2BIG. */
 int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *ret);
 
+/* Parse the text of /proc/TID/comm (len bytes; the name as set, raw,
+ * then one '\n') into name (NUL-terminated). 0 or -EIO. */
+int sup_proc_comm_parse(const char *buf, size_t len, char *name, size_t name_size,
+			size_t *ret_len);
+
+/* What PIDFD_GET_INFO (PIDFD_INFO_CREDS) says about the task behind a
+ * pidfd: its ids as the kernel holds them now. */
+struct sup_pidfd_facts {
+	pid_t tgid, ppid;
+	uid_t euid, fsuid;
+	gid_t egid, fsgid;
+};
+
+/* pidfd_open(tid, PIDFD_THREAD): a pidfd for one thread (Linux 6.9+).
+ * The fd (O_CLOEXEC, the caller owns it) or -errno. */
+int sup_pidfd_open_thread(pid_t tid);
+/* ioctl(PIDFD_GET_INFO) on pidfd. 0; -ESRCH when the task was reaped
+ * (its tid may name another thread by now); -EOPNOTSUPP when the kernel
+ * does not report credentials; -errno (-ENOTTY: no PIDFD_GET_INFO). */
+int sup_pidfd_facts_read(int pidfd, struct sup_pidfd_facts *ret);
+/* Whether this kernel gives thread pidfds and their credentials (probed
+ * once on the calling thread; thread-safe). */
+bool sup_pidfd_facts_supported(void);
+
 /* Append comm names to chain, pid first, following PPid, at most
  * POL_CHAIN_MAX_DEPTH, stopping before stop_pid, pid 1 or an unreadable
  * process. 0 or -ENOMEM. */
