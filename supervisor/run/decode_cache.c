@@ -205,67 +205,16 @@ static int read_status(struct sup_tfacts *f, struct sup_proc_status *dest)
  * -ESRCH), and the kernel's ids must equal the ones the status showed. */
 static void pin_for_epoch(struct sup_tfacts *f)
 {
-	struct sup_pidfd_facts pf;
-
 	f->confirmable = false;
-	if (f->pidfd < 0 && (f->pidfd = sup_pidfd_open_thread(f->tid)) < 0) {
+	if (f->pidfd < 0 && (f->pidfd = sup_pidfd_open_thread(f->tid)) < 0)
 		f->pidfd = -1;
-		return;
-	}
-	if (f->commfd < 0 &&
-	    (f->commfd = openat(f->procfd, "comm", O_RDONLY | O_CLOEXEC)) < 0) {
+	else if (f->commfd < 0 &&
+		 (f->commfd = openat(f->procfd, "comm", O_RDONLY | O_CLOEXEC)) < 0)
 		f->commfd = -1;
-		return;
+	else if (sup_proc_epoch_matches(f->pidfd, &f->status)) {
+		f->read_marks = f->creds_marks;
+		f->confirmable = true;
 	}
-	if (sup_pidfd_facts_read(f->pidfd, &pf) < 0 || pf.tgid != f->status.tgid ||
-	    pf.ppid != f->status.ppid || pf.euid != f->status.euid ||
-	    pf.fsuid != f->status.fsuid || pf.egid != f->status.egid ||
-	    pf.fsgid != f->status.fsgid)
-		return;
-	f->read_marks = f->creds_marks;
-	f->confirmable = true;
-}
-
-static int read_comm(struct sup_tfacts *f)
-{
-	char buf[sizeof(f->status.name) + 1];
-	ssize_t n;
-
-	do
-		n = pread(f->commfd, buf, sizeof(buf), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
-	if (n == 0)
-		return -ESRCH;
-	return sup_proc_comm_parse(buf, (size_t)n, f->status.name, sizeof(f->status.name),
-				   &f->status.name_len);
-}
-
-/* Within an epoch: the credentials stand; liveness, ppid and comm are
- * read now. SECURITY: the ids the kernel holds must still be the cached
- * ones (a change this module missed is then read in full, not served);
- * a reaped thread or an exec'd-over tid fails here and is read in full
- * (which reopens the entry). 0, or <0: read in full. */
-static int refresh_epoch(struct sup_tfacts *f)
-{
-	struct sup_pidfd_facts pf;
-	int r;
-
-	if (f->pidfd < 0 || f->commfd < 0)
-		return -EAGAIN;
-	r = sup_pidfd_facts_read(f->pidfd, &pf);
-	if (r < 0)
-		return r;
-	if (pf.tgid != f->status.tgid || pf.euid != f->status.euid ||
-	    pf.fsuid != f->status.fsuid || pf.egid != f->status.egid ||
-	    pf.fsgid != f->status.fsgid)
-		return -ESTALE;
-	r = read_comm(f);
-	if (r < 0)
-		return r;
-	f->status.ppid = pf.ppid;
-	return 0;
 }
 
 int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
@@ -286,7 +235,10 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 		goto out;
 	f->have_status = false;
 	f->root_checked = false;
-	if (hit && creds_epochs && f->creds_fresh && refresh_epoch(f) == 0) {
+	/* Within an epoch the credentials stand; liveness, ids, ppid and
+	 * comm are checked now (decode_proc.h); any failure: a full read. */
+	if (hit && creds_epochs && f->creds_fresh && f->pidfd >= 0 && f->commfd >= 0 &&
+	    sup_proc_epoch_refresh(f->pidfd, f->commfd, &f->status) == 0) {
 		r = 0;
 		goto found;
 	}
@@ -299,7 +251,10 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 		if (r == 0)
 			r = read_status(f, &f->status);
 	}
-	if (r == 0 && creds_epochs)
+	/* A thread's first notification is often its only one (a child
+	 * that execs at once, and exec ends the epoch anyway): the pidfd
+	 * and comm are opened from its second on. */
+	if (r == 0 && creds_epochs && hit)
 		pin_for_epoch(f);
 	if (r < 0) {
 		if (!f->refs)

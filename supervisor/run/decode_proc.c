@@ -218,6 +218,46 @@ bool sup_pidfd_facts_supported(void)
 	return pidfd_facts_ok;
 }
 
+static bool same_ids(const struct sup_pidfd_facts *pf, const struct sup_proc_status *st)
+{
+	return pf->tgid == st->tgid && pf->euid == st->euid && pf->fsuid == st->fsuid &&
+	       pf->egid == st->egid && pf->fsgid == st->fsgid;
+}
+
+bool sup_proc_epoch_matches(int pidfd, const struct sup_proc_status *st)
+{
+	struct sup_pidfd_facts pf;
+
+	return sup_pidfd_facts_read(pidfd, &pf) == 0 && same_ids(&pf, st) && pf.ppid == st->ppid;
+}
+
+int sup_proc_epoch_refresh(int pidfd, int commfd, struct sup_proc_status *st)
+{
+	struct sup_pidfd_facts pf;
+	char buf[sizeof(st->name) + 1];
+	ssize_t n;
+	int r = sup_pidfd_facts_read(pidfd, &pf);
+
+	if (r < 0)
+		return r;
+	/* SECURITY: a change of credentials this module was not told of
+	 * (which the design says cannot happen) is read, never served */
+	if (!same_ids(&pf, st))
+		return -ESTALE;
+	do
+		n = pread(commfd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+	if (n == 0)
+		return -ESRCH;
+	r = sup_proc_comm_parse(buf, (size_t)n, st->name, sizeof(st->name), &st->name_len);
+	if (r < 0)
+		return r;
+	st->ppid = pf.ppid;
+	return 0;
+}
+
 int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,
 			struct pol_strv *chain)
 {

@@ -54,6 +54,17 @@ int sup_pidfd_facts_read(int pidfd, struct sup_pidfd_facts *ret);
  * once on the calling thread; thread-safe). */
 bool sup_pidfd_facts_supported(void);
 
+/* Credential epochs (decode_cache.h). After a full read of st: whether
+ * the task behind pidfd is alive and the kernel holds st's tgid, ppid,
+ * euid, fsuid, egid and fsgid for it. */
+bool sup_proc_epoch_matches(int pidfd, const struct sup_proc_status *st);
+/* Within an epoch: the task behind pidfd is alive and still holds st's
+ * tgid and four ids; st's ppid and name are refreshed (from the ioctl
+ * and from commfd, /proc/TID/comm). 0; -ESRCH (reaped: its tid may name
+ * another thread now); -ESTALE (other ids: read the status); -errno.
+ * SECURITY: pidfd and commfd must pin the same thread (decode_cache.c). */
+int sup_proc_epoch_refresh(int pidfd, int commfd, struct sup_proc_status *st);
+
 /* Append comm names to chain, pid first, following PPid, at most
  * POL_CHAIN_MAX_DEPTH, stopping before stop_pid, pid 1 or an unreadable
  * process. 0 or -ENOMEM. */
