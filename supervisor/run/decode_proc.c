@@ -15,12 +15,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -457,6 +459,24 @@ int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_save
 		return r;
 	saved->active = 1;
 
+	/* A target with a non-zero euid that holds capabilities (it set
+	 * SECBIT_NO_SETUID_FIXUP, or kept them across setuid and raised
+	 * them): our own setresuid to its euid would clear ours (the
+	 * kernel's setuid fixup), and the call would be refused where the
+	 * kernel lets the target make it. Keep them for the switch; the
+	 * capability block below then takes them down to the target's. */
+	if (target->euid != 0 && target->cap_eff != 0 && saved->euid == 0) {
+		int bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+
+		if (bits < 0)
+			return -errno;
+		saved->secbits = bits;
+		if (!(bits & SECBIT_NO_SETUID_FIXUP)) {
+			if (prctl(PR_SET_SECUREBITS, bits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0)
+				return -errno;
+			saved->nofixup = true;
+		}
+	}
 	if (!same_groups(target, saved->groups, saved->ngroups) &&
 	    syscall(SYS_setgroups, target->ngroups, target->groups) < 0)
 		return -errno;
@@ -507,7 +527,11 @@ void sup_creds_restore(struct sup_creds_saved *saved)
 	/* Order matters: regain euid 0 first (restores capabilities from the
 	 * permitted set), then the rest. Failures here cannot be reported to
 	 * anyone useful; a supervisor thread stuck with the target's ids is
-	 * harmless to the sandbox but would break later emulations, so abort. */
+	 * harmless to the sandbox but would break later emulations, so abort.
+	 * Without the setuid fixup nothing comes back by itself: the
+	 * effective set first (the permitted set was never touched). */
+	if (saved->nofixup && raw_capset_eff(saved->cap_eff) < 0)
+		abort();
 	if (syscall(SYS_setresuid, (uid_t)-1, saved->euid, (uid_t)-1) < 0 ||
 	    syscall(SYS_setresgid, (gid_t)-1, saved->egid, (gid_t)-1) < 0)
 		abort();
@@ -517,5 +541,8 @@ void sup_creds_restore(struct sup_creds_saved *saved)
 		abort();
 	if (raw_capset_eff(saved->cap_eff) < 0)
 		abort();
+	if (saved->nofixup && prctl(PR_SET_SECUREBITS, saved->secbits, 0, 0, 0) < 0)
+		abort();
+	saved->nofixup = false;
 	saved->active = 0;
 }

@@ -82,6 +82,8 @@ struct sup_creds_saved {
 	size_t ngroups;
 	gid_t groups[SUP_PROC_MAX_GROUPS];
 	uint32_t cap_eff[2];
+	bool nofixup;        /* SECBIT_NO_SETUID_FIXUP set here; secbits to put back */
+	int secbits;
 };
 
 /* Make the calling thread act with the target's effective uid/gid (hence

@@ -23,6 +23,7 @@
 
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -130,6 +131,51 @@ static void *t_setfsuid(void *arg)
 	syscall(SYS_setfsuid, NOBODY);
 	rm_case("fsuid-after-root", "root/r3");
 	rm_case("fsuid-after-nobody", "nobody/n5");
+	return NULL;
+}
+
+/* prctl changes what a later exec or setuid gives, not the effective
+ * set now: keep-caps, the bounding and ambient sets. */
+static void *t_prctl(void *arg)
+{
+	(void)arg;
+	rm_case("prctl-before-nobody", "nobody/n7");
+	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0);
+	prctl(PR_CAPBSET_DROP, CAP_FOWNER, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	rm_case("prctl-after-nobody", "nobody/n8");
+	return NULL;
+}
+
+/* A non-zero uid that holds capabilities: kept across setresuid
+ * (SECBIT_NO_SETUID_FIXUP), or kept in the permitted set (keep-caps)
+ * and raised again; then dropped. */
+static void *t_nofixup(void *arg)
+{
+	(void)arg;
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0)
+		die("securebits");
+	rm_case("nofixup-before-root", "root/r7");
+	if (syscall(SYS_setresuid, NOBODY, NOBODY, NOBODY) < 0)
+		die("setresuid");
+	rm_case("nofixup-nobody-caps-root", "root/r8");
+	dac_caps(true, false);
+	rm_case("nofixup-nobody-nocaps-root", "root/r9");
+	return NULL;
+}
+
+static void *t_keepcaps(void *arg)
+{
+	(void)arg;
+	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	if (syscall(SYS_setresuid, NOBODY, NOBODY, NOBODY) < 0)
+		die("setresuid");
+	rm_case("keepcaps-nobody-root", "root/r15");
+	dac_caps(false, false);
+	rm_case("keepcaps-raised-root", "root/r16");
+	dac_caps(true, false);
+	rm_case("keepcaps-dropped-root", "root/r17");
 	return NULL;
 }
 
@@ -336,6 +382,9 @@ int main(int argc, char **argv)
 	rm_case("main-still-full-nobody", "nobody/n6");
 	run_thread(t_setgroups, NULL);
 	run_thread(t_setfsuid, NULL);
+	run_thread(t_prctl, NULL);
+	run_thread(t_nofixup, NULL);
+	run_thread(t_keepcaps, NULL);
 	rm_case("main-still-root2", "root/r6");
 	case_glibc();
 	case_tid_reuse();

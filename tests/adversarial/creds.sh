@@ -50,11 +50,13 @@ N=$WS/native.out
 # the attack is real: natively these fail (and these succeed)
 for c in resuid-after-root capset-dropped-nobody capset-dropped-nobody2 groups-dropped-grp \
 	fsuid-after-root glibc0-nogroups-grp glibc1-nogroups-grp glibc2-nogroups-grp \
-	glibc0-nobody-root exec-nonleader-nobody; do want "$N" "$c" 13; done
+	glibc0-nobody-root exec-nonleader-nobody nofixup-nobody-nocaps-root keepcaps-nobody-root \
+	keepcaps-dropped-root; do want "$N" "$c" 13; done
 for c in resuid-before-root resuid-after-nobody main-still-root capset-before-nobody \
 	capset-raised-nobody groups-member-grp groups-again-grp fsuid-before-root \
 	fsuid-after-nobody glibc0-member-grp glibc0-nobody-nobody exec-leader-nobody \
-	tidreuse-full-nobody; do want "$N" "$c" 0; done
+	tidreuse-full-nobody prctl-before-nobody prctl-after-nobody nofixup-before-root \
+	nofixup-nobody-caps-root keepcaps-raised-root; do want "$N" "$c" 0; done
 grep -q '^TIDREUSE hit' "$N" || note "native: no tid reused in 200 tries (busy machine)"
 grep -q '^TIDREUSE hit' "$N" && want "$N" tidreuse-nocaps-nobody 13
 
