@@ -55,12 +55,15 @@ static bool is_key(const char *line, size_t n, const char *key, size_t key_len)
 }
 #define KEY(line, n, lit) is_key(line, n, lit, sizeof(lit) - 1)
 
-/* Name: is escaped by the kernel: only '\n' (as "\n") and '\\' (as "\\\\"). */
+/* Name: is escaped by the kernel: only '\n' (as "\n") and '\\' (as "\\\\").
+ * The kernel writes "Name:\t" and then the name: one tab is the
+ * separator, whatever follows (spaces, tabs) is the name's own, as
+ * /proc/TID/comm shows it (credential epochs read that instead). */
 static int parse_name(const char *p, const char *eol, struct sup_proc_status *ret)
 {
 	size_t n = 0;
 
-	while (*p == '\t' || *p == ' ')
+	if (*p == '\t')
 		p++;
 	while (p < eol) {
 		char c = *p++;

@@ -213,6 +213,22 @@ static void test_sup_tfacts_epoch_rules(void **state)
 	assert_int_equal(f->status.ppid, getpid());
 	sup_tfacts_release(f);
 
+	/* a name's leading blanks are its own, in the status as in comm */
+	prctl(PR_SET_NAME, " \tlead", 0, 0, 0);
+	{
+		struct sup_proc_status st;
+		static char buf[64 * 1024];
+		int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+
+		close(fd);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_int_equal(sup_proc_status_parse(buf, (size_t)n, &st), 0);
+		assert_string_equal(st.name, " \tlead");
+		prctl(PR_SET_NAME, "test_tcache_cre", 0, 0, 0);
+	}
+
 	/* the thread is gone: its epoch is not served to anyone */
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
