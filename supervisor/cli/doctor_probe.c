@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervisor/common/pidfd_compat.h"
 #include "supervisor/common/seccomp_compat.h"
 
 #define PROBE_SPOOFED_RET 4242  /* what the held getppid() is answered with */
@@ -277,6 +278,28 @@ static void probe_pidfd(struct doctor_result *r)
 		set_result(r, DOCTOR_OK, 0, "took a descriptor from a helper process");
 	}
 	reap(pid, NULL);
+}
+
+/* A thread pidfd and PIDFD_GET_INFO with credentials, as attesta-run's
+ * credential epochs use them (docs/decode.md). */
+static void probe_pidfd_info(struct doctor_result *r)
+{
+	struct sup_pidfd_info info;
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_gettid), PIDFD_THREAD);
+
+	if (fd < 0) {
+		set_result(r, DOCTOR_MISSING, errno, "pidfd_open(PIDFD_THREAD): %s", strerror(errno));
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.mask = SUP_PIDFD_INFO_CREDS;
+	if (ioctl(fd, SUP_PIDFD_GET_INFO, &info) < 0)
+		set_result(r, DOCTOR_MISSING, errno, "PIDFD_GET_INFO: %s", strerror(errno));
+	else if (!(info.mask & SUP_PIDFD_INFO_CREDS) || info.euid != geteuid())
+		set_result(r, DOCTOR_MISSING, 0, "PIDFD_GET_INFO gave no credentials");
+	else
+		set_result(r, DOCTOR_OK, 0, "read this thread's ids through a thread pidfd");
+	close(fd);
 }
 
 static void probe_vm_read(struct doctor_result *r)
@@ -570,6 +593,9 @@ static const struct doctor_check checks[] = {
 	{ "addfd", "SECCOMP_IOCTL_NOTIF_ADDFD", DOCTOR_INFO, probe_addfd,
 	  "descriptors can be injected into a held call (not needed by this version)",
 	  "descriptors cannot be injected into held calls (not needed by this version)" },
+	{ "pidfd_info", "PIDFD_THREAD + PIDFD_GET_INFO", DOCTOR_INFO, probe_pidfd_info,
+	  "a thread's credentials are read once per credential epoch, not per decision",
+	  "each decision reads the thread's /proc status (3-5 us more; no less safe)" },
 	{ "io_uring", "io_uring", DOCTOR_INFO, probe_io_uring, "", "" },
 	{ "root", "effective user", DOCTOR_INFO, probe_root, "", "" },
 	{ "kernel", "kernel version", DOCTOR_INFO, probe_kernel, "", "" },

@@ -240,6 +240,10 @@ int sup_decode_keep2(int listener_fd, const struct seccomp_notif *req,
 				    (unsigned long long)req->id);
 		goto out;
 	}
+	/* The caller was held through every read: its status was its own
+	 * (docs/decode.md, "Credential epochs"). */
+	if (listener_fd >= 0)
+		sup_tfacts_confirm(ctx.facts, req->id);
 	*ret_action = a;
 	a = NULL;
 	ret_kept_fds[0] = ctx.kept_fd;

@@ -7,12 +7,25 @@
  * thread's struct pid; once that thread is gone, reads through it fail
  * with ESRCH even if the number was reused, and the entry is reopened by
  * path (the new thread's facts); (2) the status (ids, credentials, groups,
- * capabilities, ppid) is re-read for every notification, never served from
- * an earlier one; the emulation reuses only the read made for the same
- * notification id, while the call is held and the thread cannot change
- * its own credentials; (3) the root directory is re-validated by identity
- * per notification. What the cache saves is the path lookups and the
- * open/close pairs, not the freshness.
+ * capabilities) is re-read for every notification, unless credential
+ * epochs are on (below); the emulation reuses only the read made for the
+ * same notification id, while the call is held and the thread cannot
+ * change its own credentials; (3) the root directory is re-validated by
+ * identity per notification unless roots are fixed.
+ *
+ * Credential epochs (docs/decode.md, "Credential epochs"): a thread's
+ * credentials change only when that thread makes a credential call
+ * (setuid ... capset), which the filter sends here first
+ * (sup_tcache_creds_changing), or execs, which the tracer sees at
+ * PTRACE_EVENT_EXEC after the new credentials are committed
+ * (sup_tcache_exec_seen). Between those, the credentials read once are
+ * served again; what changes without a call of the thread (liveness, tid
+ * reuse, reparenting, comm) is read for every notification: one
+ * PIDFD_GET_INFO on a thread pidfd (fails for a reaped task; gives tgid,
+ * ppid and the ids, which must still match) and one pread of comm. A read
+ * becomes an epoch only when sup_tfacts_confirm() says the notification
+ * it was made for was still pending after it (so it was that caller's
+ * own, blocked, credentials) and nothing marked the entry since.
  */
 #include "supervisor/run/decode_cache.h"
 
@@ -40,6 +53,12 @@ struct sup_tfacts {
 	int procfd;            /* O_PATH|O_DIRECTORY of /proc/TID */
 	int statusfd;          /* /proc/TID/status, read with pread */
 	int statfd;            /* /proc/TID/stat (ancestors of a chain), -1 until needed */
+	int pidfd;             /* thread pidfd (credential epochs), -1 until needed */
+	int commfd;            /* /proc/TID/comm (credential epochs), -1 until needed */
+	bool creds_fresh;      /* status's credentials hold until the next mark */
+	bool confirmable;      /* the last full read may become an epoch */
+	uint64_t creds_marks;  /* bumped by every mark (credential call, exec) */
+	uint64_t read_marks;   /* creds_marks when the last full read was made */
 	int rootfd;            /* O_PATH of the thread's root, -1 until needed */
 	bool root_shared;      /* rootfd is shared_root's (never closed here) */
 	struct root_id root;   /* identity of rootfd when it was opened */
@@ -58,6 +77,7 @@ struct sup_tfacts {
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool exe_tracked; /* sup_tcache_track_exec(): every exec is reported */
 static bool roots_fixed; /* sup_tcache_roots_fixed(): no task can change its root */
+static bool creds_epochs; /* sup_tcache_creds_epochs(): credentials cached per epoch */
 static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
 static char *status_buf; /* under cache_lock */
@@ -81,9 +101,14 @@ static void entry_close(struct sup_tfacts *f)
 		close(f->statusfd);
 	if (f->statfd >= 0)
 		close(f->statfd);
+	if (f->pidfd >= 0)
+		close(f->pidfd);
+	if (f->commfd >= 0)
+		close(f->commfd);
 	if (f->rootfd >= 0 && !f->root_shared)
 		close(f->rootfd);
-	f->procfd = f->statusfd = f->statfd = f->rootfd = -1;
+	f->procfd = f->statusfd = f->statfd = f->rootfd = f->pidfd = f->commfd = -1;
+	f->creds_fresh = f->confirmable = false;
 	f->root_shared = false;
 	free(f->exe);
 	f->exe = NULL;
@@ -145,7 +170,7 @@ static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
 
 		if (!f)
 			return NULL;
-		f->procfd = f->statusfd = f->statfd = f->rootfd = -1;
+		f->procfd = f->statusfd = f->statfd = f->rootfd = f->pidfd = f->commfd = -1;
 		table[free_i] = f;
 		return f;
 	}
@@ -173,6 +198,25 @@ static int read_status(struct sup_tfacts *f, struct sup_proc_status *dest)
 	return sup_proc_status_parse(status_buf, (size_t)n, dest);
 }
 
+/* After a full read: open the thread pidfd and comm (once per entry) and
+ * note whether the read may become an epoch. SECURITY: the pidfd is
+ * opened by number after procfd was; it is the same thread when that
+ * thread is alive after both opens, which the ioctl says (a reaped task:
+ * -ESRCH), and the kernel's ids must equal the ones the status showed. */
+static void pin_for_epoch(struct sup_tfacts *f)
+{
+	f->confirmable = false;
+	if (f->pidfd < 0 && (f->pidfd = sup_pidfd_open_thread(f->tid)) < 0)
+		f->pidfd = -1;
+	else if (f->commfd < 0 &&
+		 (f->commfd = openat(f->procfd, "comm", O_RDONLY | O_CLOEXEC)) < 0)
+		f->commfd = -1;
+	else if (sup_proc_epoch_matches(f->pidfd, &f->status)) {
+		f->read_marks = f->creds_marks;
+		f->confirmable = true;
+	}
+}
+
 int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 {
 	struct sup_tfacts *f;
@@ -191,6 +235,14 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 		goto out;
 	f->have_status = false;
 	f->root_checked = false;
+	/* Within an epoch the credentials stand; liveness, ids, ppid and
+	 * comm are checked now (decode_proc.h); any failure: a full read. */
+	if (hit && creds_epochs && f->creds_fresh && f->pidfd >= 0 && f->commfd >= 0 &&
+	    sup_proc_epoch_refresh(f->pidfd, f->commfd, &f->status) == 0) {
+		r = 0;
+		goto found;
+	}
+	f->creds_fresh = false;
 	r = read_status(f, &f->status);
 	if (r == -ESRCH && hit && !f->refs) {
 		/* the thread these handles pinned is gone; tid may be a new one */
@@ -199,11 +251,17 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 		if (r == 0)
 			r = read_status(f, &f->status);
 	}
+	/* A thread's first notification is often its only one (a child
+	 * that execs at once, and exec ends the epoch anyway): the pidfd
+	 * and comm are opened from its second on. */
+	if (r == 0 && creds_epochs && hit)
+		pin_for_epoch(f);
 	if (r < 0) {
 		if (!f->refs)
 			entry_close(f);
 		goto out;
 	}
+found:
 	f->notif_id = notif_id;
 	f->have_status = true;
 	f->last_use = ++use_clock;
@@ -336,6 +394,46 @@ int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *re
 out:
 	pthread_mutex_unlock(&cache_lock);
 	return r;
+}
+
+void sup_tfacts_confirm(struct sup_tfacts *f, uint64_t notif_id)
+{
+	pthread_mutex_lock(&cache_lock);
+	if (creds_epochs && f->confirmable && f->have_status && f->notif_id == notif_id &&
+	    f->read_marks == f->creds_marks)
+		f->creds_fresh = true;
+	f->confirmable = false;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* Under cache_lock: the next notification of f reads its status in full. */
+static void mark_changing(struct sup_tfacts *f)
+{
+	f->creds_fresh = false;
+	f->confirmable = false;
+	f->creds_marks++;
+}
+
+void sup_tcache_creds_changing(pid_t tid)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++)
+		if (table[i] && table[i]->tid == tid)
+			mark_changing(table[i]);
+	pthread_mutex_unlock(&cache_lock);
+}
+
+bool sup_tcache_creds_epochs(bool on)
+{
+	bool ok = on && sup_pidfd_facts_supported();
+
+	pthread_mutex_lock(&cache_lock);
+	creds_epochs = ok;
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++)
+		if (table[i])
+			mark_changing(table[i]);
+	pthread_mutex_unlock(&cache_lock);
+	return ok;
 }
 
 void sup_tfacts_release(struct sup_tfacts *f)
@@ -540,6 +638,8 @@ void sup_tcache_exec_seen(pid_t pid)
 		if (f && (f->tid == pid || f->status.tgid == pid)) {
 			free(f->exe);
 			f->exe = NULL;
+			/* the credentials exec committed (docs/decode.md) */
+			mark_changing(f);
 		}
 	}
 	pthread_mutex_unlock(&cache_lock);

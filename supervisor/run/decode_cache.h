@@ -8,7 +8,10 @@
  * emulation reuses instead of reading it again.
  *
  * Nothing that can change is served from the cache without a check:
- * status (ids, credentials, ppid) is read fresh for every notification;
+ * status (ids, credentials, ppid) is read fresh for every notification,
+ * or, with credential epochs on (sup_tcache_creds_epochs), the
+ * credentials are served until the thread's next credential call or exec
+ * while liveness, ids, ppid and comm are checked per notification;
  * the root is re-validated by identity (one statx) per notification; exe,
  * cwd and comm are read fresh through the cached /proc/TID fd. The fds pin
  * the thread's struct pid: if the thread dies and its number is reused,
@@ -30,7 +33,7 @@
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 
-/* Threads whose handles are kept (3-4 fds each); least recently used
+/* Threads whose handles are kept (3-6 fds each); least recently used
  * entries are closed beyond that. */
 #define SUP_TCACHE_ENTRIES 96
 
@@ -40,8 +43,43 @@ struct sup_tfacts;
  * The cached handles of thread tid with its status read now, tagged as
  * read for notification notif_id. 0, -ESRCH (thread gone), -EMFILE,
  * -ENOMEM, -EIO, -E2BIG. Release with sup_tfacts_release().
+ * With credential epochs on, "read now" may be the credentials of the
+ * thread's current epoch (see sup_tfacts_confirm), with tgid, ppid, the
+ * four ids and comm checked now.
  */
 int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret);
+
+/*
+ * The notification notif_id that f was acquired for was still pending
+ * after everything was read (SECCOMP_IOCTL_NOTIF_ID_VALID succeeded):
+ * the status read for it, if it was a full read, was that blocked
+ * caller's own and becomes the thread's credential epoch, unless a mark
+ * (sup_tcache_creds_changing, sup_tcache_exec_seen) came in between. No
+ * effect with epochs off. Never call it without that check: a read for
+ * a caller that died could be another thread's, made on the same tid.
+ */
+void sup_tfacts_confirm(struct sup_tfacts *f, uint64_t notif_id);
+
+/*
+ * Thread tid is about to make a credential call (setuid, setgid,
+ * setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid,
+ * setgroups, capset): its epoch ends and its next notification reads
+ * the status in full. SECURITY: call it before the call is continued;
+ * the thread makes no other call until that one returns.
+ */
+void sup_tcache_creds_changing(pid_t tid);
+
+/*
+ * Turn credential epochs on or off; returns whether they are on.
+ * SECURITY: on only if every credential call of every sandboxed thread
+ * reaches sup_tcache_creds_changing() (the filter sends them, filter.h)
+ * and every exec reaches sup_tcache_exec_seen() after its credentials
+ * are committed (PTRACE_EVENT_EXEC, with exec tracking on), and the
+ * kernel gives thread pidfds with PIDFD_GET_INFO (Linux 6.13+): refused
+ * otherwise. Any path that lets an exec complete untraced must turn
+ * epochs off, as it must exec tracking.
+ */
+bool sup_tcache_creds_epochs(bool on);
 
 /*
  * The entry of tid if its status was read for notif_id (by the decoder of
@@ -96,7 +134,8 @@ int sup_tfacts_exe(struct sup_tfacts *f, char **ret);
 void sup_tcache_roots_fixed(bool on);
 /* Exec tracking on (PROG is traced) or off (every read goes to /proc). */
 void sup_tcache_track_exec(bool on);
-/* pid (and its thread group) completed an exec: forget its exe. */
+/* pid (and its thread group) completed an exec: forget its exe, end
+ * their credential epochs. */
 void sup_tcache_exec_seen(pid_t pid);
 
 #endif

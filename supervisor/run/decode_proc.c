@@ -15,15 +15,19 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "policy/pol_limits.h"
+#include "supervisor/common/pidfd_compat.h"
 #include "supervisor/run/decode_cache.h"
 
 /* Parse up to want unsigned numbers (base) from p to the end of the line. */
@@ -51,12 +55,15 @@ static bool is_key(const char *line, size_t n, const char *key, size_t key_len)
 }
 #define KEY(line, n, lit) is_key(line, n, lit, sizeof(lit) - 1)
 
-/* Name: is escaped by the kernel: only '\n' (as "\n") and '\\' (as "\\\\"). */
+/* Name: is escaped by the kernel: only '\n' (as "\n") and '\\' (as "\\\\").
+ * The kernel writes "Name:\t" and then the name: one tab is the
+ * separator, whatever follows (spaces, tabs) is the name's own, as
+ * /proc/TID/comm shows it (credential epochs read that instead). */
 static int parse_name(const char *p, const char *eol, struct sup_proc_status *ret)
 {
 	size_t n = 0;
 
-	while (*p == '\t' || *p == ' ')
+	if (*p == '\t')
 		p++;
 	while (p < eol) {
 		char c = *p++;
@@ -151,6 +158,109 @@ int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *r
 		p = eol + 1;
 	}
 	return seen == F_ALL ? 0 : -EIO;
+}
+
+int sup_proc_comm_parse(const char *buf, size_t len, char *name, size_t name_size,
+			size_t *ret_len)
+{
+	/* comm_show() prints the name raw (it may hold '\n' itself) and
+	 * then one '\n': only the last byte is the kernel's. */
+	if (len == 0 || buf[len - 1] != '\n' || len > name_size)
+		return -EIO;
+	memcpy(name, buf, len - 1);
+	name[len - 1] = '\0';
+	*ret_len = len - 1;
+	return 0;
+}
+
+int sup_pidfd_open_thread(pid_t tid)
+{
+	long fd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+
+	if (fd < 0)
+		return -errno;
+	return (int)fd; /* pidfds are always close-on-exec */
+}
+
+int sup_pidfd_facts_read(int pidfd, struct sup_pidfd_facts *ret)
+{
+	struct sup_pidfd_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.mask = SUP_PIDFD_INFO_CREDS;
+	if (ioctl(pidfd, SUP_PIDFD_GET_INFO, &info) < 0)
+		return -errno;
+	if (!(info.mask & SUP_PIDFD_INFO_CREDS) || !(info.mask & SUP_PIDFD_INFO_PID))
+		return -EOPNOTSUPP;
+	ret->tgid = (pid_t)info.tgid;
+	ret->ppid = (pid_t)info.ppid;
+	ret->euid = (uid_t)info.euid;
+	ret->fsuid = (uid_t)info.fsuid;
+	ret->egid = (gid_t)info.egid;
+	ret->fsgid = (gid_t)info.fsgid;
+	return 0;
+}
+
+static bool pidfd_facts_ok;
+
+static void pidfd_facts_probe(void)
+{
+	struct sup_pidfd_facts pf;
+	int fd = sup_pidfd_open_thread((pid_t)syscall(SYS_gettid));
+
+	if (fd < 0)
+		return;
+	pidfd_facts_ok = sup_pidfd_facts_read(fd, &pf) == 0 && pf.tgid == getpid() &&
+			 pf.euid == geteuid() && pf.egid == getegid();
+	close(fd);
+}
+
+bool sup_pidfd_facts_supported(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, pidfd_facts_probe);
+	return pidfd_facts_ok;
+}
+
+static bool same_ids(const struct sup_pidfd_facts *pf, const struct sup_proc_status *st)
+{
+	return pf->tgid == st->tgid && pf->euid == st->euid && pf->fsuid == st->fsuid &&
+	       pf->egid == st->egid && pf->fsgid == st->fsgid;
+}
+
+bool sup_proc_epoch_matches(int pidfd, const struct sup_proc_status *st)
+{
+	struct sup_pidfd_facts pf;
+
+	return sup_pidfd_facts_read(pidfd, &pf) == 0 && same_ids(&pf, st) && pf.ppid == st->ppid;
+}
+
+int sup_proc_epoch_refresh(int pidfd, int commfd, struct sup_proc_status *st)
+{
+	struct sup_pidfd_facts pf;
+	char buf[sizeof(st->name) + 1];
+	ssize_t n;
+	int r = sup_pidfd_facts_read(pidfd, &pf);
+
+	if (r < 0)
+		return r;
+	/* SECURITY: a change of credentials this module was not told of
+	 * (which the design says cannot happen) is read, never served */
+	if (!same_ids(&pf, st))
+		return -ESTALE;
+	do
+		n = pread(commfd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+	if (n == 0)
+		return -ESRCH;
+	r = sup_proc_comm_parse(buf, (size_t)n, st->name, sizeof(st->name), &st->name_len);
+	if (r < 0)
+		return r;
+	st->ppid = pf.ppid;
+	return 0;
 }
 
 int sup_proc_chain_from(const char *comm, size_t comm_len, pid_t ppid, pid_t stop_pid,
@@ -352,6 +462,24 @@ int sup_creds_assume(const struct sup_proc_status *target, struct sup_creds_save
 		return r;
 	saved->active = 1;
 
+	/* A target with a non-zero euid that holds capabilities (it set
+	 * SECBIT_NO_SETUID_FIXUP, or kept them across setuid and raised
+	 * them): our own setresuid to its euid would clear ours (the
+	 * kernel's setuid fixup), and the call would be refused where the
+	 * kernel lets the target make it. Keep them for the switch; the
+	 * capability block below then takes them down to the target's. */
+	if (target->euid != 0 && target->cap_eff != 0 && saved->euid == 0) {
+		int bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+
+		if (bits < 0)
+			return -errno;
+		saved->secbits = bits;
+		if (!(bits & SECBIT_NO_SETUID_FIXUP)) {
+			if (prctl(PR_SET_SECUREBITS, bits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0)
+				return -errno;
+			saved->nofixup = true;
+		}
+	}
 	if (!same_groups(target, saved->groups, saved->ngroups) &&
 	    syscall(SYS_setgroups, target->ngroups, target->groups) < 0)
 		return -errno;
@@ -402,7 +530,11 @@ void sup_creds_restore(struct sup_creds_saved *saved)
 	/* Order matters: regain euid 0 first (restores capabilities from the
 	 * permitted set), then the rest. Failures here cannot be reported to
 	 * anyone useful; a supervisor thread stuck with the target's ids is
-	 * harmless to the sandbox but would break later emulations, so abort. */
+	 * harmless to the sandbox but would break later emulations, so abort.
+	 * Without the setuid fixup nothing comes back by itself: the
+	 * effective set first (the permitted set was never touched). */
+	if (saved->nofixup && raw_capset_eff(saved->cap_eff) < 0)
+		abort();
 	if (syscall(SYS_setresuid, (uid_t)-1, saved->euid, (uid_t)-1) < 0 ||
 	    syscall(SYS_setresgid, (gid_t)-1, saved->egid, (gid_t)-1) < 0)
 		abort();
@@ -412,5 +544,8 @@ void sup_creds_restore(struct sup_creds_saved *saved)
 		abort();
 	if (raw_capset_eff(saved->cap_eff) < 0)
 		abort();
+	if (saved->nofixup && prctl(PR_SET_SECUREBITS, saved->secbits, 0, 0, 0) < 0)
+		abort();
+	saved->nofixup = false;
 	saved->active = 0;
 }

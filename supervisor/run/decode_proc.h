@@ -30,6 +30,41 @@ struct sup_proc_status {
 /* Parse the text of a status file (buf[len] == '\0'). 0, -EIO, -E2BIG. */
 int sup_proc_status_parse(const char *buf, size_t len, struct sup_proc_status *ret);
 
+/* Parse the text of /proc/TID/comm (len bytes; the name as set, raw,
+ * then one '\n') into name (NUL-terminated). 0 or -EIO. */
+int sup_proc_comm_parse(const char *buf, size_t len, char *name, size_t name_size,
+			size_t *ret_len);
+
+/* What PIDFD_GET_INFO (PIDFD_INFO_CREDS) says about the task behind a
+ * pidfd: its ids as the kernel holds them now. */
+struct sup_pidfd_facts {
+	pid_t tgid, ppid;
+	uid_t euid, fsuid;
+	gid_t egid, fsgid;
+};
+
+/* pidfd_open(tid, PIDFD_THREAD): a pidfd for one thread (Linux 6.9+).
+ * The fd (O_CLOEXEC, the caller owns it) or -errno. */
+int sup_pidfd_open_thread(pid_t tid);
+/* ioctl(PIDFD_GET_INFO) on pidfd. 0; -ESRCH when the task was reaped
+ * (its tid may name another thread by now); -EOPNOTSUPP when the kernel
+ * does not report credentials; -errno (-ENOTTY: no PIDFD_GET_INFO). */
+int sup_pidfd_facts_read(int pidfd, struct sup_pidfd_facts *ret);
+/* Whether this kernel gives thread pidfds and their credentials (probed
+ * once on the calling thread; thread-safe). */
+bool sup_pidfd_facts_supported(void);
+
+/* Credential epochs (decode_cache.h). After a full read of st: whether
+ * the task behind pidfd is alive and the kernel holds st's tgid, ppid,
+ * euid, fsuid, egid and fsgid for it. */
+bool sup_proc_epoch_matches(int pidfd, const struct sup_proc_status *st);
+/* Within an epoch: the task behind pidfd is alive and still holds st's
+ * tgid and four ids; st's ppid and name are refreshed (from the ioctl
+ * and from commfd, /proc/TID/comm). 0; -ESRCH (reaped: its tid may name
+ * another thread now); -ESTALE (other ids: read the status); -errno.
+ * SECURITY: pidfd and commfd must pin the same thread (decode_cache.c). */
+int sup_proc_epoch_refresh(int pidfd, int commfd, struct sup_proc_status *st);
+
 /* Append comm names to chain, pid first, following PPid, at most
  * POL_CHAIN_MAX_DEPTH, stopping before stop_pid, pid 1 or an unreadable
  * process. 0 or -ENOMEM. */
@@ -47,6 +82,8 @@ struct sup_creds_saved {
 	size_t ngroups;
 	gid_t groups[SUP_PROC_MAX_GROUPS];
 	uint32_t cap_eff[2];
+	bool nofixup;        /* SECBIT_NO_SETUID_FIXUP set here; secbits to put back */
+	int secbits;
 };
 
 /* Make the calling thread act with the target's effective uid/gid (hence

@@ -15,7 +15,9 @@
  * aimed at the supervisor's or the watcher's pid (watcher.h), kill(-1)
  * and the other rules of add_protect_supervisor(); terminal ioctls that
  * type into or take over a terminal (filter_tty.c); namespaces, chroot
- * and mounts.
+ * and mounts. With exec gated, the credential calls (setuid ... capset)
+ * go to the supervisor too, only to be seen and continued: it ends the
+ * caller's cached credentials (decode_cache.h, docs/decode.md).
  *
  * Trust: the config is trusted (validated by the policy loader). Nothing
  * here reads sandbox input.
@@ -49,6 +51,12 @@ int sup_filter_load(const struct sock_fprog *prog, bool *ret_killable);
 /* True if syscall number nr of the native arch is one the filter sends to
  * the supervisor (used to reject unexpected notifications fail-closed). */
 bool sup_filter_is_gated(int nr);
+
+/* True if nr is a credential call (setuid, setgid, setreuid, setregid,
+ * setresuid, setresgid, setfsuid, setfsgid, setgroups, capset) of the
+ * native arch: sent to the supervisor to be seen and continued, never
+ * decided or refused. */
+bool sup_filter_is_creds_call(int nr);
 
 /* For a notification the filter sends only to be refused (see filter.c:
  * signals, tracing or memory access aimed at the supervisor, io_uring, a

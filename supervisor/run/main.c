@@ -608,6 +608,14 @@ int main(int argc, char **argv)
 	loop.killable_recv = child.killable;
 	/* Every exec is seen at PTRACE_EVENT_EXEC: the exe name can be cached. */
 	sup_tcache_track_exec(child.traced);
+	/* Credentials read once per thread per epoch (decode_cache.h): only
+	 * when every exec is traced and the filter sends every credential
+	 * call (filter.c, with exec gated); else, or on a kernel without
+	 * PIDFD_THREAD and PIDFD_GET_INFO, the status is read per decision.
+	 * ATTESTA_CREDS_EPOCHS=off turns them off (diagnosis, benchmarks). */
+	const char *ce = getenv("ATTESTA_CREDS_EPOCHS");
+	sup_tcache_creds_epochs(child.traced && config->intercept_exec && !shim_mode &&
+				!(ce && !strcmp(ce, "off")));
 	/* The filter refuses chroot, namespaces and mounts (filter.c). */
 	sup_tcache_roots_fixed(!shim_mode);
 	loop.listener = child.listener;

@@ -6,12 +6,14 @@
 #include "supervisor/run/notify.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
 #include "supervisor/run/clock.h"
+#include "supervisor/run/decode_cache.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/loop.h"
 #include "supervisor/run/pipeline.h"
@@ -33,6 +35,21 @@ static int handle_notification(struct sup_loop *loop)
 		return -e;
 	}
 	loop->n_notifications++;
+	/* A credential call (filter.h): not a decision and not audited; the
+	 * caller's cached credentials end before the kernel makes it. */
+	if (held->req.data.arch == AUDIT_ARCH_X86_64 &&
+	    sup_filter_is_creds_call(held->req.data.nr)) {
+		struct seccomp_notif_resp resp = {
+			.id = held->req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+		};
+
+		sup_tcache_creds_changing((pid_t)held->req.pid);
+		sup_held_free(held);
+		/* ENOENT: the caller is gone; nothing else can fail here */
+		if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
 	held->id = held->req.id;
 	held->shim_conn = -1;
 	held->intercepted_at = sup_now();

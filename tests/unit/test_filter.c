@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include <linux/capability.h>
+
 #include "supervisor/run/filter.c"
 #include "supervisor/run/filter_tty.c"
 
@@ -75,18 +77,30 @@ static void test_sup_filter_is_gated_table(void **state)
 	assert_non_null(sup_filter_refusal(SYS_name_to_handle_at));
 	assert_string_equal(sup_filter_syscall_name(SYS_open_by_handle_at), "open_by_handle_at");
 	assert_string_equal(sup_filter_syscall_name(SYS_read), "unknown");
+	/* credential calls: seen and continued, neither gated nor refused */
+	const int creds[] = { SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid, SYS_setresuid,
+			      SYS_setresgid, SYS_setfsuid, SYS_setfsgid, SYS_setgroups, SYS_capset };
+	for (size_t i = 0; i < sizeof creds / sizeof creds[0]; i++) {
+		assert_true(sup_filter_is_creds_call(creds[i]));
+		assert_false(sup_filter_is_gated(creds[i]));
+		assert_null(sup_filter_refusal(creds[i]));
+		assert_string_not_equal(sup_filter_syscall_name(creds[i]), "unknown");
+	}
+	assert_false(sup_filter_is_creds_call(SYS_prctl));
+	assert_false(sup_filter_is_creds_call(SYS_capget));
 }
 
-/* Child checks, one bit each; the child exits with the failed bits. */
+/* Child checks, one bit each; the child exits with 1 + the number of the
+ * first failed bit (0: none failed). */
 enum { BAD_IOURING = 1, BAD_SECCOMP = 2, BAD_KILL_SUP = 4, BAD_KILL_ALL = 8, BAD_GETPID = 16,
        BAD_LOAD = 32, BAD_PTRACE = 64, BAD_NOTIFIED = 128, BAD_KILL_WATCHER = 256,
-       BAD_TIOCSTI = 512, BAD_TIOCSCTTY = 1024, BAD_FSETOWN_HI = 2048 };
+       BAD_TIOCSTI = 512, BAD_TIOCSCTTY = 1024, BAD_FSETOWN_HI = 2048, BAD_CREDS = 4096 };
 
 /* Stands in for the supervisor in the child: refused calls reach the
  * listener (filter.c sends them instead of failing them in BPF); each must
  * be one sup_filter_refusal() names, and is answered EPERM. */
 static int listener_fd = -1;
-static volatile int served_bad;
+static volatile int served_bad, served_creds;
 
 static void *serve_refusals(void *arg)
 {
@@ -98,6 +112,15 @@ static void *serve_refusals(void *arg)
 		memset(&req, 0, sizeof req);
 		if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 			continue;
+		if (sup_filter_is_creds_call(req.data.nr)) {
+			/* as notify.c: seen, then made by the kernel */
+			served_creds++;
+			memset(&resp, 0, sizeof resp);
+			resp.id = req.id;
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+			continue;
+		}
 		if (!sup_filter_refusal(req.data.nr) || sup_filter_is_gated(req.data.nr))
 			served_bad = 1;
 		memset(&resp, 0, sizeof resp);
@@ -163,9 +186,31 @@ static int run_child_checks(bool allow_io_uring)
 			bad |= BAD_PTRACE;
 		if (syscall(SYS_getpid) != getpid())
 			bad |= BAD_GETPID;
+		/* every credential call reaches the supervisor, and is made */
+		{
+			gid_t groups[64];
+			int ng = getgroups(64, groups);
+			struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+			struct __user_cap_data_struct cd[2];
+			int before = served_creds;
+
+			if (syscall(SYS_setresuid, -1, -1, -1) < 0 ||
+			    syscall(SYS_setresgid, -1, -1, -1) < 0 ||
+			    syscall(SYS_setreuid, -1, -1) < 0 || syscall(SYS_setregid, -1, -1) < 0 ||
+			    syscall(SYS_setuid, geteuid()) < 0 || syscall(SYS_setgid, getegid()) < 0 ||
+			    (ng >= 0 && geteuid() == 0 && syscall(SYS_setgroups, ng, groups) < 0) ||
+			    syscall(SYS_capget, &hdr, cd) < 0 || syscall(SYS_capset, &hdr, cd) < 0)
+				bad |= BAD_CREDS;
+			syscall(SYS_setfsuid, geteuid());
+			syscall(SYS_setfsgid, getegid());
+			if (served_creds - before != (geteuid() == 0 ? 10 : 9))
+				bad |= BAD_CREDS;
+		}
 		if (served_bad)
 			bad |= BAD_NOTIFIED;
-		_exit(bad);
+		/* an exit status keeps 8 bits: BAD_KILL_WATCHER and above were
+		 * lost as 0; exit with the number of the first failed bit + 1 */
+		_exit(bad ? 1 + __builtin_ctz((unsigned)bad) : 0);
 	}
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -79,6 +79,7 @@ RULES="risk:
     adv_loader: low
     adv_term: low
     adv_pgroup: low
+    adv_creds: low
   amplifiers:
     - pattern: \"PROTECTED\"
       target: path
