@@ -17,22 +17,9 @@
 #include "supervisor/run/pipeline.h"
 #include "supervisor/run/shimloop.h"
 
-static int handle_notification(struct sup_loop *loop)
+int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
 {
-	struct sup_held *held = sup_held_new();
-	if (!held)
-		return -ENOMEM;
-	/* The kernel insists on a zeroed buffer (calloc did it). */
-	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
-		int e = errno;
-		sup_held_free(held);
-		/* ENOENT: the caller died (or was interrupted) before we took
-		 * it, or nobody uses the filter any more; EINTR: a signal. */
-		if (e == ENOENT || e == EINTR)
-			return 0;
-		return -e;
-	}
-	loop->n_notifications++;
+	SUP_COUNT(loop->n_notifications);
 	held->id = held->req.id;
 	held->shim_conn = -1;
 	held->intercepted_at = sup_now();
@@ -55,7 +42,7 @@ static int handle_notification(struct sup_loop *loop)
 	held->kept_fd2 = kept[1];
 	if (held->decode_result == -ENOENT) {
 		/* the target is gone: nothing to answer, nothing happened */
-		loop->n_gone++;
+		SUP_COUNT(loop->n_gone);
 		sup_held_remove(loop, held);
 		sup_held_free(held);
 		return 0;
@@ -65,11 +52,31 @@ static int handle_notification(struct sup_loop *loop)
 	return sup_pipeline_run(loop, held);
 }
 
+static int handle_notification(struct sup_loop *loop)
+{
+	struct sup_held *held = sup_held_new();
+	if (!held)
+		return -ENOMEM;
+	/* The kernel insists on a zeroed buffer (calloc did it). */
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
+		int e = errno;
+		sup_held_free(held);
+		/* ENOENT: the caller died (or was interrupted) before we took
+		 * it, or nobody uses the filter any more; EINTR: a signal. */
+		if (e == ENOENT || e == EINTR)
+			return 0;
+		return -e;
+	}
+	return sup_notify_take(loop, held);
+}
+
 void sup_notify_ready(void *ctx, int fd, uint32_t events)
 {
 	struct sup_loop *loop = ctx;
 
-	if (events & EPOLLIN && !(events & (EPOLLHUP | EPOLLERR))) {
+	/* With decision threads the listener is watched for EPOLLHUP only
+	 * (workers.h): they receive. */
+	if (events & EPOLLIN && !(events & (EPOLLHUP | EPOLLERR)) && !loop->threaded) {
 		int rc = handle_notification(loop);
 		if (rc < 0)
 			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
