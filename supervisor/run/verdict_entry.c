@@ -258,7 +258,10 @@ struct pol_json *sup_verdict_entry(struct pol_json_arena *arena, const struct su
 	/* a hop of a wrapper chain names the decision that carries it
 	 * (exec_chain.h); a hop a human decided is a decision of its own */
 	unsigned hop = 0;
-	const char *head = act && !held->from_shim && v->source != SUP_SRC_HUMAN
+	/* (exec only: the loop thread's; a decision thread, workers.h,
+	 * records other calls without the gate lock and never reads chains) */
+	const char *head = act && act->action_class == POL_ACTION_EXEC && !held->from_shim &&
+				   v->source != SUP_SRC_HUMAN
 				   ? sup_exec_chain_hop(gate->chains, act, &hop) : NULL;
 	if (head) {
 		struct pol_json *ch = node(&b, POL_JSON_OBJECT);

@@ -23,6 +23,7 @@
 #include "supervisor/run/filter.h"
 #include "supervisor/run/notify.h"
 #include "supervisor/run/pipeline.h"
+#include "supervisor/run/record.h"
 #include "supervisor/run/respond.h"
 #include "supervisor/run/shimloop.h"
 
@@ -135,12 +136,30 @@ static bool loop_only(const struct seccomp_notif *req)
 	return req->data.nr == SYS_execve || req->data.nr == SYS_execveat;
 }
 
-/* Decided (verdict set), not held: record under the lock, answer, free. */
-static void finish(struct sup_loop *loop, struct sup_held *held)
+/* Whether the record stage may run outside the gate lock: it reads only
+ * what does not change while the agent runs (the gate's ids and the
+ * policy's mode) and builds in the thread's own arena, and the audit log
+ * serializes and chains the appends itself (policy/audit.h). Not with
+ * attestation: a newer bundle's policy is swapped under the gate lock,
+ * and the would-deny shadow entries are built in the gate's arena. */
+static bool record_unlocked(const struct sup_loop *loop)
 {
-	sup_gate_lock(loop);
-	sup_finish_record(loop, held, NULL);
-	sup_gate_unlock(loop);
+	return !loop->gate->attest;
+}
+
+/* Decided (verdict set), not held, gate lock held: record (under the
+ * lock or after it), answer, free. */
+static void finish_locked(struct sup_loop *loop, struct sup_held *held)
+{
+	if (record_unlocked(loop)) {
+		sup_gate_unlock(loop);
+		sup_finish_record(loop, held, NULL);
+	} else {
+		sup_finish_record(loop, held, NULL);
+		sup_gate_unlock(loop);
+	}
+	/* SECURITY: write-ahead: the entry is written (and durable where
+	 * audit.sync says so) before the call is released here */
 	sup_finish_respond(loop, held, false);
 	sup_held_free(held);
 }
@@ -162,7 +181,8 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 	const char *refusal = sup_filter_refusal_of(&held->req.data);
 	if (refusal) {
 		sup_verdict_set(&held->verdict, SUP_VERDICT_DENIED, SUP_SRC_FILTER, "%s", refusal);
-		finish(loop, held);
+		sup_gate_lock(loop);
+		finish_locked(loop, held);
 		return;
 	}
 	if (loop->shim) {
@@ -202,10 +222,7 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		hand_over(w, held);
 		return;
 	}
-	sup_finish_record(loop, held, NULL);
-	sup_gate_unlock(loop);
-	sup_finish_respond(loop, held, false);
-	sup_held_free(held);
+	finish_locked(loop, held);
 }
 
 static void *worker_main(void *arg)
@@ -218,6 +235,7 @@ static void *worker_main(void *arg)
 	sigemptyset(&wake);
 	sigaddset(&wake, WAKE_SIG);
 	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	sup_record_thread_arena(true);
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 		struct sup_held *held = sup_held_new();
 		if (!held) {
@@ -237,6 +255,7 @@ static void *worker_main(void *arg)
 		}
 		work_one(w, held);
 	}
+	sup_record_thread_arena(false);
 	sup_held_spares_free();
 	__atomic_store_n(&me->done, 1, __ATOMIC_RELEASE);
 	return NULL;
