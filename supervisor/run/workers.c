@@ -185,11 +185,6 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		finish_locked(loop, held);
 		return;
 	}
-	if (loop->shim) {
-		sup_gate_lock(loop);
-		sup_shimloop_drain(loop);
-		sup_gate_unlock(loop);
-	}
 	/* Decoding reads only the target and /proc (decode_cache.h locks
 	 * its table); the options but env_vars never change, and env_vars
 	 * (swapped with a bundle's policy, attest.h) is read for an exec only. */
@@ -209,6 +204,10 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		return;
 	}
 	sup_gate_lock(loop);
+	/* The shim queued its annotation before the syscall (shimloop.h):
+	 * read now, after decoding, it is there all the same; one lock
+	 * section for it and the decision. */
+	sup_shimloop_drain(loop);
 	if (held->action && held->decode_result >= 0)
 		sup_shimloop_annotate(loop, held);
 	if (held->action && held->action->action_class == POL_ACTION_EXEC)
