@@ -9,6 +9,7 @@
 #include "supervisor/run/workers.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,22 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 	finish_locked(loop, held);
 }
 
+/* No sandboxed task is left (EPOLLHUP): NOTIF_RECV then fails at once
+ * (ENOENT) instead of waiting, and nothing can arrive any more. */
+static bool orphaned(int listener)
+{
+	struct pollfd p = { .fd = listener, .events = POLLIN };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/* Sleep until sup_workers_stop() (its signal interrupts pause(), and it
+ * is sent again until this thread has ended). */
+static void wait_stop(struct sup_workers *w)
+{
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+		pause();
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *me = arg;
@@ -245,8 +262,11 @@ static void *worker_main(void *arg)
 		if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
 			int e = errno;
 			sup_held_free(held);
-			/* EINTR: sup_workers_stop(); ENOENT: the caller died */
-			if (e != EINTR && e != ENOENT) {
+			/* EINTR: sup_workers_stop(); ENOENT: the caller died,
+			 * or no task uses the filter any more */
+			if (e == ENOENT && orphaned(loop->listener))
+				wait_stop(w);
+			else if (e != EINTR && e != ENOENT) {
 				fprintf(stderr, "attesta-run: notification: %s\n", strerror(e));
 				sleep_ms(1);
 			}
