@@ -18,10 +18,16 @@
  * the emulation and NOTIF_SEND. The audit chain stays one ordered chain:
  * entries are appended one at a time in the order the lock is taken.
  *
- * Shutdown: NOTIF_RECV blocks while nothing is pending (it does not
- * return when the last sandboxed task is gone), so sup_workers_stop()
- * interrupts it with a signal each thread alone unblocks, resent until
- * the thread has ended, then joins it and runs what it handed over.
+ * Shutdown: NOTIF_RECV blocks while nothing is pending; once no task
+ * uses the filter it fails at once (ENOENT) on kernels since 6.6 and
+ * keeps waiting on older ones, so a thread that finds the listener hung
+ * up sleeps, and sup_workers_stop() interrupts either wait with a signal
+ * each thread alone unblocks, resent until the thread has ended, then
+ * joins it and runs what it handed over.
+ *
+ * Idle threads all wait in NOTIF_RECV on one kernel wait queue and a
+ * notification wakes every one of them (one gets it): more threads than
+ * CPUs cost context switches (docs/BENCHMARKS.md, "Session 5").
  */
 #ifndef ATTESTA_SUP_WORKERS_H
 #define ATTESTA_SUP_WORKERS_H
