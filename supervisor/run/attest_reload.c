@@ -265,9 +265,13 @@ void sup_attest_take_policy(struct sup_gate *gate, struct sup_attest *a)
 	/* under a->lock (sup_attest_sync) */
 	if (!a->pending_config)
 		return;
-	gate->config = a->pending_config;
+	/* under the gate lock too; read without it by respond.c (deny_errno)
+	 * and workers.c (env_vars): atomic stores, and the policy replaced
+	 * stays allocated until the end (sup_attest_owned_free) */
+	__atomic_store_n(&gate->config, a->pending_config, __ATOMIC_RELEASE);
 	gate->engine = a->pending_engine;
-	gate->decode_opts.env_vars = &a->pending_config->env_vars;
+	__atomic_store_n(&gate->decode_opts.env_vars, &a->pending_config->env_vars,
+			 __ATOMIC_RELEASE);
 	if (gate->approval)
 		sup_approval_set_config(gate->approval, a->pending_config);
 	a->pending_config = NULL;

@@ -78,8 +78,10 @@ void sup_denials_say(struct sup_loop *loop, const struct sup_held *held, const c
 
 	if (loop->quiet || held->from_shim)
 		return;
-	if (++loop->n_denials_said > SUP_DENIALS_SHOWN) {
-		if (loop->n_denials_said == SUP_DENIALS_SHOWN + 1)
+	/* any decision thread (workers.h) */
+	unsigned said = __atomic_add_fetch(&loop->n_denials_said, 1, __ATOMIC_RELAXED);
+	if (said > SUP_DENIALS_SHOWN) {
+		if (said == SUP_DENIALS_SHOWN + 1)
 			fprintf(stderr, "attesta-run: more than %d denials: the rest are only in the "
 				"audit log (attesta audit inspect)\n", SUP_DENIALS_SHOWN);
 		return;

@@ -10,6 +10,7 @@
 int sup_ev_init(struct sup_ev *ev)
 {
 	ev->n = 0;
+	ev->lock = NULL;
 	ev->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return ev->epfd < 0 ? -errno : 0;
 }
@@ -24,9 +25,14 @@ void sup_ev_release(struct sup_ev *ev)
 
 int sup_ev_add(struct sup_ev *ev, int fd, sup_ev_fn fn, void *ctx)
 {
+	return sup_ev_add_events(ev, fd, EPOLLIN, fn, ctx);
+}
+
+int sup_ev_add_events(struct sup_ev *ev, int fd, uint32_t events, sup_ev_fn fn, void *ctx)
+{
 	if (ev->n >= SUP_EV_MAX)
 		return -ENOSPC;
-	struct epoll_event e = { .events = EPOLLIN, .data.u32 = (uint32_t)ev->n };
+	struct epoll_event e = { .events = events, .data.u32 = (uint32_t)ev->n };
 	if (epoll_ctl(ev->epfd, EPOLL_CTL_ADD, fd, &e) < 0)
 		return -errno;
 	ev->h[ev->n].fd = fd;
@@ -58,8 +64,15 @@ int sup_ev_wait(struct sup_ev *ev, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		uint32_t k = events[i].data.u32;
 		/* disarmed by an earlier callback of this round: skipped */
-		if (k < ev->n && ev->h[k].fn)
+		if (k >= ev->n || !ev->h[k].fn)
+			continue;
+		if (ev->lock)
+			pthread_mutex_lock(ev->lock);
+		/* re-read under the lock: slots are only changed by this thread */
+		if (ev->h[k].fn)
 			ev->h[k].fn(ev->h[k].ctx, ev->h[k].fd, events[i].events);
+		if (ev->lock)
+			pthread_mutex_unlock(ev->lock);
 	}
 	return n;
 }

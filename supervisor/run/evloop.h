@@ -7,11 +7,14 @@
  * its handlers do: the gate's loop (loop.c) adds the seccomp listener,
  * its signalfd and timerfd; human.c the approval server and the tty
  * renderer; shimloop.c the shim's sockets; proc.c the watcher's pidfd.
- * One thread; a callback must not block.
+ * One thread; a callback must not block. With decision threads
+ * (workers.h) the loop sets lock: every callback then runs holding it
+ * (the gate lock, docs/ARCHITECTURE.md "Processes and threads").
  */
 #ifndef ATTESTA_SUP_EVLOOP_H
 #define ATTESTA_SUP_EVLOOP_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +31,7 @@ struct sup_ev {
 		void *ctx;
 	} h[SUP_EV_MAX];
 	size_t n;
+	pthread_mutex_t *lock;        /* NULL, or held around each callback */
 };
 
 /* The epoll set. 0 or -errno. sup_ev_release() closes it (not the fds). */
@@ -36,6 +40,10 @@ void sup_ev_release(struct sup_ev *ev);
 
 /* Watch fd for EPOLLIN with fn(ctx, fd, events). 0, -ENOSPC, -errno. */
 int sup_ev_add(struct sup_ev *ev, int fd, sup_ev_fn fn, void *ctx);
+
+/* The same for other events than EPOLLIN: 0 watches only what epoll
+ * always reports (EPOLLHUP, EPOLLERR). */
+int sup_ev_add_events(struct sup_ev *ev, int fd, uint32_t events, sup_ev_fn fn, void *ctx);
 
 /* Stop watching fd (e.g. a hung-up descriptor, which is always ready):
  * its callback is not called again, not even for an event of the round

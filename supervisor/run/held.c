@@ -4,7 +4,8 @@
  * and the records' allocation (a small free list). A record owns its
  * decoded action, the engine's decision, its kept descriptors and, in
  * shim-only mode, the asker's connection: sup_held_free() releases them
- * all. Loop thread only.
+ * all. The table is the loop thread's alone; records are made and freed
+ * on every decision thread (workers.h), each with its own spares.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,11 @@ void sup_held_remove(struct sup_loop *loop, struct sup_held *held)
 /* A few freed records kept for the next notifications: a record is
  * bigger than malloc's small bins, and allocating one after the audit
  * entry's many small frees made malloc consolidate on every decision.
- * Only the loop's thread allocates and frees them. */
+ * Each thread keeps its own (a decision thread gives them back with
+ * sup_held_spares_free() before it ends). */
 #define SPARE_HELD 8
-static struct sup_held *spare_held[SPARE_HELD];
-static size_t n_spare_held;
+static __thread struct sup_held *spare_held[SPARE_HELD];
+static __thread size_t n_spare_held;
 
 struct sup_held *sup_held_new(void)
 {
@@ -98,6 +100,11 @@ void sup_held_free_all(struct sup_loop *loop)
 		}
 	}
 	loop->n_held = 0;
+	sup_held_spares_free();
+}
+
+void sup_held_spares_free(void)
+{
 	while (n_spare_held)
 		free(spare_held[--n_spare_held]);
 }

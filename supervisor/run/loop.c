@@ -35,6 +35,7 @@
 #include "supervisor/run/tty.h"
 #include "supervisor/run/clock.h"
 #include "supervisor/run/notify.h"
+#include "supervisor/run/workers.h"
 
 /* Arm the timerfd for the audit log's next group commit (if any). */
 static int64_t monotonic_ms(void)
@@ -116,6 +117,7 @@ int sup_loop_init(struct sup_loop *loop)
 	sigset_t set;
 	loop->ev.epfd = loop->sigfd = loop->timerfd = -1;
 	loop->listener = -1;
+	pthread_mutex_init(&loop->gate_lock, NULL);
 
 	sup_proc_signal_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -185,23 +187,43 @@ static bool finished(struct sup_loop *loop)
 
 int sup_loop_run(struct sup_loop *loop)
 {
+	/* Decision threads (workers.h) read the listener; the loop thread
+	 * then watches it only for EPOLLHUP (its end), and decides what they
+	 * hand over. Without them the loop thread reads it. */
+	if (loop->listener >= 0 && loop->decision_threads > 1 && !loop->gate->shim_mode) {
+		int wrc = sup_workers_start(loop, loop->decision_threads);
+		if (wrc < 0)
+			fprintf(stderr, "attesta-run: warning: cannot start decision threads (%s): "
+				"deciding on one thread\n", strerror(-wrc));
+	}
 	/* Shim-only mode: no listener; requests arrive on the shim's
 	 * sockets (sup_shimloop_watch). */
-	int rc = loop->listener >= 0 ? sup_ev_add(&loop->ev, loop->listener, sup_notify_ready, loop)
-				     : 0;
-	if (rc < 0)
+	int rc = loop->listener >= 0
+			 ? sup_ev_add_events(&loop->ev, loop->listener, loop->threaded ? 0 : EPOLLIN,
+					     sup_notify_ready, loop)
+			 : 0;
+	if (rc < 0) {
+		sup_workers_stop(loop);
 		return rc;
+	}
 
 	while (!finished(loop)) {
 		arm_sync_timer(loop);
 		int n = sup_ev_wait(&loop->ev, loop->prog_exited && loop->killing ? 100 : -1);
-		if (n < 0)
+		if (n < 0) {
+			sup_workers_stop(loop);
 			return n;
+		}
 		if (n == 0 && loop->killing) {
+			sup_gate_lock(loop); /* not a handler: take the gate lock here */
 			sup_proc_kill_all(loop);
 			sup_proc_reap(loop);
+			sup_gate_unlock(loop);
 		}
 	}
+	/* every decision thread ended, and what it handed over finished,
+	 * before the session's closing entry */
+	sup_workers_stop(loop);
 	if (loop->tty)
 		sup_tty_drain(loop->tty);
 	/* the closing entry, made durable by the sync below (session.h) */

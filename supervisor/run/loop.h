@@ -18,6 +18,7 @@
 #define ATTESTA_SUP_LOOP_H
 
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +40,7 @@ struct sup_approval;
 struct sup_tty;
 struct sup_scope_table;
 struct sup_shimloop;
+struct sup_workers;
 struct sup_loop;
 
 /* What the pipeline gathered from the world for the decide stage
@@ -76,7 +78,7 @@ struct sup_held {
 	char reason[256];             /* decoder's reason on failure */
 	int kept_fd;                  /* what was decided on: parent dir, socket, program; or -1 (owned) */
 	int kept_fd2;                 /* a rename's destination parent dir, or -1 (owned) */
-	struct sup_held *next;        /* hash chain */
+	struct sup_held *next;        /* hash chain; a decision thread's hand-over queue */
 	/* Shim-only mode (shimloop.h): the call is a GATE_REQUEST, req is
 	 * synthetic, and the answer goes to shim_conn, not to the kernel. */
 	bool from_shim;
@@ -118,8 +120,37 @@ struct sup_loop {
 	bool killing;                     /* kill-on-exit in progress */
 	struct sup_held *held[SUP_HELD_BUCKETS];
 	size_t n_held;
+	/* counted with SUP_COUNT (any decision thread) */
 	uint64_t n_notifications, n_approved, n_denied, n_gone, n_exec_killed;
+
+	/* Decision threads (workers.h): set before sup_loop_run. 0 or 1:
+	 * the loop thread reads the listener (no other thread decides). */
+	unsigned decision_threads;
+	struct sup_workers *workers;      /* running decision threads, or NULL */
+	/* The gate lock (docs/ARCHITECTURE.md, "Processes and threads"):
+	 * with decision threads running, held by the loop thread around
+	 * each of its handlers and by a decision thread around what it
+	 * reads or changes of the gate (sup_gate_lock). */
+	pthread_mutex_t gate_lock;
+	bool threaded;                    /* decision threads are running */
 };
+
+/* A counter of struct sup_loop bumped from any decision thread. */
+#define SUP_COUNT(field) __atomic_fetch_add(&(field), 1, __ATOMIC_RELAXED)
+
+/* The gate lock, for a decision thread (the loop thread holds it in its
+ * handlers already); nothing without decision threads. */
+static inline void sup_gate_lock(struct sup_loop *loop)
+{
+	if (loop->threaded)
+		pthread_mutex_lock(&loop->gate_lock);
+}
+
+static inline void sup_gate_unlock(struct sup_loop *loop)
+{
+	if (loop->threaded)
+		pthread_mutex_unlock(&loop->gate_lock);
+}
 
 /* Prepare epoll, signalfd (blocks the signals it reads) and timerfd.
  * Call before sup_launch_start() so no forwarded signal is lost. 0 or
@@ -142,9 +173,11 @@ void sup_held_insert(struct sup_loop *loop, struct sup_held *held);
 void sup_held_remove(struct sup_loop *loop, struct sup_held *held);
 /* Free every held call and the spare records (at the end). */
 void sup_held_free_all(struct sup_loop *loop);
-/* A zeroed record (from a small free list, else calloc), NULL on ENOMEM;
- * sup_held_free() gives it back. Loop thread only. */
+/* A zeroed record (from a small free list of the calling thread, else
+ * calloc), NULL on ENOMEM; sup_held_free() gives it back (any thread). */
 struct sup_held *sup_held_new(void);
 void sup_held_free(struct sup_held *held);
+/* Free the calling thread's spare records (a decision thread, at its end). */
+void sup_held_spares_free(void);
 
 #endif

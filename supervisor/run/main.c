@@ -45,6 +45,7 @@
 #include "supervisor/run/shimloop.h"
 #include "supervisor/run/statepaths.h"
 #include "supervisor/run/shimrecv.h"
+#include "supervisor/run/workers.h"
 #include "supervisor/run/shipper.h"
 #include "supervisor/run/state_protect.h"
 #include "supervisor/run/trust_watch.h"
@@ -619,6 +620,8 @@ int main(int argc, char **argv)
 	/* The filter refuses chroot, namespaces and mounts (filter.c). */
 	sup_tcache_roots_fixed(!shim_mode);
 	loop.listener = child.listener;
+	/* decision threads (workers.h): ATTESTA_DECISION_THREADS, else one per CPU */
+	loop.decision_threads = sup_workers_wanted();
 	loop.prog_pid = child.pid;
 	/* Before PROG runs: no gated call is released before the session is
 	 * in the log (docs/audit.md, "Sessions"); fail closed without it. */

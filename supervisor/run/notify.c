@@ -19,37 +19,33 @@
 #include "supervisor/run/pipeline.h"
 #include "supervisor/run/shimloop.h"
 
-static int handle_notification(struct sup_loop *loop)
+/* A credential call (filter.h): not a decision and not audited; the
+ * caller's cached credentials end before the kernel makes it
+ * (decode_cache.h). 1 when it was one (answered, held freed), 0 when
+ * not, -errno when the answer failed. */
+int sup_notify_creds_call(struct sup_loop *loop, struct sup_held *held)
 {
-	struct sup_held *held = sup_held_new();
-	if (!held)
-		return -ENOMEM;
-	/* The kernel insists on a zeroed buffer (calloc did it). */
-	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
-		int e = errno;
-		sup_held_free(held);
-		/* ENOENT: the caller died (or was interrupted) before we took
-		 * it, or nobody uses the filter any more; EINTR: a signal. */
-		if (e == ENOENT || e == EINTR)
-			return 0;
-		return -e;
-	}
-	loop->n_notifications++;
-	/* A credential call (filter.h): not a decision and not audited; the
-	 * caller's cached credentials end before the kernel makes it. */
-	if (held->req.data.arch == AUDIT_ARCH_X86_64 &&
-	    sup_filter_is_creds_call(held->req.data.nr)) {
-		struct seccomp_notif_resp resp = {
-			.id = held->req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE,
-		};
-
-		sup_tcache_creds_changing((pid_t)held->req.pid);
-		sup_held_free(held);
-		/* ENOENT: the caller is gone; nothing else can fail here */
-		if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-			return -errno;
+	if (held->req.data.arch != AUDIT_ARCH_X86_64 ||
+	    !sup_filter_is_creds_call(held->req.data.nr))
 		return 0;
-	}
+	struct seccomp_notif_resp resp = {
+		.id = held->req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+	};
+
+	sup_tcache_creds_changing((pid_t)held->req.pid);
+	sup_held_free(held);
+	/* ENOENT: the caller is gone; nothing else can fail here */
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		return -errno;
+	return 1;
+}
+
+int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
+{
+	SUP_COUNT(loop->n_notifications);
+	int rc = sup_notify_creds_call(loop, held);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	held->id = held->req.id;
 	held->shim_conn = -1;
 	held->intercepted_at = sup_now();
@@ -72,7 +68,7 @@ static int handle_notification(struct sup_loop *loop)
 	held->kept_fd2 = kept[1];
 	if (held->decode_result == -ENOENT) {
 		/* the target is gone: nothing to answer, nothing happened */
-		loop->n_gone++;
+		SUP_COUNT(loop->n_gone);
 		sup_held_remove(loop, held);
 		sup_held_free(held);
 		return 0;
@@ -82,11 +78,31 @@ static int handle_notification(struct sup_loop *loop)
 	return sup_pipeline_run(loop, held);
 }
 
+static int handle_notification(struct sup_loop *loop)
+{
+	struct sup_held *held = sup_held_new();
+	if (!held)
+		return -ENOMEM;
+	/* The kernel insists on a zeroed buffer (calloc did it). */
+	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_RECV, &held->req) < 0) {
+		int e = errno;
+		sup_held_free(held);
+		/* ENOENT: the caller died (or was interrupted) before we took
+		 * it, or nobody uses the filter any more; EINTR: a signal. */
+		if (e == ENOENT || e == EINTR)
+			return 0;
+		return -e;
+	}
+	return sup_notify_take(loop, held);
+}
+
 void sup_notify_ready(void *ctx, int fd, uint32_t events)
 {
 	struct sup_loop *loop = ctx;
 
-	if (events & EPOLLIN && !(events & (EPOLLHUP | EPOLLERR))) {
+	/* With decision threads the listener is watched for EPOLLHUP only
+	 * (workers.h): they receive. */
+	if (events & EPOLLIN && !(events & (EPOLLHUP | EPOLLERR)) && !loop->threaded) {
 		int rc = handle_notification(loop);
 		if (rc < 0)
 			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));

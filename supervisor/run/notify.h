@@ -13,4 +13,16 @@
 /* An evloop.h callback: ctx is the struct sup_loop, fd its listener. */
 void sup_notify_ready(void *ctx, int fd, uint32_t events);
 
+struct sup_loop;
+struct sup_held;
+/* A notification received into held->req (a new record, not in the
+ * table), on the loop thread: into the table, refused, or decoded and
+ * sent down the pipeline (what the listener's handler does after
+ * NOTIF_RECV; a decision thread hands over the calls only the loop
+ * thread can decide, workers.h). 0 or -errno. */
+int sup_notify_take(struct sup_loop *loop, struct sup_held *held);
+/* A credential call is seen and continued, not decided: 1 when held was
+ * one (answered and freed), 0 when not, -errno (notify.c). */
+int sup_notify_creds_call(struct sup_loop *loop, struct sup_held *held);
+
 #endif

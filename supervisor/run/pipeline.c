@@ -88,7 +88,7 @@ static int finish_now(struct sup_loop *loop, struct sup_held *held)
 	return rc;
 }
 
-int sup_pipeline_run(struct sup_loop *loop, struct sup_held *held)
+void sup_pipeline_decide(struct sup_loop *loop, struct sup_held *held)
 {
 	sup_pipeline_facts(loop, held);
 	sup_decide(loop->gate, held);
@@ -101,14 +101,24 @@ int sup_pipeline_run(struct sup_loop *loop, struct sup_held *held)
 	if (held->verdict.source == SUP_SRC_CHAIN &&
 	    !sup_exec_chain_current(loop->gate->chains, held->action))
 		sup_decide_human(loop->gate, held);
-	if (held->verdict.kind == SUP_VERDICT_HOLD) {
-		/* Finished later by human.c when the approval table decides. */
-		int rc = sup_human_hold(loop, held);
-		if (rc == 0)
-			return 0;
-		/* No approver can be reached: fail_mode decides at once. */
-		sup_decide_unheld(loop->gate, held, rc);
-	}
+}
+
+int sup_pipeline_hold(struct sup_loop *loop, struct sup_held *held)
+{
+	/* Finished later by human.c when the approval table decides. */
+	int rc = sup_human_hold(loop, held);
+	if (rc == 0)
+		return 0;
+	/* No approver can be reached: fail_mode decides at once. */
+	sup_decide_unheld(loop->gate, held, rc);
+	return finish_now(loop, held);
+}
+
+int sup_pipeline_run(struct sup_loop *loop, struct sup_held *held)
+{
+	sup_pipeline_decide(loop, held);
+	if (held->verdict.kind == SUP_VERDICT_HOLD)
+		return sup_pipeline_hold(loop, held);
 	return finish_now(loop, held);
 }
 

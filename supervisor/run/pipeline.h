@@ -18,6 +18,16 @@
  * recover from. */
 int sup_pipeline_run(struct sup_loop *loop, struct sup_held *held);
 
+/* The first half of sup_pipeline_run(): the facts and decide (with the
+ * scope and chain re-checks) into held->verdict; nothing answered. A
+ * decision thread (workers.h) calls it under the gate lock; a record it
+ * need not be in the table. */
+void sup_pipeline_decide(struct sup_loop *loop, struct sup_held *held);
+
+/* The second half for a HOLD verdict (loop thread, held in the table):
+ * hold it for a human, or settle it by fail_mode and finish it. 0. */
+int sup_pipeline_hold(struct sup_loop *loop, struct sup_held *held);
+
 /* Finish a held call decided before decoding (a call the filter sends
  * only to be refused): denied by source for reason, recorded, answered,
  * removed and freed. 0. */

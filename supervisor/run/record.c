@@ -14,14 +14,29 @@
 #include "supervisor/run/attest.h"
 #include "supervisor/run/clock.h"
 
+/* A decision thread's own arena (workers.h: it records outside the gate
+ * lock); every other caller builds in the gate's, under the gate lock. */
+static __thread struct pol_json_arena *thread_arena;
+static __thread bool own_arena;
+
+void sup_record_thread_arena(bool on)
+{
+	own_arena = on;
+	if (!on) {
+		pol_json_arena_free(thread_arena);
+		thread_arena = NULL;
+	}
+}
+
 static int append(struct sup_gate *gate, const struct sup_held *held, const struct sup_verdict *v,
 		  int answer_errno, enum pol_audit_kind kind, const struct sup_verdict_extra *x,
 		  char *ret_id, size_t id_size)
 {
-	if (!gate->entry_arena && !(gate->entry_arena = pol_json_arena_new()))
+	struct pol_json_arena **arena = own_arena ? &thread_arena : &gate->entry_arena;
+	if (!*arena && !(*arena = pol_json_arena_new()))
 		return -ENOMEM;
-	pol_json_arena_reset(gate->entry_arena);
-	struct pol_json *entry = sup_verdict_entry(gate->entry_arena, gate, held, v, answer_errno, x);
+	pol_json_arena_reset(*arena);
+	struct pol_json *entry = sup_verdict_entry(*arena, gate, held, v, answer_errno, x);
 	if (!entry)
 		return -ENOMEM;
 	return pol_audit_append_json(gate->audit, entry, kind, ret_id, id_size);

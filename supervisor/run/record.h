@@ -33,4 +33,11 @@ int sup_record_also(struct sup_gate *gate, const struct sup_held *held,
 int sup_record_event(struct sup_gate *gate, pid_t pid, int nr, enum sup_source source,
 		     const char *reason);
 
+/* The calling thread builds its entries in an arena of its own (on), or
+ * in the gate's again (off; its own is freed). A decision thread
+ * (workers.h) turns it on so that it can record outside the gate lock
+ * (the audit log orders and chains the appends itself, policy/audit.h),
+ * and off before it ends. */
+void sup_record_thread_arena(bool on);
+
 #endif

@@ -26,7 +26,10 @@
 
 static int deny_errno_of(const struct sup_loop *loop)
 {
-	int e = loop->gate->config->deny_errno;
+	/* the policy a newer bundle installs (attest.h) is swapped under the
+	 * gate lock; the one it replaces stays allocated until the end */
+	const struct pol_config *c = __atomic_load_n(&loop->gate->config, __ATOMIC_ACQUIRE);
+	int e = c->deny_errno;
 	return e > 0 && e < 4096 ? e : EPERM;
 }
 
@@ -37,7 +40,7 @@ static void send_resp(struct sup_loop *loop, struct seccomp_notif_resp *resp)
 	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0)
 		return;
 	if (errno == ENOENT)
-		loop->n_gone++;
+		SUP_COUNT(loop->n_gone);
 	else
 		fprintf(stderr, "attesta-run: cannot answer notification: %s\n", strerror(errno));
 }
@@ -46,7 +49,7 @@ static bool still_valid(struct sup_loop *loop, uint64_t id)
 {
 	if (ioctl(loop->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
 		return true;
-	loop->n_gone++;
+	SUP_COUNT(loop->n_gone);
 	return false;
 }
 
@@ -87,7 +90,9 @@ static void respond_guard(struct sup_loop *loop, struct sup_held *held)
 		sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_ATTESTATION, "%s", attest_why);
 }
 
-static void respond(struct sup_loop *loop, struct sup_held *held)
+/* gate_held: the caller holds the gate lock (the loop thread, or no
+ * decision threads); else it is taken for the one entry written here. */
+static void respond(struct sup_loop *loop, struct sup_held *held, bool gate_held)
 {
 	const struct sup_verdict *v = &held->verdict;
 	const bool approved = sup_verdict_allows(v);
@@ -104,9 +109,9 @@ static void respond(struct sup_loop *loop, struct sup_held *held)
 		 * makes the call itself after an allow (docs/shim.md). */
 		answer_shim(held, approved, deny_errno);
 		if (approved)
-			loop->n_approved++;
+			SUP_COUNT(loop->n_approved);
 		else
-			loop->n_denied++;
+			SUP_COUNT(loop->n_denied);
 		return;
 	}
 	if (approved && held->action && held->action->action_class == POL_ACTION_SOCKET) {
@@ -135,7 +140,11 @@ static void respond(struct sup_loop *loop, struct sup_held *held)
 			sup_verdict_set(&failed, SUP_VERDICT_DENIED, SUP_SRC_EMULATION,
 					"emulation failed: %s", strerror(-rc));
 			fprintf(stderr, "attesta-run: %s; denying\n", failed.reason);
+			if (!gate_held)
+				sup_gate_lock(loop);
 			sup_record_also(loop->gate, held, &failed, deny_errno);
+			if (!gate_held)
+				sup_gate_unlock(loop);
 			memset(&resp, 0, sizeof resp);
 			resp.id = held->id;
 			resp.error = -deny_errno;
@@ -144,9 +153,9 @@ static void respond(struct sup_loop *loop, struct sup_held *held)
 		resp.error = -deny_errno;
 	}
 	if (approved) {
-		loop->n_approved++;
+		SUP_COUNT(loop->n_approved);
 	} else {
-		loop->n_denied++;
+		SUP_COUNT(loop->n_denied);
 		sup_denials_say(loop, held, sup_source_name(v->source), v->reason);
 	}
 	/* SECURITY: the target may have died and its pid been reused while
@@ -188,14 +197,13 @@ static void respond_unaudited(struct sup_loop *loop, struct sup_held *held)
 	send_resp(loop, &resp);
 }
 
-int sup_finish(struct sup_loop *loop, struct sup_held *held, const struct sup_verdict_extra *x)
+void sup_finish_record(struct sup_loop *loop, struct sup_held *held,
+		       const struct sup_verdict_extra *x)
 {
 	struct sup_verdict *v = &held->verdict;
 
-	if (v->kind == SUP_VERDICT_KERNEL_ERRNO || v->kind == SUP_VERDICT_PASS_SEND) {
-		respond_unaudited(loop, held);
-		return 0;
-	}
+	if (v->kind == SUP_VERDICT_KERNEL_ERRNO || v->kind == SUP_VERDICT_PASS_SEND)
+		return; /* nothing to audit */
 	if (v->warn_unreviewed && held->action)
 		fprintf(stderr, "attesta-run: warning: %s allowed without review "
 			"(fail_mode allow)\n", held->action->function_name);
@@ -219,6 +227,21 @@ int sup_finish(struct sup_loop *loop, struct sup_held *held, const struct sup_ve
 				       held->evaluated ? held->decision.assessment.level
 						       : POL_LEVEL_CRITICAL,
 				       rc >= 0 ? held->entry_id : NULL);
-	respond(loop, held);
+}
+
+void sup_finish_respond(struct sup_loop *loop, struct sup_held *held, bool gate_held)
+{
+	const struct sup_verdict *v = &held->verdict;
+
+	if (v->kind == SUP_VERDICT_KERNEL_ERRNO || v->kind == SUP_VERDICT_PASS_SEND)
+		respond_unaudited(loop, held);
+	else
+		respond(loop, held, gate_held);
+}
+
+int sup_finish(struct sup_loop *loop, struct sup_held *held, const struct sup_verdict_extra *x)
+{
+	sup_finish_record(loop, held, x);
+	sup_finish_respond(loop, held, true);
 	return 0;
 }

@@ -25,4 +25,14 @@
  * record in the table. 0 (answering problems are reported on stderr). */
 int sup_finish(struct sup_loop *loop, struct sup_held *held, const struct sup_verdict_extra *x);
 
+/* sup_finish() in two halves, for a decision thread (workers.h): the
+ * guard and the record stage, under the gate lock (nothing for the two
+ * unaudited verdicts); then respond, with gate_held false: outside the
+ * lock (emulation, NOTIF_SEND), which is taken again only to write the
+ * entry of an emulation that failed. Not for an exec or a shim request
+ * (the loop thread's). */
+void sup_finish_record(struct sup_loop *loop, struct sup_held *held,
+		       const struct sup_verdict_extra *x);
+void sup_finish_respond(struct sup_loop *loop, struct sup_held *held, bool gate_held);
+
 #endif

@@ -215,7 +215,10 @@ static struct pol_json *metadata(struct jb *b, const struct sup_gate *gate,
 	/* a hop of a wrapper chain names the decision that carries it
 	 * (exec_chain.h); a hop a human decided is a decision of its own */
 	unsigned hop = 0;
-	const char *head = act && !held->from_shim && v->source != SUP_SRC_HUMAN
+	/* (exec only: the loop thread's; a decision thread, workers.h,
+	 * records other calls without the gate lock and never reads chains) */
+	const char *head = act && act->action_class == POL_ACTION_EXEC && !held->from_shim &&
+				   v->source != SUP_SRC_HUMAN
 				   ? sup_exec_chain_hop(gate->chains, act, &hop) : NULL;
 	if (head) {
 		struct jo ch = open_node(b, POL_JSON_OBJECT);
