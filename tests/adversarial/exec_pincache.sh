@@ -26,7 +26,7 @@ id "$AGENT" >/dev/null 2>&1 || skip "user $AGENT missing (run-unpriv.sh creates 
 # /var/tmp: a walk is remembered only when no step changed in the last
 # seconds; /tmp changes all the time
 BASE=${ADV_PINCACHE_BASE:-/var/tmp}
-[ -d "$BASE" ] && [ -w "$BASE" ] || skip "$BASE not writable"
+if [ ! -d "$BASE" ] || [ ! -w "$BASE" ]; then skip "$BASE not writable"; fi
 # a POSIX access ACL (version 2: tag, perm, id) granting USER rwx on DIR,
 # written as the xattr itself (setfacl may be missing)
 acl_grant() {
@@ -39,7 +39,7 @@ os.setxattr(d, "system.posix_acl_access", acl)
 PY
 }
 acl_drop() { python3 -c 'import os, sys; os.removexattr(sys.argv[1], "system.posix_acl_access")' "$1"; }
-ROUNDS="none chmod-dir chmod-back chown-file chown-back symlink-over hardlink-over acl-dir acl-back same-mtime chmod-back bind-mount umount chmod-file-mtime"
+ROUNDS=(none chmod-dir chmod-back chown-file chown-back symlink-over hardlink-over acl-dir acl-back same-mtime chmod-back bind-mount umount chmod-file-mtime)
 P=
 cleanup_p() {
 	[ -n "$P" ] || return 0
@@ -87,14 +87,15 @@ mutate() {
 one_run() {
 	local user=$1 cache=$2 u=()
 	cleanup_p
-	P=$(mktemp -d "$BASE/attesta-pincache.XXXXXX") && chmod 755 "$P" || fail "mktemp in $BASE"
+	P=$(mktemp -d "$BASE/attesta-pincache.XXXXXX") || fail "mktemp in $BASE"
+	chmod 755 "$P"
 	mkdir -p "$P/sys/bin" "$P/w"
 	cp /bin/true "$P/sys/bin/mytool" && cp /bin/true "$P/sys/alt" && cp /bin/true "$P/w/mytool"
 	chown -R "$AGENT:" "$P/w"
 	chmod 755 "$P/sys" "$P/sys/bin" "$P/sys/bin/mytool" "$P/sys/alt"
 	cat >"$WS/agent.sh" <<EOF
 i=0
-for r in $ROUNDS; do
+for r in ${ROUNDS[*]}; do
 	$P/sys/bin/mytool
 	$P/sys/bin/mytool
 	: >$P/w/ready.\$i
@@ -122,7 +123,7 @@ EOF
 	( cd "$WS" && exec env ATTESTA_PINCACHE="$cache" setsid -w timeout -k 5 "$ADV_TIMEOUT" \
 		"$RUN" "${u[@]}" -c "$WS/pin.yaml" -- /bin/sh "$WS/agent.sh" ) >"$WS/out" 2>"$WS/err" &
 	local runner=$! i=0
-	for r in $ROUNDS; do
+	for r in "${ROUNDS[@]}"; do
 		local t=0
 		while [ ! -e "$P/w/ready.$i" ]; do
 			sleep 0.05
@@ -152,15 +153,16 @@ for user in agent root; do
 	one_run "$user" off
 	one_run "$user" stats
 	n=$(wc -l <"$WS/seq-$user-off")
-	[ "$n" -eq $((2 * $(echo $ROUNDS | wc -w) + 2)) ] || { cat "$WS/seq-$user-off"; fail "$user: $n execs of mytool audited"; }
+	[ "$n" -eq $((2 * ${#ROUNDS[@]} + 2)) ] || { cat "$WS/seq-$user-off"; fail "$user: $n execs of mytool audited"; }
 	if ! diff "$WS/seq-$user-off" "$WS/seq-$user-stats" >"$WS/diff"; then
-		paste -d' ' <(echo start $ROUNDS | tr ' ' '\n' | sed 'p') "$WS/seq-$user-off" "$WS/seq-$user-stats" | sed 's/^/  /'
+		paste -d' ' <(printf '%s\n' start "${ROUNDS[@]}" | sed 'p') "$WS/seq-$user-off" "$WS/seq-$user-stats" | sed 's/^/  /'
 		fail "$user: the cached walk answered differently from the full walk"
 	fi
 	[ "${HITS:-0}" -gt 0 ] || fail "$user: the cache never answered (hits ${HITS:-none}): nothing was tested"
-	grep -q '^1' "$WS/seq-$user-off" && grep -q '^0' "$WS/seq-$user-off" ||
+	if ! grep -q '^1' "$WS/seq-$user-off" || ! grep -q '^0' "$WS/seq-$user-off"; then
 		fail "$user: the rounds never changed the answer (pinned and unpinned both expected)"
-	[ -n "${ADV_VERBOSE:-}" ] && paste -d' ' <(echo start $ROUNDS | tr ' ' '\n' | sed 'p') "$WS/seq-$user-stats"
+	fi
+	[ -z "${ADV_VERBOSE:-}" ] || paste -d' ' <(printf '%s\n' start "${ROUNDS[@]}" | sed 'p') "$WS/seq-$user-stats"
 	note "$user: $n execs, $(grep -c '^1' "$WS/seq-$user-off") pinned, cache answered $HITS"
 done
 pass "the cached pinning walk matched the full walk through every change"
