@@ -146,8 +146,9 @@ static int parse_shebang(const struct head *h, char *interp, size_t isize, char 
  * runs the forbidden program. The chain is followed as binfmt_script does
  * in the target's view; on return *io_fd is the final program, h its head
  * and inserted the words the kernel puts before the script (outermost
- * interpreter first). 0 or -errno. */
-static int follow_shebangs(struct sup_decode_ctx *ctx, int *io_fd,
+ * interpreter first). *io_fd is replaced (and closed, unless it is keep,
+ * the caller's) at each "#!" level. 0 or -errno. */
+static int follow_shebangs(struct sup_decode_ctx *ctx, int *io_fd, int keep,
 			   struct pol_strv *inserted, struct head *h)
 {
 	char interp[SHEBANG_BUF], arg[SHEBANG_BUF];
@@ -170,7 +171,8 @@ static int follow_shebangs(struct sup_decode_ctx *ctx, int *io_fd,
 			close(cwd);
 		if (r < 0)
 			return r;
-		close(*io_fd);
+		if (*io_fd != keep)
+			close(*io_fd);
 		*io_fd = next;
 		struct pol_strv level = { 0 };
 		if ((r = pol_strv_push(&level, interp, strlen(interp))) < 0 ||
@@ -516,12 +518,10 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 			goto out;
 		}
 	}
-	prog = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (prog < 0) {
-		r = sup_decode_fail(ctx, -errno, "out of descriptors");
-		goto out;
-	}
-	r = follow_shebangs(ctx, &prog, &interpreters, &h);
+	/* prog is fd itself until a "#!" line names another file (no dup
+	 * for a program that is not a script) */
+	prog = fd;
+	r = follow_shebangs(ctx, &prog, fd, &interpreters, &h);
 	if (r == 0 && interpreters.count)
 		r = sup_view_fd_path(&ctx->view, prog, program, sizeof(program), &deleted_prog);
 	if (r == 0 && interpreters.count && !deleted_prog &&
@@ -571,6 +571,8 @@ int sup_decode_exec(struct sup_decode_ctx *ctx, int dirfd, uint64_t path_addr,
 	 * identity is what the exec check expects (execcheck.h) */
 	if (ctx->kept_fd < 0) {
 		ctx->kept_fd = prog;
+		if (prog == fd)
+			fd = -1;
 		prog = -1;
 	}
 	*ret_action = a;
@@ -582,7 +584,7 @@ out:
 		a = NULL;
 	}
 	head_close(&h);
-	if (prog >= 0)
+	if (prog >= 0 && prog != fd)
 		close(prog);
 	free(name);
 	pol_strv_release(&argv);

@@ -81,9 +81,14 @@ int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
  * that may write any file, fixed means kept by root (owned by root, no
  * group or other write bit) and unchanged (ctime) since `since`. */
 struct timespec;
+struct sup_pin_trace;
 int sup_exec_resolve_pinned(const struct sup_view *view, const char *path,
 			    const struct sup_proc_status *creds, const struct timespec *since,
-			    int *ret_fd, bool *ret_fixed, char *why, size_t why_size);
+			    struct sup_pin_trace *trace, int *ret_fd, bool *ret_fixed, char *why,
+			    size_t why_size);
+/* Does sup_exec_resolve_pinned() judge creds by the rule for an agent
+ * that may write any file (root)? */
+bool sup_exec_pinned_by_root(const struct sup_proc_status *creds);
 /* decode_pin.c: set a->typed_path, a->exec_unpinned (path as given, the
  * program fd decided) and a->interp_unpinned (a script's interpreter
  * program at prog, when interp). 0 or -ENOMEM; any other failure leaves

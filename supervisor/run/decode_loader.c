@@ -30,8 +30,13 @@
 #include "policy/pol_limits.h"
 #include "supervisor/common/elfhdr.h"
 #include "supervisor/run/decode_internal.h"
+#include "supervisor/run/exec_pincache.h"
 
 #define MAX_SYMLINKS 40
+/* capabilities that let their holder write any file or make any path */
+#define MIGHTY_CAPS                                                                          \
+	(1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_FOWNER | 1ULL << CAP_CHOWN |                 \
+	 1ULL << CAP_SYS_CHROOT | 1ULL << CAP_SYS_ADMIN)
 #define LOADER_CACHE 32
 
 /* Identities already classified: (dev, ino, mtime, ctime, size) -> is
@@ -185,29 +190,38 @@ static bool dir_kept_by_root(const struct stat *dir, const struct stat *st,
 
 static int resolve_fixed(const struct sup_view *view, const char *path,
 			 const struct sup_proc_status *creds, const struct timespec *root_since,
-			 int *ret_fd, bool *ret_fixed, char *why, size_t why_size);
+			 struct sup_pin_trace *trace, int *ret_fd, bool *ret_fixed, char *why,
+			 size_t why_size);
 
 int sup_loader_resolve_fixed(const struct sup_view *view, const char *path,
 			     const struct sup_proc_status *creds, int *ret_fd, bool *ret_fixed,
 			     char *why, size_t why_size)
 {
-	return resolve_fixed(view, path, creds, NULL, ret_fd, ret_fixed, why, why_size);
+	return resolve_fixed(view, path, creds, NULL, NULL, ret_fd, ret_fixed, why, why_size);
 }
 
 int sup_exec_resolve_pinned(const struct sup_view *view, const char *path,
 			    const struct sup_proc_status *creds, const struct timespec *since,
-			    int *ret_fd, bool *ret_fixed, char *why, size_t why_size)
+			    struct sup_pin_trace *trace, int *ret_fd, bool *ret_fixed, char *why,
+			    size_t why_size)
 {
-	return resolve_fixed(view, path, creds, since, ret_fd, ret_fixed, why, why_size);
+	return resolve_fixed(view, path, creds, since, trace, ret_fd, ret_fixed, why, why_size);
 }
 
+bool sup_exec_pinned_by_root(const struct sup_proc_status *creds)
+{
+	return (creds->cap_eff & MIGHTY_CAPS) != 0;
+}
+
+/* trace (exec_pincache.h), when not NULL, records every step of the walk
+ * so that it can be replayed with one statx per step. */
 static int resolve_fixed(const struct sup_view *view, const char *path,
 			 const struct sup_proc_status *creds, const struct timespec *root_since,
-			 int *ret_fd, bool *ret_fixed, char *why, size_t why_size)
+			 struct sup_pin_trace *trace, int *ret_fd, bool *ret_fixed, char *why,
+			 size_t why_size)
 {
 	char todo[POL_TARGET_MAX_PATH * 2], name[NAME_MAX + 1], link[POL_TARGET_MAX_PATH + 1];
-	const uint64_t mighty = 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_FOWNER |
-				1ULL << CAP_CHOWN | 1ULL << CAP_SYS_CHROOT | 1ULL << CAP_SYS_ADMIN;
+	const uint64_t mighty = MIGHTY_CAPS;
 	int cur = -1, next = -1, r = 0, links = 0;
 	size_t pos = 0;
 	struct stat cst, st;
@@ -231,6 +245,10 @@ static int resolve_fixed(const struct sup_view *view, const char *path,
 	if (strlen(path) >= sizeof todo)
 		return -ENAMETOOLONG;
 	snprintf(todo, sizeof todo, "%s", path);
+	if (path[0] == '/')
+		sup_pin_trace_begin(trace, view->rootfd);
+	else
+		sup_pin_trace_fail(trace);
 	if (path[0] == '/') {
 		cur = fcntl(view->rootfd, F_DUPFD_CLOEXEC, 3);
 	} else if ((r = sup_view_open_base(view, AT_FDCWD, &cur)) < 0) {
@@ -259,6 +277,8 @@ static int resolve_fixed(const struct sup_view *view, const char *path,
 			pos++;
 		if (!strcmp(name, "."))
 			continue;
+		if (!strcmp(name, ".."))
+			sup_pin_trace_fail(trace);
 		if (on_proc(cur)) {
 			*ret_fixed = false;
 			snprintf(why, why_size, "reached through /proc");
@@ -268,6 +288,7 @@ static int resolve_fixed(const struct sup_view *view, const char *path,
 			r = -errno;
 			goto out;
 		}
+		sup_pin_trace_step(trace, name, next);
 		if (strcmp(name, "..") && *ret_fixed && by_root &&
 		    (!dir_kept_by_root(&cst, &st, root_since) ||
 		     !(sticky_root_dir(&st) || kept_by_root(&st, root_since)))) {
@@ -294,6 +315,7 @@ static int resolve_fixed(const struct sup_view *view, const char *path,
 			close(next);
 			next = -1;
 			if (link[0] == '/') {
+				sup_pin_trace_restart(trace);
 				close(cur);
 				cur = fcntl(view->rootfd, F_DUPFD_CLOEXEC, 3);
 				if (cur < 0 || fstat(cur, &cst) < 0) {
@@ -324,6 +346,7 @@ static int resolve_fixed(const struct sup_view *view, const char *path,
 				continue;
 			}
 		}
+		sup_pin_trace_descend(trace, next);
 		close(cur);
 		cur = next;
 		next = -1;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "supervisor/run/decode_internal.h"
+#include "supervisor/run/exec_pincache.h"
 
 /* When the session started, on the file systems' coarse clock (a file
  * changed at or after it has a ctime not below it). Taken before the
@@ -33,21 +34,32 @@ __attribute__((constructor)) static void note_start(void)
 	clock_gettime(CLOCK_REALTIME_COARSE, &session_start);
 }
 
-/* Pinned: path resolves (fixed) to the file fd is open on. */
+/* Pinned: path resolves (fixed) to the file fd is open on. The walk is
+ * replayed from the cache when every step of it is unchanged
+ * (exec_pincache.h), and recorded when it runs. */
 static bool pinned(struct sup_decode_ctx *ctx, const char *path, int fd)
 {
 	char why[320];
 	struct stat want, got;
 	bool fixed = false;
+	dev_t dev;
+	ino_t ino;
 	int pfd = -1;
 
 	if (path[0] != '/' || fstat(fd, &want) < 0)
 		return false;
-	if (sup_exec_resolve_pinned(&ctx->view, path, &ctx->status, &session_start, &pfd, &fixed,
-				    why, sizeof why) < 0)
+	const bool by_root = sup_exec_pinned_by_root(&ctx->status);
+	if (sup_pincache_lookup(ctx->view.rootfd, path, &ctx->status, by_root, &fixed, &dev, &ino))
+		return fixed && dev == want.st_dev && ino == want.st_ino;
+	struct sup_pin_trace *trace = sup_pin_trace_new();
+	if (sup_exec_resolve_pinned(&ctx->view, path, &ctx->status, &session_start, trace, &pfd,
+				    &fixed, why, sizeof why) < 0) {
+		sup_pin_trace_free(trace);
 		return false;
+	}
 	bool same = fstat(pfd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino;
 	close(pfd);
+	sup_pin_trace_store(trace, path, &ctx->status, by_root, fixed);
 	return fixed && same;
 }
 

@@ -314,10 +314,14 @@ bool sup_execseal_fixed(struct sup_execseal *seal, pid_t tid, int prog, const st
 {
 	if (!seal || seal->sandbox <= 0) /* not latched yet: no shortcut */
 		return false;
-	if (prog < 0 || !S_ISREG(st->st_mode) || !root_only(st) || !local_disk(prog))
+	if (prog < 0 || !S_ISREG(st->st_mode) || !root_only(st))
 		return false;
+	/* An entry is learned only for a program on a local disk, so the
+	 * same device, inode, mtime and ctime is that file there: no
+	 * fstatfs again (the agent cannot mount, docs/BENCHMARKS.md
+	 * "Session 5"). */
 	struct seal_entry *e = lookup(seal, st);
-	if (!e)
+	if (!e && local_disk(prog))
 		e = learn(seal, tid, prog, st);
 	if (!e || !e->sealed || e->has_interp != want_interp)
 		return false;

@@ -29,7 +29,8 @@
  * change the files of any approved program anyway).
  *
  * Cache: the result per program identity (device, inode, mtime, ctime:
- * any change of the file, its mode or owner changes ctime); the walk of
+ * any change of the file, its mode or owner changes ctime), learned only
+ * for a program on a local disk (a hit needs no fstatfs); the walk of
  * its interpreter is redone when the decoder's interpreter differs.
  */
 #ifndef ATTESTA_SUP_EXECSEAL_H
