@@ -294,15 +294,24 @@ static void on_wake(int sig)
 static void join_all(struct sup_workers *w)
 {
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	/* every thread woken at once, then each waited for: the exit of
+	 * attesta-run waits for the slowest, not for the sum */
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->t[i].started)
+			pthread_kill(w->t[i].thread, WAKE_SIG);
 	for (unsigned i = 0; i < w->n; i++) {
 		struct worker *t = &w->t[i];
 		if (!t->started)
 			continue;
 		/* a signal that comes just before the thread blocks in
-		 * NOTIF_RECV is lost: send again until it has ended */
-		while (!__atomic_load_n(&t->done, __ATOMIC_ACQUIRE)) {
-			pthread_kill(t->thread, WAKE_SIG);
-			sleep_ms(1);
+		 * NOTIF_RECV is lost: send again until it has ended (a short
+		 * wait: this is on every exit of attesta-run) */
+		for (unsigned k = 0; !__atomic_load_n(&t->done, __ATOMIC_ACQUIRE); k++) {
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = k < 20 ? 20000L : 1000000L };
+
+			nanosleep(&ts, NULL);
+			if (!__atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
+				pthread_kill(t->thread, WAKE_SIG);
 		}
 		pthread_join(t->thread, NULL);
 		t->started = false;
