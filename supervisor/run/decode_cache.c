@@ -11,7 +11,7 @@
  * epochs are on (below); the emulation reuses only the read made for the
  * same notification id, while the call is held and the thread cannot
  * change its own credentials; (3) the root directory is re-validated by
- * identity per notification unless roots are fixed.
+ * identity per notification unless roots are fixed (decode_root.c).
  *
  * Credential epochs (docs/decode.md, "Credential epochs"): a thread's
  * credentials change only when that thread makes a credential call
@@ -28,6 +28,7 @@
  * own, blocked, credentials) and nothing marked the entry since.
  */
 #include "supervisor/run/decode_cache.h"
+#include "supervisor/run/decode_cache_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,56 +43,13 @@
 
 #define STATUS_BUF (64 * 1024)
 
-struct root_id {
-	uint32_t dev_major, dev_minor;
-	uint64_t ino, mnt_id;
-	bool valid;
-};
-
-struct sup_tfacts {
-	pid_t tid;             /* 0: free slot */
-	int procfd;            /* O_PATH|O_DIRECTORY of /proc/TID */
-	int statusfd;          /* /proc/TID/status, read with pread */
-	int statfd;            /* /proc/TID/stat (ancestors of a chain), -1 until needed */
-	int pidfd;             /* thread pidfd (credential epochs), -1 until needed */
-	int commfd;            /* /proc/TID/comm (credential epochs), -1 until needed */
-	bool creds_fresh;      /* status's credentials hold until the next mark */
-	bool confirmable;      /* the last full read may become an epoch */
-	uint64_t creds_marks;  /* bumped by every mark (credential call, exec) */
-	uint64_t read_marks;   /* creds_marks when the last full read was made */
-	int rootfd;            /* O_PATH of the thread's root, -1 until needed */
-	bool root_shared;      /* rootfd is shared_root's (never closed here) */
-	struct root_id root;   /* identity of rootfd when it was opened */
-	size_t root_len;       /* as struct sup_view */
-	char root_path[PATH_MAX];
-	uint64_t notif_id;     /* status below was read for this notification */
-	bool have_status;
-	uint64_t root_checked_for; /* notification the root was validated for */
-	bool root_checked;
-	struct sup_proc_status status;
-	char *exe;             /* /proc/TID/exe as last read (exe tracking only) */
-	uint64_t last_use;
-	unsigned refs;
-};
-
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t sup_tcache_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool exe_tracked; /* sup_tcache_track_exec(): every exec is reported */
-static bool roots_fixed; /* sup_tcache_roots_fixed(): no task can change its root */
 static bool creds_epochs; /* sup_tcache_creds_epochs(): credentials cached per epoch */
 static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
-static char *status_buf; /* under cache_lock */
+static char *status_buf; /* under sup_tcache_lock */
 
-/* With roots fixed every sandboxed task has the root PROG had when its
- * filter was loaded: the first one opened is kept (under cache_lock) and
- * lent to each new thread whose root has the same identity (one statx
- * instead of open, statx, fstat and stat of "/"). */
-static struct {
-	int fd;
-	struct root_id id;
-	size_t len;
-	char path[PATH_MAX];
-} shared_root = { .fd = -1 };
 
 static void entry_close(struct sup_tfacts *f)
 {
@@ -225,7 +183,7 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 
 	if (tid <= 0)
 		return -ESRCH;
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	f = slot_for(tid, &hit);
 	if (!f) {
 		r = -ENOMEM;
@@ -268,7 +226,7 @@ found:
 	f->refs++;
 	*ret = f;
 out:
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	return r;
 }
 
@@ -276,7 +234,7 @@ struct sup_tfacts *sup_tfacts_acquire_for(pid_t tid, uint64_t notif_id)
 {
 	struct sup_tfacts *found = NULL;
 
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
 		struct sup_tfacts *f = table[i];
 
@@ -289,7 +247,7 @@ struct sup_tfacts *sup_tfacts_acquire_for(pid_t tid, uint64_t notif_id)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	return found;
 }
 
@@ -301,7 +259,7 @@ int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret)
 
 	if (pid <= 0)
 		return -ESRCH;
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	f = slot_for(pid, &hit);
 	if (!f) {
 		r = -ENOMEM;
@@ -321,7 +279,7 @@ int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret)
 	else
 		f->last_use = ++use_clock;
 out:
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	return r;
 }
 
@@ -372,7 +330,7 @@ int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *re
 
 	if (pid <= 0)
 		return -ESRCH;
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	f = slot_for(pid, &hit);
 	if (!f) {
 		r = -ENOMEM;
@@ -392,21 +350,21 @@ int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *re
 	else
 		f->last_use = ++use_clock;
 out:
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	return r;
 }
 
 void sup_tfacts_confirm(struct sup_tfacts *f, uint64_t notif_id)
 {
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	if (creds_epochs && f->confirmable && f->have_status && f->notif_id == notif_id &&
 	    f->read_marks == f->creds_marks)
 		f->creds_fresh = true;
 	f->confirmable = false;
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 }
 
-/* Under cache_lock: the next notification of f reads its status in full. */
+/* Under sup_tcache_lock: the next notification of f reads its status in full. */
 static void mark_changing(struct sup_tfacts *f)
 {
 	f->creds_fresh = false;
@@ -416,23 +374,23 @@ static void mark_changing(struct sup_tfacts *f)
 
 void sup_tcache_creds_changing(pid_t tid)
 {
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++)
 		if (table[i] && table[i]->tid == tid)
 			mark_changing(table[i]);
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 }
 
 bool sup_tcache_creds_epochs(bool on)
 {
 	bool ok = on && sup_pidfd_facts_supported();
 
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	creds_epochs = ok;
 	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++)
 		if (table[i])
 			mark_changing(table[i]);
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	return ok;
 }
 
@@ -440,155 +398,15 @@ void sup_tfacts_release(struct sup_tfacts *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	if (f->refs)
 		f->refs--;
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 }
 
 const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f)
 {
 	return &f->status;
-}
-
-static int root_identity(int dirfd, const char *name, int flags, struct root_id *ret)
-{
-	struct statx sx;
-
-	if (statx(dirfd, name, flags, STATX_INO | STATX_MNT_ID, &sx) < 0)
-		return -errno;
-	ret->dev_major = sx.stx_dev_major;
-	ret->dev_minor = sx.stx_dev_minor;
-	ret->ino = sx.stx_ino;
-	ret->mnt_id = sx.stx_mnt_id;
-	/* without a mount id, two mounts of one directory look the same:
-	 * then never trust the cached fd */
-	ret->valid = (sx.stx_mask & STATX_MNT_ID) != 0;
-	return 0;
-}
-
-static bool same_root(const struct root_id *a, const struct root_id *b)
-{
-	return a->valid && b->valid && a->dev_major == b->dev_major &&
-	       a->dev_minor == b->dev_minor && a->ino == b->ino && a->mnt_id == b->mnt_id;
-}
-
-/* The first root opened with roots fixed becomes the shared one. */
-static void keep_shared_root(const struct sup_tfacts *f)
-{
-	pthread_mutex_lock(&cache_lock);
-	if (roots_fixed && shared_root.fd < 0 && f->root.valid) {
-		int fd = fcntl(f->rootfd, F_DUPFD_CLOEXEC, 3);
-
-		if (fd >= 0) {
-			shared_root.fd = fd;
-			shared_root.id = f->root;
-			shared_root.len = f->root_len;
-			memcpy(shared_root.path, f->root_path, f->root_len + 1);
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-}
-
-/* A new thread's root is the shared one: borrow it. SECURITY: only with
- * roots fixed (no sandboxed task can change its root, docs/decode.md),
- * and only when /proc/TID/root has the shared root's identity, mount id
- * included. 0 when borrowed, else -1 (open it as before). */
-static int borrow_shared_root(struct sup_tfacts *f)
-{
-	struct root_id now;
-	int r = -1;
-
-	if (f->rootfd >= 0 || root_identity(f->procfd, "root", 0, &now) < 0)
-		return -1;
-	pthread_mutex_lock(&cache_lock);
-	if (roots_fixed && shared_root.fd >= 0 && same_root(&now, &shared_root.id)) {
-		f->rootfd = shared_root.fd;
-		f->root_shared = true;
-		f->root = shared_root.id;
-		f->root_len = shared_root.len;
-		memcpy(f->root_path, shared_root.path, shared_root.len + 1);
-		r = 0;
-	}
-	pthread_mutex_unlock(&cache_lock);
-	return r;
-}
-
-/* Reopen the root and work out whether it is ours (as sup_view_open). */
-static int reopen_root(struct sup_tfacts *f)
-{
-	struct stat ours, theirs;
-	ssize_t n;
-	int fd;
-
-	if (f->rootfd >= 0 && !f->root_shared)
-		close(f->rootfd);
-	f->rootfd = -1;
-	f->root_shared = false;
-	f->root.valid = false;
-	fd = openat(f->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	if (root_identity(fd, "", AT_EMPTY_PATH, &f->root) < 0 || fstat(fd, &theirs) < 0 ||
-	    stat("/", &ours) < 0)
-		goto fail;
-	f->root_len = 0;
-	f->root_path[0] = '\0';
-	if (!(ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)) {
-		n = readlinkat(f->procfd, "root", f->root_path, sizeof(f->root_path) - 1);
-		if (n <= 0 || (size_t)n >= sizeof(f->root_path) - 1)
-			goto fail;
-		f->root_path[n] = '\0';
-		f->root_len = (size_t)n;
-		if (strcmp(f->root_path, "/") == 0)
-			f->root_len = 0;
-	}
-	f->rootfd = fd;
-	keep_shared_root(f);
-	return 0;
-fail:
-	{
-		int e = errno ? errno : EIO;
-
-		close(fd);
-		f->root.valid = false;
-		return -e;
-	}
-}
-
-int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view)
-{
-	int r = 0;
-
-	/* With roots fixed (the filter refuses chroot, pivot_root, setns,
-	 * unshare, mount and new namespaces to every sandboxed task), the
-	 * root opened for this thread is still its root: no statx. */
-	bool fixed = roots_fixed && f->rootfd >= 0 && f->root.valid;
-
-	if (!fixed && (!f->root_checked || f->root_checked_for != f->notif_id)) {
-		struct root_id now;
-
-		if (f->rootfd >= 0 && root_identity(f->procfd, "root", 0, &now) == 0 &&
-		    same_root(&now, &f->root))
-			r = 0;
-		else if (f->rootfd < 0 && roots_fixed && borrow_shared_root(f) == 0)
-			r = 0;
-		else
-			r = reopen_root(f);
-		if (r < 0)
-			return r;
-		f->root_checked = true;
-		f->root_checked_for = f->notif_id;
-	}
-	memset(view, 0, sizeof(*view));
-	view->tid = f->tid;
-	view->tgid = f->status.tgid;
-	view->rootfd = f->rootfd;
-	view->borrowed = true;
-	view->root_len = f->root_len;
-	if (f->root_len)
-		memcpy(view->root_path, f->root_path, f->root_len + 1);
-	return 0;
 }
 
 int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret)
@@ -609,16 +427,9 @@ int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret
 	return 0;
 }
 
-void sup_tcache_roots_fixed(bool on)
-{
-	pthread_mutex_lock(&cache_lock);
-	roots_fixed = on;
-	pthread_mutex_unlock(&cache_lock);
-}
-
 void sup_tcache_track_exec(bool on)
 {
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	exe_tracked = on;
 	for (size_t i = 0; on == false && i < SUP_TCACHE_ENTRIES; i++) {
 		if (table[i]) {
@@ -626,12 +437,12 @@ void sup_tcache_track_exec(bool on)
 			table[i]->exe = NULL;
 		}
 	}
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 }
 
 void sup_tcache_exec_seen(pid_t pid)
 {
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
 		struct sup_tfacts *f = table[i];
 
@@ -642,7 +453,7 @@ void sup_tcache_exec_seen(pid_t pid)
 			mark_changing(f);
 		}
 	}
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 }
 
 int sup_tfacts_exe(struct sup_tfacts *f, char **ret)
@@ -650,9 +461,9 @@ int sup_tfacts_exe(struct sup_tfacts *f, char **ret)
 	char *s;
 	int r;
 
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	s = f->exe ? strdup(f->exe) : NULL;
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	if (f->exe && !s)
 		return -ENOMEM;
 	if (s) {
@@ -662,10 +473,10 @@ int sup_tfacts_exe(struct sup_tfacts *f, char **ret)
 	r = sup_tfacts_readlink(f, "exe", &s);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&cache_lock);
+	pthread_mutex_lock(&sup_tcache_lock);
 	if (exe_tracked && !f->exe)
 		f->exe = strdup(s); /* a failed copy only means no caching */
-	pthread_mutex_unlock(&cache_lock);
+	pthread_mutex_unlock(&sup_tcache_lock);
 	*ret = s;
 	return 0;
 }
