@@ -23,7 +23,7 @@
  * caller's cached credentials end before the kernel makes it
  * (decode_cache.h). 1 when it was one (answered, held freed), 0 when
  * not, -errno when the answer failed. */
-int sup_notify_creds_call(struct sup_loop *loop, struct sup_held *held)
+static int sup_notify_creds_call(struct sup_loop *loop, struct sup_held *held)
 {
 	if (held->req.data.arch != AUDIT_ARCH_X86_64 ||
 	    !sup_filter_is_creds_call(held->req.data.nr))
@@ -40,15 +40,39 @@ int sup_notify_creds_call(struct sup_loop *loop, struct sup_held *held)
 	return 1;
 }
 
-int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
+int sup_notify_begin(struct sup_loop *loop, struct sup_held *held)
 {
 	SUP_COUNT(loop->n_notifications);
 	int rc = sup_notify_creds_call(loop, held);
 	if (rc != 0)
-		return rc < 0 ? rc : 0;
+		return rc;
 	held->id = held->req.id;
 	held->shim_conn = -1;
 	held->intercepted_at = sup_now();
+	return 0;
+}
+
+bool sup_notify_decode(struct sup_loop *loop, struct sup_held *held,
+		       const struct sup_decode_opts *opts)
+{
+	/* The decoder reads target memory once and re-checks ID_VALID. */
+	int kept[2] = { -1, -1 };
+	held->decode_result = sup_decode_keep2(loop->listener, &held->req, opts, &held->action,
+					       kept, held->reason, sizeof held->reason);
+	held->kept_fd = kept[0];
+	held->kept_fd2 = kept[1];
+	if (held->decode_result != -ENOENT)
+		return true;
+	/* the target is gone: nothing to answer, nothing happened */
+	SUP_COUNT(loop->n_gone);
+	return false;
+}
+
+int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
+{
+	int rc = sup_notify_begin(loop, held);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	sup_held_insert(loop, held);
 	/* A call the sandbox may not make at all: refused and audited, no
 	 * decoding, no policy (filter.h). */
@@ -58,17 +82,7 @@ int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
 	/* The shim queued its annotation before the syscall: read it now so
 	 * the table knows what this thread said (shimloop.h). */
 	sup_shimloop_drain(loop);
-
-	/* The decoder reads target memory once and re-checks ID_VALID. */
-	int kept[2] = { -1, -1 };
-	held->decode_result = sup_decode_keep2(loop->listener, &held->req, &loop->gate->decode_opts,
-					       &held->action, kept, held->reason,
-					       sizeof held->reason);
-	held->kept_fd = kept[0];
-	held->kept_fd2 = kept[1];
-	if (held->decode_result == -ENOENT) {
-		/* the target is gone: nothing to answer, nothing happened */
-		SUP_COUNT(loop->n_gone);
+	if (!sup_notify_decode(loop, held, &loop->gate->decode_opts)) {
 		sup_held_remove(loop, held);
 		sup_held_free(held);
 		return 0;

@@ -8,6 +8,7 @@
 #ifndef ATTESTA_SUP_NOTIFY_H
 #define ATTESTA_SUP_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* An evloop.h callback: ctx is the struct sup_loop, fd its listener. */
@@ -15,14 +16,22 @@ void sup_notify_ready(void *ctx, int fd, uint32_t events);
 
 struct sup_loop;
 struct sup_held;
+struct sup_decode_opts;
+/* What every notification starts with, on the loop thread or a decision
+ * thread: counted; a credential call is continued (held freed: 1);
+ * else held's id, shim connection and interception time are set (0).
+ * -errno when a credential call's answer failed. */
+int sup_notify_begin(struct sup_loop *loop, struct sup_held *held);
+/* The decode stage into held (action, result, kept descriptors, reason);
+ * false when the target is gone (counted; nothing to answer: the caller
+ * drops held). */
+bool sup_notify_decode(struct sup_loop *loop, struct sup_held *held,
+		       const struct sup_decode_opts *opts);
 /* A notification received into held->req (a new record, not in the
  * table), on the loop thread: into the table, refused, or decoded and
  * sent down the pipeline (what the listener's handler does after
  * NOTIF_RECV; a decision thread hands over the calls only the loop
  * thread can decide, workers.h). 0 or -errno. */
 int sup_notify_take(struct sup_loop *loop, struct sup_held *held);
-/* A credential call is seen and continued, not decided: 1 when held was
- * one (answered and freed), 0 when not, -errno (notify.c). */
-int sup_notify_creds_call(struct sup_loop *loop, struct sup_held *held);
 
 #endif

@@ -166,7 +166,8 @@ static void finish_locked(struct sup_loop *loop, struct sup_held *held)
 }
 
 /* One notification, as notify.c: sup_notify_take() does on the loop
- * thread, without the table (no other thread looks a call up in it). */
+ * thread (the same start and decode stage, notify.h), without the table
+ * (no other thread looks a call up in it). */
 static void work_one(struct sup_workers *w, struct sup_held *held)
 {
 	struct sup_loop *loop = w->loop;
@@ -175,16 +176,12 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		hand_over(w, held);
 		return;
 	}
-	SUP_COUNT(loop->n_notifications);
-	int rc = sup_notify_creds_call(loop, held);
+	int rc = sup_notify_begin(loop, held);
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
 		return;
 	}
-	held->id = held->req.id;
-	held->shim_conn = -1;
-	held->intercepted_at = sup_now();
 	const char *refusal = sup_filter_refusal_of(&held->req.data);
 	if (refusal) {
 		sup_verdict_set(&held->verdict, SUP_VERDICT_DENIED, SUP_SRC_FILTER, "%s", refusal);
@@ -200,13 +197,7 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		.env_vars = __atomic_load_n(&loop->gate->decode_opts.env_vars, __ATOMIC_ACQUIRE),
 		.supervisor_pid = loop->gate->decode_opts.supervisor_pid,
 	};
-	int kept[2] = { -1, -1 };
-	held->decode_result = sup_decode_keep2(loop->listener, &held->req, &opts, &held->action,
-					       kept, held->reason, sizeof held->reason);
-	held->kept_fd = kept[0];
-	held->kept_fd2 = kept[1];
-	if (held->decode_result == -ENOENT) {
-		SUP_COUNT(loop->n_gone);
+	if (!sup_notify_decode(loop, held, &opts)) {
 		sup_held_free(held);
 		return;
 	}
