@@ -109,6 +109,9 @@ int main(int argc, char **argv)
 	 * own (watcher.h). */
 	if ((rc = sup_watcher_start()) < 0)
 		return run_fail("cannot start the watcher: %s", strerror(-rc));
+	/* Still one thread: the descriptor table grows for free now, and
+	 * would stall every decision thread later (proc.h). */
+	sup_proc_presize_fds();
 	/* Only speed depends on it: without the thread, the first decision
 	 * does the same work itself. */
 	/* attesta-run needs SHA-256 and HMAC-SHA256 from OpenSSL's default

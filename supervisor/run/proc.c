@@ -51,6 +51,23 @@ void sup_proc_raise_nofile(void)
 	}
 }
 
+void sup_proc_presize_fds(void)
+{
+	struct rlimit lim;
+	int top = SUP_PROC_FD_TABLE - 1, fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < (rlim_t)SUP_PROC_FD_TABLE)
+		top = lim.rlim_cur > 0 ? (int)lim.rlim_cur - 1 : 0;
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* The kernel never shrinks a table: one descriptor at the top, closed
+	 * again, leaves it this size for the process's life. */
+	if (fd < top && dup3(fd, top, O_CLOEXEC) == top)
+		close(top);
+	close(fd);
+}
+
 void sup_proc_restore_terminal(struct sup_loop *loop)
 {
 	if (loop->give_terminal)

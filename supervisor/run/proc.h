@@ -42,6 +42,14 @@ bool sup_proc_has_children(void);
  * agent's flood must not run it out at a user's low soft limit. */
 void sup_proc_raise_nofile(void);
 
+/* Size the descriptor table for SUP_PROC_FD_TABLE descriptors (or the
+ * soft limit) while this process has one thread. Growing it later, with
+ * threads sharing it, makes the growing thread wait for an RCU grace
+ * period and every thread opening a descriptor wait for that one
+ * (docs/BENCHMARKS.md, "Session 6: the descriptor table"). Best effort. */
+#define SUP_PROC_FD_TABLE 1024
+void sup_proc_presize_fds(void);
+
 /* attesta-run's exit code for a wait status: the code, or 128+N. */
 int sup_proc_exit_code(int status);
 
