@@ -221,13 +221,14 @@ static enum agent_zone classify(const struct agent_env *env, const char *path)
 	if (env->home && strcmp(env->home, "/")) {
 		if (!strcmp(path, env->home))
 			return Z_HOME_ROOT;
-		for (size_t i = 0; i < sizeof(home_credentials) / sizeof(home_credentials[0]); i++) {
-			char cred[POL_TARGET_MAX_PATH];
+		size_t h = strlen(env->home);
 
-			snprintf(cred, sizeof(cred), "%s/%s", env->home, home_credentials[i]);
-			if (under(path, cred, true))
-				return Z_CREDENTIAL;
-		}
+		/* under(path, "$HOME/<credential>", true), the name not built:
+		 * this runs for every path of every decision */
+		if (!strncmp(path, env->home, h) && path[h] == '/')
+			for (size_t i = 0; i < sizeof(home_credentials) / sizeof(home_credentials[0]); i++)
+				if (under(path + h + 1, home_credentials[i], true))
+					return Z_CREDENTIAL;
 	}
 	for (size_t i = 0; i < sizeof(device_globs) / sizeof(device_globs[0]); i++)
 		if (!fnmatch(device_globs[i], path, FNM_PATHNAME))
