@@ -42,13 +42,14 @@ static void say_stats(void)
 }
 
 /* ATTESTA_PROCMAP_QUERY=off: always the text; =stats: the counters at
- * exit (tests, benchmarks). */
+ * exit (tests, benchmarks); =off,stats both. */
 static bool query_wanted(void)
 {
 	if (query_state < 0) {
 		const char *v = getenv("ATTESTA_PROCMAP_QUERY");
-		query_state = !(v && !strcmp(v, "off"));
-		if (v && !strcmp(v, "stats"))
+		bool off = v && (!strcmp(v, "off") || !strcmp(v, "off,stats"));
+		query_state = !off;
+		if (v && (!strcmp(v, "stats") || !strcmp(v, "off,stats")))
 			atexit(say_stats);
 	}
 	return query_state == 1;

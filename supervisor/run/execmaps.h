@@ -10,7 +10,8 @@
  * the same list (start, end, device, inode of every mapping with an
  * inode, in address order) to one judge, so the verdicts and reasons do
  * not depend on how the list was read. ATTESTA_PROCMAP_QUERY=off always
- * reads the text; =stats says at exit how many checks each way answered.
+ * reads the text; =stats says at exit how many checks each way answered;
+ * =off,stats both.
  *
  * Trusts the kernel's answers about pid's mm (the ioctl, the maps text,
  * the saved auxiliary vector): none of them is memory the target writes.
