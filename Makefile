@@ -241,6 +241,12 @@ $(BUILD)/bench/%: scripts/bench/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $< -lpthread
 
+# execstop measures the exec check's own code (docs/BENCHMARKS.md, Session 6)
+$(BUILD)/bench/execstop: scripts/bench/execstop.c supervisor/run/execmaps.c supervisor/run/execmaps.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -I. -o $@ $<
+
 bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) sh scripts/bench.sh
 

@@ -45,6 +45,8 @@ struct doctor_check {
 /* How attesta-run would keep the gate's files out of the agent's reach
  * here (doctor_state.c). */
 void doctor_probe_state(struct doctor_result *ret);
+/* Whether PROCMAP_QUERY answers on /proc/self/maps (doctor_procmap.c). */
+void doctor_probe_procmap(struct doctor_result *ret);
 
 /* The checks, in report order; *ret_count receives their number. */
 const struct doctor_check *doctor_checks(unsigned *ret_count);

@@ -8,18 +8,17 @@
 #include "supervisor/run/execcheck.h"
 
 #include "policy/pol_limits.h"
+#include "supervisor/run/execmaps.h"
 #include "supervisor/run/execseal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* binfmt_script allows 4 nested interpreters (and BINPRM_BUF_SIZE 256). */
@@ -308,123 +307,19 @@ out:
 	return ok;
 }
 
-/* Read a small /proc file of pid whole: bytes or -errno (-E2BIG). */
-static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
-{
-	char path[64];
-	size_t have = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (have < size && (n = read(fd, buf + have, size - have)) > 0)
-		have += (size_t)n;
-	close(fd);
-	return have >= size ? -E2BIG : (ssize_t)have;
-}
-
-/* SECURITY: an ELF's PT_INTERP is mapped by the kernel next to the
- * program, and runs first; its path was resolved and judged at decision
- * time (docs/decode.md) and could have been swapped since. So the new
- * image's mappings must be the approved program and the approved
- * interpreter only: the mapping at AT_BASE (0 for a static program, and
- * for an interpreter linked at a fixed address) is the interpreter, and
- * no other file is mapped. Identities are the dev:ino columns of
- * /proc/PID/maps. */
+/* The mapping half (execmaps.h), for what e approved. */
 static int check_mappings(pid_t pid, const struct expectation *e, char *reason, size_t size)
 {
-	uint64_t auxv[2 * 64], base = 0;
-	char *maps = NULL;
-	bool found = false;
-	int rc = -EPERM;
-
-	ssize_t n = read_proc(pid, "auxv", (char *)auxv, sizeof auxv);
-	if (n < 0) {
-		snprintf(reason, size, "exec verification: cannot read the auxiliary vector of '%s'",
-			 e->path);
-		return -EPERM;
-	}
-	for (size_t i = 0; i + 1 < (size_t)n / 8; i += 2)
-		if (auxv[i] == 7 /* AT_BASE */)
-			base = auxv[i + 1];
-	const size_t cap = 64 * 1024;
-	maps = malloc(cap + 1);
-	if (!maps || (n = read_proc(pid, "maps", maps, cap)) < 0) {
-		snprintf(reason, size, "exec verification: cannot read the mappings of '%s'", e->path);
-		goto out;
-	}
-	maps[n] = '\0';
-	struct map { unsigned long long start, end, ino; unsigned maj, min; } m[128];
-	size_t nm = 0;
-	for (char *line = maps, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		unsigned long long off;
-		char perms[8];
-		struct map x;
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &x.start, &x.end, perms, &off,
-			   &x.maj, &x.min, &x.ino) != 7 || (x.ino && nm == sizeof m / sizeof m[0])) {
-			snprintf(reason, size, "exec verification: unreadable mappings of '%s'", e->path);
-			goto out;
-		}
-		if (x.ino) /* not stack, vdso, heap */
-			m[nm++] = x;
-	}
-	/* maps shows the superblock's device: for a btrfs subvolume (and
-	 * overlayfs on some kernels) stat() reports another one. The
-	 * program's own mapping (same inode number, verified through
-	 * /proc/PID/exe) gives that alias for its file system; an
-	 * interpreter on the same file system is matched through it. */
-	bool exact = false, alias_set = false;
-	dev_t alias = 0;
-	for (size_t i = 0; i < nm; i++) {
-		dev_t d = makedev(m[i].maj, m[i].min);
-		if (m[i].ino == e->ino && d == e->dev)
-			exact = true;
-		else if (m[i].ino == e->ino && !alias_set) {
-			alias = d;
-			alias_set = true;
-		}
-	}
-	if (exact)
-		alias_set = false;
-	for (size_t i = 0; i < nm; i++) {
-		dev_t dev = makedev(m[i].maj, m[i].min);
-		bool exe_dev = dev == e->dev || (alias_set && dev == alias);
-		bool is_interp = e->want_interp && m[i].ino == e->iino &&
-				 (dev == e->idev || (e->idev == e->dev && exe_dev));
-		bool is_exe = m[i].ino == e->ino && exe_dev;
-		if (base && m[i].start <= base && base < m[i].end && !is_interp) {
-			snprintf(reason, size, "exec verification: the ELF interpreter mapped for '%s' "
-				 "is not the approved '%s'", e->path, e->want_interp ? e->ipath : "(none)");
-			goto out;
-		}
-		if (!is_interp && !is_exe) {
-			snprintf(reason, size, "exec verification: '%s' maps a file (%u:%u inode %llu) "
-				 "that was not approved%s%s", e->path, m[i].maj, m[i].min, m[i].ino,
-				 e->want_interp ? "; approved interpreter " : "",
-				 e->want_interp ? e->ipath : "");
-			goto out;
-		}
-		found |= is_interp;
-	}
-	if (e->want_interp && !found) {
-		snprintf(reason, size, "exec verification: the approved ELF interpreter '%s' of '%s' "
-			 "is not mapped", e->ipath, e->path);
-		goto out;
-	}
-	if (!e->want_interp && base) {
-		snprintf(reason, size, "exec verification: '%s' got an ELF interpreter, none was "
-			 "approved", e->path);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(maps);
-	return rc;
+	const struct sup_execmaps_want want = {
+		.path = e->path,
+		.dev = e->dev,
+		.ino = e->ino,
+		.want_interp = e->want_interp,
+		.idev = e->idev,
+		.iino = e->iino,
+		.ipath = e->ipath,
+	};
+	return sup_execmaps_check(pid, &want, SUP_EXECMAPS_AUTO, reason, size);
 }
 
 int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_tid,

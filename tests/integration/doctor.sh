@@ -23,7 +23,7 @@ rc() { cat rc.txt; }
 json() { python3 -c "import json,sys; d=json.load(open('out.txt')); $1"; }
 
 IDS="user_notification pidfd_getfd process_vm_readv wait_killable_recv exec_verification
-openat2 yama_ptrace_scope cap_sys_ptrace sync_wake_up addfd pidfd_info io_uring root kernel seccomp_actions
+openat2 yama_ptrace_scope cap_sys_ptrace sync_wake_up addfd pidfd_info procmap_query io_uring root kernel seccomp_actions
 state_protection"
 
 # --- usage ------------------------------------------------------------------
@@ -83,7 +83,7 @@ for f in "seccomp user notification" "pidfd_open + pidfd_getfd" "reading a child
 	"seccomp actions_avail"; do
 	grep -q "^\(ok\|missing\|note\)  *$f" out.txt || { cat out.txt; fail "no line for '$f'"; }
 done
-[ "$(grep -cE '^(ok|missing|note) ' out.txt)" = 16 ] || { cat out.txt; fail "not 16 check lines"; }
+[ "$(grep -cE '^(ok|missing|note) ' out.txt)" = 17 ] || { cat out.txt; fail "not 17 check lines"; }
 tail -n 1 out.txt | grep -q '^summary: the gate can' || { cat out.txt; fail "summary line"; }
 grep -q "$(uname -r)" out.txt || fail "kernel release not shown"
 
