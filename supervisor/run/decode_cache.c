@@ -49,22 +49,63 @@ static bool creds_epochs; /* sup_tcache_creds_epochs(): credentials cached per e
 static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
 static char *status_buf; /* under sup_tcache_lock */
+static int proc_root = -1; /* O_PATH of /proc, under sup_tcache_lock */
 
 
+/*
+ * Descriptors of entries evicted or found stale (docs/BENCHMARKS.md,
+ * "Session 6: the first decision"): closing /proc and pidfd descriptors
+ * costs more than opening them (the last reference to a dead task's
+ * /proc dentries and struct pid goes), and that used to happen inside a
+ * new thread's first decision, while it waited. They are parked here
+ * and closed by sup_tcache_close_deferred() after the answer is sent.
+ * SECURITY: a parked descriptor belongs to no entry any more (the entry
+ * was reset before its descriptors were parked), so no read can go
+ * through it; the list is bounded and closes inline when full, so the
+ * supervisor's descriptors stay bounded (docs/SECURITY.md row 111).
+ */
+static int parked[SUP_TCACHE_PARKED_MAX];
+static unsigned n_parked; /* written under sup_tcache_lock */
+
+static void close_later(int fd)
+{
+	if (fd < 0)
+		return;
+	if (n_parked < SUP_TCACHE_PARKED_MAX) {
+		parked[n_parked] = fd;
+		__atomic_store_n(&n_parked, n_parked + 1, __ATOMIC_RELAXED);
+	} else {
+		close(fd);
+	}
+}
+
+void sup_tcache_close_deferred(void)
+{
+	int fds[SUP_TCACHE_PARKED_MAX];
+	unsigned n;
+
+	/* the common case (nothing parked) takes no lock */
+	if (!__atomic_load_n(&n_parked, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&sup_tcache_lock);
+	n = n_parked;
+	memcpy(fds, parked, n * sizeof fds[0]);
+	__atomic_store_n(&n_parked, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&sup_tcache_lock);
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Under sup_tcache_lock: reset f; its descriptors are parked (above). */
 static void entry_close(struct sup_tfacts *f)
 {
-	if (f->procfd >= 0)
-		close(f->procfd);
-	if (f->statusfd >= 0)
-		close(f->statusfd);
-	if (f->statfd >= 0)
-		close(f->statfd);
-	if (f->pidfd >= 0)
-		close(f->pidfd);
-	if (f->commfd >= 0)
-		close(f->commfd);
-	if (f->rootfd >= 0 && !f->root_shared)
-		close(f->rootfd);
+	close_later(f->procfd);
+	close_later(f->statusfd);
+	close_later(f->statfd);
+	close_later(f->pidfd);
+	close_later(f->commfd);
+	if (!f->root_shared)
+		close_later(f->rootfd);
 	f->procfd = f->statusfd = f->statfd = f->rootfd = f->pidfd = f->commfd = -1;
 	f->creds_fresh = f->confirmable = false;
 	f->root_shared = false;
@@ -78,10 +119,16 @@ static void entry_close(struct sup_tfacts *f)
 
 static int entry_open(struct sup_tfacts *f, pid_t tid)
 {
-	char p[64];
+	char p[16];
 
-	snprintf(p, sizeof(p), "/proc/%d", (int)tid);
-	f->procfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* relative to the supervisor's own /proc, kept open: one lookup
+	 * ("PID") instead of three ("/", "proc", "PID") */
+	if (proc_root < 0 && (proc_root = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		proc_root = -1;
+		return -errno;
+	}
+	snprintf(p, sizeof(p), "%d", (int)tid);
+	f->procfd = openat(proc_root, p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (f->procfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	f->statusfd = openat(f->procfd, "status", O_RDONLY | O_CLOEXEC);
