@@ -51,61 +51,17 @@ static uint64_t use_clock;
 static char *status_buf; /* under sup_tcache_lock */
 static int proc_root = -1; /* O_PATH of /proc, under sup_tcache_lock */
 
-
-/*
- * Descriptors of entries evicted or found stale (docs/BENCHMARKS.md,
- * "Session 6: the first decision"): closing /proc and pidfd descriptors
- * costs more than opening them (the last reference to a dead task's
- * /proc dentries and struct pid goes), and that used to happen inside a
- * new thread's first decision, while it waited. They are parked here
- * and closed by sup_tcache_close_deferred() after the answer is sent.
- * SECURITY: a parked descriptor belongs to no entry any more (the entry
- * was reset before its descriptors were parked), so no read can go
- * through it; the list is bounded and closes inline when full, so the
- * supervisor's descriptors stay bounded (docs/SECURITY.md row 111).
- */
-static int parked[SUP_TCACHE_PARKED_MAX];
-static unsigned n_parked; /* written under sup_tcache_lock */
-
-static void close_later(int fd)
-{
-	if (fd < 0)
-		return;
-	if (n_parked < SUP_TCACHE_PARKED_MAX) {
-		parked[n_parked] = fd;
-		__atomic_store_n(&n_parked, n_parked + 1, __ATOMIC_RELAXED);
-	} else {
-		close(fd);
-	}
-}
-
-void sup_tcache_close_deferred(void)
-{
-	int fds[SUP_TCACHE_PARKED_MAX];
-	unsigned n;
-
-	/* the common case (nothing parked) takes no lock */
-	if (!__atomic_load_n(&n_parked, __ATOMIC_RELAXED))
-		return;
-	pthread_mutex_lock(&sup_tcache_lock);
-	n = n_parked;
-	memcpy(fds, parked, n * sizeof fds[0]);
-	__atomic_store_n(&n_parked, 0, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&sup_tcache_lock);
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
-}
-
-/* Under sup_tcache_lock: reset f; its descriptors are parked (above). */
+/* Under sup_tcache_lock: reset f; its descriptors are parked
+ * (decode_parked.c), to be closed after the answer. */
 static void entry_close(struct sup_tfacts *f)
 {
-	close_later(f->procfd);
-	close_later(f->statusfd);
-	close_later(f->statfd);
-	close_later(f->pidfd);
-	close_later(f->commfd);
+	sup_tcache_park(f->procfd);
+	sup_tcache_park(f->statusfd);
+	sup_tcache_park(f->statfd);
+	sup_tcache_park(f->pidfd);
+	sup_tcache_park(f->commfd);
 	if (!f->root_shared)
-		close_later(f->rootfd);
+		sup_tcache_park(f->rootfd);
 	f->procfd = f->statusfd = f->statfd = f->rootfd = f->pidfd = f->commfd = -1;
 	f->creds_fresh = f->confirmable = false;
 	f->root_shared = false;
@@ -117,7 +73,7 @@ static void entry_close(struct sup_tfacts *f)
 	f->root.valid = false;
 }
 
-static int entry_open(struct sup_tfacts *f, pid_t tid)
+static int entry_open_once(struct sup_tfacts *f, pid_t tid)
 {
 	char p[16];
 
@@ -142,17 +98,55 @@ static int entry_open(struct sup_tfacts *f, pid_t tid)
 	return 0;
 }
 
+/* Under sup_tcache_lock: the supervisor ran out of descriptors (EMFILE,
+ * ENFILE: a low RLIMIT_NOFILE the agent's launcher chose, or a flood of
+ * new threads): close the parked ones now, or, with none parked, the
+ * least recently used unreferenced entry other than keep. false when
+ * nothing is left to give back. */
+static bool give_back_fds(const struct sup_tfacts *keep)
+{
+	struct sup_tfacts *victim = NULL;
+
+	if (sup_tcache_close_parked())
+		return true;
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
+		struct sup_tfacts *g = table[i];
+
+		if (g && g != keep && g->tid && !g->refs && (!victim || g->last_use < victim->last_use))
+			victim = g;
+	}
+	if (!victim)
+		return false;
+	entry_close(victim);
+	sup_tcache_close_parked();
+	return true;
+}
+
+/* Open f's handles for tid; out of descriptors, give some back and try
+ * again (each round frees parked descriptors or one entry: it ends). */
+static int entry_open(struct sup_tfacts *f, pid_t tid)
+{
+	int r;
+
+	while ((r = entry_open_once(f, tid)) == -EMFILE || r == -ENFILE)
+		if (!give_back_fds(f))
+			break;
+	return r;
+}
+
 /* Find tid's slot, or a free / least recently used unreferenced one. */
 static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
 {
 	struct sup_tfacts *victim = NULL;
 	size_t free_i = SUP_TCACHE_ENTRIES;
 
+	unsigned max_entries = sup_tcache_max_entries();
+
 	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
 		struct sup_tfacts *f = table[i];
 
 		if (!f) {
-			if (free_i == SUP_TCACHE_ENTRIES)
+			if (free_i == SUP_TCACHE_ENTRIES && i < max_entries)
 				free_i = i;
 			continue;
 		}

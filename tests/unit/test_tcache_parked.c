@@ -9,6 +9,8 @@
  *    reach the flush): the parked list stays bounded, the supervisor's
  *    descriptors too, and none of the parked descriptors belongs to a
  *    live entry;
+ *  - the same under `ulimit -n 256`: the cache sizes itself to the
+ *    limit and leaves FD_RESERVE descriptors to the decoders;
  *  - a pid reused while the former process's descriptors are parked
  *    (ns_last_pid, as root): the entry is read anew and shows the new
  *    process's credentials and name, never the former's, with epochs on
@@ -28,9 +30,11 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "supervisor/run/decode_cache.c"
+#include "supervisor/run/decode_parked.c"
 #include "supervisor/run/decode_proc.c"
 
 /* A child named name (with uid, if uid >= 0), waiting to be killed. */
@@ -130,14 +134,14 @@ static void test_parked_bounded(void **state)
 		}
 		if (i >= 2)
 			reap(kids[i - 2]);
-		assert_true(n_parked <= SUP_TCACHE_PARKED_MAX);
+		assert_true(n_parked <= max_parked);
 		/* the table's descriptors (at most 6 an entry), the parked
 		 * ones and the /proc descriptor: never more */
-		assert_true(open_fds() <= base + SUP_TCACHE_ENTRIES * 6 + SUP_TCACHE_PARKED_MAX + 1);
+		assert_true(open_fds() <= base + (int)(max_entries * 6 + max_parked) + 1);
 		assert_parked_disjoint();
 	}
 	/* the list filled and the rest was closed at once */
-	assert_int_equal(n_parked, SUP_TCACHE_PARKED_MAX);
+	assert_int_equal(n_parked, max_parked);
 	n_copy = n_parked;
 	memcpy(parked_copy, parked, sizeof parked_copy);
 	sup_tcache_close_deferred();
@@ -151,6 +155,58 @@ static void test_parked_bounded(void **state)
 	sup_tcache_close_deferred();
 	reap(kids[N - 2]);
 	reap(kids[N - 1]);
+}
+
+/* Under a low descriptor limit (ulimit -n 256) the cache sizes itself
+ * so that FD_RESERVE descriptors stay free for the decoders, however many
+ * short-lived processes come and go. */
+static void test_parked_low_limit(void **state)
+{
+	enum { N = 200 };
+	struct rlimit old, low;
+	pid_t prev = 0;
+
+	(void)state;
+	/* start afresh, as a new supervisor: no entry, the sizes read again */
+	pthread_mutex_lock(&sup_tcache_lock);
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++)
+		if (table[i]) {
+			assert_int_equal(table[i]->refs, 0);
+			entry_close(table[i]);
+			free(table[i]);
+			table[i] = NULL;
+		}
+	pthread_mutex_unlock(&sup_tcache_lock);
+	sup_tcache_close_deferred();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	max_entries = max_parked = 0;
+	for (int i = 0; i < N; i++) {
+		struct sup_tfacts *f;
+		pid_t pid = child_as("lowlimit", -1);
+		unsigned live = 0;
+
+		for (uint64_t id = 1; id <= 2; id++) {
+			assert_int_equal(sup_tfacts_acquire(pid, 100000 + (uint64_t)i * 4 + id, &f), 0);
+			sup_tfacts_confirm(f, 100000 + (uint64_t)i * 4 + id);
+			sup_tfacts_release(f);
+		}
+		if (prev)
+			reap(prev);
+		prev = pid;
+		for (size_t k = 0; k < SUP_TCACHE_ENTRIES; k++)
+			live += table[k] && table[k]->tid;
+		assert_true(live <= max_entries);
+		assert_true(open_fds() <= 256 - FD_RESERVE);
+		assert_parked_disjoint();
+	}
+	assert_int_equal(max_entries, 24);
+	assert_int_equal(max_parked, 48);
+	reap(prev);
+	sup_tcache_close_deferred();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 
 /* Fork a child with uid and name at pid want (ns_last_pid); 0 if another
@@ -245,6 +301,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parked_bounded),
+		cmocka_unit_test(test_parked_low_limit),
 		cmocka_unit_test(test_parked_pid_reused),
 	};
 
