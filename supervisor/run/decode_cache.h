@@ -33,8 +33,9 @@
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 
-/* Threads whose handles are kept (3-6 fds each); least recently used
- * entries are closed beyond that. */
+/* Threads whose handles are kept (2-6 fds each); least recently used
+ * entries are closed beyond that. Fewer when RLIMIT_NOFILE is low
+ * (decode_parked.c, docs/decode.md "The cache's descriptors"). */
 #define SUP_TCACHE_ENTRIES 96
 
 /* Descriptors of evicted or stale entries waiting to be closed after
