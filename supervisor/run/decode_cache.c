@@ -49,22 +49,19 @@ static bool creds_epochs; /* sup_tcache_creds_epochs(): credentials cached per e
 static struct sup_tfacts *table[SUP_TCACHE_ENTRIES];
 static uint64_t use_clock;
 static char *status_buf; /* under sup_tcache_lock */
+static int proc_root = -1; /* O_PATH of /proc, under sup_tcache_lock */
 
-
+/* Under sup_tcache_lock: reset f; its descriptors are parked
+ * (decode_parked.c), to be closed after the answer. */
 static void entry_close(struct sup_tfacts *f)
 {
-	if (f->procfd >= 0)
-		close(f->procfd);
-	if (f->statusfd >= 0)
-		close(f->statusfd);
-	if (f->statfd >= 0)
-		close(f->statfd);
-	if (f->pidfd >= 0)
-		close(f->pidfd);
-	if (f->commfd >= 0)
-		close(f->commfd);
-	if (f->rootfd >= 0 && !f->root_shared)
-		close(f->rootfd);
+	sup_tcache_park(f->procfd);
+	sup_tcache_park(f->statusfd);
+	sup_tcache_park(f->statfd);
+	sup_tcache_park(f->pidfd);
+	sup_tcache_park(f->commfd);
+	if (!f->root_shared)
+		sup_tcache_park(f->rootfd);
 	f->procfd = f->statusfd = f->statfd = f->rootfd = f->pidfd = f->commfd = -1;
 	f->creds_fresh = f->confirmable = false;
 	f->root_shared = false;
@@ -76,12 +73,18 @@ static void entry_close(struct sup_tfacts *f)
 	f->root.valid = false;
 }
 
-static int entry_open(struct sup_tfacts *f, pid_t tid)
+static int entry_open_once(struct sup_tfacts *f, pid_t tid)
 {
-	char p[64];
+	char p[16];
 
-	snprintf(p, sizeof(p), "/proc/%d", (int)tid);
-	f->procfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* relative to the supervisor's own /proc, kept open: one lookup
+	 * ("PID") instead of three ("/", "proc", "PID") */
+	if (proc_root < 0 && (proc_root = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		proc_root = -1;
+		return -errno;
+	}
+	snprintf(p, sizeof(p), "%d", (int)tid);
+	f->procfd = openat(proc_root, p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (f->procfd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	f->statusfd = openat(f->procfd, "status", O_RDONLY | O_CLOEXEC);
@@ -95,17 +98,55 @@ static int entry_open(struct sup_tfacts *f, pid_t tid)
 	return 0;
 }
 
+/* Under sup_tcache_lock: the supervisor ran out of descriptors (EMFILE,
+ * ENFILE: a low RLIMIT_NOFILE the agent's launcher chose, or a flood of
+ * new threads): close the parked ones now, or, with none parked, the
+ * least recently used unreferenced entry other than keep. false when
+ * nothing is left to give back. */
+static bool give_back_fds(const struct sup_tfacts *keep)
+{
+	struct sup_tfacts *victim = NULL;
+
+	if (sup_tcache_close_parked())
+		return true;
+	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
+		struct sup_tfacts *g = table[i];
+
+		if (g && g != keep && g->tid && !g->refs && (!victim || g->last_use < victim->last_use))
+			victim = g;
+	}
+	if (!victim)
+		return false;
+	entry_close(victim);
+	sup_tcache_close_parked();
+	return true;
+}
+
+/* Open f's handles for tid; out of descriptors, give some back and try
+ * again (each round frees parked descriptors or one entry: it ends). */
+static int entry_open(struct sup_tfacts *f, pid_t tid)
+{
+	int r;
+
+	while ((r = entry_open_once(f, tid)) == -EMFILE || r == -ENFILE)
+		if (!give_back_fds(f))
+			break;
+	return r;
+}
+
 /* Find tid's slot, or a free / least recently used unreferenced one. */
 static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
 {
 	struct sup_tfacts *victim = NULL;
 	size_t free_i = SUP_TCACHE_ENTRIES;
 
+	unsigned max_entries = sup_tcache_max_entries();
+
 	for (size_t i = 0; i < SUP_TCACHE_ENTRIES; i++) {
 		struct sup_tfacts *f = table[i];
 
 		if (!f) {
-			if (free_i == SUP_TCACHE_ENTRIES)
+			if (free_i == SUP_TCACHE_ENTRIES && i < max_entries)
 				free_i = i;
 			continue;
 		}

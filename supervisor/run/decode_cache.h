@@ -33,9 +33,14 @@
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 
-/* Threads whose handles are kept (3-6 fds each); least recently used
- * entries are closed beyond that. */
+/* Threads whose handles are kept (2-6 fds each); least recently used
+ * entries are closed beyond that. Fewer when RLIMIT_NOFILE is low
+ * (decode_parked.c, docs/decode.md "The cache's descriptors"). */
 #define SUP_TCACHE_ENTRIES 96
+
+/* Descriptors of evicted or stale entries waiting to be closed after
+ * the answer (sup_tcache_close_deferred); beyond that, closed at once. */
+#define SUP_TCACHE_PARKED_MAX 64
 
 struct sup_tfacts;
 
@@ -91,6 +96,14 @@ bool sup_tcache_creds_epochs(bool on);
 struct sup_tfacts *sup_tfacts_acquire_for(pid_t tid, uint64_t notif_id);
 
 void sup_tfacts_release(struct sup_tfacts *f);
+
+/*
+ * Close the descriptors of entries evicted or found stale since the last
+ * call (at most SUP_TCACHE_PARKED_MAX; more were closed at once). Call it
+ * after a call was answered, off the path the target waits on; no lock
+ * held is needed (takes sup_tcache_lock only when something is parked).
+ */
+void sup_tcache_close_deferred(void);
 
 /* Read the status of pid through the cache's handles without touching
  * what a held notification of that thread recorded (ancestors of the

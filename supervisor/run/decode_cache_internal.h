@@ -1,7 +1,8 @@
 /*
  * The per-thread cache's entry and its lock, shared by decode_cache.c
- * (the table, credentials, exe) and decode_root.c (the thread's root):
- * internal to those two files (decode_cache.h is the interface).
+ * (the table, credentials, exe), decode_root.c (the thread's root) and
+ * decode_parked.c (the descriptor budget): internal to those files
+ * (decode_cache.h is the interface).
  */
 #ifndef ATTESTA_SUP_DECODE_CACHE_INTERNAL_H
 #define ATTESTA_SUP_DECODE_CACHE_INTERNAL_H
@@ -48,5 +49,15 @@ struct sup_tfacts {
 
 /* Guards the table and every entry's fields (decode_cache.c). */
 extern pthread_mutex_t sup_tcache_lock;
+
+/* decode_parked.c, all under sup_tcache_lock: */
+/* How many entries the descriptor limit allows (SUP_TCACHE_ENTRIES at
+ * most), read once. */
+unsigned sup_tcache_max_entries(void);
+/* fd (< 0: nothing) is no entry's any more: close it after the answer,
+ * or now when the list is full. */
+void sup_tcache_park(int fd);
+/* Close every parked descriptor now; whether there were any. */
+bool sup_tcache_close_parked(void);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "policy/config.h"
 #include "supervisor/run/attest.h"
+#include "supervisor/run/decode_cache.h"
 #include "supervisor/run/denials.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/exec_chain.h"
@@ -237,6 +238,9 @@ void sup_finish_respond(struct sup_loop *loop, struct sup_held *held, bool gate_
 		respond_unaudited(loop, held);
 	else
 		respond(loop, held, gate_held);
+	/* the target runs again: close what its decision evicted now
+	 * (decode_cache.h) */
+	sup_tcache_close_deferred();
 }
 
 int sup_finish(struct sup_loop *loop, struct sup_held *held, const struct sup_verdict_extra *x)

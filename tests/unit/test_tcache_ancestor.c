@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "supervisor/run/decode_cache.c"
+#include "supervisor/run/decode_parked.c"
 #include "supervisor/run/decode_proc.c"
 
 /* A child named name, waiting to be killed. */

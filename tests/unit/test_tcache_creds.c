@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "supervisor/run/decode_cache.c"
+#include "supervisor/run/decode_parked.c"
 #include "supervisor/run/decode_proc.c"
 
 static void test_sup_proc_comm_parse_table(void **state)
