@@ -33,6 +33,9 @@
  * unblocked in the decision threads only, sent to one thread at a time. */
 #define WAKE_SIG (SIGRTMIN + 5)
 
+/* Slots of the table of threads that made an exec call lately, by tid. */
+#define EXEC_SEEN_SLOTS 256
+
 struct worker {
 	struct sup_workers *w;
 	pthread_t thread;
@@ -49,6 +52,8 @@ struct sup_workers {
 	pthread_mutex_t qlock;         /* the queue; taken after the gate lock, never before */
 	struct sup_held *head, *tail;  /* handed over, in order, through held->next */
 	uint64_t n_handed, n_exec_missing; /* atomic: for the stats line (sup_workers_stop) */
+	int exec_seen[EXEC_SEEN_SLOTS]; /* atomic: a tid that made an exec call lately
+	                                 * (exec_here_or_hand_over); a hint only */
 };
 
 unsigned sup_workers_wanted(void)
@@ -177,7 +182,17 @@ static void finish_locked(struct sup_loop *loop, struct sup_held *held)
 static void exec_here_or_hand_over(struct sup_workers *w, struct sup_held *held)
 {
 	struct sup_loop *loop = w->loop;
-	int e = sup_decode_exec_probe(&held->req);
+	const int tid = (int)held->req.pid;
+	int *seen = &w->exec_seen[(unsigned)tid % EXEC_SEEN_SLOTS];
+	/* Probed only when this thread's previous call was an exec too: a
+	 * PATH search's second try on. A first exec (a new process, most
+	 * execs) goes to the loop at once, without the probe's reads,
+	 * which the loop would then repeat. A hint: a wrong guess costs a
+	 * probe or a hand-over, never an answer. */
+	int e = __atomic_load_n(seen, __ATOMIC_RELAXED) == tid ? sup_decode_exec_probe(&held->req)
+							       : 0;
+
+	__atomic_store_n(seen, tid, __ATOMIC_RELAXED);
 
 	if (!e) {
 		hand_over(w, held);
