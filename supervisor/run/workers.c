@@ -184,8 +184,8 @@ static void exec_here_or_hand_over(struct sup_workers *w, struct sup_held *held)
 	struct sup_loop *loop = w->loop;
 	const int tid = (int)held->req.pid;
 	int *seen = &w->exec_seen[(unsigned)tid % EXEC_SEEN_SLOTS];
-	/* Probed only when this thread's previous call was an exec too: a
-	 * PATH search's second try on. A first exec (a new process, most
+	/* Probed only when this thread made an exec call before (its tid
+	 * is in the slot): a PATH search's second try on. A first exec (a new process, most
 	 * execs) goes to the loop at once, without the probe's reads,
 	 * which the loop would then repeat. A hint: a wrong guess costs a
 	 * probe or a hand-over, never an answer. */
