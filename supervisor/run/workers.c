@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "supervisor/run/clock.h"
+#include "supervisor/run/decode.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/notify.h"
 #include "supervisor/run/pipeline.h"
@@ -31,6 +32,9 @@
 /* The signal that interrupts a decision thread's NOTIF_RECV at the end:
  * unblocked in the decision threads only, sent to one thread at a time. */
 #define WAKE_SIG (SIGRTMIN + 5)
+
+/* Slots of the table of threads that made an exec call lately, by tid. */
+#define EXEC_SEEN_SLOTS 256
 
 struct worker {
 	struct sup_workers *w;
@@ -47,6 +51,9 @@ struct sup_workers {
 	int efd;                       /* eventfd: the queue below is not empty */
 	pthread_mutex_t qlock;         /* the queue; taken after the gate lock, never before */
 	struct sup_held *head, *tail;  /* handed over, in order, through held->next */
+	uint64_t n_handed, n_exec_missing; /* atomic: for the stats line (sup_workers_stop) */
+	int exec_seen[EXEC_SEEN_SLOTS]; /* atomic: a tid that made an exec call lately
+	                                 * (exec_here_or_hand_over); a hint only */
 };
 
 unsigned sup_workers_wanted(void)
@@ -79,6 +86,7 @@ static void hand_over(struct sup_workers *w, struct sup_held *held)
 	uint64_t one = 1;
 
 	held->next = NULL;
+	__atomic_add_fetch(&w->n_handed, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&w->qlock);
 	if (w->tail)
 		w->tail->next = held;
@@ -165,6 +173,44 @@ static void finish_locked(struct sup_loop *loop, struct sup_held *held)
 	sup_held_free(held);
 }
 
+/* An exec is the loop's (loop_only), but an exec of a program that is
+ * not there is answered with the kernel's errno and nothing else
+ * (SUP_DECODE_FAILS_BASE, decode.h): a PATH search makes many of those,
+ * and the hand-over (queue, eventfd, the loop's wake-up) was most of
+ * their cost (docs/BENCHMARKS.md, Session 6). The probe answers only
+ * errors; everything else goes to the loop, decoded there in full. */
+static void exec_here_or_hand_over(struct sup_workers *w, struct sup_held *held)
+{
+	struct sup_loop *loop = w->loop;
+	const int tid = (int)held->req.pid;
+	int *seen = &w->exec_seen[(unsigned)tid % EXEC_SEEN_SLOTS];
+	/* Probed only when this thread made an exec call before (its tid
+	 * is in the slot): a PATH search's second try on. A first exec (a new process, most
+	 * execs) goes to the loop at once, without the probe's reads,
+	 * which the loop would then repeat. A hint: a wrong guess costs a
+	 * probe or a hand-over, never an answer. */
+	int e = __atomic_load_n(seen, __ATOMIC_RELAXED) == tid ? sup_decode_exec_probe(&held->req)
+							       : 0;
+
+	__atomic_store_n(seen, tid, __ATOMIC_RELAXED);
+
+	if (!e) {
+		hand_over(w, held);
+		return;
+	}
+	int rc = sup_notify_begin(loop, held);
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
+		return;
+	}
+	__atomic_add_fetch(&w->n_exec_missing, 1, __ATOMIC_RELAXED);
+	held->decode_result = SUP_DECODE_FAILS_BASE + e;
+	sup_verdict_set(&held->verdict, SUP_VERDICT_KERNEL_ERRNO, SUP_SRC_DECODER, "%s", "");
+	sup_finish_respond(loop, held, false);
+	sup_held_free(held);
+}
+
 /* One notification, as notify.c: sup_notify_take() does on the loop
  * thread (the same start and decode stage, notify.h), without the table
  * (no other thread looks a call up in it). */
@@ -173,7 +219,7 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 	struct sup_loop *loop = w->loop;
 
 	if (loop_only(&held->req)) {
-		hand_over(w, held);
+		exec_here_or_hand_over(w, held);
 		return;
 	}
 	int rc = sup_notify_begin(loop, held);
@@ -372,6 +418,14 @@ void sup_workers_stop(struct sup_loop *loop)
 	if (!w)
 		return;
 	join_all(w);
+	/* ATTESTA_DECISION_STATS=1: what went to the loop thread (tests,
+	 * benchmarks; docs/attesta-run.md) */
+	const char *st = getenv("ATTESTA_DECISION_STATS");
+	if (st && !strcmp(st, "1"))
+		fprintf(stderr, "attesta-run: decision threads: %llu handed to the loop, "
+			"%llu execs of a missing program answered\n",
+			(unsigned long long)__atomic_load_n(&w->n_handed, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&w->n_exec_missing, __ATOMIC_RELAXED));
 	loop->threaded = false;
 	loop->ev.lock = NULL;
 	/* what they handed over before they ended, on this thread */

@@ -3,7 +3,10 @@
 # CONTINUE and the kernel re-reads the path: a vfork child execs a path
 # that its parent's other thread flips between /bin/true and the
 # forbidden program; a forked child's own second thread flips it; a
-# symlink is re-pointed (rename exchange) while exec'd. The marker must
+# symlink is re-pointed (rename exchange) while exec'd; the same with a
+# missing program instead of /bin/true (a decision thread answers the
+# exec of a missing program itself, decode_execprobe.c: the flip must
+# not turn that answer into a run of the forbidden one). The marker must
 # never run (exec verification kills a mismatching image before its first
 # instruction). Natively each race runs the marker quickly.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -13,7 +16,9 @@ R=$ADV/adv_race
 
 CASES="exec-flip-vfork /bin/true $WS/forbidden-tool
 exec-flip-thread /bin/true $WS/forbidden-tool
-exec-symlink-flip lnk /bin/true $WS/forbidden-tool"
+exec-symlink-flip lnk /bin/true $WS/forbidden-tool
+exec-flip-vfork $WS/no-such-program $WS/forbidden-tool
+exec-symlink-flip lnk2 $WS/no-such-program $WS/forbidden-tool"
 one() {
 	# shellcheck disable=SC2086
 	set -- $1
