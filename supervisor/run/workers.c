@@ -173,6 +173,17 @@ static void finish_locked(struct sup_loop *loop, struct sup_held *held)
 	sup_held_free(held);
 }
 
+/* sup_notify_begin() on a decision thread: false when held is gone (a
+ * credential call, answered; an error is reported here). */
+static bool begin(struct sup_loop *loop, struct sup_held *held)
+{
+	int rc = sup_notify_begin(loop, held);
+
+	if (rc < 0)
+		fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
+	return rc == 0;
+}
+
 /* An exec is the loop's (loop_only), but an exec of a program that is
  * not there is answered with the kernel's errno and nothing else
  * (SUP_DECODE_FAILS_BASE, decode.h): a PATH search makes many of those,
@@ -198,12 +209,8 @@ static void exec_here_or_hand_over(struct sup_workers *w, struct sup_held *held)
 		hand_over(w, held);
 		return;
 	}
-	int rc = sup_notify_begin(loop, held);
-	if (rc != 0) {
-		if (rc < 0)
-			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
+	if (!begin(loop, held))
 		return;
-	}
 	__atomic_add_fetch(&w->n_exec_missing, 1, __ATOMIC_RELAXED);
 	held->decode_result = SUP_DECODE_FAILS_BASE + e;
 	sup_verdict_set(&held->verdict, SUP_VERDICT_KERNEL_ERRNO, SUP_SRC_DECODER, "%s", "");
@@ -222,12 +229,8 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		exec_here_or_hand_over(w, held);
 		return;
 	}
-	int rc = sup_notify_begin(loop, held);
-	if (rc != 0) {
-		if (rc < 0)
-			fprintf(stderr, "attesta-run: notification: %s\n", strerror(-rc));
+	if (!begin(loop, held))
 		return;
-	}
 	const char *refusal = sup_filter_refusal_of(&held->req.data);
 	if (refusal) {
 		sup_verdict_set(&held->verdict, SUP_VERDICT_DENIED, SUP_SRC_FILTER, "%s", refusal);
