@@ -14,20 +14,24 @@ log=$(mktemp -d /tmp/attesta-check.XXXXXX)
 # full race budgets is the longest, ~6 minutes here). --foreground: the
 # tests stay in the terminal's process group, as they were before.
 TEST_TIMEOUT=${TEST_TIMEOUT:-1200}
+# Each line ends with the test's wall time in seconds, so a slow test
+# (CI has a time budget, .ci/run) shows where it is.
+took() { echo $(($(date +%s) - t0)); }
 run_one() {
 	name=$1; shift
+	t0=$(date +%s)
 	if timeout --foreground -k 10 "$TEST_TIMEOUT" "$@" >"$log/$(echo "$name" | tr '/' '_').log" 2>&1; then
-		pass=$((pass + 1)); echo "PASS  $name"
+		pass=$((pass + 1)); echo "PASS  $name ($(took) s)"
 	else
 		rc=$?
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 			echo "      (timed out after ${TEST_TIMEOUT} s)" >>"$log/$(echo "$name" | tr '/' '_').log"
 		fi
 		if [ "$rc" -eq 77 ]; then
-			echo "SKIP  $name ($(tail -n 1 "$log/$(echo "$name" | tr '/' '_').log"))"
+			echo "SKIP  $name ($(took) s; $(tail -n 1 "$log/$(echo "$name" | tr '/' '_').log"))"
 		else
 			fail=$((fail + 1)); failed="$failed $name"
-			echo "FAIL  $name (exit $rc)"; sed 's/^/      /' "$log/$(echo "$name" | tr '/' '_').log" | tail -n 40
+			echo "FAIL  $name (exit $rc, $(took) s)"; sed 's/^/      /' "$log/$(echo "$name" | tr '/' '_').log" | tail -n 40
 		fi
 	fi
 }
