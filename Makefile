@@ -158,9 +158,11 @@ $(BUILD)/tools/run_%: $(BUILD)/obj/tests/tools/run_%.o $(RUN_LIB_OBJS) $(LIBCOMM
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) -lm -lpthread
 
-# tests/unit/test_decide.c drives the supervisor's decide stage (the
-# decision table): linked with the attesta-run objects like run_*.
-$(BUILD)/tests/test_decide: $(BUILD)/obj/tests/unit/test_decide.o $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY)
+# Unit tests of supervisor/run/ code through its headers (test_decide:
+# the decision table; test_state_refuses: the emulation's identity
+# check): linked with the attesta-run objects like run_*.
+RUN_UNIT_BINS := $(BUILD)/tests/test_decide $(BUILD)/tests/test_state_refuses
+$(RUN_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(RUN_LIB_OBJS) $(LIBCOMMON) $(LIBPOLICY) $(PKG_LIBS) $(PQ_LIBS) $(CMOCKA_LIBS) -lm -lpthread

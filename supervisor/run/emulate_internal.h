@@ -13,10 +13,6 @@
 #include "supervisor/run/decode_path.h"
 #include "supervisor/run/decode_proc.h"
 
-/* Is the entry name in dirfd one of the gate's own files or a directory
- * above one (statepaths.h)? */
-bool sup_emulate_is_state(int dirfd, const char *name);
-
 /* Rename as decided in action a: in kept_old / kept_new (the decoder's
  * held parent directories, borrowed; -1: reopened from the decided
  * paths), as the target (status). 0 with *ret_err the target's errno

@@ -53,7 +53,9 @@ static int parent_of(const struct sup_view *view, const char *path, int kept, ch
 	return 0;
 }
 
-bool sup_emulate_is_state(int dirfd, const char *name)
+/* Is the entry name in dirfd one of the gate's own files or a directory
+ * above one (statepaths.h)? */
+static bool is_state(int dirfd, const char *name)
 {
 	struct stat st;
 
@@ -82,7 +84,7 @@ int sup_emulate_rename(const struct sup_view *view, const struct sup_proc_status
 		goto out;
 	}
 	/* SECURITY: the gate's own files, by identity (statepaths.h). */
-	if (sup_emulate_is_state(oldfd, oldname) || sup_emulate_is_state(newfd, newname)) {
+	if (is_state(oldfd, oldname) || is_state(newfd, newname)) {
 		*ret_err = EPERM;
 		goto out;
 	}

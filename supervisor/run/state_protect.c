@@ -25,6 +25,7 @@
 #include "policy/config.h"
 #include "policy/trust.h"
 #include "supervisor/run/shimrecv.h"
+#include "supervisor/run/statepaths.h"
 
 extern char **environ;
 
@@ -41,23 +42,35 @@ bool sup_state_is_protected(dev_t dev, ino_t ino)
 	return false;
 }
 
+/* The name in dirfd (or path itself when dirfd < 0), not followed: a
+ * protected file, or (with paths) a state path or a directory above one;
+ * or dirfd is a protected directory (.attesta/, the profiles). */
+static bool refused_at(int dirfd, const char *name, bool paths)
+{
+	struct stat st;
+
+	if (dirfd >= 0 ? fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+		       : lstat(name, &st) < 0)
+		return false;
+	if ((paths && sup_state_paths_is_state(st.st_dev, st.st_ino)) ||
+	    sup_state_is_protected(st.st_dev, st.st_ino))
+		return true;
+	return n_guard && dirfd >= 0 && fstat(dirfd, &st) == 0 &&
+	       sup_state_is_protected(st.st_dev, st.st_ino);
+}
+
 bool sup_state_is_protected_at(int dirfd, const char *path)
 {
 	const char *name = strrchr(path, '/');
-	struct stat st;
 
 	if (!n_guard)
 		return false;
-	name = name && name[1] ? name + 1 : path;
-	if (dirfd >= 0 ? fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
-		       : lstat(path, &st) < 0)
-		return false;
-	if (sup_state_is_protected(st.st_dev, st.st_ino))
-		return true;
-	/* inside a protected directory (.attesta/, the profiles) */
-	if (dirfd >= 0 && fstat(dirfd, &st) == 0)
-		return sup_state_is_protected(st.st_dev, st.st_ino);
-	return false;
+	return refused_at(dirfd, dirfd >= 0 && name && name[1] ? name + 1 : path, false);
+}
+
+bool sup_state_refuses_at(int dirfd, const char *name)
+{
+	return refused_at(dirfd, name, true);
 }
 
 static int mkdir_p(const char *dir)

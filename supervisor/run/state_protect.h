@@ -77,4 +77,12 @@ bool sup_state_is_protected(dev_t dev, ino_t ino);
  * dirfd (or path itself when dirfd < 0), not following a symlink. */
 bool sup_state_is_protected_at(int dirfd, const char *path);
 
+/* SECURITY: the identity check of a removal the supervisor makes itself
+ * (emulate.c): true when the entry name in dirfd, not followed, is a
+ * state path or a directory above one (statepaths.h), or is protected
+ * here, or dirfd is a protected directory. One lookup of the name for
+ * both lists (docs/BENCHMARKS.md, "Session 7"). A name that does not
+ * exist is no one's: false, and the removal fails as the kernel says. */
+bool sup_state_refuses_at(int dirfd, const char *name);
+
 #endif
