@@ -1,9 +1,10 @@
 /*
  * The fixture shared by the audit log's unit tests (test_audit.c,
- * test_audit_sync.c): a scratch directory with the log one level down
+ * test_audit_sync.c, test_audit_session.c): a scratch directory with the log one level down
  * (sub/, created by the first open), the default config, appends of n
  * entries of one kind, and verification that collects the problems.
- * Included by those files only.
+ * Inline, so that a file using a part of it builds without
+ * unused-function warnings.
  */
 #ifndef ATTESTA_TEST_AUDIT_FIXTURE_H
 #define ATTESTA_TEST_AUDIT_FIXTURE_H
@@ -27,7 +28,7 @@ struct fixture {
 	struct pol_config *config;
 };
 
-static int setup(void **state)
+static inline int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
@@ -41,7 +42,7 @@ static int setup(void **state)
 	return f->config ? 0 : -1;
 }
 
-static int teardown(void **state)
+static inline int teardown(void **state)
 {
 	struct fixture *f = *state;
 	char cmd[256];
@@ -58,7 +59,7 @@ static int teardown(void **state)
 	free(f);
 	return 0;
 }
-static int append_n(struct pol_audit_log *log, int n, enum pol_audit_kind kind)
+static inline int append_n(struct pol_audit_log *log, int n, enum pol_audit_kind kind)
 {
 	for (int i = 0; i < n; i++) {
 		cJSON *e = cJSON_CreateObject();
@@ -83,7 +84,7 @@ struct problems {
 	enum pol_audit_problem what[64];
 };
 
-static void collect(void *ctx, uint64_t line, enum pol_audit_problem p, const char *detail)
+static inline void collect(void *ctx, uint64_t line, enum pol_audit_problem p, const char *detail)
 {
 	struct problems *ps = ctx;
 
@@ -94,7 +95,7 @@ static void collect(void *ctx, uint64_t line, enum pol_audit_problem p, const ch
 	}
 	ps->n++;
 }
-static int verify(const char *path, const unsigned char *key, size_t key_len, unsigned flags,
+static inline int verify(const char *path, const unsigned char *key, size_t key_len, unsigned flags,
 		  struct problems *ps, struct pol_audit_verify_result *res)
 {
 	memset(ps, 0, sizeof(*ps));

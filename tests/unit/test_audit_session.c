@@ -24,50 +24,15 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "audit_fixture.h"
 #include "config.h"
-
-struct fixture {
-	char dir[64];
-	char log[128];
-	char key[128];
-	struct pol_config *config;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_audit_session.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->log, sizeof(f->log), "%s/audit.jsonl", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/key", f->dir);
-	f->config = pol_config_new_default();
-	*state = f;
-	return f->config ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char path[200];
-
-	unlink(f->log);
-	snprintf(path, sizeof(path), "%s.head", f->log);
-	unlink(path);
-	unlink(f->key);
-	rmdir(f->dir);
-	pol_config_free(f->config);
-	free(f);
-	return 0;
-}
 
 struct reports {
 	int n, unclosed, running, other;
 	uint64_t line[16];
 };
 
-static void collect(void *ctx, uint64_t line, enum pol_audit_problem p, const char *detail)
+static void collect_reports(void *ctx, uint64_t line, enum pol_audit_problem p, const char *detail)
 {
 	struct reports *rs = ctx;
 
@@ -83,11 +48,11 @@ static void collect(void *ctx, uint64_t line, enum pol_audit_problem p, const ch
 		rs->other++;
 }
 
-static int verify(const char *path, const unsigned char *key, size_t key_len, unsigned flags,
+static int verify_reports(const char *path, const unsigned char *key, size_t key_len, unsigned flags,
 		  struct reports *rs, struct pol_audit_verify_result *res)
 {
 	memset(rs, 0, sizeof(*rs));
-	return pol_audit_verify(path, key, key_len, flags, collect, rs, res);
+	return pol_audit_verify(path, key, key_len, flags, collect_reports, rs, res);
 }
 
 static void append(struct pol_audit_log *log, const char *name, const char *sid,
@@ -234,7 +199,7 @@ static void test_pol_audit_verify_reports_unclosed_sessions(void **state)
 	append(log, POL_AUDIT_SESSION_END, "never-started", NULL);    /* rotated away */
 	pol_audit_close(log);
 
-	assert_int_equal(verify(f->log, NULL, 0, 0, &rs, &res), 0);
+	assert_int_equal(verify_reports(f->log, NULL, 0, 0, &rs, &res), 0);
 	assert_int_equal(res.problems, 0);
 	assert_int_equal(res.broken, 0);
 	assert_int_equal(res.sessions, 3);
@@ -246,7 +211,7 @@ static void test_pol_audit_verify_reports_unclosed_sessions(void **state)
 	assert_int_equal(rs.line[0], 3);
 	assert_int_equal(rs.line[1], 4);
 
-	assert_int_equal(verify(f->log, NULL, 0, POL_AUDIT_VERIFY_NO_SESSIONS, &rs, &res), 0);
+	assert_int_equal(verify_reports(f->log, NULL, 0, POL_AUDIT_VERIFY_NO_SESSIONS, &rs, &res), 0);
 	assert_int_equal(rs.n, 0);
 	assert_int_equal(res.sessions_unclosed, 0);
 }
@@ -265,7 +230,7 @@ static void test_pol_audit_verify_closed_and_legacy_logs(void **state)
 	append(log, "exec", "", NULL);
 	append(log, "unlink", "old", NULL);
 	assert_int_equal(pol_audit_sync(log), 0);
-	assert_int_equal(verify(f->log, NULL, 0, 0, &rs, &res), 0);
+	assert_int_equal(verify_reports(f->log, NULL, 0, 0, &rs, &res), 0);
 	assert_int_equal(res.sessions, 0);
 	assert_int_equal(rs.n, 0);
 	/* a session started twice keeps the later start; one end closes it */
@@ -275,7 +240,7 @@ static void test_pol_audit_verify_closed_and_legacy_logs(void **state)
 	/* a start without a writer identity cannot be judged dead */
 	append(log, POL_AUDIT_SESSION_START, "anon", NULL);
 	pol_audit_close(log);
-	assert_int_equal(verify(f->log, NULL, 0, 0, &rs, &res), 0);
+	assert_int_equal(verify_reports(f->log, NULL, 0, 0, &rs, &res), 0);
 	assert_int_equal(res.problems, 0);
 	assert_int_equal(res.sessions_unclosed, 0);
 	assert_int_equal(res.sessions_running, 1);
@@ -302,12 +267,12 @@ static void test_pol_audit_verify_counts_unchecked_macs(void **state)
 		append(log, "exec", "k", NULL);
 	pol_audit_close(log);
 	assert_int_equal(pol_audit_key_load(f->key, &key, &key_len, NULL), 0);
-	assert_int_equal(verify(f->log, key, key_len, 0, &rs, &res), 0);
+	assert_int_equal(verify_reports(f->log, key, key_len, 0, &rs, &res), 0);
 	assert_int_equal(res.problems, 0);
 	assert_int_equal(res.macs_unchecked, 0);
 	/* without the key nothing is wrong with the chain, but 5 MACs went
 	 * unchecked: the caller must not call that intact */
-	assert_int_equal(verify(f->log, NULL, 0, 0, &rs, &res), 0);
+	assert_int_equal(verify_reports(f->log, NULL, 0, 0, &rs, &res), 0);
 	assert_int_equal(res.problems, 0);
 	assert_int_equal(res.macs_unchecked, 5);
 	free(key);
