@@ -1,10 +1,10 @@
 /*
  * The fixture shared by the audit log's unit tests (test_audit.c,
- * test_audit_sync.c, test_audit_session.c): a scratch directory with the log one level down
- * (sub/, created by the first open), the default config, appends of n
- * entries of one kind, and verification that collects the problems.
- * Inline, so that a file using a part of it builds without
- * unused-function warnings.
+ * test_audit_sync.c, test_audit_session.c): a scratch directory with the
+ * log one level down (sub/, created by the first open), the default
+ * config, appends of n entries of one kind, and verification that
+ * collects the problems. Inline, so that a file using a part of it
+ * builds without unused-function warnings.
  */
 #ifndef ATTESTA_TEST_AUDIT_FIXTURE_H
 #define ATTESTA_TEST_AUDIT_FIXTURE_H
