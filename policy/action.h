@@ -58,6 +58,10 @@ struct pol_file_info {
 	char type[16];       /* "file", "dir", "symlink", "socket", "fifo", "char", "block" */
 	uint64_t size;
 	uid_t owner;
+	/* identity when decoded (the gate's own files are refused by it,
+	 * supervisor/run/state_protect.h); not part of the audit entry */
+	dev_t dev;
+	ino_t ino;
 };
 
 struct pol_action {

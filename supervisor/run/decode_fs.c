@@ -49,6 +49,8 @@ static void file_info(int parent, const char *name, struct pol_file_info *info)
 	snprintf(info->type, sizeof(info->type), "%s", type);
 	info->size = (uint64_t)st.st_size;
 	info->owner = st.st_uid;
+	info->dev = st.st_dev;
+	info->ino = st.st_ino;
 }
 
 /*

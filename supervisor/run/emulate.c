@@ -129,7 +129,7 @@ static int emulate_unlink(struct emu *e, struct seccomp_notif_resp *resp)
 	 * what they hold (statepaths.h), and everything the sandbox's
 	 * read-only binds protect (state_protect.h); the decision refused
 	 * them already (decide.c), this checks the name looked up now. */
-	if (sup_state_refuses_at(pfd >= 0 ? pfd : e->kept_fd, name)) {
+	if (sup_state_refuses_at(pfd >= 0 ? pfd : e->kept_fd, name, pfd < 0)) {
 		if (pfd >= 0)
 			close(pfd);
 		set_result(resp, e->req, 0, EPERM);

@@ -77,7 +77,7 @@ static void sup_pipeline_facts(struct sup_loop *loop, struct sup_held *held)
 	f->protected_state = !f->approval_socket && !f->state_path &&
 			     (a->action_class == POL_ACTION_UNLINK ||
 			      a->action_class == POL_ACTION_RMDIR) && a->path &&
-			     sup_state_is_protected_at(held->kept_fd, a->path);
+			     sup_state_is_protected_entry(held->kept_fd, &a->file, a->path);
 }
 
 static int finish_now(struct sup_loop *loop, struct sup_held *held)

@@ -42,10 +42,19 @@ bool sup_state_is_protected(dev_t dev, ino_t ino)
 	return false;
 }
 
+/* dirfd is a protected directory (.attesta/, the profiles). */
+static bool dir_protected(int dirfd)
+{
+	struct stat st;
+
+	return n_guard && dirfd >= 0 && fstat(dirfd, &st) == 0 &&
+	       sup_state_is_protected(st.st_dev, st.st_ino);
+}
+
 /* The name in dirfd (or path itself when dirfd < 0), not followed: a
  * protected file, or (with paths) a state path or a directory above one;
- * or dirfd is a protected directory (.attesta/, the profiles). */
-static bool refused_at(int dirfd, const char *name, bool paths)
+ * or (unless dir_checked) dirfd is a protected directory. */
+static bool refused_at(int dirfd, const char *name, bool paths, bool dir_checked)
 {
 	struct stat st;
 
@@ -55,22 +64,24 @@ static bool refused_at(int dirfd, const char *name, bool paths)
 	if ((paths && sup_state_paths_is_state(st.st_dev, st.st_ino)) ||
 	    sup_state_is_protected(st.st_dev, st.st_ino))
 		return true;
-	return n_guard && dirfd >= 0 && fstat(dirfd, &st) == 0 &&
-	       sup_state_is_protected(st.st_dev, st.st_ino);
+	return !dir_checked && dir_protected(dirfd);
 }
 
-bool sup_state_is_protected_at(int dirfd, const char *path)
+bool sup_state_is_protected_entry(int dirfd, const struct pol_file_info *file,
+				  const char *path)
 {
 	const char *name = strrchr(path, '/');
 
 	if (!n_guard)
 		return false;
-	return refused_at(dirfd, dirfd >= 0 && name && name[1] ? name + 1 : path, false);
+	if (dirfd >= 0 && file->known)
+		return sup_state_is_protected(file->dev, file->ino) || dir_protected(dirfd);
+	return refused_at(dirfd, dirfd >= 0 && name && name[1] ? name + 1 : path, false, false);
 }
 
-bool sup_state_refuses_at(int dirfd, const char *name)
+bool sup_state_refuses_at(int dirfd, const char *name, bool dir_checked)
 {
-	return refused_at(dirfd, name, true);
+	return refused_at(dirfd, name, true, dir_checked);
 }
 
 static int mkdir_p(const char *dir)

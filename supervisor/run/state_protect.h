@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "policy/action.h"
+
 #include "supervisor/run/sandbox_ns.h"
 
 struct pol_config;
@@ -73,16 +75,23 @@ void sup_state_plan_release(struct sup_state_plan *plan);
  * bind and let it plant a new one. */
 bool sup_state_is_protected(dev_t dev, ino_t ino);
 
-/* The same for the file named by path's last component in directory
- * dirfd (or path itself when dirfd < 0), not following a symlink. */
-bool sup_state_is_protected_at(int dirfd, const char *path);
+/* The decision's check of an unlink or rmdir (pipeline.c): the entry as
+ * the decoder saw it (file: its identity when decoded) is protected, or
+ * dirfd (the decoder's held parent) is a protected directory. Without a
+ * held parent or a decoded identity, path is looked up, not followed. */
+bool sup_state_is_protected_entry(int dirfd, const struct pol_file_info *file,
+				  const char *path);
 
 /* SECURITY: the identity check of a removal the supervisor makes itself
- * (emulate.c): true when the entry name in dirfd, not followed, is a
- * state path or a directory above one (statepaths.h), or is protected
- * here, or dirfd is a protected directory. One lookup of the name for
- * both lists (docs/BENCHMARKS.md, "Session 7"). A name that does not
- * exist is no one's: false, and the removal fails as the kernel says. */
-bool sup_state_refuses_at(int dirfd, const char *name);
+ * (emulate.c), at the removal: true when the entry name in dirfd, not
+ * followed, is a state path or a directory above one (statepaths.h), or
+ * is protected here, or dirfd is a protected directory. One lookup of the
+ * name for both lists. dir_checked: dirfd is the descriptor the decision
+ * checked with sup_state_is_protected_entry() (the decoder's held
+ * parent); its inode cannot have changed and the guards are fixed at
+ * start-up, so it is not looked at again (docs/BENCHMARKS.md, "Session
+ * 7"). A name that does not exist is no one's: false, and the removal
+ * fails as the kernel says. */
+bool sup_state_refuses_at(int dirfd, const char *name, bool dir_checked);
 
 #endif

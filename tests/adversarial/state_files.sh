@@ -119,6 +119,11 @@ run_layout() {
 		expect_all_failed "$where $a${user_opt:+ (--user $user_opt)}"
 		check_state "$where $a${user_opt:+ (--user $user_opt)}"
 	done
+	# the profile is no state path by name: the decision refuses its
+	# removal by the identity the decoder saw (state_protect.h), before
+	# the emulation's own check at the removal
+	expect_audit_min 1 'e.get("decision_source")=="hard_rule" and e.get("action_class")=="unlink" and (e.get("path") or "").endswith("/profiles/advprof.yaml") and "own state" in (e.get("reason") or "")' \
+		"$where: the profile's removal refused by the decision"
 	# plant a profile the next run would read
 	snapshot
 	gate "$STATE" plant "$WS/profiles/planted.yaml"

@@ -66,26 +66,26 @@ static void test_sup_state_refuses_by_identity(void **state)
 	assert_true(dfd >= 0 && sfd >= 0);
 	/* the log by its own name, and by a hard link the decision's check
 	 * by name did not know */
-	assert_true(sup_state_refuses_at(sfd, "audit.jsonl"));
+	assert_true(sup_state_refuses_at(sfd, "audit.jsonl", false));
 	snprintf(p, sizeof(p), "%s/innocent", dir);
 	assert_int_equal(link(logp, p), 0);
-	assert_true(sup_state_refuses_at(dfd, "innocent"));
+	assert_true(sup_state_refuses_at(dfd, "innocent", false));
 	/* the directory above the log */
-	assert_true(sup_state_refuses_at(dfd, "state"));
+	assert_true(sup_state_refuses_at(dfd, "state", false));
 	/* a symlink to the log is the link's own inode: removing it leaves
 	 * the log in place */
 	snprintf(p, sizeof(p), "%s/pointer", dir);
 	assert_int_equal(symlink(logp, p), 0);
-	assert_false(sup_state_refuses_at(dfd, "pointer"));
+	assert_false(sup_state_refuses_at(dfd, "pointer", false));
 	/* an ordinary file, and a name that does not exist */
 	snprintf(p, sizeof(p), "%s/plain", dir);
 	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0);
 	close(fd);
-	assert_false(sup_state_refuses_at(dfd, "plain"));
-	assert_false(sup_state_refuses_at(dfd, "missing"));
+	assert_false(sup_state_refuses_at(dfd, "plain", false));
+	assert_false(sup_state_refuses_at(dfd, "missing", false));
 	/* the hard link keeps refusing after the log's own name is gone */
 	assert_int_equal(unlink(logp), 0);
-	assert_true(sup_state_refuses_at(dfd, "innocent"));
+	assert_true(sup_state_refuses_at(dfd, "innocent", false));
 	close(dfd);
 	close(sfd);
 }
