@@ -80,8 +80,10 @@ int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
 	if (refusal)
 		return sup_pipeline_refuse(loop, held, SUP_SRC_FILTER, refusal);
 	/* The shim queued its annotation before the syscall: read it now so
-	 * the table knows what this thread said (shimloop.h). */
-	sup_shimloop_drain(loop);
+	 * the table knows what this thread said (shimloop.h), for a call it
+	 * annotates. */
+	if (sup_shimrecv_annotates(held->req.data.nr))
+		sup_shimloop_drain(loop);
 	if (!sup_notify_decode(loop, held, &loop->gate->decode_opts)) {
 		sup_held_remove(loop, held);
 		sup_held_free(held);

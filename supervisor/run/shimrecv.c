@@ -455,6 +455,21 @@ static int annotate_exec(struct sup_shimrecv *r, struct pol_action *a, pid_t tid
 	return 0;
 }
 
+bool sup_shimrecv_annotates(int nr)
+{
+	switch (nr) {
+	case SYS_connect:
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+	case SYS_execve:
+	case SYS_execveat:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int sup_shimrecv_annotate(struct sup_shimrecv *recv, struct pol_action *action, int nr, pid_t tid,
 			  uint64_t now_ms)
 {

@@ -30,6 +30,7 @@
 #ifndef ATTESTA_SUP_SHIMRECV_H
 #define ATTESTA_SUP_SHIMRECV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -113,6 +114,12 @@ int sup_shimrecv_drain(struct sup_shimrecv *recv, uint64_t now_ms);
  * hold part of the context; the caller fails closed anyway). */
 int sup_shimrecv_annotate(struct sup_shimrecv *recv, struct pol_action *action, int nr, pid_t tid,
 			  uint64_t now_ms);
+
+/* Whether sup_shimrecv_annotate() adds anything to a call of syscall nr
+ * (the network calls and exec). For the others (removals, socket) the
+ * drain before the decision is skipped: what is queued is for a later
+ * call, and that call's drain (or the loop's EPOLLIN) reads it. */
+bool sup_shimrecv_annotates(int nr);
 
 void sup_shimrecv_stats(const struct sup_shimrecv *recv, struct sup_shimrecv_stats *ret_stats);
 

@@ -253,10 +253,12 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 	sup_gate_lock(loop);
 	/* The shim queued its annotation before the syscall (shimloop.h):
 	 * read now, after decoding, it is there all the same; one lock
-	 * section for it and the decision. */
-	sup_shimloop_drain(loop);
-	if (held->action && held->decode_result >= 0)
-		sup_shimloop_annotate(loop, held);
+	 * section for it and the decision. Only for a call it annotates. */
+	if (sup_shimrecv_annotates(held->req.data.nr)) {
+		sup_shimloop_drain(loop);
+		if (held->action && held->decode_result >= 0)
+			sup_shimloop_annotate(loop, held);
+	}
 	if (held->action && held->action->action_class == POL_ACTION_EXEC)
 		/* never here (loop_only); if it were, fail closed */
 		sup_verdict_set(&held->verdict, SUP_VERDICT_DENIED, SUP_SRC_FILTER,
