@@ -23,6 +23,7 @@ command -v "$CC" >/dev/null || skip "a C compiler is needed to build the ELF-int
 # interpreter: glibc's static start-up would crash there).
 mkdir -p "$WS/s"
 cp "$(dirname "$0")/lib/forbidden_interp.c" "$WS/interp.c"
+cp "$(dirname "$0")/lib/swap_interp.py" "$WS/swap_interp.py"
 "$CC" -O1 -static -nostdlib -fno-stack-protector -o "$WS/s/forbidden-tool" "$WS/interp.c" ||
 	skip "cannot build a static -nostdlib program"
 echo 'int main(void) { return 0; }' >"$WS/innocent.c"
@@ -111,21 +112,7 @@ grep -q dyn-ok "$WS/out" || fail "ordinary dynamic programs no longer run under 
 # must not let the forbidden program run: the exec check kills it.
 mkdir -p "$WS/r"
 ln -sfn "$LD" "$WS/r/interp"
-python3 - "$WS/r" "$LD" "$WS/s/forbidden-tool" "${ADV_SECONDS:-60}" <<'PY' >/dev/null 2>&1 &
-import os, sys, time
-d, a, b, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-end = time.time() + secs + 5
-i = 0
-while time.time() < end and not os.path.exists(d + "/stop"):
-    t = d + "/tmp%d" % (i % 2)
-    try:
-        os.unlink(t)
-    except FileNotFoundError:
-        pass
-    os.symlink(a if i % 2 else b, t)
-    os.replace(t, d + "/interp")
-    i += 1
-PY
+python3 "$WS/swap_interp.py" link "$WS/r" "$LD" "$WS/s/forbidden-tool" "${ADV_SECONDS:-60}" >/dev/null 2>&1 &
 SWAPPER=$!
 N=${ADV_ATTEMPTS:-20000}
 [ "$N" -gt 400 ] && N=400

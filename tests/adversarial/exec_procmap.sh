@@ -28,6 +28,7 @@ N=${ADV_ATTEMPTS:-20000}
 # the forbidden program as an ELF interpreter (as in exec_loader.sh)
 mkdir -p "$WS/s" "$WS/r"
 cp "$(dirname "$0")/lib/forbidden_interp.c" "$WS/interp.c"
+cp "$(dirname "$0")/lib/swap_interp.py" "$WS/swap_interp.py"
 "$CC" -O1 -static -nostdlib -fno-stack-protector -o "$WS/s/forbidden-tool" "$WS/interp.c" ||
 	skip "cannot build a static -nostdlib program"
 FB=$WS/s/forbidden-tool
@@ -46,38 +47,11 @@ ln -s "$FB" "$FBLINK"
 off=$(python3 -c 'import sys; print(open(sys.argv[1],"rb").read().index(sys.argv[2].encode()))' "$WS/bytes-elf" "$LD")
 
 swap_link() {
-	python3 - "$WS/r" "$LD" "$FB" "${ADV_SECONDS:-60}" <<'PY' >/dev/null 2>&1 &
-import os, sys, time
-d, a, b, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-end = time.time() + secs + 5
-i = 0
-while time.time() < end and not os.path.exists(d + "/stop"):
-    t = d + "/tmp%d" % (i % 2)
-    try:
-        os.unlink(t)
-    except FileNotFoundError:
-        pass
-    os.symlink(a if i % 2 else b, t)
-    os.replace(t, d + "/interp")
-    i += 1
-PY
+	python3 "$WS/swap_interp.py" link "$WS/r" "$LD" "$FB" "${ADV_SECONDS:-60}" >/dev/null 2>&1 &
 	SWAPPER=$!
 }
 swap_bytes() {
-	python3 - "$WS/bytes-elf" "$off" "$LD" "$FBLINK" "${ADV_SECONDS:-60}" "$WS/r" <<'PY' >/dev/null 2>&1 &
-import os, sys, time
-p, off, a, b, secs, w = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6]
-end = time.time() + secs + 5
-i = 0
-while time.time() < end and not os.path.exists(w + "/stop"):
-    try:
-        fd = os.open(p, os.O_WRONLY)
-        os.pwrite(fd, (a if i % 2 else b).encode(), off)
-        os.close(fd)
-    except OSError:
-        pass
-    i += 1
-PY
+	python3 "$WS/swap_interp.py" bytes "$WS/bytes-elf" "$off" "$LD" "$FBLINK" "${ADV_SECONDS:-60}" "$WS/r" >/dev/null 2>&1 &
 	SWAPPER=$!
 }
 stop_swapper() { touch "$WS/r/stop"; wait "$SWAPPER" 2>/dev/null; rm -f "$WS/r/stop"; }

@@ -53,6 +53,7 @@ export ADV_MARKER=$WS/w/MARKER.ran
 
 # the forbidden program as an ELF interpreter (as in exec_loader.sh)
 cp "$(dirname "$0")/lib/forbidden_interp.c" "$WS/interp.c"
+cp "$(dirname "$0")/lib/swap_interp.py" "$WS/swap_interp.py"
 "$CC" -O1 -static -nostdlib -fno-stack-protector -o "$WS/w/forbidden-tool" "$WS/interp.c" ||
 	skip "cannot build a static -nostdlib program"
 echo 'int main(void) { return 0; }' >"$WS/innocent.c"
@@ -70,39 +71,12 @@ gate_agent() {
 
 # swap_link DIR: the agent flips DIR/interp between the loader and FB
 swap_link() {
-	as_agent "$PY3" - "$1" "$LD" "$FB" "${ADV_SECONDS:-60}" <<'PY' >/dev/null 2>&1 &
-import os, sys, time
-d, a, b, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-end = time.time() + secs + 5
-i = 0
-while time.time() < end and not os.path.exists(d + "/stop"):
-    t = d + "/tmp%d" % (i % 2)
-    try:
-        os.unlink(t)
-    except FileNotFoundError:
-        pass
-    os.symlink(a if i % 2 else b, t)
-    os.replace(t, d + "/interp")
-    i += 1
-PY
+	as_agent "$PY3" "$WS/swap_interp.py" link "$1" "$LD" "$FB" "${ADV_SECONDS:-60}" >/dev/null 2>&1 &
 	SWAPPER=$!
 }
 # swap_bytes PROG OFF A B: the agent rewrites PROG's PT_INTERP in place
 swap_bytes() {
-	as_agent "$PY3" - "$@" "${ADV_SECONDS:-60}" "$WS/w" <<'PY' >/dev/null 2>&1 &
-import os, sys, time
-p, off, a, b, secs, w = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6]
-end = time.time() + secs + 5
-i = 0
-while time.time() < end and not os.path.exists(w + "/stop"):
-    try:
-        fd = os.open(p, os.O_WRONLY)
-        os.pwrite(fd, (a if i % 2 else b).encode(), off)
-        os.close(fd)
-    except OSError:
-        pass
-    i += 1
-PY
+	as_agent "$PY3" "$WS/swap_interp.py" bytes "$@" "${ADV_SECONDS:-60}" "$WS/w" >/dev/null 2>&1 &
 	SWAPPER=$!
 }
 stop_swapper() { touch "$1/stop"; wait "$SWAPPER" 2>/dev/null; rm -f "$1/stop"; }
