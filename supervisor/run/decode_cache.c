@@ -178,6 +178,44 @@ static struct sup_tfacts *slot_for(pid_t tid, bool *ret_hit)
 	return victim;
 }
 
+/* Under sup_tcache_lock: pid's entry, opened if it was not cached (*hit
+ * says whether it was). NULL with *r the error. */
+static struct sup_tfacts *slot_open(pid_t pid, bool *hit, int *r)
+{
+	struct sup_tfacts *f = slot_for(pid, hit);
+
+	*r = 0;
+	if (!f) {
+		*r = -ENOMEM;
+		return NULL;
+	}
+	if (!*hit && (*r = entry_open(f, pid)) < 0)
+		return NULL;
+	return f;
+}
+
+/* Under sup_tcache_lock, after a read of a cached entry gave *r: the
+ * thread its handles pinned is gone (-ESRCH) and pid may name a new one,
+ * so an entry no one holds is opened anew. True: read again. */
+static bool reopen_gone(struct sup_tfacts *f, pid_t pid, bool hit, int *r)
+{
+	if (*r != -ESRCH || !hit || f->refs)
+		return false;
+	entry_close(f);
+	*r = entry_open(f, pid);
+	return *r == 0;
+}
+
+/* Under sup_tcache_lock, after a one-off read (not an acquire): a failed
+ * entry no one holds is closed, a good one marked as used. */
+static void settle(struct sup_tfacts *f, int r)
+{
+	if (r < 0 && !f->refs)
+		entry_close(f);
+	else
+		f->last_use = ++use_clock;
+}
+
 static int read_status(struct sup_tfacts *f, struct sup_proc_status *dest)
 {
 	ssize_t n;
@@ -225,12 +263,7 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 	if (tid <= 0)
 		return -ESRCH;
 	pthread_mutex_lock(&sup_tcache_lock);
-	f = slot_for(tid, &hit);
-	if (!f) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!hit && (r = entry_open(f, tid)) < 0)
+	if (!(f = slot_open(tid, &hit, &r)))
 		goto out;
 	f->have_status = false;
 	f->root_checked = false;
@@ -243,13 +276,8 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 	}
 	f->creds_fresh = false;
 	r = read_status(f, &f->status);
-	if (r == -ESRCH && hit && !f->refs) {
-		/* the thread these handles pinned is gone; tid may be a new one */
-		entry_close(f);
-		r = entry_open(f, tid);
-		if (r == 0)
-			r = read_status(f, &f->status);
-	}
+	if (reopen_gone(f, tid, hit, &r))
+		r = read_status(f, &f->status);
 	/* A thread's first notification is often its only one (a child
 	 * that execs at once, and exec ends the epoch anyway): the pidfd
 	 * and comm are opened from its second on. */
@@ -301,24 +329,12 @@ int sup_tcache_read_status(pid_t pid, struct sup_proc_status *ret)
 	if (pid <= 0)
 		return -ESRCH;
 	pthread_mutex_lock(&sup_tcache_lock);
-	f = slot_for(pid, &hit);
-	if (!f) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!hit && (r = entry_open(f, pid)) < 0)
+	if (!(f = slot_open(pid, &hit, &r)))
 		goto out;
 	r = read_status(f, ret);
-	if (r == -ESRCH && hit && !f->refs) {
-		entry_close(f);
-		r = entry_open(f, pid);
-		if (r == 0)
-			r = read_status(f, ret);
-	}
-	if (r < 0 && !f->refs)
-		entry_close(f);
-	else
-		f->last_use = ++use_clock;
+	if (reopen_gone(f, pid, hit, &r))
+		r = read_status(f, ret);
+	settle(f, r);
 out:
 	pthread_mutex_unlock(&sup_tcache_lock);
 	return r;
@@ -372,24 +388,12 @@ int sup_tcache_read_ancestor(pid_t pid, char *name, size_t name_size, size_t *re
 	if (pid <= 0)
 		return -ESRCH;
 	pthread_mutex_lock(&sup_tcache_lock);
-	f = slot_for(pid, &hit);
-	if (!f) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!hit && (r = entry_open(f, pid)) < 0)
+	if (!(f = slot_open(pid, &hit, &r)))
 		goto out;
 	r = read_stat(f, name, name_size, ret_len, ret_ppid);
-	if (r == -ESRCH && hit && !f->refs) {
-		entry_close(f);
-		r = entry_open(f, pid);
-		if (r == 0)
-			r = read_stat(f, name, name_size, ret_len, ret_ppid);
-	}
-	if (r < 0 && !f->refs)
-		entry_close(f);
-	else
-		f->last_use = ++use_clock;
+	if (reopen_gone(f, pid, hit, &r))
+		r = read_stat(f, name, name_size, ret_len, ret_ppid);
+	settle(f, r);
 out:
 	pthread_mutex_unlock(&sup_tcache_lock);
 	return r;
