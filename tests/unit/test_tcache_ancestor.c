@@ -24,28 +24,7 @@
 #include "supervisor/run/decode_cache.c"
 #include "supervisor/run/decode_parked.c"
 #include "supervisor/run/decode_proc.c"
-
-/* A child named name, waiting to be killed. */
-static pid_t named_child(const char *name)
-{
-	int p[2];
-	char c;
-	pid_t pid;
-
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_NAME, name, 0, 0, 0);
-		(void)!write(p[1], "x", 1);
-		for (;;)
-			pause();
-	}
-	assert_int_equal(read(p[0], &c, 1), 1);
-	close(p[0]);
-	close(p[1]);
-	return pid;
-}
+#include "tcache_fixture.h"
 
 /* The status of pid, parsed as the decoder parses it. */
 static int status_read(pid_t pid, struct sup_proc_status *ret)
@@ -93,7 +72,7 @@ static void test_odd_names(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		pid_t pid = named_child(names[i]);
+		pid_t pid = child_as(names[i], -1);
 		char name[64];
 		size_t len;
 		pid_t ppid;

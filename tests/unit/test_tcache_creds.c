@@ -25,6 +25,7 @@
 #include "supervisor/run/decode_cache.c"
 #include "supervisor/run/decode_parked.c"
 #include "supervisor/run/decode_proc.c"
+#include "tcache_fixture.h"
 
 static void test_sup_proc_comm_parse_table(void **state)
 {
@@ -111,28 +112,6 @@ static void test_sup_pidfd_facts_read_thread_then_reaped(void **state)
 	close(fd);
 }
 
-/* A child named name, waiting to be killed. */
-static pid_t named_child(const char *name)
-{
-	int p[2];
-	char c;
-	pid_t pid;
-
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_NAME, name, 0, 0, 0);
-		(void)!write(p[1], "x", 1);
-		for (;;)
-			pause();
-	}
-	assert_int_equal(read(p[0], &c, 1), 1);
-	close(p[0]);
-	close(p[1]);
-	return pid;
-}
-
 #define SENTINEL 0x5a5a5a5a5a5aULL
 
 /* Acquire pid for notification id, tag the cached capabilities with a
@@ -160,7 +139,7 @@ static void test_sup_tfacts_epoch_rules(void **state)
 	(void)state;
 	if (!sup_tcache_creds_epochs(true))
 		skip();
-	pid = named_child("epoch-a");
+	pid = child_as("epoch-a", -1);
 	/* 1st notification: a full read, not pinned (one-shot threads) */
 	assert_false(acquire_kept_sentinel(pid, 1, true));
 	/* 2nd: full read, pinned, confirmed: the epoch starts */
@@ -236,7 +215,7 @@ static void test_sup_tfacts_epoch_rules(void **state)
 	assert_int_equal(sup_tfacts_acquire(pid, 16, &f), -ESRCH);
 
 	/* epochs off: every notification reads in full */
-	pid = named_child("epoch-b");
+	pid = child_as("epoch-b", -1);
 	assert_false(acquire_kept_sentinel(pid, 20, true));
 	assert_false(acquire_kept_sentinel(pid, 21, true));
 	assert_true(acquire_kept_sentinel(pid, 22, false));

@@ -36,31 +36,7 @@
 #include "supervisor/run/decode_cache.c"
 #include "supervisor/run/decode_parked.c"
 #include "supervisor/run/decode_proc.c"
-
-/* A child named name (with uid, if uid >= 0), waiting to be killed. */
-static pid_t child_as(const char *name, int uid)
-{
-	int p[2];
-	char c;
-	pid_t pid;
-
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* a failed test leaves none */
-		prctl(PR_SET_NAME, name, 0, 0, 0);
-		if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0)
-			_exit(1);
-		(void)!write(p[1], "x", 1);
-		for (;;)
-			pause();
-	}
-	assert_int_equal(read(p[0], &c, 1), 1);
-	close(p[0]);
-	close(p[1]);
-	return pid;
-}
+#include "tcache_fixture.h"
 
 static void reap(pid_t pid)
 {
