@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -325,6 +326,7 @@ int audit_commit_locked(struct pol_audit_log *log, const struct audit_prepared *
 	char prev_json[AUDIT_HASH_HEX + 2], hash_json[AUDIT_HASH_HEX + 2], mac_json[AUDIT_HASH_HEX + 2];
 	char seq[24];
 	struct splice_value values[AUDIT_SPLICED] = { { 0 } };
+	struct stat st;
 	ssize_t n;
 	int r;
 
@@ -361,9 +363,12 @@ int audit_commit_locked(struct pol_audit_log *log, const struct audit_prepared *
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)log->line.len) {
 		r = n < 0 ? -errno : -ENOSPC;
-		/* never leave half a line: it would break every later link */
-		if (ftruncate(log->fd, log->known_size) < 0)
-			r = r ? r : -errno;
+		/* never leave half a line: it would break every later link.
+		 * The n bytes went to the file's end (O_APPEND), wherever a
+		 * copytruncate left it: cut just those (known_size may not
+		 * have seen the truncation, audit_write.c) */
+		if (n > 0 && fstat(log->fd, &st) == 0 && st.st_size >= n)
+			(void)!ftruncate(log->fd, st.st_size - n);
 		return r;
 	}
 	log->known_size += (off_t)log->line.len;

@@ -118,7 +118,7 @@ static int append_common(struct pol_audit_log *log, const cJSON *fields, struct 
 {
 	struct audit_prepared *p;
 	uint64_t gen = 0;
-	bool durable_now;
+	bool durable_now, kept;
 	int r;
 
 	if (!log || (!fields && !entry) || (ret_entry_id && id_size < 33))
@@ -135,10 +135,17 @@ static int append_common(struct pol_audit_log *log, const cJSON *fields, struct 
 		pthread_mutex_unlock(&log->lock);
 		return r;
 	}
-	r = log->flock_held ? 0 : audit_lock_file(log->fd, LOCK_EX);
+	kept = log->flock_held;
+	r = kept ? 0 : audit_lock_file(log->fd, LOCK_EX);
 	if (r == 0) {
-		/* refresh even with the lock kept: a copytruncate ignores flock */
-		r = refresh_locked(log);
+		/* With the file lock kept since our last append no other
+		 * writer can have appended, so the file is not looked at
+		 * (docs/audit.md, "Writing and durability"). A copytruncate ignores
+		 * flock: it is noticed at the first append after the lock's
+		 * release (within the window); the bytes written meanwhile
+		 * are the same (O_APPEND, chained from the last entry we
+		 * wrote), and a short write removes only its own bytes. */
+		r = kept ? 0 : refresh_locked(log);
 		if (r == 0)
 			r = audit_commit_locked(log, p, &gen);
 		if (log->bg && r == 0) {

@@ -2,8 +2,9 @@
  * Unit tests for the audit log's durability (audit_write.c; docs/audit.md,
  * `audit.sync`): when each tier is due, appends from several threads
  * sharing one fdatasync, the background group commit's pacing during a
- * burst (docs/SECURITY.md row 114), and the file lock shared with another
- * writer while the background thread holds it.
+ * burst (docs/SECURITY.md row 114), the file lock shared with another
+ * writer while the background thread holds it, and a copytruncate while
+ * it does.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,7 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,6 +197,85 @@ static void test_pol_audit_background_sync_shares_lock(void **state)
 	assert_int_equal(res.problems, 0);
 	assert_int_equal(res.entries, 28);
 }
+/* The file's bytes, whole (small logs only). */
+static size_t slurp(const char *path, char *buf, size_t size)
+{
+	FILE *fp = fopen(path, "re");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, size, fp);
+	fclose(fp);
+	return n;
+}
+
+/* A copytruncate (logrotate) while the background sync keeps the file
+ * lock: the writer does not look at the file before each append then, so
+ * the entries after the truncation go to the emptied file as they would
+ * anyway and continue the chain; a short write before the writer noticed
+ * the truncation cuts only its own bytes (not back to the size it last
+ * knew, which would leave a hole of zeros); after the lock's release the
+ * writer notices and goes on. */
+static void test_pol_audit_copytruncate_while_lock_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct pol_audit_verify_result res;
+	struct pol_audit_log *log;
+	struct problems ps;
+	static char buf[64 * 1024];
+	char rotated[160];
+	struct stat st;
+	size_t n;
+	int status;
+	pid_t pid;
+	FILE *fp;
+
+	f->config->audit_sync_window_ms = 200;
+	assert_int_equal(pol_audit_open(f->config, f->log, &log, NULL), 0);
+	assert_int_equal(pol_audit_background_sync(log), 0);
+	assert_int_equal(append_n(log, 5, POL_AUDIT_AUTO), 0);
+	/* copy, then truncate in place */
+	n = slurp(f->log, buf, sizeof(buf));
+	snprintf(rotated, sizeof(rotated), "%s.1", f->log);
+	assert_non_null(fp = fopen(rotated, "we"));
+	assert_int_equal(fwrite(buf, 1, n, fp), n);
+	fclose(fp);
+	assert_int_equal(truncate(f->log, 0), 0);
+	assert_int_equal(append_n(log, 3, POL_AUDIT_AUTO), 0);
+	assert_int_equal(stat(f->log, &st), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* the file may grow by 100 bytes: the next write is cut short */
+		struct rlimit rl = { (rlim_t)st.st_size + 100, (rlim_t)st.st_size + 100 };
+		int r;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		r = append_n(log, 1, POL_AUDIT_AUTO);
+		_exit(r == -ENOSPC || r == -EFBIG ? 0 : 11);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	n = slurp(f->log, buf, sizeof(buf));
+	assert_int_equal(n, (size_t)st.st_size);
+	assert_null(memchr(buf, '\0', n));
+	/* the child's failure released the shared file lock: the next
+	 * append takes it again and looks at the file */
+	assert_int_equal(append_n(log, 2, POL_AUDIT_AUTO), 0);
+	usleep(500 * 1000);
+	assert_int_equal(append_n(log, 2, POL_AUDIT_AUTO), 0);
+	pol_audit_close(log);
+	assert_int_equal(verify(f->log, NULL, 0, 0, &ps, &res), 0);
+	assert_int_equal(res.problems, 0);
+	assert_true(res.continuation);
+	assert_int_equal(res.first_seq, 5);
+	assert_int_equal(res.entries, 7);
+	assert_int_equal(verify(rotated, NULL, 0, 0, &ps, &res), 0);
+	assert_int_equal(res.problems, 0);
+	assert_int_equal(res.entries, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pol_audit_background_sync_shares_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_append_threads_share_syncs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pol_audit_background_sync_paces_a_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pol_audit_copytruncate_while_lock_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
