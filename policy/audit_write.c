@@ -140,11 +140,11 @@ static int append_common(struct pol_audit_log *log, const cJSON *fields, struct 
 	if (r == 0) {
 		/* With the file lock kept since our last append no other
 		 * writer can have appended, so the file is not looked at
-		 * (docs/audit.md, "Writing and durability"). A copytruncate ignores
-		 * flock: it is noticed at the first append after the lock's
-		 * release (within the window); the bytes written meanwhile
-		 * are the same (O_APPEND, chained from the last entry we
-		 * wrote), and a short write removes only its own bytes. */
+		 * (docs/audit.md, "Writing and durability"). A copytruncate
+		 * ignores flock: it is noticed at the first append after the
+		 * lock's release (within the window); the bytes written
+		 * meanwhile are the same (O_APPEND, chained from the last
+		 * entry we wrote), and a short write removes only its own. */
 		r = kept ? 0 : refresh_locked(log);
 		if (r == 0)
 			r = audit_commit_locked(log, p, &gen);
