@@ -19,19 +19,22 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-1200}
 took() { echo $(($(date +%s) - t0)); }
 run_one() {
 	name=$1; shift
+	lf="$log/$(echo "$name" | tr '/' '_').log"
 	t0=$(date +%s)
-	if timeout --foreground -k 10 "$TEST_TIMEOUT" "$@" >"$log/$(echo "$name" | tr '/' '_').log" 2>&1; then
+	if timeout --foreground -k 10 "$TEST_TIMEOUT" "$@" >"$lf" 2>&1; then
 		pass=$((pass + 1)); echo "PASS  $name ($(took) s)"
 	else
 		rc=$?
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-			echo "      (timed out after ${TEST_TIMEOUT} s)" >>"$log/$(echo "$name" | tr '/' '_').log"
+			echo "      (timed out after ${TEST_TIMEOUT} s)" >>"$lf"
 		fi
 		if [ "$rc" -eq 77 ]; then
-			echo "SKIP  $name ($(took) s; $(tail -n 1 "$log/$(echo "$name" | tr '/' '_').log"))"
+			echo "SKIP  $name ($(took) s; $(tail -n 1 "$lf"))"
 		else
 			fail=$((fail + 1)); failed="$failed $name"
-			echo "FAIL  $name (exit $rc, $(took) s)"; sed 's/^/      /' "$log/$(echo "$name" | tr '/' '_').log" | tail -n 40
+			echo "FAIL  $name (exit $rc, $(took) s)"
+			# what failed first (a long test's tail may be other tests' lines)
+			{ grep -E 'FAIL|ESCAPED' "$lf" | head -n 20; tail -n 40 "$lf"; } | sed 's/^/      /'
 		fi
 	fi
 }

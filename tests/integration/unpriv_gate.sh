@@ -46,7 +46,9 @@ for t in "$stage"/tests/integration/run_*.sh; do
 	case $rc in
 	0) pass=$((pass + 1)); echo "PASS  (unpriv) $name" ;;
 	77) skipped=$((skipped + 1)); echo "SKIP  (unpriv) $name ($(echo "$out" | tail -n 1))" ;;
-	*) failed="$failed $name"; echo "FAIL  (unpriv) $name (exit $rc)"; echo "$out" | tail -n 25 | sed 's/^/      /' ;;
+	*) failed="$failed $name"; echo "FAIL  (unpriv) $name (exit $rc)"
+	   # the failing cases' own lines first: the tail is often an audit dump
+	   { echo "$out" | grep -E 'FAIL|ESCAPED' | head -n 10; echo "$out" | tail -n 25; } | sed 's/^/      /' ;;
 	esac
 done
 echo "unprivileged ($USER_NAME): $pass passed, $skipped skipped, failed:${failed:- none}"
