@@ -34,7 +34,7 @@ run_one() {
 			fail=$((fail + 1)); failed="$failed $name"
 			echo "FAIL  $name (exit $rc, $(took) s)"
 			# what failed first (a long test's tail may be other tests' lines)
-			{ grep -E 'FAIL|ESCAPED' "$lf" | head -n 20; tail -n 40 "$lf"; } | sed 's/^/      /'
+			{ grep -E 'FAIL|ESCAPED|Sanitizer|runtime error:' "$lf" | head -n 20; tail -n 40 "$lf"; } | sed 's/^/      /'
 		fi
 	fi
 }

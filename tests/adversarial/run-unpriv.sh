@@ -55,7 +55,7 @@ for t in "$here"/*.sh; do
 	77) skipped=$((skipped + 1)); echo "SKIP  (unpriv) $name ($(echo "$out" | tail -n 1))" ;;
 	*) failed="$failed $name"; echo "FAIL  (unpriv) $name (exit $rc)"
 	   # the failing cases' own lines first: the tail is often an audit dump
-	   { echo "$out" | grep -E 'FAIL|ESCAPED' | head -n 10; echo "$out" | tail -n 25; } | sed 's/^/      /' ;;
+	   { echo "$out" | grep -E 'FAIL|ESCAPED|Sanitizer|runtime error:' | head -n 10; echo "$out" | tail -n 25; } | sed 's/^/      /' ;;
 	esac
 done
 echo "unprivileged ($USER_NAME): $pass passed, $skipped skipped, failed:${failed:- none}"
