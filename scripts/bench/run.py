@@ -307,6 +307,16 @@ def ship_bench():
         note("ship.sh exited %d (see %s/ship.out)" % (rc, RES))
 
 
+def settle():
+    """Before each phase: the writeback of the phase before (the e2e
+    workloads' trees, the 1 GiB log of the start-up test) is finished, so
+    that a phase measures its own I/O, not the harness's. Without it the
+    64-thread round started while the 1 GiB log was still being written
+    back, and its throughput and p99 were bimodal (docs/BENCHMARKS.md,
+    "Session 7")."""
+    os.sync()
+
+
 def main():
     write_configs()
     note("per-call latency: %d interleaved repeats of native, floor, strace, attesta-run x %s"
@@ -314,25 +324,32 @@ def main():
     for rep in range(1, REPEATS + 1):
         latency_round(rep)
         note("  latency repeat %d/%d done" % (rep, REPEATS))
+    settle()
     note("end-to-end work: %d interleaved repeats of %s, native vs gated"
          % (E2E_REPEATS, ", ".join(E2E)))
     for rep in range(1, E2E_REPEATS + 1):
         e2e_round(rep)
         note("  end-to-end repeat %d/%d done" % (rep, E2E_REPEATS))
+    settle()
     note("start-up of attesta-run /bin/true, empty vs %d MiB audit log" % BIG_LOG_MB)
     cfgs = startup_configs()
+    settle()
     for rep in range(1, 4):
         startup_round(cfgs, rep)
     os.unlink(cfgs["1gb"][1])
+    settle()
     note("concurrency: 64 threads in 8 processes")
     for rep in range(1, 4):
         conc_round(rep)
+    settle()
     note("memory: %d audited decisions, then %d undecided notifications" % (RSS_CALLS, RSS_MISS))
     rss_run("sendto", RSS_CALLS)
     if RSS_MISS > 0:
         rss_run("unlinkmiss", RSS_MISS)
+    settle()
     note("audit log: scripts/bench-audit.sh")
     audit_bench()
+    settle()
     note("audit shipping: scripts/bench/ship.sh (on beside off, then the rate)")
     ship_bench()
     note("done")
