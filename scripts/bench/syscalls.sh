@@ -20,6 +20,7 @@ WORK=${2:-unlink}
 SECS=${3:-2}
 command -v strace >/dev/null || { echo "syscalls.sh: strace needed" >&2; exit 2; }
 [ -x "$BUILD/attesta-run" ] || { echo "syscalls.sh: no $BUILD/attesta-run" >&2; exit 2; }
+BUILD=$(cd "$BUILD" && pwd)
 T=$(mktemp -d /tmp/attesta-syscalls.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cat >"$T/cfg.yaml" <<YAML
