@@ -3,8 +3,9 @@
  * test_audit_sync.c, test_audit_session.c): a scratch directory with the
  * log one level down (sub/, created by the first open), the default
  * config, appends of n entries of one kind, and verification that
- * collects the problems. Inline, so that a file using a part of it
- * builds without unused-function warnings.
+ * collects the problems, and a short write in a child. Inline, so that a
+ * file using a part of it builds without unused-function warnings.
+ * Include it after cmocka.h.
  */
 #ifndef ATTESTA_TEST_AUDIT_FIXTURE_H
 #define ATTESTA_TEST_AUDIT_FIXTURE_H
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,4 +104,30 @@ static inline int verify(const char *path, const unsigned char *key, size_t key_
 	memset(ps, 0, sizeof(*ps));
 	return pol_audit_verify(path, key, key_len, flags, collect, ps, res);
 }
+/* In a child whose files may grow by 100 bytes past size, one append of
+ * kind to log (or, when log is NULL, to the fixture's log opened there)
+ * must fail as a short write does (ENOSPC, EFBIG). */
+static inline void expect_short_append(struct fixture *f, struct pol_audit_log *log, off_t size,
+				       enum pol_audit_kind kind)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)size + 100, (rlim_t)size + 100 };
+		int r;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (!log && pol_audit_open(f->config, f->log, &log, NULL) < 0)
+			_exit(10);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		r = append_n(log, 1, kind);
+		_exit(r == -ENOSPC || r == -EFBIG ? 0 : 11);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 #endif
