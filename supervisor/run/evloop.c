@@ -42,6 +42,17 @@ int sup_ev_add_events(struct sup_ev *ev, int fd, uint32_t events, sup_ev_fn fn, 
 	return 0;
 }
 
+int sup_ev_rearm(struct sup_ev *ev, int fd, uint32_t events)
+{
+	for (size_t i = 0; i < ev->n; i++) {
+		if (ev->h[i].fn && ev->h[i].fd == fd) {
+			struct epoll_event e = { .events = events, .data.u32 = (uint32_t)i };
+			return epoll_ctl(ev->epfd, EPOLL_CTL_MOD, fd, &e) < 0 ? -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int sup_ev_remove(struct sup_ev *ev, int fd)
 {
 	for (size_t i = 0; i < ev->n; i++) {

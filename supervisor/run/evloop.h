@@ -45,6 +45,11 @@ int sup_ev_add(struct sup_ev *ev, int fd, sup_ev_fn fn, void *ctx);
  * always reports (EPOLLHUP, EPOLLERR). */
 int sup_ev_add_events(struct sup_ev *ev, int fd, uint32_t events, sup_ev_fn fn, void *ctx);
 
+/* Watch fd for events again (EPOLL_CTL_MOD, keeping its callback): for a
+ * descriptor added with EPOLLONESHOT, which epoll disarms after one
+ * report. 0, -ENOENT, -errno. */
+int sup_ev_rearm(struct sup_ev *ev, int fd, uint32_t events);
+
 /* Stop watching fd (e.g. a hung-up descriptor, which is always ready):
  * its callback is not called again, not even for an event of the round
  * in progress; the fd stays open (its owner closes it). 0 or -ENOENT. */

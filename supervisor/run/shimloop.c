@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "supervisor/run/clock.h"
@@ -23,6 +24,15 @@ extern char **environ;
  * call fails closed with ENOSYS). */
 #define MAX_PENDING_CONNS 256
 
+/* The annotation socket wakes the loop at most once per REARM_MS
+ * (docs/shim.md, "The supervisor's receive path"): every call the shim
+ * annotates drains it first anyway, on whichever thread decides it, so
+ * the loop's own drain only keeps the queue short while no such call
+ * comes. A drain that read BUSY datagrams or more watches again at once,
+ * so a sender that outruns REARM_MS does not fill the queue. */
+#define ANNOTATION_REARM_MS 10
+#define ANNOTATION_BUSY 64
+
 struct sup_shimloop {
 	struct sup_shimrecv *recv;
 	struct sup_shimgate *gate;
@@ -30,6 +40,8 @@ struct sup_shimloop {
 	unsigned n_conns;
 	uint64_t next_id;
 	bool recv_gone; /* annotation socket hung up: every writer is gone */
+	int rearm_fd;   /* timerfd: watch the annotation socket again */
+	uint64_t n_wakeups, n_loop_datagrams; /* the loop's drains, what they read */
 	struct sup_loop *loop; /* the loop whose dispatcher serves the sockets */
 };
 
@@ -45,6 +57,7 @@ static int shimloop_new(struct sup_shimrecv *recv, struct sup_shimgate *gate,
 	s->recv = recv;
 	s->gate = gate;
 	s->conn_epfd = -1;
+	s->rearm_fd = -1;
 	s->next_id = 1;
 	if (gate != NULL) {
 		s->conn_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -68,6 +81,15 @@ void sup_shimloop_free(struct sup_shimloop *shim)
 	 * file and fail closed. */
 	if (shim->conn_epfd >= 0)
 		close(shim->conn_epfd);
+	if (shim->rearm_fd >= 0)
+		close(shim->rearm_fd);
+	/* ATTESTA_DECISION_STATS=1: how often the annotations woke the loop
+	 * (tests, benchmarks; docs/attesta-run.md) */
+	const char *st = getenv("ATTESTA_DECISION_STATS");
+	if (st && !strcmp(st, "1") && shim->recv)
+		fprintf(stderr, "attesta-run: shim annotations: %llu wake-ups of the main thread "
+			"read %llu datagrams\n", (unsigned long long)shim->n_wakeups,
+			(unsigned long long)shim->n_loop_datagrams);
 	sup_shimgate_free(shim->gate);
 	sup_shimrecv_free(shim->recv);
 	free(shim);
@@ -82,17 +104,47 @@ void sup_shimloop_drain(struct sup_loop *loop)
 	(void)sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
 }
 
+/* The loop's own drain of the annotation socket (ANNOTATION_REARM_MS). */
+static void loop_drain(struct sup_shimloop *s)
+{
+	int n = sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
+
+	s->n_wakeups++;
+	if (n > 0)
+		s->n_loop_datagrams += (uint64_t)n;
+	/* the socket is disarmed (EPOLLONESHOT): watch it again after
+	 * REARM_MS, or now when the queue is busy or there is no timer */
+	const struct itimerspec later = { .it_value = { 0, ANNOTATION_REARM_MS * 1000000L } };
+	if (n >= ANNOTATION_BUSY || s->rearm_fd < 0 ||
+	    timerfd_settime(s->rearm_fd, 0, &later, NULL) < 0)
+		(void)sup_ev_rearm(&s->loop->ev, sup_shimrecv_fd(s->recv), EPOLLIN | EPOLLONESHOT);
+}
+
 static void on_annotation(void *ctx, int fd, uint32_t events)
 {
 	struct sup_shimloop *s = ctx;
 
-	(void)sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
 	if (events & (EPOLLHUP | EPOLLERR)) {
+		(void)sup_shimrecv_drain(s->recv, sup_shimrecv_now_ms());
 		/* Every copy of the sandbox's end is closed: nothing more can
 		 * arrive; stop watching (a hung-up socket is always ready). */
 		s->recv_gone = true;
 		sup_ev_remove(&s->loop->ev, fd);
+		return;
 	}
+	loop_drain(s);
+}
+
+static void on_rearm(void *ctx, int fd, uint32_t events)
+{
+	struct sup_shimloop *s = ctx;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(fd, &expirations, sizeof expirations) < 0)
+		return; /* EAGAIN: not expired (a later settime) */
+	if (!s->recv_gone)
+		(void)sup_ev_rearm(&s->loop->ev, sup_shimrecv_fd(s->recv), EPOLLIN | EPOLLONESHOT);
 }
 
 void sup_shimloop_annotate(struct sup_loop *loop, struct sup_held *held)
@@ -219,9 +271,18 @@ int sup_shimloop_watch(struct sup_loop *loop)
 	if (s == NULL)
 		return 0;
 	s->loop = loop;
-	if (s->recv != NULL &&
-	    (rc = sup_ev_add(&loop->ev, sup_shimrecv_fd(s->recv), on_annotation, s)) < 0)
-		return rc;
+	if (s->recv != NULL) {
+		/* without the timer the socket is watched again after each
+		 * drain (loop_drain), as before */
+		s->rearm_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->rearm_fd >= 0 && sup_ev_add(&loop->ev, s->rearm_fd, on_rearm, s) < 0) {
+			close(s->rearm_fd);
+			s->rearm_fd = -1;
+		}
+		if ((rc = sup_ev_add_events(&loop->ev, sup_shimrecv_fd(s->recv),
+					    EPOLLIN | EPOLLONESHOT, on_annotation, s)) < 0)
+			return rc;
+	}
 	if (s->gate != NULL) {
 		if ((rc = sup_ev_add(&loop->ev, sup_shimgate_fd(s->gate), on_gate, s)) < 0)
 			return rc;

@@ -1,14 +1,16 @@
 /*
  * The shim in attesta-run's event loop (issue 7, docs/shim.md): the
- * annotation socket (drained on EPOLLIN and before each notification is
- * decoded), the annotation of decoded actions, and in shim-only mode the
+ * annotation socket (drained before each call the shim annotates is
+ * decided, and by the loop on EPOLLIN at most once per 10 ms), the
+ * annotation of decoded actions, and in shim-only mode the
  * gate socket: each GATE_REQUEST becomes a held call (struct sup_held with
  * shim_conn >= 0) that goes through the same verdict path as a seccomp
  * notification (decode -> policy -> audit -> answer), the answer going
  * back on the request's connection instead of to the kernel.
  *
  * Trust: see shimrecv.h and shimgate.h; everything from the sandbox is
- * bounded and parsed there. Event loop thread only.
+ * bounded and parsed there. The loop thread, or a decision thread under
+ * the gate lock (sup_shimloop_drain, sup_shimloop_annotate).
  */
 #ifndef ATTESTA_SUP_SHIMLOOP_H
 #define ATTESTA_SUP_SHIMLOOP_H

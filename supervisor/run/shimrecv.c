@@ -64,6 +64,14 @@ int sup_shimrecv_new(const struct sup_shim_table_opts *topts, const struct sup_h
 		rc = -errno;
 		goto fail;
 	}
+	/* The sandbox's end queues what the supervisor has not read yet
+	 * (the main thread drains at most once per 10 ms, shimloop.c): a
+	 * larger send buffer than the default (~200 datagrams) for a burst
+	 * of RESOLVE messages; SO_SNDBUFFORCE needs CAP_NET_ADMIN, else the
+	 * system's maximum. A failure only keeps the default. */
+	int sndbuf = SUP_SHIMRECV_SNDBUF;
+	if (setsockopt(r->child_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+		(void)setsockopt(r->child_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	if ((rc = sup_shim_table_new(topts, &r->table)) < 0)
 		goto fail;
 	if ((rc = sup_hostverify_new(hopts, &r->hv)) < 0)

@@ -38,6 +38,10 @@
 #include "supervisor/common/shim_msg.h"
 #include "supervisor/run/hostverify.h"
 
+/* The send buffer asked for on the sandbox's end of the socket (the
+ * kernel doubles it): about 2,000 queued datagrams. */
+#define SUP_SHIMRECV_SNDBUF (2 * 1024 * 1024)
+
 /* Datagrams handled per sup_shimrecv_drain call. */
 #define SUP_SHIMRECV_DRAIN_MAX 256
 
