@@ -22,6 +22,7 @@
 #include <linux/if_alg.h>
 
 #include "policy/pol_limits.h"
+#include "supervisor/common/pidfd_compat.h"
 #include "supervisor/run/target_mem.h"
 
 #ifndef SOL_UDP
@@ -44,9 +45,6 @@
 #endif
 #ifndef SCM_TS_OPT_ID
 #define SCM_TS_OPT_ID 81
-#endif
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
 #endif
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
@@ -252,9 +250,7 @@ int sup_cmsg_take_fds(pid_t tid, pid_t tgid, unsigned char *ctl, size_t len, int
 	/* the numbers are the calling thread's: a thread cloned without
 	 * CLONE_FILES has its own table (PIDFD_THREAD, Linux 6.9; before
 	 * that, the thread group's) */
-	t.pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-	if (t.pidfd < 0 && errno == EINVAL)
-		t.pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	t.pidfd = sup_pidfd_open_caller(tid, tgid);
 	if (t.pidfd < 0)
 		return -ESRCH;
 	r = walk(ctl, len, take_one, &t);

@@ -27,6 +27,7 @@
  * it was made for was still pending after it (so it was that caller's
  * own, blocked, credentials) and nothing marked the entry since.
  */
+#include "supervisor/common/pidfd_compat.h"
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/decode_cache_internal.h"
 
@@ -70,6 +71,7 @@ static void entry_close(struct sup_tfacts *f)
 	f->tid = 0;
 	f->have_status = false;
 	f->root_checked = false;
+	f->epoch_hit = false;
 	f->root.valid = false;
 }
 
@@ -267,10 +269,12 @@ int sup_tfacts_acquire(pid_t tid, uint64_t notif_id, struct sup_tfacts **ret)
 		goto out;
 	f->have_status = false;
 	f->root_checked = false;
+	f->epoch_hit = false;
 	/* Within an epoch the credentials stand; liveness, ids, ppid and
 	 * comm are checked now (decode_proc.h); any failure: a full read. */
 	if (hit && creds_epochs && f->creds_fresh && f->pidfd >= 0 && f->commfd >= 0 &&
 	    sup_proc_epoch_refresh(f->pidfd, f->commfd, &f->status) == 0) {
+		f->epoch_hit = true;
 		r = 0;
 		goto found;
 	}
@@ -452,6 +456,18 @@ void sup_tfacts_release(struct sup_tfacts *f)
 const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f)
 {
 	return &f->status;
+}
+
+int sup_tfacts_caller_pidfd(struct sup_tfacts *f, pid_t tgid, bool *ret_borrowed)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&sup_tcache_lock);
+	if (f->epoch_hit && f->pidfd >= 0)
+		fd = f->pidfd;
+	pthread_mutex_unlock(&sup_tcache_lock);
+	*ret_borrowed = fd >= 0;
+	return fd >= 0 ? fd : sup_pidfd_open_caller(f->tid, tgid);
 }
 
 int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret)

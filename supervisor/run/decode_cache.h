@@ -126,6 +126,16 @@ const struct sup_proc_status *sup_tfacts_status(const struct sup_tfacts *f);
  */
 int sup_tfacts_view(struct sup_tfacts *f, struct sup_view *view);
 
+/*
+ * A pidfd for pidfd_getfd() of the thread's own descriptors
+ * (sup_pidfd_open_caller, decode_proc.h). When this acquisition was
+ * served by the thread's credential epoch, the entry's thread pidfd,
+ * which that check found alive, is lent (*ret_borrowed: do not close;
+ * it stays open while f is acquired); else a new one the caller closes.
+ * The fd or -errno.
+ */
+int sup_tfacts_caller_pidfd(struct sup_tfacts *f, pid_t tgid, bool *ret_borrowed);
+
 /* readlinkat(/proc/TID, name) into a new string. 0 or -errno (-ESRCH). */
 int sup_tfacts_readlink(const struct sup_tfacts *f, const char *name, char **ret);
 

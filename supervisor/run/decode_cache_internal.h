@@ -29,6 +29,8 @@ struct sup_tfacts {
 	int pidfd;             /* thread pidfd (credential epochs), -1 until needed */
 	int commfd;            /* /proc/TID/comm (credential epochs), -1 until needed */
 	bool creds_fresh;      /* status's credentials hold until the next mark */
+	bool epoch_hit;        /* this acquisition was served by the epoch: pidfd
+	                        * is the thread's, found alive by it */
 	bool confirmable;      /* the last full read may become an epoch */
 	uint64_t creds_marks;  /* bumped by every mark (credential call, exec) */
 	uint64_t read_marks;   /* creds_marks when the last full read was made */

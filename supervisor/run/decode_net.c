@@ -112,12 +112,15 @@ static int device_address(struct sup_decode_ctx *ctx, int sock, struct sup_sock_
 static int socket_facts(struct sup_decode_ctx *ctx, int fd, struct sup_sock_facts *ret)
 {
 	int pidfd, copy, r = 0;
+	bool borrowed;
 	socklen_t tl = sizeof(ret->type);
 
-	pidfd = (int)syscall(SYS_pidfd_open, ctx->status.tgid, 0);
+	/* the calling thread's table: its own when it was cloned without
+	 * CLONE_FILES (tests/helpers/gate_thread_files.c) */
+	pidfd = sup_tfacts_caller_pidfd(ctx->facts, ctx->status.tgid, &borrowed);
 	if (pidfd < 0)
-		return sup_decode_fail(ctx, -ESRCH, "cannot open pidfd of pid %d: %m",
-				       (int)ctx->status.tgid);
+		return sup_decode_fail(ctx, -ESRCH, "cannot open pidfd of thread %d: %s",
+				       (int)ctx->tid, strerror(-pidfd));
 	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (copy < 0) {
 		r = errno == EBADF ? SUP_DECODE_FAILS_BASE + EBADF
@@ -154,7 +157,8 @@ static int socket_facts(struct sup_decode_ctx *ctx, int fd, struct sup_sock_fact
 out:
 	if (copy >= 0)
 		close(copy);
-	close(pidfd);
+	if (!borrowed)
+		close(pidfd);
 	return r;
 }
 

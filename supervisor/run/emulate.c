@@ -34,6 +34,7 @@
 
 #include "policy/pol_limits.h"
 #include "supervisor/common/path.h"
+#include "supervisor/common/pidfd_compat.h"
 #include "supervisor/common/sockaddr.h"
 #include "supervisor/run/decode_cache.h"
 #include "supervisor/run/decode_path.h"
@@ -210,7 +211,8 @@ static int emulate_net(struct emu *e, struct seccomp_notif_resp *resp)
 		e->sock_borrowed = true;
 		r = 0;
 	} else {
-		pidfd = (int)syscall(SYS_pidfd_open, e->status.tgid, 0);
+		/* the calling thread's table (decode_proc.h) */
+		pidfd = sup_pidfd_open_caller((pid_t)e->req->pid, e->status.tgid);
 		if (pidfd < 0)
 			return -ESRCH;
 		e->sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)arg[0], 0);

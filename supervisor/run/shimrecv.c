@@ -302,58 +302,84 @@ static pid_t sender_of(struct msghdr *msg)
 	return 0;
 }
 
+/* One datagram read by sup_shimrecv_drain(): n bytes (MSG_TRUNC: the
+ * datagram's real length) into buf. */
+static void take_one(struct sup_shimrecv *recv, const unsigned char *buf, size_t n,
+		     struct msghdr *msg, uint64_t now_ms)
+{
+	struct sup_shim_msg parsed;
+
+	recv->stats.received++;
+	close_passed_fds(recv, msg);
+	pid_t sender = sender_of(msg);
+	if (n > POL_SHIM_MAX_MSG) {
+		recv->stats.oversized++;
+		sup_shim_table_note_garbage(recv->table);
+		return;
+	}
+	if (sender <= 0) {
+		recv->stats.no_credentials++;
+		sup_shim_table_note_garbage(recv->table);
+		return;
+	}
+	if (sup_shim_parse(buf, n, &parsed) < 0) {
+		sup_shim_table_note_garbage(recv->table);
+		return;
+	}
+	/* -EAGAIN (rate limit) and -EPERM (sender mismatch) are counted by
+	 * the table; the message is dropped. */
+	(void)sup_shim_table_add(recv->table, &parsed, sender, now_ms);
+}
+
+/* Datagrams read per recvmmsg: a batch that comes back short means the
+ * queue was empty, so the usual drain (one CALL) is one system call, not
+ * a read and an EAGAIN. */
+#define DRAIN_BATCH 4
+
 int sup_shimrecv_drain(struct sup_shimrecv *recv, uint64_t now_ms)
 {
 	/* One byte more than the largest message, and MSG_TRUNC: an
 	 * oversized datagram is seen as oversized. */
-	unsigned char buf[POL_SHIM_MAX_MSG + 1];
+	unsigned char buf[DRAIN_BATCH][POL_SHIM_MAX_MSG + 1];
 	union {
 		char bytes[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
 		struct cmsghdr align;
-	} control;
+	} control[DRAIN_BATCH];
+	struct iovec iov[DRAIN_BATCH];
+	struct mmsghdr m[DRAIN_BATCH];
 	int count = 0;
 
 	if (recv == NULL || recv->fd < 0)
 		return -EINVAL;
 	while (count < SUP_SHIMRECV_DRAIN_MAX) {
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
-				      .msg_controllen = sizeof(control.bytes) };
-		struct sup_shim_msg parsed;
-		ssize_t n;
-		pid_t sender;
+		const int want = SUP_SHIMRECV_DRAIN_MAX - count < DRAIN_BATCH
+					 ? SUP_SHIMRECV_DRAIN_MAX - count
+					 : DRAIN_BATCH;
 
-		n = recvmsg(recv->fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-		if (n < 0) {
+		for (int i = 0; i < want; i++) {
+			iov[i] = (struct iovec){ .iov_base = buf[i], .iov_len = sizeof buf[i] };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1,
+							       .msg_control = control[i].bytes,
+							       .msg_controllen = sizeof control[i].bytes } };
+		}
+		int got = recvmmsg(recv->fd, m, (unsigned)want, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC,
+				   NULL);
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			return -errno;
 		}
-		if (n == 0 && msg.msg_controllen == 0)
-			break; /* no datagram (a zero-length one still has credentials) */
-		count++;
-		recv->stats.received++;
-		close_passed_fds(recv, &msg);
-		sender = sender_of(&msg);
-		if ((size_t)n > POL_SHIM_MAX_MSG) {
-			recv->stats.oversized++;
-			sup_shim_table_note_garbage(recv->table);
-			continue;
+		for (int i = 0; i < got; i++) {
+			/* no datagram (a zero-length one still has credentials) */
+			if (m[i].msg_len == 0 && m[i].msg_hdr.msg_controllen == 0)
+				return count;
+			count++;
+			take_one(recv, buf[i], m[i].msg_len, &m[i].msg_hdr, now_ms);
 		}
-		if (sender <= 0) {
-			recv->stats.no_credentials++;
-			sup_shim_table_note_garbage(recv->table);
-			continue;
-		}
-		if (sup_shim_parse(buf, (size_t)n, &parsed) < 0) {
-			sup_shim_table_note_garbage(recv->table);
-			continue;
-		}
-		/* -EAGAIN (rate limit) and -EPERM (sender mismatch) are
-		 * counted by the table; the message is dropped. */
-		(void)sup_shim_table_add(recv->table, &parsed, sender, now_ms);
+		if (got < want)
+			break; /* the queue was empty */
 	}
 	return count;
 }

@@ -227,12 +227,69 @@ static void test_sup_tfacts_epoch_rules(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+/* The pidfd is the thread's own: it opens the same files as the thread */
+static bool pidfd_names(int pidfd, pid_t pid)
+{
+	struct sup_pidfd_facts pf;
+
+	return sup_pidfd_facts_read(pidfd, &pf) == 0 && pf.tgid == pid;
+}
+
+/* sup_tfacts_caller_pidfd: the entry's pidfd is lent only when the
+ * acquisition was served by the epoch (which found the thread alive);
+ * otherwise a new one, which the caller closes. */
+static void test_sup_tfacts_caller_pidfd_lent_within_epoch(void **state)
+{
+	struct sup_tfacts *f;
+	bool borrowed;
+	pid_t pid;
+	int fd;
+
+	(void)state;
+	if (!sup_tcache_creds_epochs(true))
+		skip();
+	pid = child_as("pidfd-a", -1);
+	/* 1st and 2nd notifications: full reads, a new pidfd each */
+	for (uint64_t id = 1; id <= 2; id++) {
+		assert_int_equal(sup_tfacts_acquire(pid, id, &f), 0);
+		fd = sup_tfacts_caller_pidfd(f, pid, &borrowed);
+		assert_true(fd >= 0);
+		assert_false(borrowed);
+		assert_true(pidfd_names(fd, pid));
+		assert_true(fd != f->pidfd);
+		close(fd);
+		sup_tfacts_confirm(f, id);
+		sup_tfacts_release(f);
+	}
+	/* 3rd: served by the epoch: the entry's own, lent */
+	assert_int_equal(sup_tfacts_acquire(pid, 3, &f), 0);
+	fd = sup_tfacts_caller_pidfd(f, pid, &borrowed);
+	assert_true(borrowed);
+	assert_int_equal(fd, f->pidfd);
+	assert_true(pidfd_names(fd, pid));
+	sup_tfacts_release(f);
+	/* a credential call ends the epoch: a new one again */
+	sup_tcache_creds_changing(pid);
+	assert_int_equal(sup_tfacts_acquire(pid, 4, &f), 0);
+	fd = sup_tfacts_caller_pidfd(f, pid, &borrowed);
+	assert_true(fd >= 0);
+	assert_false(borrowed);
+	close(fd);
+	sup_tfacts_release(f);
+	/* the thread is gone: nothing is acquired, nothing lent */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(sup_tfacts_acquire(pid, 5, &f), -ESRCH);
+	assert_false(sup_tcache_creds_epochs(false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sup_proc_comm_parse_table),
 		cmocka_unit_test(test_sup_pidfd_facts_read_thread_then_reaped),
 		cmocka_unit_test(test_sup_tfacts_epoch_rules),
+		cmocka_unit_test(test_sup_tfacts_caller_pidfd_lent_within_epoch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
