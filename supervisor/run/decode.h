@@ -60,15 +60,6 @@ enum sup_decode_result {
 	SUP_DECODE_FAILS_BASE = 0x1000,
 };
 
-/*
- * An execve() whose path does not resolve in the caller's view (ENOENT,
- * ENOTDIR, ENAMETOOLONG, ELOOP, as sup_decode_exec() finds it): that
- * errno, the kernel's answer to the call (SUP_DECODE_FAILS_BASE). 0 when
- * the path resolves or anything is in doubt: then only the full decoder
- * may answer (decode_execprobe.c). Reads target memory and /proc only.
- */
-int sup_decode_exec_probe(const struct seccomp_notif *req);
-
 /* The errno of a SUP_DECODE_FAILS_BASE result, or 0 for other results. */
 static inline int sup_decode_fails_errno(int result)
 {

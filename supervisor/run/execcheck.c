@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #define SHEBANG_MAX_DEPTH 4
 #define SHEBANG_MAX_LINE 256
 
-struct expectation {
+struct sup_exec_expect {
 	pid_t tid;
 	bool known;
 	dev_t dev;
@@ -43,11 +44,13 @@ struct expectation {
 };
 
 struct sup_execcheck {
-	struct expectation *items;
+	struct sup_exec_expect *items;
 	size_t count, capacity;
 	pid_t *traced;          /* tasks we are the tracer of (seized for an exec) */
 	size_t n_traced, cap_traced;
 	struct sup_execseal *seal;
+	pthread_mutex_t seal_lock; /* the seal's cache: expectations are built
+	                            * on the decision threads too (sup_exec_expect_new) */
 };
 
 int sup_execcheck_new(struct sup_execcheck **ret_check)
@@ -59,6 +62,7 @@ int sup_execcheck_new(struct sup_execcheck **ret_check)
 		free(c);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&c->seal_lock, NULL);
 	*ret_check = c;
 	return 0;
 }
@@ -72,10 +76,11 @@ void sup_execcheck_free(struct sup_execcheck *check)
 	free(check->items);
 	free(check->traced);
 	sup_execseal_free(check->seal);
+	pthread_mutex_destroy(&check->seal_lock);
 	free(check);
 }
 
-static struct expectation *find(struct sup_execcheck *c, pid_t tid)
+static struct sup_exec_expect *find(struct sup_execcheck *c, pid_t tid)
 {
 	for (size_t i = 0; i < c->count; i++)
 		if (c->items[i].tid == tid)
@@ -140,22 +145,10 @@ void sup_execcheck_expect(struct sup_execcheck *check, pid_t tid,
 	sup_execcheck_expect_fd(check, tid, action, -1);
 }
 
-void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
-			     const struct pol_action *action, int prog_fd)
+/* Fill e (zeroed here; e->argv is freed first) with what tid may exec. */
+static void expect_fill(struct sup_execcheck *check, struct sup_exec_expect *e, pid_t tid,
+			const struct pol_action *action, int prog_fd)
 {
-	struct expectation *e = find(check, tid);
-	if (!e) {
-		if (check->count == check->capacity) {
-			size_t cap = check->capacity ? 2 * check->capacity : 16;
-			struct expectation *n = realloc(check->items, cap * sizeof *n);
-			if (!n)
-				return; /* no expectation: the exec will be killed (fail closed) */
-			check->items = n;
-			check->capacity = cap;
-		}
-		e = &check->items[check->count++];
-		e->argv = NULL;
-	}
 	free(e->argv);
 	memset(e, 0, sizeof *e);
 	e->tid = tid;
@@ -167,10 +160,12 @@ void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
 			e->ino = st.st_ino;
 			e->script = action->interpreter != NULL;
 			e->known = true;
+			pthread_mutex_lock(&check->seal_lock);
 			e->sealed = sup_execseal_fixed(check->seal, tid, prog_fd, &st,
 						       action->elf_interp != NULL,
 						       (dev_t)action->elf_interp_dev,
 						       (ino_t)action->elf_interp_ino);
+			pthread_mutex_unlock(&check->seal_lock);
 		}
 	} else if (action->path &&
 		   identify(tid, action->path, &e->dev, &e->ino, &e->script) == 0) {
@@ -203,6 +198,43 @@ void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
 	e->argv_len = at;
 }
 
+void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
+			     const struct pol_action *action, int prog_fd)
+{
+	struct sup_exec_expect *e = find(check, tid);
+	if (!e) {
+		if (check->count == check->capacity) {
+			size_t cap = check->capacity ? 2 * check->capacity : 16;
+			struct sup_exec_expect *n = realloc(check->items, cap * sizeof *n);
+			if (!n)
+				return; /* no expectation: the exec will be killed (fail closed) */
+			check->items = n;
+			check->capacity = cap;
+		}
+		e = &check->items[check->count++];
+		e->argv = NULL;
+	}
+	expect_fill(check, e, tid, action, prog_fd);
+}
+
+struct sup_exec_expect *sup_exec_expect_new(struct sup_execcheck *check, pid_t tid,
+					    const struct pol_action *action, int prog_fd)
+{
+	struct sup_exec_expect *e = calloc(1, sizeof *e);
+
+	if (e)
+		expect_fill(check, e, tid, action, prog_fd);
+	return e;
+}
+
+void sup_exec_expect_free(struct sup_exec_expect *e)
+{
+	if (!e)
+		return;
+	free(e->argv);
+	free(e);
+}
+
 static bool untrack(struct sup_execcheck *c, pid_t tid)
 {
 	for (size_t i = 0; i < c->n_traced; i++) {
@@ -217,7 +249,9 @@ static bool untrack(struct sup_execcheck *c, pid_t tid)
 int sup_execcheck_track(struct sup_execcheck *check, pid_t tid)
 {
 	/* the first task tracked is PROG (execseal.h) */
+	pthread_mutex_lock(&check->seal_lock);
 	sup_execseal_latch(check->seal, tid);
+	pthread_mutex_unlock(&check->seal_lock);
 	for (size_t i = 0; i < check->n_traced; i++)
 		if (check->traced[i] == tid)
 			return 0;
@@ -263,7 +297,7 @@ void sup_execcheck_detach(struct sup_execcheck *check, pid_t pid, pid_t former_t
 
 void sup_execcheck_forget(struct sup_execcheck *check, pid_t tid)
 {
-	struct expectation *e = find(check, tid);
+	struct sup_exec_expect *e = find(check, tid);
 
 	untrack(check, tid);
 	if (!e)
@@ -276,7 +310,7 @@ void sup_execcheck_forget(struct sup_execcheck *check, pid_t tid)
  * be the approved one; for a script the kernel puts the interpreter (and
  * its optional argument) and the script path first, so only the approved
  * args (after argv0) must end it. */
-static bool argv_matches(pid_t pid, const struct expectation *e)
+static bool argv_matches(pid_t pid, const struct sup_exec_expect *e)
 {
 	char path[64];
 	bool ok = false;
@@ -308,7 +342,7 @@ out:
 }
 
 /* The mapping half (execmaps.h), for what e approved. */
-static int check_mappings(pid_t pid, const struct expectation *e, char *reason, size_t size)
+static int check_mappings(pid_t pid, const struct sup_exec_expect *e, char *reason, size_t size)
 {
 	const struct sup_execmaps_want want = {
 		.path = e->path,
@@ -322,12 +356,13 @@ static int check_mappings(pid_t pid, const struct expectation *e, char *reason, 
 	return sup_execmaps_check(pid, &want, SUP_EXECMAPS_AUTO, reason, size);
 }
 
-int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_tid,
-			 char *reason, size_t reason_size)
+/* Whether what runs as pid is what e approved (NULL: nothing was). 0, or
+ * -EPERM with reason filled. */
+static int expect_check(const struct sup_exec_expect *e, pid_t pid, pid_t former_tid,
+			char *reason, size_t reason_size)
 {
 	char exe[64];
 	struct stat st;
-	struct expectation *e = find(check, former_tid);
 	if (!e) {
 		snprintf(reason, reason_size, "exec verification: no approved exec for thread %d",
 			 (int)former_tid);
@@ -339,15 +374,12 @@ int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_ti
 	if (ok && !argv_matches(pid, e)) {
 		snprintf(reason, reason_size,
 			 "exec verification: argv of '%s' differs from the approved one", e->path);
-		sup_execcheck_forget(check, former_tid);
 		return -EPERM;
 	}
 	/* a sealed program and interpreter (execseal.h): what the kernel
 	 * mapped is what was decided once /proc/PID/exe is */
-	if (ok && !e->sealed && check_mappings(pid, e, reason, reason_size) < 0) {
-		sup_execcheck_forget(check, former_tid);
+	if (ok && !e->sealed && check_mappings(pid, e, reason, reason_size) < 0)
 		return -EPERM;
-	}
 	if (!ok) {
 		char actual[256] = "?";
 		ssize_t n = readlink(exe, actual, sizeof actual - 1);
@@ -357,6 +389,30 @@ int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_ti
 			 "exec verification: '%s' runs, '%s' was approved%s", actual, e->path,
 			 e->known ? "" : " (approved file could not be identified)");
 	}
-	sup_execcheck_forget(check, former_tid);
 	return ok ? 0 : -EPERM;
+}
+
+int sup_exec_expect_verify(const struct sup_exec_expect *e, pid_t pid, pid_t former_tid,
+			   char *reason, size_t reason_size)
+{
+	return expect_check(e, pid, former_tid, reason, reason_size);
+}
+
+int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_tid,
+			 char *reason, size_t reason_size)
+{
+	const struct sup_exec_expect *e = find(check, former_tid);
+	int rc = expect_check(e, pid, former_tid, reason, reason_size);
+
+	if (e)
+		sup_execcheck_forget(check, former_tid);
+	return rc;
+}
+
+bool sup_execcheck_traces(const struct sup_execcheck *check, pid_t tid)
+{
+	for (size_t i = 0; i < check->n_traced; i++)
+		if (check->traced[i] == tid)
+			return true;
+	return false;
 }

@@ -31,6 +31,7 @@
 #include "policy/action.h"
 
 struct sup_execcheck;
+struct sup_exec_expect; /* what one approved exec must be */
 
 /* 0 or -ENOMEM. */
 int sup_execcheck_new(struct sup_execcheck **ret_check);
@@ -55,6 +56,19 @@ void sup_execcheck_expect_fd(struct sup_execcheck *check, pid_t tid,
 int sup_execcheck_verify(struct sup_execcheck *check, pid_t pid, pid_t former_tid,
 			 char *reason, size_t reason_size);
 
+/* The same for an exec that a decision thread traces itself (exec_watch.h):
+ * the expectation is the caller's, not in the table. NULL without memory
+ * (the exec is then killed at its PTRACE_EVENT_EXEC: fail closed). The
+ * seal's cache is locked inside, so any thread may call it. */
+struct sup_exec_expect *sup_exec_expect_new(struct sup_execcheck *check, pid_t tid,
+					    const struct pol_action *action, int prog_fd);
+/* sup_execcheck_verify() against e (NULL: nothing was approved). */
+int sup_exec_expect_verify(const struct sup_exec_expect *e, pid_t pid, pid_t former_tid,
+			   char *reason, size_t reason_size);
+void sup_exec_expect_free(struct sup_exec_expect *e);
+/* Whether the loop thread is tid's tracer (PROG before its first exec, an
+ * exec it traces). Under the gate lock, or on the loop thread. */
+bool sup_execcheck_traces(const struct sup_execcheck *check, pid_t tid);
 /* Become tid's tracer (PTRACE_SEIZE with TRACEEXEC | EXITKILL) for the
  * exec about to be answered CONTINUE, unless it is ours already. 0, or
  * -errno (-EPERM: another tracer; the exec must then be denied). */

@@ -43,16 +43,25 @@ static void say_stats(void)
 
 /* ATTESTA_PROCMAP_QUERY=off: always the text; =stats: the counters at
  * exit (tests, benchmarks); =off,stats both. */
+/* Any thread that verifies an exec (exec_watch.h): the environment is
+ * read by the first; only the one that sets the state registers the
+ * counters' report. */
 static bool query_wanted(void)
 {
-	if (query_state < 0) {
+	int st = __atomic_load_n(&query_state, __ATOMIC_RELAXED);
+
+	if (st < 0) {
 		const char *v = getenv("ATTESTA_PROCMAP_QUERY");
 		bool off = v && (!strcmp(v, "off") || !strcmp(v, "off,stats"));
-		query_state = !off;
-		if (v && (!strcmp(v, "stats") || !strcmp(v, "off,stats")))
+		int unset = -1;
+
+		if (__atomic_compare_exchange_n(&query_state, &unset, off ? 0 : 1, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+		    v && (!strcmp(v, "stats") || !strcmp(v, "off,stats")))
 			atexit(say_stats);
+		st = __atomic_load_n(&query_state, __ATOMIC_RELAXED);
 	}
-	return query_state == 1;
+	return st == 1;
 }
 
 /* Read a small /proc file of pid whole: bytes or -errno (-E2BIG). */
@@ -300,15 +309,16 @@ int sup_execmaps_check(pid_t pid, const struct sup_execmaps_want *want,
 		if (n == -ENOTTY && how == SUP_EXECMAPS_QUERY)
 			return -ENOTTY;
 		if (n == -ENOTTY)
-			query_state = 0; /* this kernel has none: the text from now on */
+			/* this kernel has none: the text from now on */
+			__atomic_store_n(&query_state, 0, __ATOMIC_RELAXED);
 		else if (n >= 0 || n == -EBADMSG)
-			n_query++;
+			__atomic_add_fetch(&n_query, 1, __ATOMIC_RELAXED);
 	}
 	/* the text when the query is off, missing or failed (the text then
 	 * gives the verdict: it refuses a process it cannot read either) */
 	if (n < 0 && n != -EBADMSG && how != SUP_EXECMAPS_QUERY) {
 		n = collect_text(pid, m, EXECMAPS_MAX);
-		n_text++;
+		__atomic_add_fetch(&n_text, 1, __ATOMIC_RELAXED);
 	}
 	if (n == -EBADMSG) {
 		snprintf(reason, reason_size, "exec verification: unreadable mappings of '%s'",

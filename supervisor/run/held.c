@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "supervisor/run/execcheck.h"
 #include "supervisor/run/loop.h"
 
 static size_t bucket(uint64_t id)
@@ -87,6 +88,7 @@ void sup_held_free(struct sup_held *held)
 		close(held->kept_fd);
 	if (held->kept_fd2 >= 0)
 		close(held->kept_fd2);
+	sup_exec_expect_free(held->expect);
 	held_recycle(held);
 }
 

@@ -40,6 +40,7 @@ struct sup_approval;
 struct sup_tty;
 struct sup_scope_table;
 struct sup_shimloop;
+struct sup_exec_expect;
 struct sup_workers;
 struct sup_loop;
 
@@ -78,6 +79,13 @@ struct sup_held {
 	char reason[256];             /* decoder's reason on failure */
 	int kept_fd;                  /* what was decided on: parent dir, socket, program; or -1 (owned) */
 	int kept_fd2;                 /* a rename's destination parent dir, or -1 (owned) */
+	/* An exec decided on a decision thread that traces it itself
+	 * (exec_watch.h): set before sup_finish_record; seized when that
+	 * thread became its tracer; expect is what it may run (owned). */
+	bool exec_here, seized;
+	struct sup_exec_expect *expect;
+	bool decoded;                 /* begun and decoded by a decision thread, then
+	                               * handed over (sup_notify_run_decoded) */
 	struct sup_held *next;        /* hash chain; a decision thread's hand-over queue */
 	/* Shim-only mode (shimloop.h): the call is a GATE_REQUEST, req is
 	 * synthetic, and the answer goes to shim_conn, not to the kernel. */

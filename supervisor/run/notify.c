@@ -68,6 +68,14 @@ bool sup_notify_decode(struct sup_loop *loop, struct sup_held *held,
 	return false;
 }
 
+/* Decoded and in the table: the shim's context, then the pipeline. */
+static int annotate_and_run(struct sup_loop *loop, struct sup_held *held)
+{
+	if (held->action && held->decode_result >= 0)
+		sup_shimloop_annotate(loop, held);
+	return sup_pipeline_run(loop, held);
+}
+
 int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
 {
 	int rc = sup_notify_begin(loop, held);
@@ -89,9 +97,15 @@ int sup_notify_take(struct sup_loop *loop, struct sup_held *held)
 		sup_held_free(held);
 		return 0;
 	}
-	if (held->action && held->decode_result >= 0)
-		sup_shimloop_annotate(loop, held);
-	return sup_pipeline_run(loop, held);
+	return annotate_and_run(loop, held);
+}
+
+int sup_notify_run_decoded(struct sup_loop *loop, struct sup_held *held)
+{
+	sup_held_insert(loop, held);
+	if (sup_shimrecv_annotates(held->req.data.nr))
+		sup_shimloop_drain(loop);
+	return annotate_and_run(loop, held);
 }
 
 static int handle_notification(struct sup_loop *loop)

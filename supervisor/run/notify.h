@@ -33,5 +33,9 @@ bool sup_notify_decode(struct sup_loop *loop, struct sup_held *held,
  * NOTIF_RECV; a decision thread hands over the calls only the loop
  * thread can decide, workers.h). 0 or -errno. */
 int sup_notify_take(struct sup_loop *loop, struct sup_held *held);
+/* The same for a record a decision thread has begun and decoded
+ * (held->decoded): into the table, annotated, down the pipeline. Loop
+ * thread. 0 or -errno. */
+int sup_notify_run_decoded(struct sup_loop *loop, struct sup_held *held);
 
 #endif

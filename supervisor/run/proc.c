@@ -152,7 +152,10 @@ int sup_proc_reap(struct sup_loop *loop)
 	int reaped = 0;
 	for (;;) {
 		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG | WUNTRACED | __WALL);
+		/* __WNOTHREAD: this thread's children and tracees only; a
+		 * decision thread waits for the exec it traces itself
+		 * (exec_watch.h) */
+		pid_t pid = waitpid(-1, &status, WNOHANG | WUNTRACED | __WALL | __WNOTHREAD);
 		if (pid <= 0)
 			break;
 		if (WIFSTOPPED(status)) {

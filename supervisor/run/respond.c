@@ -20,6 +20,7 @@
 #include "supervisor/run/denials.h"
 #include "supervisor/run/emulate.h"
 #include "supervisor/run/exec_chain.h"
+#include "supervisor/run/exec_watch.h"
 #include "supervisor/run/execcheck.h"
 #include "supervisor/run/record.h"
 #include "supervisor/run/scope.h"
@@ -77,9 +78,9 @@ static void respond_guard(struct sup_loop *loop, struct sup_held *held)
 	 * and a dead caller's tid could name another process by now). */
 	if (sup_verdict_allows(v) && !held->from_shim && loop->gate->execcheck && held->action &&
 	    held->action->action_class == POL_ACTION_EXEC) {
-		int a = still_valid(loop, held->id)
-				? sup_execcheck_attach(loop->gate->execcheck, (pid_t)held->req.pid)
-				: -ESRCH;
+		int a = !still_valid(loop, held->id) ? -ESRCH
+			: held->exec_here ? sup_exec_watch_seize(held)
+					  : sup_execcheck_attach(loop->gate->execcheck, (pid_t)held->req.pid);
 		if (a < 0)
 			sup_verdict_set(v, SUP_VERDICT_DENIED, SUP_SRC_EXEC_CHECK,
 					"cannot trace the exec to verify it: %s", strerror(-a));
@@ -122,7 +123,11 @@ static void respond(struct sup_loop *loop, struct sup_held *held, bool gate_held
 		 * (the id is re-checked below). */
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else if (approved && held->action && held->action->action_class == POL_ACTION_EXEC) {
-		if (loop->gate->execcheck)
+		if (held->seized)
+			/* its own tracer checks it (exec_watch.h) */
+			held->expect = sup_exec_expect_new(loop->gate->execcheck, held->req.pid,
+							   held->action, held->kept_fd);
+		else if (loop->gate->execcheck)
 			sup_execcheck_expect_fd(loop->gate->execcheck, held->req.pid, held->action,
 						held->kept_fd);
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;

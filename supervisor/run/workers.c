@@ -1,7 +1,9 @@
 /*
  * Decision threads (workers.h): each receives from the listener and runs
  * the pipeline of what it received, under the gate lock where the gate is
- * read or changed; exec and calls held for a human go to the loop thread.
+ * read or changed, and traces the execs it approves itself (exec_watch.h);
+ * calls held for a human, and the execs of a thread the loop thread
+ * traces or of the supervisor's own children, go to the loop thread.
  * Fail closed: a record that cannot be made leaves the notification to
  * another thread; a call a decision thread must not decide is handed over,
  * never decided here.
@@ -22,6 +24,8 @@
 
 #include "supervisor/run/clock.h"
 #include "supervisor/run/decode.h"
+#include "supervisor/run/exec_watch.h"
+#include "supervisor/run/execcheck.h"
 #include "supervisor/run/filter.h"
 #include "supervisor/run/notify.h"
 #include "supervisor/run/pipeline.h"
@@ -32,9 +36,6 @@
 /* The signal that interrupts a decision thread's NOTIF_RECV at the end:
  * unblocked in the decision threads only, sent to one thread at a time. */
 #define WAKE_SIG (SIGRTMIN + 5)
-
-/* Slots of the table of threads that made an exec call lately, by tid. */
-#define EXEC_SEEN_SLOTS 256
 
 struct worker {
 	struct sup_workers *w;
@@ -52,8 +53,6 @@ struct sup_workers {
 	pthread_mutex_t qlock;         /* the queue; taken after the gate lock, never before */
 	struct sup_held *head, *tail;  /* handed over, in order, through held->next */
 	uint64_t n_handed, n_exec_missing; /* atomic: for the stats line (sup_workers_stop) */
-	int exec_seen[EXEC_SEEN_SLOTS]; /* atomic: a tid that made an exec call lately
-	                                 * (exec_here_or_hand_over); a hint only */
 };
 
 unsigned sup_workers_wanted(void)
@@ -118,6 +117,9 @@ static void run_handed(struct sup_workers *w)
 			/* decoded and decided: wait for a human */
 			sup_held_insert(loop, held);
 			rc = sup_pipeline_hold(loop, held);
+		} else if (held->decoded) {
+			/* decoded: the rest here */
+			rc = sup_notify_run_decoded(loop, held);
 		} else {
 			/* received only: the whole pipeline here */
 			rc = sup_notify_take(loop, held);
@@ -138,9 +140,7 @@ static void on_handed(void *ctx, int fd, uint32_t events)
 	run_handed(ctx);
 }
 
-/* Only the loop thread may decide it: the exec check's tracer is the
- * loop thread (execcheck.h), and exec decoding keeps the loop's state. */
-static bool loop_only(const struct seccomp_notif *req)
+static bool is_exec(const struct seccomp_notif *req)
 {
 	return req->data.nr == SYS_execve || req->data.nr == SYS_execveat;
 }
@@ -184,38 +184,47 @@ static bool begin(struct sup_loop *loop, struct sup_held *held)
 	return rc == 0;
 }
 
-/* An exec is the loop's (loop_only), but an exec of a program that is
- * not there is answered with the kernel's errno and nothing else
- * (SUP_DECODE_FAILS_BASE, decode.h): a PATH search makes many of those,
- * and the hand-over (queue, eventfd, the loop's wake-up) was most of
- * their cost (docs/BENCHMARKS.md, Session 6). The probe answers only
- * errors; everything else goes to the loop, decoded there in full. */
-static void exec_here_or_hand_over(struct sup_workers *w, struct sup_held *held)
+/* Decided exec, gate lock held: record and answer under the lock (an
+ * exec opens, advances or ends wrapper chains and ends scopes, gate
+ * state), then, unlocked, watch it land when this thread became its
+ * tracer (exec_watch.h), and free. */
+static void finish_exec(struct sup_workers *w, struct sup_held *held)
 {
 	struct sup_loop *loop = w->loop;
-	const int tid = (int)held->req.pid;
-	int *seen = &w->exec_seen[(unsigned)tid % EXEC_SEEN_SLOTS];
-	/* Probed only when this thread made an exec call before (its tid
-	 * is in the slot): a PATH search's second try on. A first exec (a new process, most
-	 * execs) goes to the loop at once, without the probe's reads,
-	 * which the loop would then repeat. A hint: a wrong guess costs a
-	 * probe or a hand-over, never an answer. */
-	int e = __atomic_load_n(seen, __ATOMIC_RELAXED) == tid ? sup_decode_exec_probe(&held->req)
-							       : 0;
 
-	__atomic_store_n(seen, tid, __ATOMIC_RELAXED);
-
-	if (!e) {
-		hand_over(w, held);
-		return;
-	}
-	if (!begin(loop, held))
-		return;
-	__atomic_add_fetch(&w->n_exec_missing, 1, __ATOMIC_RELAXED);
-	held->decode_result = SUP_DECODE_FAILS_BASE + e;
-	sup_verdict_set(&held->verdict, SUP_VERDICT_KERNEL_ERRNO, SUP_SRC_DECODER, "%s", "");
-	sup_finish_respond(loop, held, false);
+	held->exec_here = loop->gate->execcheck != NULL;
+	sup_finish_record(loop, held, NULL);
+	/* SECURITY: write-ahead, as in finish_locked() */
+	sup_finish_respond(loop, held, true);
+	sup_gate_unlock(loop);
+	if (held->verdict.kind == SUP_VERDICT_KERNEL_ERRNO)
+		__atomic_add_fetch(&w->n_exec_missing, 1, __ATOMIC_RELAXED);
+	sup_exec_watch_finish(loop, held, &w->stop);
 	sup_held_free(held);
+}
+
+/* Whether the caller's process is a child of the supervisor (PROG, or an
+ * orphan re-parented to it): the kernel lets the loop thread's reaper
+ * take a ptrace stop or exit of its own child from a tracer in the same
+ * thread group, and would let this thread reap that child's exit, so
+ * only the loop thread traces it (exec_watch.h). */
+static bool caller_is_ours(const struct sup_loop *loop, const struct sup_held *held)
+{
+	return held->action->ppid == loop->gate->decode_opts.supervisor_pid ||
+	       held->action->tgid == loop->prog_pid;
+}
+
+/* Whether the loop thread traces the caller of this exec (PROG before its
+ * first exec, an exec it traced that failed): only a tracer can watch
+ * it, so the loop decides it, as with one decision thread. */
+static bool loop_traces(struct sup_loop *loop, const struct sup_held *held)
+{
+	if (!loop->gate->execcheck)
+		return false;
+	sup_gate_lock(loop);
+	bool t = sup_execcheck_traces(loop->gate->execcheck, (pid_t)held->req.pid);
+	sup_gate_unlock(loop);
+	return t;
 }
 
 /* One notification, as notify.c: sup_notify_take() does on the loop
@@ -225,8 +234,10 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 {
 	struct sup_loop *loop = w->loop;
 
-	if (loop_only(&held->req)) {
-		exec_here_or_hand_over(w, held);
+	const bool exec = is_exec(&held->req);
+
+	if (exec && loop_traces(loop, held)) {
+		hand_over(w, held);
 		return;
 	}
 	if (!begin(loop, held))
@@ -250,6 +261,12 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		sup_held_free(held);
 		return;
 	}
+	if (exec && held->action && held->decode_result == SUP_DECODE_GATED &&
+	    caller_is_ours(loop, held)) {
+		held->decoded = true;
+		hand_over(w, held);
+		return;
+	}
 	sup_gate_lock(loop);
 	/* The shim queued its annotation before the syscall (shimloop.h):
 	 * read now, after decoding, it is there all the same; one lock
@@ -259,18 +276,16 @@ static void work_one(struct sup_workers *w, struct sup_held *held)
 		if (held->action && held->decode_result >= 0)
 			sup_shimloop_annotate(loop, held);
 	}
-	if (held->action && held->action->action_class == POL_ACTION_EXEC)
-		/* never here (loop_only); if it were, fail closed */
-		sup_verdict_set(&held->verdict, SUP_VERDICT_DENIED, SUP_SRC_FILTER,
-				"internal error: exec on a decision thread");
-	else
-		sup_pipeline_decide(loop, held);
+	sup_pipeline_decide(loop, held);
 	if (held->verdict.kind == SUP_VERDICT_HOLD) {
 		sup_gate_unlock(loop);
 		hand_over(w, held);
 		return;
 	}
-	finish_locked(loop, held);
+	if (exec)
+		finish_exec(w, held);
+	else
+		finish_locked(loop, held);
 }
 
 /* No sandboxed task is left (EPOLLHUP): NOTIF_RECV then fails at once

@@ -3,11 +3,12 @@
  * docs/attesta-run.md, "Decision threads"): several threads read the one
  * seccomp listener (the kernel hands each notification to exactly one
  * NOTIF_RECV caller) and each runs decode -> decide -> record -> respond
- * itself for the calls that need nothing only the loop thread can do.
- * An exec (the loop thread is the ptrace tracer) and a call held for a
- * human (the approval table, the tty, the approval sockets) are handed to
- * the loop thread through a queue and an eventfd in its dispatcher
- * (evloop.h), where the same pipeline goes on.
+ * itself for the calls that need nothing only the loop thread can do;
+ * an exec it approves it also traces (exec_watch.h). A call held for a
+ * human (the approval table, the tty, the approval sockets), and the exec
+ * of a thread the loop thread traces or of the supervisor's own child,
+ * are handed to the loop thread through a queue and an eventfd in its
+ * dispatcher (evloop.h), where the same pipeline goes on.
  *
  * Locking: one gate lock (loop->gate_lock). The loop thread holds it
  * around each of its handlers (evloop's lock); a decision thread holds it

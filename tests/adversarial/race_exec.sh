@@ -4,9 +4,11 @@
 # that its parent's other thread flips between /bin/true and the
 # forbidden program; a forked child's own second thread flips it; a
 # symlink is re-pointed (rename exchange) while exec'd; the same with a
-# missing program instead of /bin/true (a decision thread answers the
-# exec of a missing program itself, decode_execprobe.c: the flip must
-# not turn that answer into a run of the forbidden one). The marker must
+# missing program instead of /bin/true (the thread that receives the
+# exec of a missing program answers it with the kernel's errno: the
+# flip must not turn that answer into a run of the forbidden one). The
+# children's execs are decided and traced by decision threads
+# (exec_watch.c). The marker must
 # never run (exec verification kills a mismatching image before its first
 # instruction). Natively each race runs the marker quickly.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

@@ -3,10 +3,10 @@
 # threads"). Seven races of race_unlink.sh, race_rename.sh, race_net.sh
 # and race_exec.sh run AT ONCE in one sandbox under 4 decision threads:
 # three path flips on three protected files, a cwd flip, a rename source
-# flip, a connect flip and an exec flip (handed to the loop thread, the
-# exec check's tracer). So several threads decode, decide, record and
-# emulate different flips at the same moment while the loop thread
-# verifies execs: a decision made for one call and applied to another,
+# flip, a connect flip and an exec flip (decided and traced by the
+# decision thread that receives it, exec_watch.c). So several threads
+# decode, decide, record and emulate different flips at the same moment
+# while execs are verified: a decision made for one call and applied to another,
 # a credential or /proc handle of one thread used for another, or an
 # entry lost or reordered would show here. Every protected file must
 # survive, no packet reach 127.0.0.2, the marker never run, every race

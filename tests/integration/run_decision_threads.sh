@@ -4,8 +4,8 @@
 # rename, connect, sendto (allowed and denied), an unlink that needs a
 # human (denied by renderer none through fail_mode; with the approval
 # socket and nobody answering, held and timed out: the call handed to the
-# loop thread), and execs (allowed and denied; handed to the loop thread,
-# the exec check's tracer). Every answer must be right (tests/helpers/
+# loop thread), and execs (allowed and denied; decided and traced by
+# the decision thread that receives them, exec_watch.c). Every answer must be right (tests/helpers/
 # gate_mix.c checks each one), the audit chain must verify, and there
 # must be exactly one entry per decided call: none lost, none twice.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

@@ -2,8 +2,9 @@
 # A PATH search under the gate (docs/attesta-run.md, "Decision threads"):
 # an execve() of a program that is not there is answered with the
 # kernel's errno by the decision thread that received it, not handed to
-# the loop thread (supervisor/run/decode_execprobe.c); what exists is
-# handed over and decided there as before. Checked by the counts of
+# the loop thread; PROG's own exec of what exists is handed over (the
+# main thread traces the supervisor's own children, exec_watch.h).
+# Checked by the counts of
 # ATTESTA_DECISION_STATS=1 (the mechanism), by the errnos a program sees
 # (the same as natively), and by the audit: a forbidden program found
 # after the misses is still denied, and the misses leave no entry.
