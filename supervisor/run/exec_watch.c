@@ -17,6 +17,16 @@
 #include "supervisor/run/gate.h"
 #include "supervisor/run/record.h"
 
+/* Let pid go from its stop, with sig delivered. false when it is no
+ * longer stopped: only SIGKILL takes a task out of a ptrace stop, so it
+ * is dying, and its exit must be waited for here: a zombie its tracer
+ * has not released cannot be reaped by its parent (found with CPython's
+ * test_subprocess, which kills a child as soon as it runs). */
+static bool detach(pid_t pid, int sig)
+{
+	return ptrace(PTRACE_DETACH, pid, 0, (void *)(long)sig) == 0;
+}
+
 int sup_exec_watch_seize(struct sup_held *held)
 {
 	const long opts = PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
@@ -28,8 +38,8 @@ int sup_exec_watch_seize(struct sup_held *held)
 }
 
 /* The exec happened (pid, made by thread former): what runs must be what
- * was approved, before its first instruction. false: killed (wait for
- * its exit). */
+ * was approved, before its first instruction. true: verified and
+ * detached; false: still ours (killed here, or dying: wait for its exit). */
 static bool exec_event(struct sup_loop *loop, struct sup_held *held, pid_t pid)
 {
 	unsigned long former = (unsigned long)pid;
@@ -41,10 +51,8 @@ static bool exec_event(struct sup_loop *loop, struct sup_held *held, pid_t pid)
 	sup_tcache_exec_seen(pid);
 	if ((pid_t)former != pid)
 		sup_tcache_exec_seen((pid_t)former);
-	if (sup_exec_expect_verify(held->expect, pid, (pid_t)former, reason, sizeof reason) == 0) {
-		ptrace(PTRACE_DETACH, pid, 0, 0); /* also drops the pending interrupt */
-		return true;
-	}
+	if (sup_exec_expect_verify(held->expect, pid, (pid_t)former, reason, sizeof reason) == 0)
+		return detach(pid, 0); /* also drops the pending interrupt */
 	/* SECURITY: what runs is not what was approved (the path or argv
 	 * changed in memory after the decision): the new image must not run
 	 * one instruction. */
@@ -84,12 +92,13 @@ void sup_exec_watch_finish(struct sup_loop *loop, struct sup_held *held, const i
 		if (event == PTRACE_EVENT_EXEC) {
 			if (exec_event(loop, held, pid))
 				return;
-			continue; /* killed: its exit releases it */
+			continue; /* killed or dying: its exit releases it */
 		}
 		/* the interrupt's stop or a group-stop (the task stays stopped
 		 * for the latter, as untraced); a signal-delivery-stop (not
 		 * expected before the call ends) delivers its signal */
-		ptrace(PTRACE_DETACH, pid, 0, (void *)(long)(event == 0 && sig != SIGTRAP ? sig : 0));
-		return;
+		if (detach(pid, event == 0 && sig != SIGTRAP ? sig : 0))
+			return;
+		/* dying: wait for its exit */
 	}
 }

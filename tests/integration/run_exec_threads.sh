@@ -11,7 +11,12 @@
 #     one: the program sees the native errno, goes on, and is not left
 #     traced (TracerPid 0; before, a failed approved exec stayed seized by
 #     the main thread until the next exec);
-#  4. every exec'd program runs untraced (TracerPid 0).
+#  4. every exec'd program runs untraced (TracerPid 0);
+#  5. 300 children killed as soon as their exec is done (the parent's
+#     Popen returns when the exec closes its pipe, often before the
+#     tracer's verification is over): each is reaped by its parent (a
+#     tracer that gave up on a dying tracee left a zombie its parent
+#     could never reap: CPython's test_subprocess hung that way).
 # The python3 processes are grandchildren of the supervisor (sh forks
 # them), so a decision thread traces them; PROG's own execs are the main
 # thread's (workers.c: caller_is_ours).
@@ -41,6 +46,19 @@ for prog in ("./busy-tool", "./forbidden-tool"):
         print(prog, errno.errorcode[e.errno])
 with open("/proc/self/status") as f:
     print([l.strip() for l in f if l.startswith("TracerPid")][0])
+PY
+
+cat >"$WS/kill.py" <<'PY'
+import subprocess, sys
+for i in range(300):
+    p = subprocess.Popen(["/bin/sleep", "5"])
+    p.kill()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        print("child", i, "never reaped")
+        sys.exit(1)
+print("killed 300")
 PY
 
 run_case() { # NAME SCRIPT: natively into $WS/NAME.native, gated into $WS/out
@@ -79,5 +97,10 @@ expect_out "./forbidden-tool EPERM"
 expect_out "TracerPid:	0"
 expect_audit 1 'e["action_class"]=="exec" and e["action_name"]=="busy-tool" and e["verdict"]=="approved"' "busy-tool approved"
 expect_audit 1 'e["action_class"]=="exec" and e["action_name"]=="forbidden-tool" and e["verdict"]=="denied"' "forbidden-tool denied"
+# 5. children killed right after their exec
+run_case kill "$PY kill.py; true"
+expect_rc 0 "spawn and kill"
+grep -q "killed 300" "$WS/kill.native" || fail "native control: $(cat "$WS/kill.native")"
+expect_out "killed 300"
 verify_chain
 pass "execs traced by the thread that decided them"
