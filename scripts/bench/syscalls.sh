@@ -8,8 +8,9 @@
 #
 # unlink: bench/latency's auto-approved unlinks (`make bench` builds it),
 #         decisions = unlinkat calls (each emulated removal makes one);
-# exec:   a dash loop of /bin/true, decisions = ptrace calls / 3 (every
-#         gated exec is seized, asked for its event message, detached).
+# exec:   a dash loop of /bin/true, decisions = audit entries written
+#         while strace was attached (each exec is one entry; the ptrace
+#         calls per exec differ by thread since session 8).
 # The config is the benchmark's (rm overridden to LOW, sync tiered,
 # renderer none). Counts are exact; the time columns of strace are not
 # (every traced call stops the supervisor): use `make bench` for time.
@@ -49,17 +50,20 @@ RUNNER=$!
 sleep 1
 SUP=$(pgrep -P "$RUNNER" -x attesta-run)
 [ -n "$SUP" ] || { echo "syscalls.sh: no supervisor process" >&2; kill "$RUNNER"; exit 1; }
+entries() { wc -l <"$T/audit.jsonl" 2>/dev/null || echo 0; }
+E0=$(entries)
 timeout "$SECS" strace -f -c -p "$SUP" -o "$T/counts" 2>/dev/null
+E1=$(entries)
 kill -TERM "$RUNNER" 2>/dev/null
 wait "$RUNNER" 2>/dev/null
-python3 - "$T/counts" "$WORK" <<'PY'
+python3 - "$T/counts" "$WORK" "$((E1 - E0))" <<'PY'
 import sys
 rows = {}
 for line in open(sys.argv[1]):
     f = line.split()
     if len(f) >= 5 and f[0][0].isdigit() and f[-1] != "total":
         rows[f[-1]] = int(f[3])
-n = rows.get("unlinkat", 0) if sys.argv[2] == "unlink" else rows.get("ptrace", 0) / 3
+n = rows.get("unlinkat", 0) if sys.argv[2] == "unlink" else int(sys.argv[3])
 if not n:
     sys.exit("syscalls.sh: no decisions in the window")
 print("%s: %d decisions, %.1f system calls per decision" % (sys.argv[2], n, sum(rows.values()) / n))
