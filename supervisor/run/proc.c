@@ -122,7 +122,7 @@ static void trace_stop(struct sup_loop *loop, pid_t pid, int status)
 		 * swapped after the decision): the new image must not run
 		 * one instruction. */
 		kill(pid, SIGKILL);
-		loop->n_exec_killed++;
+		SUP_COUNT(loop->n_exec_killed);
 		fprintf(stderr, "attesta-run: killed process %d: %s\n", (int)pid, reason);
 		sup_record_event(loop->gate, pid, SYS_execve, SUP_SRC_EXEC_CHECK, reason);
 		return;
