@@ -173,7 +173,8 @@ static int ship_plain(struct pol_ship_conn *c, const char *path, int fd, uint64_
 	char *buf = cap ? malloc(cap) : NULL;
 	uint64_t cursor = 0, off;
 	ssize_t n;
-	char *nl;
+	char *nl, *first = NULL;
+	size_t first_len;
 	int r = 0;
 
 	if (size == 0)
@@ -190,6 +191,13 @@ static int ship_plain(struct pol_ship_conn *c, const char *path, int fd, uint64_
 	}
 	if ((r = take_identity(c, path, buf, (size_t)(nl - buf), st, &cursor, diag)) < 0)
 		goto out;
+	/* the identity line, to see the file cut and written again under us */
+	first_len = (size_t)(nl - buf) + 1;
+	if (!(first = malloc(2 * first_len))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(first, buf, first_len);
 	if (cursor > size || (cursor > 0 && (read_at(fd, buf, 1, cursor - 1) != 1 || buf[0] != '\n')))
 		cursor = 0;
 	st->offset = off = cursor;
@@ -202,6 +210,14 @@ static int ship_plain(struct pol_ship_conn *c, const char *path, int fd, uint64_
 			pol_diag_set(diag, path, 0, 0, "cannot read: %s", strerror(-r));
 			break;
 		}
+		/* A copytruncate between the identity and this read: these
+		 * bytes may be another log's, at offsets of this one's. Checked
+		 * after the read: the first line of a log written again is
+		 * another entry. Stop; the cursor stays where this log's
+		 * lines were shipped (the rotated copy ships the rest). */
+		if (read_at(fd, first + first_len, first_len, 0) != (ssize_t)first_len ||
+		    memcmp(first, first + first_len, first_len) != 0)
+			break;
 		nl = n > 0 ? memrchr(buf, '\n', (size_t)n) : NULL;
 		if (!nl) {
 			if ((size_t)n == cap) {
@@ -224,6 +240,7 @@ static int ship_plain(struct pol_ship_conn *c, const char *path, int fd, uint64_
 	 * as offset >= size), or, after an error, the bytes considered */
 	st->size = r == 0 ? off : size;
 out:
+	free(first);
 	free(buf);
 	return r;
 }
